@@ -1,0 +1,347 @@
+//! Source adapters: a webhook body in, a normalized [`Event`] out.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use ulid::Ulid;
+
+use super::event::{Event, SourceKind, flatten_into, rfc3339, scalar_text};
+use super::ids::SourceId;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NormalizeError {
+    #[error("body is not valid JSON: {0}")]
+    NotJson(String),
+    #[error("body must be a JSON object")]
+    NotObject,
+    #[error("{0}")]
+    NoEventName(String),
+}
+
+/// What the adapter needs to know about the source besides the body.
+pub struct Origin<'a> {
+    pub source_id: &'a SourceId,
+    pub kind: SourceKind,
+    /// JSON pointer to the event name, for generic sources whose name lives elsewhere.
+    pub event_pointer: Option<&'a str>,
+}
+
+pub fn normalize(
+    origin: &Origin<'_>,
+    body: &[u8],
+    id: Ulid,
+    received_at: DateTime<Utc>,
+) -> Result<Event, NormalizeError> {
+    let raw: Value =
+        serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
+    let Value::Object(root) = &raw else {
+        return Err(NormalizeError::NotObject);
+    };
+    let mut fields = Map::new();
+    let (name, summary, chatty) = match origin.kind {
+        SourceKind::Kinescope => kinescope(root, &mut fields)?,
+        SourceKind::Ombi => ombi(root, &mut fields)?,
+        SourceKind::Generic => generic(&raw, origin.event_pointer, &mut fields)?,
+    };
+    // Canonical names fill in only where the source has no field of that name: Kinescope's own
+    // `event_id` (a stream id) must stay what Kinescope meant.
+    let canonical = [
+        ("event", Value::String(name.clone())),
+        ("summary", Value::String(summary)),
+        ("source", Value::String(origin.source_id.to_string())),
+        ("source_kind", Value::String(origin.kind.as_str().into())),
+        ("event_id", Value::String(id.to_string())),
+        ("herald_event_id", Value::String(id.to_string())),
+        ("timestamp", Value::String(rfc3339(received_at))),
+    ];
+    for (k, v) in canonical {
+        fields.entry(k).or_insert(v);
+    }
+    Ok(Event {
+        id,
+        source_id: origin.source_id.clone(),
+        source_kind: origin.kind,
+        name,
+        received_at,
+        chatty,
+        fields,
+        raw,
+    })
+}
+
+type Normalized = (String, String, bool);
+
+fn text<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
+    map.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Kinescope: `{"event": "...", "data": {...}}`; fields come from `data`.
+fn kinescope(
+    root: &Map<String, Value>,
+    fields: &mut Map<String, Value>,
+) -> Result<Normalized, NormalizeError> {
+    let name = root
+        .get("event")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            NormalizeError::NoEventName("kinescope body has no \"event\" string".into())
+        })?
+        .to_owned();
+    let empty = Map::new();
+    let data = root
+        .get("data")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    flatten_into("", &Value::Object(data.clone()), fields);
+    let (id, status, stream) = (
+        text(data, "id"),
+        text(data, "status"),
+        text(data, "event_id"),
+    );
+    let summary = match name.as_str() {
+        "media.update.status" => match status {
+            "done" => format!("Video {id} is ready to watch"),
+            "error" => format!("Video {id} failed: {}", text(data, "message")),
+            "aborted" => format!("Video {id}: processing was aborted"),
+            other => format!("Video {id} is {other}"),
+        },
+        "live.created" => format!("Stream {stream} was created"),
+        "live.connected" => format!("Streamer connected to {stream}"),
+        "live.disconnected" => format!("Streamer disconnected from {stream}"),
+        "live.finished" => match text(data, "video_id") {
+            "" => format!("Stream {stream} finished"),
+            video => format!("Stream {stream} finished; recording: {video}"),
+        },
+        "live.cancelled" => format!("Stream {stream} was cancelled"),
+        "live.enabled" => format!("Stream {stream} is open to viewers"),
+        other => format!("Kinescope: {other}"),
+    };
+    let chatty = matches!(name.as_str(), "live.connected" | "live.disconnected")
+        || (name == "media.update.status"
+            && matches!(
+                status,
+                "pending" | "uploading" | "pre-processing" | "processing"
+            ));
+    Ok((name, summary, chatty))
+}
+
+/// Ombi: a flat object of strings (or nulls), the kind of notification in `notificationType`.
+fn ombi(
+    root: &Map<String, Value>,
+    fields: &mut Map<String, Value>,
+) -> Result<Normalized, NormalizeError> {
+    let name = text(root, "notificationType").to_owned();
+    if name.is_empty() {
+        return Err(NormalizeError::NoEventName(
+            "ombi body has no \"notificationType\" string".into(),
+        ));
+    }
+    flatten_into("", &Value::Object(root.clone()), fields);
+    let (title, year, kind) = (text(root, "title"), text(root, "year"), text(root, "type"));
+    let titled = if year.is_empty() {
+        title.to_owned()
+    } else {
+        format!("{title} ({year})")
+    };
+    let first_of = |keys: &[&str]| {
+        keys.iter()
+            .map(|k| text(root, k))
+            .find(|v| !v.is_empty())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let message = first_of(&[
+        "denyReason",
+        "newIssueComment",
+        "issueDescription",
+        "additionalInformation",
+    ]);
+    let mut canonical = vec![("message", message.clone())];
+    if kind == "TV Show" {
+        canonical.push(("show", title.to_owned()));
+        canonical.push((
+            "season",
+            text(root, "partiallyAvailableSeasonNumber").to_owned(),
+        ));
+        canonical.push((
+            "episode",
+            text(root, "partiallyAvailableEpisodeNumbers").to_owned(),
+        ));
+    } else if kind == "Movie" {
+        canonical.push(("movie_id", text(root, "providerId").to_owned()));
+    }
+    for (k, v) in canonical {
+        if !v.is_empty() && !fields.get(k).is_some_and(|f| !f.is_null()) {
+            fields.insert(k.into(), Value::String(v));
+        }
+    }
+    let user = first_of(&["requestedByAlias", "requestedUser", "userName"]);
+    let summary = match name.as_str() {
+        "NewRequest" => format!("{user} requested {titled}"),
+        "RequestApproved" => format!("{titled} was approved"),
+        "RequestAvailable" => format!("{titled} is now available"),
+        "RequestDeclined" if message.is_empty() => format!("{titled} was declined"),
+        "RequestDeclined" => format!("{titled} was declined: {message}"),
+        "PartiallyAvailable" => format!(
+            "{titled}: new episodes are available ({})",
+            text(root, "partiallyAvailableEpisodesList")
+        ),
+        "Issue" => format!("New issue on {titled}: {}", text(root, "issueSubject")),
+        "IssueResolved" => format!("Issue on {titled} was resolved"),
+        "IssueComment" => format!("New comment on {titled}: {message}"),
+        "Test" => match text(root, "applicationName") {
+            "" => "Test notification from Ombi".to_owned(),
+            app => format!("Test notification from {app}"),
+        },
+        other if title.is_empty() => format!("Ombi: {other}"),
+        other => format!("Ombi {other}: {titled}"),
+    };
+    Ok((name, summary, false))
+}
+
+/// Any JSON object: the name from the configured pointer or `/event`, `/type`, `/notificationType`.
+fn generic(
+    raw: &Value,
+    pointer: Option<&str>,
+    fields: &mut Map<String, Value>,
+) -> Result<Normalized, NormalizeError> {
+    let candidates: Vec<&str> = match pointer {
+        Some(p) => vec![p],
+        None => vec!["/event", "/type", "/notificationType"],
+    };
+    let name = candidates
+        .iter()
+        .filter_map(|p| raw.pointer(p))
+        .map(|v| scalar_text(v).into_owned())
+        .find(|s| !s.is_empty())
+        .ok_or_else(|| {
+            NormalizeError::NoEventName(format!("no event name at {}", candidates.join(" or ")))
+        })?;
+    flatten_into("", raw, fields);
+    Ok((name.clone(), name, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(kind: SourceKind, body: Value) -> Result<Event, NormalizeError> {
+        let id = SourceId::parse("src").unwrap();
+        let origin = Origin {
+            source_id: &id,
+            kind,
+            event_pointer: None,
+        };
+        normalize(
+            &origin,
+            body.to_string().as_bytes(),
+            Ulid::nil(),
+            DateTime::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn kinescope_error_status_carries_message_and_summary() {
+        let e = run(
+            SourceKind::Kinescope,
+            json!({"event": "media.update.status", "data": {"id": "v1", "status": "error", "message": "http_code=404"}}),
+        )
+        .unwrap();
+        assert_eq!(e.name, "media.update.status");
+        assert_eq!(e.fields["status"], json!("error"));
+        assert_eq!(e.fields["message"], json!("http_code=404"));
+        assert_eq!(e.fields["summary"], json!("Video v1 failed: http_code=404"));
+        assert_eq!(e.fields["source"], json!("src"));
+        assert!(!e.chatty);
+    }
+
+    #[test]
+    fn kinescope_keeps_its_own_event_id_and_marks_chatty_events() {
+        let e = run(
+            SourceKind::Kinescope,
+            json!({"event": "live.connected", "data": {"event_id": "abc"}}),
+        )
+        .unwrap();
+        assert_eq!(e.fields["event_id"], json!("abc"));
+        assert_eq!(e.fields["herald_event_id"], json!(Ulid::nil().to_string()));
+        assert!(e.chatty);
+        let processing = run(
+            SourceKind::Kinescope,
+            json!({"event": "media.update.status", "data": {"status": "processing"}}),
+        );
+        assert!(processing.unwrap().chatty);
+    }
+
+    #[test]
+    fn ombi_tv_request_sets_show_and_keeps_every_field() {
+        let e = run(
+            SourceKind::Ombi,
+            json!({"notificationType": "NewRequest", "title": "Severance", "year": "2022", "type": "TV Show",
+                   "requestedUser": "ana", "denyReason": null, "providerId": "95396"}),
+        )
+        .unwrap();
+        assert_eq!(e.name, "NewRequest");
+        assert_eq!(e.fields["show"], json!("Severance"));
+        assert_eq!(e.fields["providerId"], json!("95396"));
+        assert_eq!(e.fields["denyReason"], Value::Null);
+        assert_eq!(e.fields["summary"], json!("ana requested Severance (2022)"));
+        assert!(!e.fields.contains_key("movie_id"));
+    }
+
+    #[test]
+    fn generic_finds_the_name_and_flattens() {
+        let e = run(
+            SourceKind::Generic,
+            json!({"type": "asset.new", "assets": [{"id": "a"}]}),
+        )
+        .unwrap();
+        assert_eq!(e.name, "asset.new");
+        assert_eq!(e.fields["assets.0.id"], json!("a"));
+        let id = SourceId::parse("g").unwrap();
+        let origin = Origin {
+            source_id: &id,
+            kind: SourceKind::Generic,
+            event_pointer: Some("/meta/kind"),
+        };
+        let e = normalize(
+            &origin,
+            br#"{"meta": {"kind": "k1"}}"#,
+            Ulid::nil(),
+            DateTime::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(e.name, "k1");
+    }
+
+    #[test]
+    fn bad_bodies_get_specific_errors() {
+        let id = SourceId::parse("s").unwrap();
+        let origin = Origin {
+            source_id: &id,
+            kind: SourceKind::Ombi,
+            event_pointer: None,
+        };
+        let at = DateTime::UNIX_EPOCH;
+        assert!(matches!(
+            normalize(&origin, b"{nope", Ulid::nil(), at),
+            Err(NormalizeError::NotJson(_))
+        ));
+        assert_eq!(
+            normalize(&origin, b"[1]", Ulid::nil(), at),
+            Err(NormalizeError::NotObject)
+        );
+        let err = normalize(&origin, b"{}", Ulid::nil(), at).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ombi body has no \"notificationType\" string"
+        );
+        assert!(run(SourceKind::Kinescope, json!({"data": {}})).is_err());
+        assert!(
+            run(SourceKind::Generic, json!({"x": 1}))
+                .unwrap_err()
+                .to_string()
+                .contains("/event or /type")
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! herald-core: the library every Herald function shares.
+//!
+//! `domain` is pure logic; `ports` are the small traits the use cases in `app` need; `aws` holds
+//! the adapters that implement them on DynamoDB, SQS, Scheduler and HTTP.
+
+pub mod domain;
