@@ -3,4 +3,9 @@
 //! `domain` is pure logic; `ports` are the small traits the use cases in `app` need; `aws` holds
 //! the adapters that implement them on DynamoDB, SQS, Scheduler and HTTP.
 
+pub mod app;
 pub mod domain;
+pub mod ports;
+
+#[cfg(feature = "test-util")]
+pub mod testing;

@@ -31,8 +31,7 @@ pub fn normalize(
     id: Ulid,
     received_at: DateTime<Utc>,
 ) -> Result<Event, NormalizeError> {
-    let raw: Value =
-        serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
+    let raw: Value = serde_json::from_slice(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
     let Value::Object(root) = &raw else {
         return Err(NormalizeError::NotObject);
     };
@@ -75,29 +74,17 @@ fn text<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
 }
 
 /// Kinescope: `{"event": "...", "data": {...}}`; fields come from `data`.
-fn kinescope(
-    root: &Map<String, Value>,
-    fields: &mut Map<String, Value>,
-) -> Result<Normalized, NormalizeError> {
+fn kinescope(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Result<Normalized, NormalizeError> {
     let name = root
         .get("event")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            NormalizeError::NoEventName("kinescope body has no \"event\" string".into())
-        })?
+        .ok_or_else(|| NormalizeError::NoEventName("kinescope body has no \"event\" string".into()))?
         .to_owned();
     let empty = Map::new();
-    let data = root
-        .get("data")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let data = root.get("data").and_then(Value::as_object).unwrap_or(&empty);
     flatten_into("", &Value::Object(data.clone()), fields);
-    let (id, status, stream) = (
-        text(data, "id"),
-        text(data, "status"),
-        text(data, "event_id"),
-    );
+    let (id, status, stream) = (text(data, "id"), text(data, "status"), text(data, "event_id"));
     let summary = match name.as_str() {
         "media.update.status" => match status {
             "done" => format!("Video {id} is ready to watch"),
@@ -118,55 +105,26 @@ fn kinescope(
     };
     let chatty = matches!(name.as_str(), "live.connected" | "live.disconnected")
         || (name == "media.update.status"
-            && matches!(
-                status,
-                "pending" | "uploading" | "pre-processing" | "processing"
-            ));
+            && matches!(status, "pending" | "uploading" | "pre-processing" | "processing"));
     Ok((name, summary, chatty))
 }
 
 /// Ombi: a flat object of strings (or nulls), the kind of notification in `notificationType`.
-fn ombi(
-    root: &Map<String, Value>,
-    fields: &mut Map<String, Value>,
-) -> Result<Normalized, NormalizeError> {
+fn ombi(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Result<Normalized, NormalizeError> {
     let name = text(root, "notificationType").to_owned();
     if name.is_empty() {
-        return Err(NormalizeError::NoEventName(
-            "ombi body has no \"notificationType\" string".into(),
-        ));
+        return Err(NormalizeError::NoEventName("ombi body has no \"notificationType\" string".into()));
     }
     flatten_into("", &Value::Object(root.clone()), fields);
     let (title, year, kind) = (text(root, "title"), text(root, "year"), text(root, "type"));
-    let titled = if year.is_empty() {
-        title.to_owned()
-    } else {
-        format!("{title} ({year})")
-    };
-    let first_of = |keys: &[&str]| {
-        keys.iter()
-            .map(|k| text(root, k))
-            .find(|v| !v.is_empty())
-            .unwrap_or("")
-            .to_owned()
-    };
-    let message = first_of(&[
-        "denyReason",
-        "newIssueComment",
-        "issueDescription",
-        "additionalInformation",
-    ]);
+    let titled = if year.is_empty() { title.to_owned() } else { format!("{title} ({year})") };
+    let first_of = |keys: &[&str]| keys.iter().map(|k| text(root, k)).find(|v| !v.is_empty()).unwrap_or("").to_owned();
+    let message = first_of(&["denyReason", "newIssueComment", "issueDescription", "additionalInformation"]);
     let mut canonical = vec![("message", message.clone())];
     if kind == "TV Show" {
         canonical.push(("show", title.to_owned()));
-        canonical.push((
-            "season",
-            text(root, "partiallyAvailableSeasonNumber").to_owned(),
-        ));
-        canonical.push((
-            "episode",
-            text(root, "partiallyAvailableEpisodeNumbers").to_owned(),
-        ));
+        canonical.push(("season", text(root, "partiallyAvailableSeasonNumber").to_owned()));
+        canonical.push(("episode", text(root, "partiallyAvailableEpisodeNumbers").to_owned()));
     } else if kind == "Movie" {
         canonical.push(("movie_id", text(root, "providerId").to_owned()));
     }
@@ -182,10 +140,9 @@ fn ombi(
         "RequestAvailable" => format!("{titled} is now available"),
         "RequestDeclined" if message.is_empty() => format!("{titled} was declined"),
         "RequestDeclined" => format!("{titled} was declined: {message}"),
-        "PartiallyAvailable" => format!(
-            "{titled}: new episodes are available ({})",
-            text(root, "partiallyAvailableEpisodesList")
-        ),
+        "PartiallyAvailable" => {
+            format!("{titled}: new episodes are available ({})", text(root, "partiallyAvailableEpisodesList"))
+        }
         "Issue" => format!("New issue on {titled}: {}", text(root, "issueSubject")),
         "IssueResolved" => format!("Issue on {titled} was resolved"),
         "IssueComment" => format!("New comment on {titled}: {message}"),
@@ -200,11 +157,7 @@ fn ombi(
 }
 
 /// Any JSON object: the name from the configured pointer or `/event`, `/type`, `/notificationType`.
-fn generic(
-    raw: &Value,
-    pointer: Option<&str>,
-    fields: &mut Map<String, Value>,
-) -> Result<Normalized, NormalizeError> {
+fn generic(raw: &Value, pointer: Option<&str>, fields: &mut Map<String, Value>) -> Result<Normalized, NormalizeError> {
     let candidates: Vec<&str> = match pointer {
         Some(p) => vec![p],
         None => vec!["/event", "/type", "/notificationType"],
@@ -214,9 +167,7 @@ fn generic(
         .filter_map(|p| raw.pointer(p))
         .map(|v| scalar_text(v).into_owned())
         .find(|s| !s.is_empty())
-        .ok_or_else(|| {
-            NormalizeError::NoEventName(format!("no event name at {}", candidates.join(" or ")))
-        })?;
+        .ok_or_else(|| NormalizeError::NoEventName(format!("no event name at {}", candidates.join(" or "))))?;
     flatten_into("", raw, fields);
     Ok((name.clone(), name, false))
 }
@@ -228,17 +179,8 @@ mod tests {
 
     fn run(kind: SourceKind, body: Value) -> Result<Event, NormalizeError> {
         let id = SourceId::parse("src").unwrap();
-        let origin = Origin {
-            source_id: &id,
-            kind,
-            event_pointer: None,
-        };
-        normalize(
-            &origin,
-            body.to_string().as_bytes(),
-            Ulid::nil(),
-            DateTime::UNIX_EPOCH,
-        )
+        let origin = Origin { source_id: &id, kind, event_pointer: None };
+        normalize(&origin, body.to_string().as_bytes(), Ulid::nil(), DateTime::UNIX_EPOCH)
     }
 
     #[test]
@@ -258,18 +200,12 @@ mod tests {
 
     #[test]
     fn kinescope_keeps_its_own_event_id_and_marks_chatty_events() {
-        let e = run(
-            SourceKind::Kinescope,
-            json!({"event": "live.connected", "data": {"event_id": "abc"}}),
-        )
-        .unwrap();
+        let e = run(SourceKind::Kinescope, json!({"event": "live.connected", "data": {"event_id": "abc"}})).unwrap();
         assert_eq!(e.fields["event_id"], json!("abc"));
         assert_eq!(e.fields["herald_event_id"], json!(Ulid::nil().to_string()));
         assert!(e.chatty);
-        let processing = run(
-            SourceKind::Kinescope,
-            json!({"event": "media.update.status", "data": {"status": "processing"}}),
-        );
+        let processing =
+            run(SourceKind::Kinescope, json!({"event": "media.update.status", "data": {"status": "processing"}}));
         assert!(processing.unwrap().chatty);
     }
 
@@ -291,57 +227,25 @@ mod tests {
 
     #[test]
     fn generic_finds_the_name_and_flattens() {
-        let e = run(
-            SourceKind::Generic,
-            json!({"type": "asset.new", "assets": [{"id": "a"}]}),
-        )
-        .unwrap();
+        let e = run(SourceKind::Generic, json!({"type": "asset.new", "assets": [{"id": "a"}]})).unwrap();
         assert_eq!(e.name, "asset.new");
         assert_eq!(e.fields["assets.0.id"], json!("a"));
         let id = SourceId::parse("g").unwrap();
-        let origin = Origin {
-            source_id: &id,
-            kind: SourceKind::Generic,
-            event_pointer: Some("/meta/kind"),
-        };
-        let e = normalize(
-            &origin,
-            br#"{"meta": {"kind": "k1"}}"#,
-            Ulid::nil(),
-            DateTime::UNIX_EPOCH,
-        )
-        .unwrap();
+        let origin = Origin { source_id: &id, kind: SourceKind::Generic, event_pointer: Some("/meta/kind") };
+        let e = normalize(&origin, br#"{"meta": {"kind": "k1"}}"#, Ulid::nil(), DateTime::UNIX_EPOCH).unwrap();
         assert_eq!(e.name, "k1");
     }
 
     #[test]
     fn bad_bodies_get_specific_errors() {
         let id = SourceId::parse("s").unwrap();
-        let origin = Origin {
-            source_id: &id,
-            kind: SourceKind::Ombi,
-            event_pointer: None,
-        };
+        let origin = Origin { source_id: &id, kind: SourceKind::Ombi, event_pointer: None };
         let at = DateTime::UNIX_EPOCH;
-        assert!(matches!(
-            normalize(&origin, b"{nope", Ulid::nil(), at),
-            Err(NormalizeError::NotJson(_))
-        ));
-        assert_eq!(
-            normalize(&origin, b"[1]", Ulid::nil(), at),
-            Err(NormalizeError::NotObject)
-        );
+        assert!(matches!(normalize(&origin, b"{nope", Ulid::nil(), at), Err(NormalizeError::NotJson(_))));
+        assert_eq!(normalize(&origin, b"[1]", Ulid::nil(), at), Err(NormalizeError::NotObject));
         let err = normalize(&origin, b"{}", Ulid::nil(), at).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "ombi body has no \"notificationType\" string"
-        );
+        assert_eq!(err.to_string(), "ombi body has no \"notificationType\" string");
         assert!(run(SourceKind::Kinescope, json!({"data": {}})).is_err());
-        assert!(
-            run(SourceKind::Generic, json!({"x": 1}))
-                .unwrap_err()
-                .to_string()
-                .contains("/event or /type")
-        );
+        assert!(run(SourceKind::Generic, json!({"x": 1})).unwrap_err().to_string().contains("/event or /type"));
     }
 }

@@ -76,30 +76,21 @@ impl Event {
         if let Some(v) = self.fields.get(name) {
             return Some(Cow::Borrowed(v));
         }
-        if let Some((_, v)) = self
-            .fields
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        {
+        if let Some((_, v)) = self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
             return Some(Cow::Borrowed(v));
         }
         if name.eq_ignore_ascii_case("raw") {
             return Some(Cow::Owned(Value::String(self.raw.to_string())));
         }
         if name.contains('.') {
-            return walk(&self.raw, name)
-                .filter(|v| is_scalar(v))
-                .map(Cow::Borrowed);
+            return walk(&self.raw, name).filter(|v| is_scalar(v)).map(Cow::Borrowed);
         }
         None
     }
 
     /// Whether `{name}` refers to a placeholder (so it is substituted, possibly with nothing).
     pub fn knows(&self, name: &str) -> bool {
-        CANONICAL_PLACEHOLDERS
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(name))
-            || self.lookup(name).is_some()
+        CANONICAL_PLACEHOLDERS.iter().any(|c| c.eq_ignore_ascii_case(name)) || self.lookup(name).is_some()
     }
 
     /// The payload sent when a target has no body template: every field of the event.
@@ -119,11 +110,9 @@ pub(crate) fn is_scalar(v: &Value) -> bool {
 /// Follows a dotted path (`assets.0.id`), matching object keys case-insensitively.
 fn walk<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(root, |node, part| match node {
-        Value::Object(map) => map.get(part).or_else(|| {
-            map.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(part))
-                .map(|(_, v)| v)
-        }),
+        Value::Object(map) => {
+            map.get(part).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)).map(|(_, v)| v))
+        }
         Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
         _ => None,
     })
@@ -149,11 +138,7 @@ pub(crate) fn flatten_into(prefix: &str, value: &Value, out: &mut Map<String, Va
 }
 
 fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{prefix}.{key}")
-    }
+    if prefix.is_empty() { key.to_owned() } else { format!("{prefix}.{key}") }
 }
 
 /// Renders a scalar as text the way a template shows it: strings raw, null as nothing.
@@ -192,16 +177,10 @@ mod tests {
         assert_eq!(e.lookup("title").unwrap().as_ref(), &json!("Dune"));
         assert_eq!(e.lookup("data.nested.N").unwrap().as_ref(), &json!(3));
         assert_eq!(e.lookup("assets.0.id").unwrap().as_ref(), &json!("a0"));
-        assert!(
-            e.lookup("data.Nested").is_none(),
-            "objects are not placeholders"
-        );
+        assert!(e.lookup("data.Nested").is_none(), "objects are not placeholders");
         assert!(e.lookup("nope").is_none());
         let raw = e.lookup("RAW").unwrap();
-        assert_eq!(
-            serde_json::from_str::<Value>(raw.as_str().unwrap()).unwrap(),
-            e.raw
-        );
+        assert_eq!(serde_json::from_str::<Value>(raw.as_str().unwrap()).unwrap(), e.raw);
     }
 
     #[test]
@@ -215,14 +194,7 @@ mod tests {
     #[test]
     fn flatten_uses_dotted_names() {
         let mut out = Map::new();
-        flatten_into(
-            "",
-            &json!({"a": {"b": [1, {"c": null}]}, "d": true}),
-            &mut out,
-        );
-        assert_eq!(
-            Value::Object(out),
-            json!({"a.b.0": 1, "a.b.1.c": null, "d": true})
-        );
+        flatten_into("", &json!({"a": {"b": [1, {"c": null}]}, "d": true}), &mut out);
+        assert_eq!(Value::Object(out), json!({"a.b.0": 1, "a.b.1.c": null, "d": true}));
     }
 }

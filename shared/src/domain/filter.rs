@@ -45,11 +45,7 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
 }
 
 /// A target's subscription. `events: None` is the default: every event that is not chatty.
-pub fn subscribed(
-    events: Option<&[String]>,
-    when: &BTreeMap<String, Vec<String>>,
-    event: &Event,
-) -> bool {
+pub fn subscribed(events: Option<&[String]>, when: &BTreeMap<String, Vec<String>>, event: &Event) -> bool {
     let by_name = match events {
         None => !event.chatty,
         Some(patterns) => patterns.iter().any(|p| pattern_matches(p, event)),
@@ -57,12 +53,10 @@ pub fn subscribed(
     // A condition narrows only events that carry the field: `{"status": ["done"]}` keeps
     // intermediate Kinescope statuses out without hiding `live.finished`, which has no status.
     by_name
-        && when
-            .iter()
-            .all(|(field, allowed)| match event.lookup(field) {
-                None => true,
-                Some(value) => allowed.iter().any(|a| a == scalar_text(&value).as_ref()),
-            })
+        && when.iter().all(|(field, allowed)| match event.lookup(field) {
+            None => true,
+            Some(value) => allowed.iter().any(|a| a == scalar_text(&value).as_ref()),
+        })
 }
 
 #[cfg(test)]
@@ -94,26 +88,12 @@ mod tests {
     #[test]
     fn glob_patterns() {
         let e = event("live.finished", None, false);
-        for yes in [
-            "*",
-            "live.*",
-            "*.finished",
-            "live.finished",
-            "l*e.f*d",
-            "kinescope:live.*",
-            "kino-main:*",
-            "*:live.*",
-        ] {
+        for yes in
+            ["*", "live.*", "*.finished", "live.finished", "l*e.f*d", "kinescope:live.*", "kino-main:*", "*:live.*"]
+        {
             assert!(pattern_matches(yes, &e), "{yes}");
         }
-        for no in [
-            "live",
-            "live.f",
-            "media.*",
-            "ombi:*",
-            "other:live.finished",
-            "*.created",
-        ] {
+        for no in ["live", "live.f", "media.*", "ombi:*", "other:live.finished", "*.created"] {
             assert!(!pattern_matches(no, &e), "{no}");
         }
     }
@@ -121,44 +101,18 @@ mod tests {
     #[test]
     fn default_subscription_skips_chatty_events() {
         let none = BTreeMap::new();
-        assert!(subscribed(
-            None,
-            &none,
-            &event("live.finished", None, false)
-        ));
-        assert!(!subscribed(
-            None,
-            &none,
-            &event("live.connected", None, true)
-        ));
+        assert!(subscribed(None, &none, &event("live.finished", None, false)));
+        assert!(!subscribed(None, &none, &event("live.connected", None, true)));
         let all = vec!["live.*".to_owned()];
-        assert!(
-            subscribed(Some(&all), &none, &event("live.connected", None, true)),
-            "explicit patterns opt in"
-        );
+        assert!(subscribed(Some(&all), &none, &event("live.connected", None, true)), "explicit patterns opt in");
     }
 
     #[test]
     fn when_narrows_events_that_carry_the_field() {
-        let when = BTreeMap::from([(
-            "status".to_owned(),
-            vec!["done".to_owned(), "error".to_owned()],
-        )]);
+        let when = BTreeMap::from([("status".to_owned(), vec!["done".to_owned(), "error".to_owned()])]);
         let all = vec!["*".to_owned()];
-        assert!(subscribed(
-            Some(&all),
-            &when,
-            &event("media.update.status", Some("done"), false)
-        ));
-        assert!(!subscribed(
-            Some(&all),
-            &when,
-            &event("media.update.status", Some("processing"), false)
-        ));
-        assert!(subscribed(
-            Some(&all),
-            &when,
-            &event("live.finished", None, false)
-        ));
+        assert!(subscribed(Some(&all), &when, &event("media.update.status", Some("done"), false)));
+        assert!(!subscribed(Some(&all), &when, &event("media.update.status", Some("processing"), false)));
+        assert!(subscribed(Some(&all), &when, &event("live.finished", None, false)));
     }
 }

@@ -4,12 +4,15 @@ pub mod adapters;
 pub mod event;
 pub mod filter;
 pub mod ids;
+pub mod message;
+pub mod outcome;
 pub mod preset;
 pub mod request;
 pub mod sample;
 pub mod secret;
 pub mod signature;
 pub mod source;
+pub mod state;
 pub mod target;
 pub mod template;
 

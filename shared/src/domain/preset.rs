@@ -25,9 +25,9 @@ impl Preset {
     pub fn body(self) -> Option<&'static str> {
         match self {
             Self::Generic | Self::HomeAssistant => None,
-            Self::Discord => Some(
-                r#"{"username": "Herald", "content": "{{summary}}", "allowed_mentions": {"parse": []}}"#,
-            ),
+            Self::Discord => {
+                Some(r#"{"username": "Herald", "content": "{{summary}}", "allowed_mentions": {"parse": []}}"#)
+            }
             Self::Slack => Some(r#"{"text": "{{summary}}"}"#),
             Self::Ntfy => Some("{{summary}}"),
             Self::Telegram => Some(r#"{"text": "{{summary}}", "disable_web_page_preview": true}"#),

@@ -33,38 +33,24 @@ pub enum BuildError {
 
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
-        || essence.to_ascii_lowercase().ends_with("+json")
+    essence.eq_ignore_ascii_case("application/json") || essence.to_ascii_lowercase().ends_with("+json")
 }
 
 /// Builds the request. `delivery_id` becomes the Standard Webhooks `webhook-id`, stable across
 /// retries so receivers can dedupe; `now_unix` is the signed timestamp.
-pub fn build(
-    target: &Target,
-    event: &Event,
-    delivery_id: &str,
-    now_unix: i64,
-) -> Result<OutboundRequest, BuildError> {
+pub fn build(target: &Target, event: &Event, delivery_id: &str, now_unix: i64) -> Result<OutboundRequest, BuildError> {
     let rendered_url = Template::parse(&target.url).render(event, Context::Url)?;
     let url = url::Url::parse(&rendered_url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| BuildError::Url(redact_url(&rendered_url)))?;
 
-    let content_type = target
-        .content_type
-        .as_deref()
-        .unwrap_or(target.preset.content_type());
-    let body = if target.method == Method::Get {
-        Vec::new()
-    } else {
-        render_body(target, event, content_type)?
-    };
+    let content_type = target.content_type.as_deref().unwrap_or(target.preset.content_type());
+    let body = if target.method == Method::Get { Vec::new() } else { render_body(target, event, content_type)? };
 
     let mut headers = Vec::with_capacity(target.headers.len() + 5);
     let mut push = |name: &str, value: &str| -> Result<(), BuildError> {
-        let n = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| BuildError::Header(name.to_owned()))?;
+        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::Header(name.to_owned()))?;
         let v = HeaderValue::from_str(value).map_err(|_| BuildError::Header(name.to_owned()))?;
         headers.retain(|(existing, _): &(HeaderName, HeaderValue)| existing != n);
         headers.push((n, v));
@@ -88,43 +74,26 @@ pub fn build(
     if let Some(secret) = &target.secret {
         match target.signature {
             SignatureScheme::Standard => {
-                let key = StandardKey::parse(secret.expose())
-                    .map_err(|e| BuildError::Secret(e.to_string()))?;
+                let key = StandardKey::parse(secret.expose()).map_err(|e| BuildError::Secret(e.to_string()))?;
                 push("webhook-id", delivery_id)?;
                 push("webhook-timestamp", &now_unix.to_string())?;
                 push("webhook-signature", &key.sign(delivery_id, now_unix, &body))?;
             }
             SignatureScheme::Hex => {
-                let header = target
-                    .signature_header
-                    .as_deref()
-                    .unwrap_or(DEFAULT_HEX_HEADER);
+                let header = target.signature_header.as_deref().unwrap_or(DEFAULT_HEX_HEADER);
                 push(header, &hex_signature(secret.expose().as_bytes(), &body))?;
             }
         }
     }
-    Ok(OutboundRequest {
-        method: target.method,
-        url,
-        headers,
-        body,
-    })
+    Ok(OutboundRequest { method: target.method, url, headers, body })
 }
 
 fn render_body(target: &Target, event: &Event, content_type: &str) -> Result<Vec<u8>, BuildError> {
-    let template = target
-        .body
-        .as_deref()
-        .filter(|b| !b.trim().is_empty())
-        .or(target.preset.body());
+    let template = target.body.as_deref().filter(|b| !b.trim().is_empty()).or(target.preset.body());
     let Some(template) = template else {
         return Ok(event.default_payload().to_string().into_bytes());
     };
-    let context = if is_json(content_type) {
-        Context::Json
-    } else {
-        Context::Text
-    };
+    let context = if is_json(content_type) { Context::Json } else { Context::Text };
     let mut body = Template::parse(template).render(event, context)?;
     if target.preset == Preset::Discord {
         body = silence_discord_mentions(body);

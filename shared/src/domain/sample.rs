@@ -8,7 +8,8 @@ use super::adapters::{Origin, normalize};
 use super::event::{Event, SourceKind};
 use super::ids::SourceId;
 
-pub const KINESCOPE_DONE: &str = r#"{"event": "media.update.status", "data": {"id": "7127f2d7-0e96-40d0-9a03-2e987c096466", "status": "done"}}"#;
+pub const KINESCOPE_DONE: &str =
+    r#"{"event": "media.update.status", "data": {"id": "7127f2d7-0e96-40d0-9a03-2e987c096466", "status": "done"}}"#;
 
 pub const OMBI_REQUEST_AVAILABLE: &str = r#"{"requestId": "123", "requestedUser": "username", "title": "Example Movie",
  "requestedDate": "Saturday, January 1, 2024", "type": "Movie", "additionalInformation": "", "longDate": "Saturday, January 1, 2024",
@@ -33,11 +34,7 @@ pub fn sample_body(kind: SourceKind) -> &'static str {
 
 pub fn sample_event(kind: SourceKind, at: DateTime<Utc>) -> Event {
     let id = SourceId::parse(kind.as_str()).expect("kind names are valid ids");
-    let origin = Origin {
-        source_id: &id,
-        kind,
-        event_pointer: None,
-    };
+    let origin = Origin { source_id: &id, kind, event_pointer: None };
     normalize(&origin, sample_body(kind).as_bytes(), Ulid::new(), at).expect("samples are valid")
 }
 

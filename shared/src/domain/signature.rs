@@ -44,32 +44,19 @@ impl StandardKey {
     }
 
     /// Verifies a `webhook-signature` header (space-separated `v1,<sig>` entries) in constant time.
-    pub fn verify(
-        &self,
-        msg_id: &str,
-        timestamp: i64,
-        now: i64,
-        body: &[u8],
-        header: &str,
-    ) -> bool {
+    pub fn verify(&self, msg_id: &str, timestamp: i64, now: i64, body: &[u8], header: &str) -> bool {
         if (now - timestamp).abs() > STANDARD_TOLERANCE_SECS {
             return false;
         }
-        let Some(expected) = self
-            .sign(msg_id, timestamp, body)
-            .strip_prefix("v1,")
-            .and_then(|s| BASE64.decode(s).ok())
+        let Some(expected) = self.sign(msg_id, timestamp, body).strip_prefix("v1,").and_then(|s| BASE64.decode(s).ok())
         else {
             return false;
         };
-        header
-            .split_whitespace()
-            .filter_map(|entry| entry.strip_prefix("v1,"))
-            .any(|sig| {
-                BASE64.decode(sig).is_ok_and(|given| {
-                    subtle::ConstantTimeEq::ct_eq(given.as_slice(), expected.as_slice()).into()
-                })
-            })
+        header.split_whitespace().filter_map(|entry| entry.strip_prefix("v1,")).any(|sig| {
+            BASE64
+                .decode(sig)
+                .is_ok_and(|given| subtle::ConstantTimeEq::ct_eq(given.as_slice(), expected.as_slice()).into())
+        })
     }
 }
 
@@ -82,11 +69,7 @@ pub fn hex_signature(secret: &[u8], body: &[u8]) -> String {
 
 /// Verifies a `sha256=<hex>` header in constant time.
 pub fn verify_hex(secret: &[u8], body: &[u8], header: &str) -> bool {
-    let Some(given) = header
-        .trim()
-        .strip_prefix("sha256=")
-        .and_then(|h| hex::decode(h).ok())
-    else {
+    let Some(given) = header.trim().strip_prefix("sha256=").and_then(|h| hex::decode(h).ok()) else {
         return false;
     };
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
@@ -110,27 +93,15 @@ mod tests {
         let key = StandardKey::parse(SECRET).unwrap();
         assert_eq!(key.sign(ID, TS, BODY), SIG);
         assert!(key.verify(ID, TS, TS + 10, BODY, &format!("v1,bogus {SIG}")));
-        assert!(
-            !key.verify(ID, TS, TS + 10, b"{\"test\": 1}", SIG),
-            "tampered body"
-        );
-        assert!(
-            !key.verify(ID, TS, TS + STANDARD_TOLERANCE_SECS + 1, BODY, SIG),
-            "too old"
-        );
+        assert!(!key.verify(ID, TS, TS + 10, b"{\"test\": 1}", SIG), "tampered body");
+        assert!(!key.verify(ID, TS, TS + STANDARD_TOLERANCE_SECS + 1, BODY, SIG), "too old");
         assert!(!key.verify("msg_other", TS, TS, BODY, SIG), "other id");
     }
 
     #[test]
     fn standard_keys_must_be_whsec_base64() {
-        assert_eq!(
-            StandardKey::parse("MfKQ9r8G").err(),
-            Some(KeyError::NotWhsec)
-        );
-        assert_eq!(
-            StandardKey::parse("whsec_!!!").err(),
-            Some(KeyError::NotWhsec)
-        );
+        assert_eq!(StandardKey::parse("MfKQ9r8G").err(), Some(KeyError::NotWhsec));
+        assert_eq!(StandardKey::parse("whsec_!!!").err(), Some(KeyError::NotWhsec));
         assert_eq!(StandardKey::parse("whsec_").err(), Some(KeyError::Empty));
     }
 
@@ -138,20 +109,9 @@ mod tests {
     fn hex_signature_matches_github_example() {
         // GitHub's documented example: secret "It's a Secret to Everybody", payload "Hello, World!".
         let sig = hex_signature(b"It's a Secret to Everybody", b"Hello, World!");
-        assert_eq!(
-            sig,
-            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-        );
-        assert!(verify_hex(
-            b"It's a Secret to Everybody",
-            b"Hello, World!",
-            &sig
-        ));
+        assert_eq!(sig, "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+        assert!(verify_hex(b"It's a Secret to Everybody", b"Hello, World!", &sig));
         assert!(!verify_hex(b"other", b"Hello, World!", &sig));
-        assert!(!verify_hex(
-            b"It's a Secret to Everybody",
-            b"Hello, World!",
-            "sha256=zz"
-        ));
+        assert!(!verify_hex(b"It's a Secret to Everybody", b"Hello, World!", "sha256=zz"));
     }
 }

@@ -39,9 +39,7 @@ pub enum SourceAuth {
 
 impl SourceAuth {
     pub fn token(plain: &str) -> Self {
-        Self::Token {
-            token_sha256: sha256_hex(plain.as_bytes()),
-        }
+        Self::Token { token_sha256: sha256_hex(plain.as_bytes()) }
     }
 }
 
@@ -73,18 +71,10 @@ impl Credentials<'_> {
             if scheme.eq_ignore_ascii_case("bearer") {
                 found.push(value.trim().to_owned());
             } else if scheme.eq_ignore_ascii_case("basic")
-                && let Some(decoded) = BASE64
-                    .decode(value.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
+                && let Some(decoded) = BASE64.decode(value.trim()).ok().and_then(|b| String::from_utf8(b).ok())
             {
                 // Basic: the password is the token; a bare token with no colon is accepted too.
-                found.push(
-                    decoded
-                        .split_once(':')
-                        .map_or(decoded.as_str(), |(_, p)| p)
-                        .to_owned(),
-                );
+                found.push(decoded.split_once(':').map_or(decoded.as_str(), |(_, p)| p).to_owned());
             }
         }
         if let Some(t) = self.query_token {
@@ -101,25 +91,18 @@ impl Source {
                 let Ok(expected) = hex::decode(token_sha256) else {
                     return false;
                 };
-                creds.tokens().iter().any(|t| {
-                    Sha256::digest(t.as_bytes())
-                        .as_slice()
-                        .ct_eq(&expected)
-                        .into()
-                })
+                creds.tokens().iter().any(|t| Sha256::digest(t.as_bytes()).as_slice().ct_eq(&expected).into())
             }
-            SourceAuth::HmacHex { secret, header } => creds
-                .header(header)
-                .is_some_and(|sig| verify_hex(secret.expose().as_bytes(), creds.body, sig)),
+            SourceAuth::HmacHex { secret, header } => {
+                creds.header(header).is_some_and(|sig| verify_hex(secret.expose().as_bytes(), creds.body, sig))
+            }
             SourceAuth::StandardWebhooks { secret } => {
                 let Ok(key) = StandardKey::parse(secret.expose()) else {
                     return false;
                 };
                 let (Some(id), Some(ts), Some(sig)) = (
                     creds.header("webhook-id"),
-                    creds
-                        .header("webhook-timestamp")
-                        .and_then(|t| t.trim().parse::<i64>().ok()),
+                    creds.header("webhook-timestamp").and_then(|t| t.trim().parse::<i64>().ok()),
                     creds.header("webhook-signature"),
                 ) else {
                     return false;
@@ -137,95 +120,42 @@ mod tests {
     use http::{HeaderMap, HeaderValue};
 
     fn source(auth: SourceAuth) -> Source {
-        Source {
-            id: SourceId::parse("s").unwrap(),
-            kind: SourceKind::Ombi,
-            auth,
-            event_pointer: None,
-        }
+        Source { id: SourceId::parse("s").unwrap(), kind: SourceKind::Ombi, auth, event_pointer: None }
     }
 
-    fn check(
-        src: &Source,
-        headers: &[(&'static str, String)],
-        query: Option<&str>,
-        body: &[u8],
-    ) -> bool {
+    fn check(src: &Source, headers: &[(&'static str, String)], query: Option<&str>, body: &[u8]) -> bool {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             map.insert(*k, HeaderValue::from_str(v).unwrap());
         }
-        src.authenticate(&Credentials {
-            headers: &map,
-            query_token: query,
-            body,
-            now_unix: 1_000_000,
-        })
+        src.authenticate(&Credentials { headers: &map, query_token: query, body, now_unix: 1_000_000 })
     }
 
     #[test]
     fn token_is_accepted_from_every_carrier() {
         let s = source(SourceAuth::token("t0k3n"));
         assert!(check(&s, &[("access-token", "t0k3n".into())], None, b""));
-        assert!(check(
-            &s,
-            &[("authorization", "Bearer t0k3n".into())],
-            None,
-            b""
-        ));
-        assert!(check(
-            &s,
-            &[(
-                "authorization",
-                format!("Basic {}", BASE64.encode("kinescope:t0k3n"))
-            )],
-            None,
-            b""
-        ));
+        assert!(check(&s, &[("authorization", "Bearer t0k3n".into())], None, b""));
+        assert!(check(&s, &[("authorization", format!("Basic {}", BASE64.encode("kinescope:t0k3n")))], None, b""));
         assert!(check(&s, &[], Some("t0k3n"), b""));
-        assert!(!check(
-            &s,
-            &[("access-token", "wrong".into())],
-            Some("nope"),
-            b""
-        ));
+        assert!(!check(&s, &[("access-token", "wrong".into())], Some("nope"), b""));
         assert!(!check(&s, &[], None, b""));
-        assert!(!check(
-            &s,
-            &[(
-                "authorization",
-                format!("Basic {}", BASE64.encode("t0k3n:x"))
-            )],
-            None,
-            b""
-        ));
+        assert!(!check(&s, &[("authorization", format!("Basic {}", BASE64.encode("t0k3n:x")))], None, b""));
     }
 
     #[test]
     fn hmac_hex_verifies_the_raw_body() {
-        let s = source(SourceAuth::HmacHex {
-            secret: Secret::new("k"),
-            header: "X-Kiosk-Signature-256".into(),
-        });
+        let s = source(SourceAuth::HmacHex { secret: Secret::new("k"), header: "X-Kiosk-Signature-256".into() });
         let sig = hex_signature(b"k", b"{}");
-        assert!(check(
-            &s,
-            &[("x-kiosk-signature-256", sig.clone())],
-            None,
-            b"{}"
-        ));
+        assert!(check(&s, &[("x-kiosk-signature-256", sig.clone())], None, b"{}"));
         assert!(!check(&s, &[("x-kiosk-signature-256", sig)], None, b"{ }"));
     }
 
     #[test]
     fn standard_webhooks_checks_signature_and_time() {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-        let s = source(SourceAuth::StandardWebhooks {
-            secret: Secret::new(secret),
-        });
-        let sig = StandardKey::parse(secret)
-            .unwrap()
-            .sign("m1", 1_000_000, b"{}");
+        let s = source(SourceAuth::StandardWebhooks { secret: Secret::new(secret) });
+        let sig = StandardKey::parse(secret).unwrap().sign("m1", 1_000_000, b"{}");
         let headers = |ts: i64| {
             vec![
                 ("webhook-id", "m1".to_owned()),
@@ -234,9 +164,6 @@ mod tests {
             ]
         };
         assert!(check(&s, &headers(1_000_000), None, b"{}"));
-        assert!(
-            !check(&s, &headers(1_000_001), None, b"{}"),
-            "timestamp is signed"
-        );
+        assert!(!check(&s, &headers(1_000_001), None, b"{}"), "timestamp is signed");
     }
 }

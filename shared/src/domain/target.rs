@@ -100,10 +100,7 @@ pub struct InvalidTarget {
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> InvalidTarget {
-    InvalidTarget {
-        field,
-        message: message.into(),
-    }
+    InvalidTarget { field, message: message.into() }
 }
 
 impl Target {
@@ -116,41 +113,30 @@ impl Target {
         if self.name.trim().is_empty() {
             return Err(invalid("name", "must not be empty"));
         }
-        let scheme_ok = ["https://", "http://"].iter().any(|s| {
-            self.url
-                .get(..s.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(s))
-        });
+        let scheme_ok =
+            ["https://", "http://"].iter().any(|s| self.url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
         if !scheme_ok {
             return Err(invalid("url", "must start with https:// or http://"));
         }
         let probe = self.url.replace(['{', '}'], "");
-        let parsed = url::Url::parse(&probe)
-            .map_err(|e| invalid("url", format!("is not a valid URL: {e}")))?;
+        let parsed = url::Url::parse(&probe).map_err(|e| invalid("url", format!("is not a valid URL: {e}")))?;
         if parsed.host_str().is_none_or(str::is_empty) {
             return Err(invalid("url", "has no host"));
         }
         for name in self.headers.keys() {
             if !name.contains('{') && http::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                return Err(invalid(
-                    "headers",
-                    format!("{name:?} is not a valid header name"),
-                ));
+                return Err(invalid("headers", format!("{name:?} is not a valid header name")));
             }
         }
         for value in self.headers.values() {
             if value.contains(['\r', '\n']) {
-                return Err(invalid(
-                    "headers",
-                    "a header value may not contain a line break",
-                ));
+                return Err(invalid("headers", "a header value may not contain a line break"));
             }
         }
         if let Some(secret) = &self.secret {
             match self.signature {
                 SignatureScheme::Standard => {
-                    StandardKey::parse(secret.expose())
-                        .map_err(|e| invalid("secret", e.to_string()))?;
+                    StandardKey::parse(secret.expose()).map_err(|e| invalid("secret", e.to_string()))?;
                 }
                 SignatureScheme::Hex if secret.expose().is_empty() => {
                     return Err(invalid("secret", "must not be empty"));
@@ -159,10 +145,7 @@ impl Target {
             }
         }
         if !(1..=MAX_TIMEOUT_MS).contains(&self.timeout_ms) {
-            return Err(invalid(
-                "timeout_ms",
-                format!("must be between 1 and {MAX_TIMEOUT_MS}"),
-            ));
+            return Err(invalid("timeout_ms", format!("must be between 1 and {MAX_TIMEOUT_MS}")));
         }
         Ok(())
     }
@@ -178,9 +161,8 @@ mod tests {
 
     #[test]
     fn defaults_are_sensible() {
-        let t = target(
-            serde_json::json!({"id": "t1", "name": "Discord", "url": "https://discord.com/api/webhooks/1/x"}),
-        );
+        let t =
+            target(serde_json::json!({"id": "t1", "name": "Discord", "url": "https://discord.com/api/webhooks/1/x"}));
         assert_eq!(t.method, Method::Post);
         assert_eq!(t.timeout_ms, DEFAULT_TIMEOUT_MS);
         assert!(t.enabled && t.events.is_none() && t.secret.is_none());
@@ -190,8 +172,7 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let base =
-            serde_json::json!({"id": "t1", "name": "n", "url": "https://x.example/{tmdbId}"});
+        let base = serde_json::json!({"id": "t1", "name": "n", "url": "https://x.example/{tmdbId}"});
         let with = |k: &str, v: serde_json::Value| {
             let mut j = base.clone();
             j[k] = v;
@@ -199,10 +180,7 @@ mod tests {
         };
         assert_eq!(with("url", "ftp://x".into()), "url");
         assert_eq!(with("url", "https://".into()), "url");
-        assert_eq!(
-            with("headers", serde_json::json!({"Bad Name": "x"})),
-            "headers"
-        );
+        assert_eq!(with("headers", serde_json::json!({"Bad Name": "x"})), "headers");
         assert_eq!(with("secret", "not-whsec".into()), "secret");
         assert_eq!(with("timeout_ms", 0.into()), "timeout_ms");
         assert_eq!(with("name", " ".into()), "name");

@@ -44,16 +44,10 @@ pub struct Template {
 }
 
 /// Characters left alone in a URL component: RFC 3986 unreserved.
-const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 impl Template {
@@ -64,11 +58,7 @@ impl Template {
         while let Some(open) = rest.find('{') {
             literal.push_str(&rest[..open]);
             let tail = &rest[open..];
-            let (double, inner_start) = if tail.starts_with("{{") {
-                (true, 2)
-            } else {
-                (false, 1)
-            };
+            let (double, inner_start) = if tail.starts_with("{{") { (true, 2) } else { (false, 1) };
             let close_pat = if double { "}}" } else { "}" };
             let found = tail[inner_start..].find(close_pat).and_then(|end| {
                 let inner = tail[inner_start..inner_start + end].trim();
@@ -79,11 +69,7 @@ impl Template {
                     if !literal.is_empty() {
                         segments.push(Segment::Literal(std::mem::take(&mut literal)));
                     }
-                    segments.push(Segment::Placeholder {
-                        name,
-                        double,
-                        source: tail[..consumed].to_owned(),
-                    });
+                    segments.push(Segment::Placeholder { name, double, source: tail[..consumed].to_owned() });
                     rest = &tail[consumed..];
                 }
                 None => {
@@ -116,12 +102,7 @@ impl Template {
     }
 
     /// As [`render`](Self::render); `header` names the header in an injection error.
-    pub fn render_named(
-        &self,
-        event: &Event,
-        context: Context,
-        header: &str,
-    ) -> Result<String, RenderError> {
+    pub fn render_named(&self, event: &Event, context: Context, header: &str) -> Result<String, RenderError> {
         let mut out = String::with_capacity(
             self.segments
                 .iter()
@@ -134,22 +115,16 @@ impl Template {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(text) => out.push_str(text),
-                Segment::Placeholder {
-                    name,
-                    double,
-                    source,
-                } => {
+                Segment::Placeholder { name, double, source } => {
                     if !double && !event.knows(name) {
                         out.push_str(source);
                         continue;
                     }
                     let value = event.lookup(name);
                     let value = value.as_deref().unwrap_or(&Value::Null);
-                    write_value(&mut out, value, context).map_err(|()| {
-                        RenderError::HeaderInjection {
-                            header: header.to_owned(),
-                            placeholder: name.clone(),
-                        }
+                    write_value(&mut out, value, context).map_err(|()| RenderError::HeaderInjection {
+                        header: header.to_owned(),
+                        placeholder: name.clone(),
                     })?;
                 }
             }
@@ -193,9 +168,7 @@ mod tests {
     use ulid::Ulid;
 
     fn event(fields: Value) -> Event {
-        let Value::Object(fields) = fields else {
-            unreachable!()
-        };
+        let Value::Object(fields) = fields else { unreachable!() };
         Event {
             id: Ulid::nil(),
             source_id: SourceId::parse("s").unwrap(),
@@ -215,21 +188,14 @@ mod tests {
     #[test]
     fn both_syntaxes_case_insensitive() {
         let f = json!({"title": "Dune", "tmdbId": 438631});
-        assert_eq!(
-            render("{{title}}/{{ TITLE }}/{Title}/{TMDBID}", f, Context::Text),
-            "Dune/Dune/Dune/438631"
-        );
+        assert_eq!(render("{{title}}/{{ TITLE }}/{Title}/{TMDBID}", f, Context::Text), "Dune/Dune/Dune/438631");
     }
 
     #[test]
     fn single_brace_only_replaces_known_names() {
         let f = json!({"title": "Dune"});
         assert_eq!(
-            render(
-                r#"{"a":{"b":1}} {unknown} {year}|{{unknown}}"#,
-                f,
-                Context::Json
-            ),
+            render(r#"{"a":{"b":1}} {unknown} {year}|{{unknown}}"#, f, Context::Json),
             r#"{"a":{"b":1}} {unknown} |"#
         );
     }
@@ -237,16 +203,9 @@ mod tests {
     #[test]
     fn json_context_escapes_strings_and_passes_numbers() {
         let f = json!({"title": "Say \"hi\" \\ @everyone\n🎬", "season": 2, "anime": false, "none": null});
-        let out = render(
-            r#"{"t": "{{title}}", "s": {season}, "a": {{anime}}, "n": "{{none}}"}"#,
-            f,
-            Context::Json,
-        );
+        let out = render(r#"{"t": "{{title}}", "s": {season}, "a": {{anime}}, "n": "{{none}}"}"#, f, Context::Json);
         let parsed: Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(
-            parsed,
-            json!({"t": "Say \"hi\" \\ @everyone\n🎬", "s": 2, "a": false, "n": ""})
-        );
+        assert_eq!(parsed, json!({"t": "Say \"hi\" \\ @everyone\n🎬", "s": 2, "a": false, "n": ""}));
     }
 
     #[test]
@@ -261,35 +220,15 @@ mod tests {
     #[test]
     fn header_context_refuses_line_breaks() {
         let t = Template::parse("Bearer {{title}}");
-        let err = t
-            .render_named(
-                &event(json!({"title": "x\r\nEvil: 1"})),
-                Context::Header,
-                "Authorization",
-            )
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "placeholder \"title\" would put a line break into header \"Authorization\""
-        );
-        assert_eq!(
-            t.render(&event(json!({"title": "ok"})), Context::Header)
-                .unwrap(),
-            "Bearer ok"
-        );
+        let err =
+            t.render_named(&event(json!({"title": "x\r\nEvil: 1"})), Context::Header, "Authorization").unwrap_err();
+        assert_eq!(err.to_string(), "placeholder \"title\" would put a line break into header \"Authorization\"");
+        assert_eq!(t.render(&event(json!({"title": "ok"})), Context::Header).unwrap(), "Bearer ok");
     }
 
     #[test]
     fn dotted_names_and_unclosed_braces() {
-        assert_eq!(
-            render("{{data.id}} {{ {x", json!({}), Context::Text),
-            "d1 {{ {x"
-        );
-        assert_eq!(
-            Template::parse("{{a}}{b}")
-                .placeholders()
-                .collect::<Vec<_>>(),
-            ["a", "b"]
-        );
+        assert_eq!(render("{{data.id}} {{ {x", json!({}), Context::Text), "d1 {{ {x");
+        assert_eq!(Template::parse("{{a}}{b}").placeholders().collect::<Vec<_>>(), ["a", "b"]);
     }
 }

@@ -10,49 +10,29 @@ use crate::domain::signature::StandardKey;
 
 fn target(json: Value) -> Target {
     let mut base = json!({"id": "t", "name": "t", "url": "https://example.com/hook"});
-    base.as_object_mut()
-        .unwrap()
-        .extend(json.as_object().unwrap().clone());
+    base.as_object_mut().unwrap().extend(json.as_object().unwrap().clone());
     serde_json::from_value(base).unwrap()
 }
 
 fn header<'a>(req: &'a OutboundRequest, name: &str) -> Option<&'a str> {
-    req.headers
-        .iter()
-        .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.to_str().unwrap())
+    req.headers.iter().find(|(n, _)| n.as_str().eq_ignore_ascii_case(name)).map(|(_, v)| v.to_str().unwrap())
 }
 
 fn ombi_titled(title: &str) -> Event {
-    let mut body: Value =
-        serde_json::from_str(crate::domain::sample::OMBI_REQUEST_AVAILABLE).unwrap();
+    let mut body: Value = serde_json::from_str(crate::domain::sample::OMBI_REQUEST_AVAILABLE).unwrap();
     body["title"] = json!(title);
     let id = SourceId::parse("ombi").unwrap();
-    let origin = Origin {
-        source_id: &id,
-        kind: SourceKind::Ombi,
-        event_pointer: None,
-    };
-    normalize(
-        &origin,
-        body.to_string().as_bytes(),
-        ulid::Ulid::nil(),
-        DateTime::UNIX_EPOCH,
-    )
-    .unwrap()
+    let origin = Origin { source_id: &id, kind: SourceKind::Ombi, event_pointer: None };
+    normalize(&origin, body.to_string().as_bytes(), ulid::Ulid::nil(), DateTime::UNIX_EPOCH).unwrap()
 }
 
 #[test]
 fn discord_preset_survives_hostile_titles_and_pings_nobody() {
     let hostile = "He said \"hi\" \\ C:\\path\nline2 🎬 @everyone @here";
-    let t =
-        target(json!({"preset": "discord", "body": "{\"content\": \"**{{title}}** {{event}}\"}"}));
+    let t = target(json!({"preset": "discord", "body": "{\"content\": \"**{{title}}** {{event}}\"}"}));
     let req = build(&t, &ombi_titled(hostile), "d1", 0).unwrap();
     let body: Value = serde_json::from_slice(&req.body).unwrap();
-    assert_eq!(
-        body["content"],
-        json!(format!("**{hostile}** RequestAvailable"))
-    );
+    assert_eq!(body["content"], json!(format!("**{hostile}** RequestAvailable")));
     assert_eq!(body["allowed_mentions"], json!({"parse": []}));
     assert_eq!(header(&req, "content-type"), Some("application/json"));
 }
@@ -61,15 +41,9 @@ fn discord_preset_survives_hostile_titles_and_pings_nobody() {
 fn preset_bodies_are_valid_for_every_sample() {
     for preset in ["discord", "slack", "telegram", "generic", "home_assistant"] {
         for kind in [SourceKind::Kinescope, SourceKind::Ombi, SourceKind::Generic] {
-            let req = build(
-                &target(json!({"preset": preset})),
-                &sample_event(kind, DateTime::UNIX_EPOCH),
-                "d",
-                0,
-            )
-            .unwrap();
-            let body: Value = serde_json::from_slice(&req.body)
-                .unwrap_or_else(|e| panic!("{preset}/{kind:?}: {e}"));
+            let req =
+                build(&target(json!({"preset": preset})), &sample_event(kind, DateTime::UNIX_EPOCH), "d", 0).unwrap();
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_else(|e| panic!("{preset}/{kind:?}: {e}"));
             assert!(body.is_object());
         }
     }
@@ -77,23 +51,11 @@ fn preset_bodies_are_valid_for_every_sample() {
 
 #[test]
 fn ntfy_preset_sends_text_with_title() {
-    let req = build(
-        &target(json!({"preset": "ntfy"})),
-        &sample_event(SourceKind::Ombi, DateTime::UNIX_EPOCH),
-        "d",
-        0,
-    )
-    .unwrap();
-    assert_eq!(
-        String::from_utf8(req.body.clone()).unwrap(),
-        "Example Movie (2024) is now available"
-    );
+    let req = build(&target(json!({"preset": "ntfy"})), &sample_event(SourceKind::Ombi, DateTime::UNIX_EPOCH), "d", 0)
+        .unwrap();
+    assert_eq!(String::from_utf8(req.body.clone()).unwrap(), "Example Movie (2024) is now available");
     assert_eq!(header(&req, "title"), Some("RequestAvailable"));
-    assert!(
-        header(&req, "content-type")
-            .unwrap()
-            .starts_with("text/plain")
-    );
+    assert!(header(&req, "content-type").unwrap().starts_with("text/plain"));
 }
 
 #[test]
@@ -107,22 +69,11 @@ fn empty_body_sends_every_field() {
 
 #[test]
 fn get_sends_no_body_and_placeholders_reach_url_and_headers() {
-    let t = target(
-        json!({"method": "GET", "url": "https://api.example.com/download?tmdb={tmdbId}&t={title}",
-                          "headers": {"X-User-Id": "{imdbId}"}, "body": "{\"x\": 1}"}),
-    );
-    let req = build(
-        &t,
-        &sample_event(SourceKind::Generic, DateTime::UNIX_EPOCH),
-        "d",
-        0,
-    )
-    .unwrap();
+    let t = target(json!({"method": "GET", "url": "https://api.example.com/download?tmdb={tmdbId}&t={title}",
+                          "headers": {"X-User-Id": "{imdbId}"}, "body": "{\"x\": 1}"}));
+    let req = build(&t, &sample_event(SourceKind::Generic, DateTime::UNIX_EPOCH), "d", 0).unwrap();
     assert!(req.body.is_empty());
-    assert_eq!(
-        req.url.as_str(),
-        "https://api.example.com/download?tmdb=550&t=Fight%20Club"
-    );
+    assert_eq!(req.url.as_str(), "https://api.example.com/download?tmdb=550&t=Fight%20Club");
     assert_eq!(header(&req, "x-user-id"), Some("tt0137523"));
     assert_eq!(header(&req, "content-type"), None);
 }
@@ -131,13 +82,7 @@ fn get_sends_no_body_and_placeholders_reach_url_and_headers() {
 fn standard_signature_covers_the_exact_bytes_sent() {
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let t = target(json!({"secret": secret}));
-    let req = build(
-        &t,
-        &sample_event(SourceKind::Ombi, DateTime::UNIX_EPOCH),
-        "01HDELIVERY",
-        1_700_000_000,
-    )
-    .unwrap();
+    let req = build(&t, &sample_event(SourceKind::Ombi, DateTime::UNIX_EPOCH), "01HDELIVERY", 1_700_000_000).unwrap();
     assert_eq!(header(&req, "webhook-id"), Some("01HDELIVERY"));
     assert_eq!(header(&req, "webhook-timestamp"), Some("1700000000"));
     let key = StandardKey::parse(secret).unwrap();
@@ -152,20 +97,9 @@ fn standard_signature_covers_the_exact_bytes_sent() {
 
 #[test]
 fn hex_signature_goes_in_the_configured_header() {
-    let t = target(
-        json!({"secret": "kiosk", "signature": "hex", "signature_header": "X-Kiosk-Signature-256"}),
-    );
-    let req = build(
-        &t,
-        &sample_event(SourceKind::Generic, DateTime::UNIX_EPOCH),
-        "d",
-        0,
-    )
-    .unwrap();
-    assert_eq!(
-        header(&req, "x-kiosk-signature-256"),
-        Some(hex_signature(b"kiosk", &req.body).as_str())
-    );
+    let t = target(json!({"secret": "kiosk", "signature": "hex", "signature_header": "X-Kiosk-Signature-256"}));
+    let req = build(&t, &sample_event(SourceKind::Generic, DateTime::UNIX_EPOCH), "d", 0).unwrap();
+    assert_eq!(header(&req, "x-kiosk-signature-256"), Some(hex_signature(b"kiosk", &req.body).as_str()));
     let default = build(
         &target(json!({"secret": "k", "signature": "hex"})),
         &sample_event(SourceKind::Generic, DateTime::UNIX_EPOCH),
@@ -173,27 +107,17 @@ fn hex_signature_goes_in_the_configured_header() {
         0,
     )
     .unwrap();
-    assert!(
-        header(&default, DEFAULT_HEX_HEADER)
-            .unwrap()
-            .starts_with("sha256=")
-    );
+    assert!(header(&default, DEFAULT_HEX_HEADER).unwrap().starts_with("sha256="));
 }
 
 #[test]
 fn header_injection_is_refused() {
     let t = target(json!({"headers": {"X-Title": "{{title}}"}}));
     let err = build(&t, &ombi_titled("a\r\nX-Evil: 1"), "d", 0).unwrap_err();
-    assert!(
-        matches!(err, BuildError::Render(RenderError::HeaderInjection { .. })),
-        "{err}"
-    );
+    assert!(matches!(err, BuildError::Render(RenderError::HeaderInjection { .. })), "{err}");
 }
 
 #[test]
 fn redact_url_hides_paths_and_queries() {
-    assert_eq!(
-        redact_url("https://discord.com/api/webhooks/1/SECRET?x=1"),
-        "https://discord.com/…"
-    );
+    assert_eq!(redact_url("https://discord.com/api/webhooks/1/SECRET?x=1"), "https://discord.com/…");
 }

@@ -1,0 +1,4 @@
+//! Use cases, written against the ports only.
+
+pub mod deliver;
+pub mod ingest;

@@ -1,0 +1,97 @@
+//! One small trait per capability, so each function is built from exactly what its IAM policy grants.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::message::DeliveryMessage;
+use crate::domain::outcome::DeliveryOutcome;
+use crate::domain::request::OutboundRequest;
+use crate::domain::state::TargetState;
+use crate::domain::{Source, SourceId, Target, TargetId};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost to another writer (DynamoDB `ConditionalCheckFailed`).
+    #[error("the item changed since it was read")]
+    Conflict,
+    #[error("stored item {key} could not be read: {source}")]
+    Corrupt {
+        key: String,
+        #[source]
+        source: BoxError,
+    },
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the queue did not accept {failed} of {total} messages: {source}")]
+pub struct QueueError {
+    pub failed: usize,
+    pub total: usize,
+    #[source]
+    pub source: BoxError,
+}
+
+#[async_trait]
+pub trait SourceStore: Send + Sync {
+    async fn get_source(&self, id: &SourceId) -> Result<Option<Source>, StoreError>;
+}
+
+#[async_trait]
+pub trait TargetStore: Send + Sync {
+    async fn list_targets(&self) -> Result<Arc<Vec<Target>>, StoreError>;
+
+    async fn get_target(&self, id: &TargetId) -> Result<Option<Target>, StoreError> {
+        Ok(self.list_targets().await?.iter().find(|t| &t.id == id).cloned())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// First time inside the window: go ahead.
+    Claimed,
+    /// Seen inside the window: do nothing.
+    Duplicate,
+}
+
+#[async_trait]
+pub trait DedupeStore: Send + Sync {
+    async fn claim(&self, key: &str, now: DateTime<Utc>, ttl: Duration) -> Result<Claim, StoreError>;
+    /// Undoes a claim whose work could not be done, so the sender's retry is not taken for a duplicate.
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    async fn get_state(&self, target: &TargetId) -> Result<TargetState, StoreError>;
+    /// Writes `next` only if the stored epoch is still `expected_epoch`; else `StoreError::Conflict`.
+    async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), QueueError>;
+}
+
+#[async_trait]
+pub trait Sender: Send + Sync {
+    async fn send(&self, request: &OutboundRequest, timeout: Duration) -> DeliveryOutcome;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,184 @@
+//! A real HTTP receiver on `127.0.0.1:0` that records every request and answers as told:
+//! a status (with headers and body), or hanging past the sender's timeout.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::Notify;
+
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub at: Instant,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.body))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Status {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Never answer (until the sender gives up).
+    Hang,
+}
+
+impl Reply {
+    pub fn status(status: u16) -> Self {
+        Self::Status { status, headers: Vec::new(), body: String::new() }
+    }
+}
+
+struct Inner {
+    requests: Mutex<Vec<Recorded>>,
+    script: Mutex<VecDeque<Reply>>,
+    default: Mutex<Reply>,
+    arrived: Notify,
+    /// Print each request to stdout (herald-local's demo receiver).
+    echo: bool,
+}
+
+pub struct Receiver {
+    addr: SocketAddr,
+    inner: Arc<Inner>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Starts on an ephemeral loopback port, answering 204 until told otherwise.
+    pub async fn start() -> Self {
+        Self::bind("127.0.0.1:0".parse().expect("valid address"), false).await.expect("loopback bind")
+    }
+
+    pub async fn bind(addr: SocketAddr, echo: bool) -> std::io::Result<Self> {
+        let inner = Arc::new(Inner {
+            requests: Mutex::default(),
+            script: Mutex::default(),
+            default: Mutex::new(Reply::status(204)),
+            arrived: Notify::new(),
+            echo,
+        });
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = Router::new().fallback(record).with_state(inner.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, inner, server })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The answer from now on, once the scripted ones are used up.
+    pub fn reply_with(&self, reply: Reply) {
+        *self.inner.default.lock().expect("lock") = reply;
+    }
+
+    /// Answers for the next requests, in order, before falling back to the default.
+    pub fn then(&self, reply: Reply) -> &Self {
+        self.inner.script.lock().expect("lock").push_back(reply);
+        self
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.inner.requests.lock().expect("lock").clone()
+    }
+
+    /// The requests whose path starts with `prefix`.
+    pub fn requests_to(&self, prefix: &str) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| r.uri.path().starts_with(prefix)).collect()
+    }
+
+    /// Waits until at least `n` requests to `prefix` arrived, or panics after `within`.
+    pub async fn wait_for(&self, prefix: &str, n: usize, within: Duration) -> Vec<Recorded> {
+        let deadline = Instant::now() + within;
+        loop {
+            let notified = self.inner.arrived.notified();
+            let got = self.requests_to(prefix);
+            if got.len() >= n {
+                return got;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                panic!("expected {n} requests to {prefix} within {within:?}, got {}: {got:#?}", got.len());
+            }
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn record(
+    State(inner): State<Arc<Inner>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if inner.echo {
+        println!("receiver ← {method} {uri}\n{}\n", String::from_utf8_lossy(&body));
+    }
+    let reply =
+        inner.script.lock().expect("lock").pop_front().unwrap_or_else(|| inner.default.lock().expect("lock").clone());
+    inner.requests.lock().expect("lock").push(Recorded { method, uri, headers, body, at: Instant::now() });
+    inner.arrived.notify_waiters();
+    match reply {
+        Reply::Hang => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Reply::Status { status, headers, body } => {
+            let mut response =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), body).into_response();
+            for (k, v) in headers {
+                if let (Ok(k), Ok(v)) = (k.parse::<axum::http::HeaderName>(), v.parse()) {
+                    response.headers_mut().insert(k, v);
+                }
+            }
+            response
+        }
+    }
+}
+
+/// A URL on a loopback port nothing listens on: connections to it are refused.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback bind");
+    let addr = listener.local_addr().expect("local addr");
+    drop(listener);
+    format!("http://{addr}/refused")
+}
