@@ -7,5 +7,8 @@ pub mod app;
 pub mod domain;
 pub mod ports;
 
+pub mod aws;
+pub mod cache;
+pub mod config;
 #[cfg(feature = "test-util")]
 pub mod testing;

@@ -1,0 +1,117 @@
+//! Settings from the environment, parsed once at start-up with errors that name the variable.
+
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name}={value:?} is not valid: {why}")]
+    Invalid { name: &'static str, value: String, why: String },
+}
+
+pub fn required(name: &'static str) -> Result<String, ConfigError> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or(ConfigError::Missing(name))
+}
+
+fn optional(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A duration like `30s`, `15m`, `1h 30m`.
+pub fn duration(name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+    match optional(name) {
+        None => Ok(default),
+        Some(value) => humantime::parse_duration(value.trim()).map_err(|e| ConfigError::Invalid {
+            name,
+            value,
+            why: format!("{e} (use e.g. 30s, 15m, 1h)"),
+        }),
+    }
+}
+
+pub fn number(
+    name: &'static str,
+    default: usize,
+    range: std::ops::RangeInclusive<usize>,
+) -> Result<usize, ConfigError> {
+    let Some(value) = optional(name) else { return Ok(default) };
+    match value.trim().parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            name,
+            value,
+            why: format!("expected a whole number from {} to {}", range.start(), range.end()),
+        }),
+    }
+}
+
+/// Comma-separated CIDRs or addresses (`127.0.0.0/8, ::1`).
+pub fn networks(name: &'static str) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(value) = optional(name) else { return Ok(Vec::new()) };
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from)).map_err(|_| {
+                ConfigError::Invalid { name, value: value.clone(), why: format!("{item:?} is not an address or CIDR") }
+            })
+        })
+        .collect()
+}
+
+/// Settings of the ingest function.
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    pub table: String,
+    pub deliveries_queue_url: String,
+    pub dedupe_window: Duration,
+    pub target_cache_ttl: Duration,
+}
+
+/// Settings of the deliver function.
+#[derive(Clone, Debug)]
+pub struct DeliverConfig {
+    pub table: String,
+    pub target_cache_ttl: Duration,
+    pub allow_networks: Vec<IpNet>,
+    pub concurrency: usize,
+}
+
+pub const TABLE: &str = "HERALD_TABLE";
+pub const DELIVERIES_QUEUE_URL: &str = "HERALD_DELIVERIES_QUEUE_URL";
+pub const DEDUPE_WINDOW: &str = "HERALD_DEDUPE_WINDOW";
+pub const TARGET_CACHE_TTL: &str = "HERALD_TARGET_CACHE_TTL";
+pub const ALLOW_NETWORKS: &str = "HERALD_ALLOW_NETWORKS";
+pub const DELIVERY_CONCURRENCY: &str = "HERALD_DELIVERY_CONCURRENCY";
+
+impl IngestConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: required(TABLE)?,
+            deliveries_queue_url: required(DELIVERIES_QUEUE_URL)?,
+            dedupe_window: duration(DEDUPE_WINDOW, Duration::from_secs(600))?,
+            target_cache_ttl: duration(TARGET_CACHE_TTL, Duration::from_secs(30))?,
+        })
+    }
+}
+
+impl DeliverConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: required(TABLE)?,
+            target_cache_ttl: duration(TARGET_CACHE_TTL, Duration::from_secs(30))?,
+            allow_networks: networks(ALLOW_NETWORKS)?,
+            concurrency: number(DELIVERY_CONCURRENCY, 10, 1..=100)?,
+        })
+    }
+}
+
+/// JSON logs for CloudWatch; `RUST_LOG` (default `info`) filters.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
+}
