@@ -1,1 +1,112 @@
-fn main() {}
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use herald_core::aws::dynamodb::Table;
+use herald_core::testing::Receiver;
+use herald_local::config_file::LocalConfig;
+use herald_local::run::{Options, start};
+use herald_local::stack::Stack;
+
+/// Herald on one machine, against a local AWS emulator (AWS_ENDPOINT_URL, default http://127.0.0.1:4566).
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    /// Stack name: the table is <stack>, the queues <stack>-deliveries, <stack>-wakeups, … (as template.yaml).
+    #[arg(long, global = true, default_value = "herald", env = "HERALD_STACK")]
+    stack: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the table, queues and schedule group; load a config; write an env file for `cargo lambda`.
+    Setup {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value = ".herald/local.env")]
+        env_file: PathBuf,
+    },
+    /// Serve POST /hooks/{source_id} and deliver from the queue until Ctrl-C.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// Sources and targets to load first (JSON, see local/demo.json).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Networks targets may resolve to besides public ones.
+        #[arg(long, value_delimiter = ',', default_value = "127.0.0.0/8,::1/128")]
+        allow_networks: Vec<ipnet::IpNet>,
+        /// Also start a receiver on 127.0.0.1:8787 that prints deliveries, load local/demo.json and send events/ingest-*.json.
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    // The demo's show is the receiver's output; keep the logs to warnings there unless asked.
+    let default_filter = if matches!(cli.command, Command::Serve { demo: true, .. }) { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into());
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let aws = herald_local::aws::sdk_config().await;
+    match cli.command {
+        Command::Setup { config, env_file } => {
+            let stack = Stack::ensure(&aws, &cli.stack).await?;
+            load(&aws, &stack, config.as_deref()).await?;
+            if let Some(dir) = env_file.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&env_file, stack.env_lines(&herald_local::aws::endpoint()))?;
+            println!("stack {} ready; environment for cargo lambda written to {}", stack.name, env_file.display());
+        }
+        Command::Serve { listen, config, allow_networks, demo } => {
+            let receiver = if demo {
+                Some(
+                    Receiver::bind("127.0.0.1:8787".parse()?, true)
+                        .await
+                        .context("starting the demo receiver on 127.0.0.1:8787")?,
+                )
+            } else {
+                None
+            };
+            let options = Options { stack: cli.stack, listen, allow_networks, ..Options::default() };
+            let running = start(&aws, &options).await?;
+            let config = if demo { Some(PathBuf::from("local/demo.json")) } else { config };
+            load(&aws, &running.stack, config.as_deref()).await?;
+            println!("herald-local listening on {} (POST /hooks/<source_id>, GET /health)", running.url(""));
+            if receiver.is_some() {
+                send_demo_events(&running.url("")).await?;
+            }
+            tokio::signal::ctrl_c().await?;
+        }
+    }
+    Ok(())
+}
+
+async fn load(aws: &aws_config::SdkConfig, stack: &Stack, config: Option<&std::path::Path>) -> Result<()> {
+    if let Some(path) = config {
+        let config = LocalConfig::load(path)?;
+        config.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.table)).await?;
+        println!(
+            "loaded {} sources and {} targets from {}",
+            config.sources.len(),
+            config.targets.len(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+async fn send_demo_events(base: &str) -> Result<()> {
+    let client = reqwest::Client::new();
+    for (name, request) in herald_local::demo::ingest_events(std::path::Path::new("events"))? {
+        let (status, body) = herald_local::demo::post(&client, base, &request).await?;
+        println!("sent {name:<45} → {status} {body}");
+    }
+    println!("\nDeliveries arrive at the receiver below (Ctrl-C to stop).\n");
+    Ok(())
+}

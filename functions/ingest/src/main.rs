@@ -1,1 +1,11 @@
-fn main() {}
+use herald_core::config::{IngestConfig, init_tracing};
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let config = IngestConfig::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    let ingest = herald_ingest::build(&config, &aws);
+    run(service_fn(|request| herald_ingest::handler::handle(&ingest, request))).await
+}

@@ -47,6 +47,7 @@ pub enum SignatureScheme {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Target {
     pub id: TargetId,
     pub name: String,

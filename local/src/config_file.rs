@@ -1,0 +1,102 @@
+//! Sources and targets from a JSON file, written into the table (until the admin API exists, and
+//! for demos and tests after).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use herald_core::aws::dynamodb::Table;
+use herald_core::domain::source::{DEFAULT_HMAC_HEADER, SourceAuth};
+use herald_core::domain::{Secret, Source, SourceId, SourceKind, Target};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalConfig {
+    #[serde(default)]
+    pub sources: Vec<LocalSource>,
+    #[serde(default)]
+    pub targets: Vec<Target>,
+}
+
+/// A source as a person writes it: exactly one of `token`, `hmac_secret`, `standard_webhooks_secret`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalSource {
+    pub id: SourceId,
+    pub kind: SourceKind,
+    pub token: Option<String>,
+    pub hmac_secret: Option<String>,
+    pub hmac_header: Option<String>,
+    pub standard_webhooks_secret: Option<String>,
+    pub event_pointer: Option<String>,
+}
+
+impl LocalSource {
+    pub fn to_source(&self) -> Result<Source> {
+        let auth = match (&self.token, &self.hmac_secret, &self.standard_webhooks_secret) {
+            (Some(token), None, None) if !token.is_empty() => SourceAuth::token(token),
+            (None, Some(secret), None) if !secret.is_empty() => SourceAuth::HmacHex {
+                secret: Secret::new(secret),
+                header: self.hmac_header.clone().unwrap_or_else(|| DEFAULT_HMAC_HEADER.to_owned()),
+            },
+            (None, None, Some(secret)) => {
+                herald_core::domain::signature::StandardKey::parse(secret)
+                    .with_context(|| format!("source {}: standard_webhooks_secret", self.id))?;
+                SourceAuth::StandardWebhooks { secret: Secret::new(secret) }
+            }
+            _ => bail!("source {}: give exactly one non-empty token, hmac_secret or standard_webhooks_secret", self.id),
+        };
+        Ok(Source { id: self.id.clone(), kind: self.kind, auth, event_pointer: self.event_pointer.clone() })
+    }
+}
+
+impl LocalConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let config: Self = serde_json::from_str(text)?;
+        for source in &config.sources {
+            source.to_source()?;
+        }
+        for target in &config.targets {
+            target.validate().with_context(|| format!("target {}", target.id))?;
+        }
+        Ok(config)
+    }
+
+    /// Writes every source and target; existing ones with the same id are replaced.
+    pub async fn apply(&self, table: &Table) -> Result<()> {
+        for source in &self.sources {
+            table.put_source(&source.to_source()?).await?;
+        }
+        for target in &self.targets {
+            table.put_target(target).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_culprit() {
+        let err = LocalConfig::parse(r#"{"sources": [{"id": "s", "kind": "ombi"}]}"#).unwrap_err();
+        assert!(format!("{err:#}").contains("source s: give exactly one"), "{err:#}");
+        let err = LocalConfig::parse(r#"{"targets": [{"id": "t", "name": "T", "url": "ftp://x"}]}"#).unwrap_err();
+        assert!(format!("{err:#}").contains("target t: url: must start with"), "{err:#}");
+        let err = LocalConfig::parse(r#"{"targets": [{"id": "t", "name": "T", "url": "https://x", "evnets": []}]}"#)
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field `evnets`"), "{err:#}");
+    }
+
+    #[test]
+    fn the_demo_config_is_valid() {
+        let config = LocalConfig::parse(include_str!("../demo.json")).unwrap();
+        assert!(!config.sources.is_empty() && !config.targets.is_empty());
+    }
+}

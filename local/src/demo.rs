@@ -1,0 +1,43 @@
+//! Sends the API Gateway requests in `events/` to a running herald-local over HTTP, as the real
+//! sources would, and prints what Herald answered.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
+
+/// Every `events/ingest-*.json`, in name order: (file name, request).
+pub fn ingest_events(dir: &Path) -> Result<Vec<(String, ApiGatewayV2httpRequest)>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("ingest-") && n.ends_with(".json"))
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)?;
+            let request = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            Ok((path.file_name().unwrap_or_default().to_string_lossy().into_owned(), request))
+        })
+        .collect()
+}
+
+/// POSTs one API Gateway request to `base` (e.g. `http://127.0.0.1:3000`); returns status and body.
+pub async fn post(client: &reqwest::Client, base: &str, request: &ApiGatewayV2httpRequest) -> Result<(u16, String)> {
+    let path = request.raw_path.as_deref().context("event has no rawPath")?;
+    let query =
+        request.raw_query_string.as_deref().filter(|q| !q.is_empty()).map(|q| format!("?{q}")).unwrap_or_default();
+    let mut builder = client.post(format!("{base}{path}{query}"));
+    for (name, value) in &request.headers {
+        if name != "content-length" && name != "host" {
+            builder = builder.header(name, value);
+        }
+    }
+    let response = builder.body(request.body.clone().unwrap_or_default()).send().await?;
+    let status = response.status().as_u16();
+    Ok((status, response.text().await?))
+}

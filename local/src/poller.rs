@@ -1,0 +1,86 @@
+//! Plays the Lambda event source mapping: receive up to 10 messages, hand them to a handler as a
+//! real `SqsEvent`, delete the ones not reported in `batchItemFailures`. Failed ones come back after
+//! the visibility timeout and reach the DLQ after `maxReceiveCount`, as on AWS.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+
+pub struct Poller {
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub queue_arn: String,
+    pub region: String,
+    /// The template's batch size.
+    pub batch_size: i32,
+}
+
+impl Poller {
+    /// Polls forever; each batch is handled before the next is received (one concurrent invocation).
+    pub async fn run<F, Fut>(self, handler: F)
+    where
+        F: Fn(SqsEvent) -> Fut,
+        Fut: Future<Output = SqsBatchResponse>,
+    {
+        loop {
+            if let Err(e) = self.poll_once(&handler).await {
+                tracing::warn!(queue = %self.queue_url, error = %e, "polling failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+
+    /// One receive → handle → delete round; returns how many messages it handled.
+    pub async fn poll_once<F, Fut>(&self, handler: &F) -> anyhow::Result<usize>
+    where
+        F: Fn(SqsEvent) -> Fut,
+        Fut: Future<Output = SqsBatchResponse>,
+    {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(self.batch_size)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let mut event = SqsEvent::default();
+        let mut receipts = Vec::with_capacity(messages.len());
+        for m in messages {
+            let mut record = SqsMessage::default();
+            record.message_id = m.message_id.clone();
+            record.receipt_handle = m.receipt_handle.clone();
+            record.body = m.body;
+            record.md5_of_body = m.md5_of_body;
+            record.attributes =
+                m.attributes.unwrap_or_default().into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect();
+            record.event_source = Some("aws:sqs".into());
+            record.event_source_arn = Some(self.queue_arn.clone());
+            record.aws_region = Some(self.region.clone());
+            receipts.push((m.message_id.unwrap_or_default(), m.receipt_handle.unwrap_or_default()));
+            event.records.push(record);
+        }
+        let handled = receipts.len();
+        let response = handler(event).await;
+        let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let entries: Vec<DeleteMessageBatchRequestEntry> = receipts
+            .iter()
+            .enumerate()
+            .filter(|(_, (id, _))| !failed.contains(&id.as_str()))
+            .map(|(i, (_, receipt))| {
+                DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(receipt).build()
+            })
+            .collect::<Result<_, _>>()?;
+        if !entries.is_empty() {
+            self.sqs.delete_message_batch().queue_url(&self.queue_url).set_entries(Some(entries)).send().await?;
+        }
+        Ok(handled)
+    }
+}
