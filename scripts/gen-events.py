@@ -81,17 +81,17 @@ def sqs_record(i, body, queue):
     }
 
 event = {
-    "id": "01JDEMO0000000000000000001", "source_id": "kinescope", "source_kind": "kinescope", "name": "media.update.status",
+    "id": "01JDZ3M0000000000000000001", "source_id": "kinescope", "source_kind": "kinescope", "name": "media.update.status",
     "received_at": "2026-11-22T06:00:00.000Z", "chatty": False,
     "fields": {"id": "7127f2d7-0e96-40d0-9a03-2e987c096466", "status": "done", "event": "media.update.status",
                "summary": "Video 7127f2d7-0e96-40d0-9a03-2e987c096466 is ready to watch", "source": "kinescope",
-               "source_kind": "kinescope", "event_id": "01JDEMO0000000000000000001",
-               "herald_event_id": "01JDEMO0000000000000000001", "timestamp": "2026-11-22T06:00:00.000Z"},
+               "source_kind": "kinescope", "event_id": "01JDZ3M0000000000000000001",
+               "herald_event_id": "01JDZ3M0000000000000000001", "timestamp": "2026-11-22T06:00:00.000Z"},
     "raw": kinescope["media-done"],
 }
 deliveries = [
-    {"v": 1, "kind": "deliver", "delivery_id": "01JDEMO00000000000000000D1", "target_id": "discord", "event": event},
-    {"v": 1, "kind": "deliver", "delivery_id": "01JDEMO00000000000000000D2", "target_id": "generic", "event": event},
+    {"v": 1, "kind": "deliver", "delivery_id": "01JDZ3M00000000000000000D1", "target_id": "discord", "event": event},
+    {"v": 1, "kind": "deliver", "delivery_id": "01JDZ3M00000000000000000D2", "target_id": "generic", "event": event},
 ]
 records = [sqs_record(i, json.dumps(d), "herald-deliveries") for i, d in enumerate(deliveries)]
 records.append(sqs_record(len(records), "{\"v\":1,\"kind\":\"deliver\",\"truncated", "herald-deliveries"))

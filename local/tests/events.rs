@@ -1,0 +1,134 @@
+//! Every file in events/ deserializes and runs through its handler against the emulator, and the
+//! poller honours partial batch responses as the Lambda event source mapping does.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use herald_core::config::DeliverConfig;
+use herald_core::domain::message::Message;
+use herald_local::poller::Poller;
+use herald_local::stack::queue_arn;
+
+fn events_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))
+}
+
+fn demo_config() -> serde_json::Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demo.json")).unwrap();
+    serde_json::from_str(&text.replace("http://127.0.0.1:8787", "{receiver}")).unwrap()
+}
+
+fn sqs_event(name: &str) -> SqsEvent {
+    serde_json::from_str(&std::fs::read_to_string(events_dir().join(name)).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn every_ingest_event_runs_through_the_ingest_handler() {
+    let w = common::world(demo_config()).await;
+    let ingest = herald_ingest::build(
+        &herald_core::config::IngestConfig {
+            table: w.running.stack.table.clone(),
+            deliveries_queue_url: w.running.stack.deliveries_url.clone(),
+            dedupe_window: Duration::from_secs(60),
+            target_cache_ttl: Duration::from_secs(1),
+        },
+        &w.aws,
+    );
+    let files = herald_local::demo::ingest_events(events_dir()).unwrap();
+    assert!(files.len() >= 13, "every Kinescope type and several Ombi ones");
+    for (name, _) in &files {
+        let text = std::fs::read_to_string(events_dir().join(name)).unwrap();
+        let request = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let response = herald_ingest::handler::handle(&ingest, request).await.unwrap();
+        assert_eq!(response.status(), 202, "{name}: {:?}", response.body());
+    }
+    // And over HTTP through herald-local, as the README's demo sends them (all duplicates by now).
+    for (name, request) in &files {
+        let (status, body) = herald_local::demo::post(&w.http, &w.running.url(""), request).await.unwrap();
+        assert_eq!(status, 200, "{name}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_deliver_batch_fails_only_its_malformed_record() {
+    let w = common::world(demo_config()).await;
+    let deliver = Arc::new(
+        herald_deliver::build(
+            &DeliverConfig {
+                table: w.running.stack.table.clone(),
+                target_cache_ttl: Duration::from_secs(1),
+                allow_networks: vec!["127.0.0.0/8".parse().unwrap()],
+                concurrency: 4,
+            },
+            &w.aws,
+        )
+        .unwrap(),
+    );
+    let batch = sqs_event("deliver-batch.json");
+    let malformed = batch.records.last().unwrap().message_id.clone().unwrap();
+    let response = herald_deliver::handler::process(deliver, 4, batch).await;
+    let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+    assert_eq!(failed, [malformed]);
+    w.receiver.wait_for("/discord", 1, common::WAIT).await;
+    w.receiver.wait_for("/generic", 1, common::WAIT).await;
+}
+
+#[test]
+fn the_wakeup_batch_holds_wakeup_messages() {
+    let batch = sqs_event("wakeup-batch.json");
+    assert_eq!(batch.records.len(), 2);
+    for record in batch.records {
+        assert!(matches!(Message::from_json(record.body.as_deref().unwrap()), Ok(Message::Wakeup(_))));
+    }
+}
+
+#[tokio::test]
+async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
+    let w = common::world(demo_config()).await;
+    let sqs = aws_sdk_sqs::Client::new(&w.aws);
+    // Our own stack's pollers would race us: use a queue of our own, fed with the same kind of batch.
+    let stack = herald_local::stack::Stack::ensure(&w.aws, &common::unique_stack()).await.unwrap();
+    for record in sqs_event("deliver-batch.json").records {
+        sqs.send_message().queue_url(&stack.deliveries_url).message_body(record.body.unwrap()).send().await.unwrap();
+    }
+    let deliver = Arc::new(
+        herald_deliver::build(
+            &DeliverConfig {
+                table: w.running.stack.table.clone(),
+                target_cache_ttl: Duration::from_secs(1),
+                allow_networks: vec!["127.0.0.0/8".parse().unwrap()],
+                concurrency: 4,
+            },
+            &w.aws,
+        )
+        .unwrap(),
+    );
+    let poller = Poller {
+        sqs: sqs.clone(),
+        queue_url: stack.deliveries_url.clone(),
+        queue_arn: queue_arn(&sqs, &stack.deliveries_url).await.unwrap(),
+        region: "us-east-1".into(),
+        batch_size: 10,
+    };
+    let handler = |batch| herald_deliver::handler::process(deliver.clone(), 4, batch);
+    let mut handled = 0;
+    while handled < 3 {
+        handled += poller.poll_once(&handler).await.unwrap();
+    }
+    assert_eq!(handled, 3);
+    w.receiver.wait_for("/", 2, common::WAIT).await;
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(&stack.deliveries_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    let in_flight =
+        out.attributes.unwrap()[&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible].clone();
+    assert_eq!(in_flight, "1", "the malformed record waits for its next receive (and, after maxReceiveCount, the DLQ)");
+}
