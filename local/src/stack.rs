@@ -12,7 +12,7 @@ use herald_core::aws::dynamodb::TTL_ATTRIBUTE;
 /// How often SQS hands a message to a function before it goes to the DLQ (template.yaml agrees).
 pub const MAX_RECEIVE_COUNT: u32 = 5;
 /// Longer than a batch of deliveries can take (template.yaml agrees).
-pub const VISIBILITY_TIMEOUT_SECS: u32 = 120;
+pub const VISIBILITY_TIMEOUT_SECS: u32 = 240;
 
 #[derive(Clone, Debug)]
 pub struct Stack {

@@ -93,7 +93,7 @@ async fn enqueue_sends_every_delivery_in_batches() {
             sqs.receive_message().queue_url(&stack.deliveries_url).max_number_of_messages(10).send().await.unwrap();
         for m in out.messages.unwrap_or_default() {
             match Message::from_json(m.body.as_deref().unwrap()).unwrap() {
-                Message::Deliver(d) => seen.push(d),
+                Message::Deliver(d) => seen.push(*d),
                 other => panic!("unexpected {other:?}"),
             }
         }

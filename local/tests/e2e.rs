@@ -161,7 +161,8 @@ async fn every_bad_input_gets_its_status_and_enqueues_nothing() {
     let auth = basic("k", "kt");
     let ok = kinescope("live.finished", json!({"event_id": "x"}));
     let huge = kinescope("live.finished", json!({"pad": "x".repeat(300 * 1024)}));
-    let cases: Vec<(&str, Vec<(&str, &str)>, String, u16, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, u16, &'a str);
+    let cases: Vec<Case> = vec![
         ("nope", vec![("authorization", &auth)], ok.clone(), 404, "unknown source"),
         ("kinescope", vec![], ok.clone(), 401, "credential"),
         ("kinescope", vec![("authorization", "Bearer wrong")], ok.clone(), 401, "credential"),

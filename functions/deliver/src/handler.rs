@@ -60,7 +60,7 @@ pub async fn process(deliver: Arc<Deliver>, concurrency: usize, batch: SqsEvent)
 /// True when the message is done with (delivered, recorded as a target failure, or skipped).
 async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str) -> bool {
     let message = match Message::from_json(body) {
-        Ok(Message::Deliver(m)) => m,
+        Ok(Message::Deliver(m)) => *m,
         Ok(other) => {
             tracing::error!(message_id, kind = ?std::mem::discriminant(&other), "not a delivery message; left for the DLQ");
             return false;
@@ -76,5 +76,52 @@ async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str) -> bool {
             tracing::error!(message_id, delivery_id = %message.delivery_id, error = %e, "infrastructure error; will be retried");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use herald_core::testing::{FixedClock, MemoryStore, ScriptedSender};
+
+    use super::*;
+
+    fn batch(file: &str) -> SqsEvent {
+        let path = format!("{}/../../events/{file}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn deliver() -> (Arc<ScriptedSender>, Arc<Deliver>) {
+        let targets = ["discord", "generic"].map(|id| {
+            serde_json::from_value(serde_json::json!({"id": id, "name": id, "url": "https://x.example"})).unwrap()
+        });
+        let store = MemoryStore::new(vec![], targets.to_vec());
+        let sender = Arc::new(ScriptedSender::default());
+        let deliver = Deliver {
+            targets: store.clone(),
+            states: store,
+            sender: sender.clone(),
+            clock: FixedClock::at(DateTime::UNIX_EPOCH),
+        };
+        (sender, Arc::new(deliver))
+    }
+
+    #[tokio::test]
+    async fn a_malformed_record_fails_only_itself() {
+        let (sender, deliver) = deliver();
+        let event = batch("deliver-batch.json");
+        let malformed = event.records.last().unwrap().message_id.clone().unwrap();
+        let response = process(deliver, 2, event).await;
+        let failed: Vec<_> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        assert_eq!(failed, [malformed]);
+        assert_eq!(sender.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn wakeups_on_the_deliveries_queue_are_refused() {
+        let (sender, deliver) = deliver();
+        let response = process(deliver, 2, batch("wakeup-batch.json")).await;
+        assert_eq!(response.batch_item_failures.len(), 2);
+        assert!(sender.requests().is_empty());
     }
 }

@@ -48,3 +48,81 @@ fn reply(status: StatusCode, body: serde_json::Value) -> Result<Response<Body>, 
         .header("content-type", "application/json")
         .body(Body::Text(body.to_string()))?)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use herald_core::domain::source::SourceAuth;
+    use herald_core::domain::{Source, SourceId, SourceKind};
+    use herald_core::ports::SystemClock;
+    use herald_core::testing::{MemoryQueue, MemoryStore};
+
+    use super::*;
+
+    fn ingest() -> (Arc<MemoryQueue>, Ingest) {
+        let source = Source {
+            id: SourceId::parse("ombi").unwrap(),
+            kind: SourceKind::Ombi,
+            auth: SourceAuth::token("ombi-demo-token"),
+            event_pointer: None,
+        };
+        let target = serde_json::from_value(json!({"id": "t", "name": "T", "url": "https://t.example"})).unwrap();
+        let store = MemoryStore::new(vec![source], vec![target]);
+        let queue = Arc::new(MemoryQueue::default());
+        let ingest = Ingest {
+            sources: store.clone(),
+            targets: store.clone(),
+            dedupe: store,
+            queue: queue.clone(),
+            clock: Arc::new(SystemClock),
+            dedupe_window: Duration::from_secs(60),
+        };
+        (queue, ingest)
+    }
+
+    fn event(name: &str) -> Request {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/");
+        lambda_http::request::from_str(&std::fs::read_to_string(format!("{path}{name}")).unwrap()).unwrap()
+    }
+
+    async fn answer(ingest: &Ingest, request: Request) -> (u16, serde_json::Value) {
+        let response = handle(ingest, request).await.unwrap();
+        (response.status().as_u16(), serde_json::from_slice(response.body().as_ref()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn api_gateway_event_is_accepted_with_202() {
+        let (queue, ingest) = ingest();
+        let (status, body) = answer(&ingest, event("ingest-ombi-tv-new-request.json")).await;
+        assert_eq!(status, 202);
+        assert_eq!(body["deliveries"], 1);
+        assert_eq!(body["event_id"].as_str(), Some(queue.sent()[0].event.id.to_string().as_str()));
+        let (status, body) = answer(&ingest, event("ingest-ombi-tv-new-request.json")).await;
+        assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)));
+    }
+
+    #[tokio::test]
+    async fn token_in_the_query_and_source_from_the_path_without_parameters() {
+        let (_, ingest) = ingest();
+        let mut request = Request::new(Body::from(herald_core::domain::sample::OMBI_REQUEST_AVAILABLE));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = "https://h.example/hooks/ombi?token=ombi-demo-token".parse().unwrap();
+        assert_eq!(answer(&ingest, request).await.0, 202);
+    }
+
+    #[tokio::test]
+    async fn only_post_is_accepted_and_errors_are_json() {
+        let (queue, ingest) = ingest();
+        let mut request = event("ingest-ombi-tv-new-request.json");
+        *request.method_mut() = Method::GET;
+        let (status, body) = answer(&ingest, request).await;
+        assert_eq!((status, body["error"].as_str()), (405, Some("webhooks must be POSTed")));
+        let mut request = event("ingest-ombi-tv-new-request.json");
+        request.headers_mut().remove("access-token");
+        let (status, body) = answer(&ingest, request).await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("missing or wrong credential for this source")));
+        assert!(queue.sent().is_empty());
+    }
+}

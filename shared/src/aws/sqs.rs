@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use crate::domain::message::{DeliveryMessage, Message};
+use crate::domain::message::DeliveryMessage;
 use crate::ports::{DeliveryQueue, QueueError};
 
 /// SendMessageBatch takes at most 10 entries and (on emulators and older regions) 256 KiB in all.
@@ -89,7 +89,7 @@ fn chunks(bodies: &[String]) -> Vec<Vec<(usize, &String)>> {
 #[async_trait]
 impl DeliveryQueue for SqsQueue {
     async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), QueueError> {
-        let bodies: Vec<String> = deliveries.iter().map(|d| Message::Deliver(d.clone()).to_json()).collect();
+        let bodies: Vec<String> = deliveries.iter().map(DeliveryMessage::to_json).collect();
         self.send_bodies(&bodies, None).await
     }
 }

@@ -129,7 +129,7 @@ fn ombi(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Result<No
         canonical.push(("movie_id", text(root, "providerId").to_owned()));
     }
     for (k, v) in canonical {
-        if !v.is_empty() && !fields.get(k).is_some_and(|f| !f.is_null()) {
+        if !v.is_empty() && fields.get(k).is_none_or(|f| f.is_null()) {
             fields.insert(k.into(), Value::String(v));
         }
     }

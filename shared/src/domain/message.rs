@@ -25,15 +25,47 @@ pub struct WakeupMessage {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {
-    Deliver(DeliveryMessage),
+    Deliver(Box<DeliveryMessage>),
     Wakeup(WakeupMessage),
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Envelope {
-    v: u8,
+    #[serde(rename = "v")]
+    _v: u8,
     #[serde(flatten)]
     message: Message,
+}
+
+/// Serializes without cloning the event.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum MessageRef<'a> {
+    Deliver(&'a DeliveryMessage),
+    Wakeup(&'a WakeupMessage),
+}
+
+#[derive(Serialize)]
+struct EnvelopeRef<'a> {
+    v: u8,
+    #[serde(flatten)]
+    message: MessageRef<'a>,
+}
+
+fn envelope_json(message: MessageRef<'_>) -> String {
+    serde_json::to_string(&EnvelopeRef { v: VERSION, message }).expect("messages always serialize")
+}
+
+impl DeliveryMessage {
+    pub fn to_json(&self) -> String {
+        envelope_json(MessageRef::Deliver(self))
+    }
+}
+
+impl WakeupMessage {
+    pub fn to_json(&self) -> String {
+        envelope_json(MessageRef::Wakeup(self))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +78,10 @@ pub enum MessageError {
 
 impl Message {
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&Envelope { v: VERSION, message: self.clone() }).expect("messages always serialize")
+        match self {
+            Self::Deliver(d) => d.to_json(),
+            Self::Wakeup(w) => w.to_json(),
+        }
     }
 
     pub fn from_json(body: &str) -> Result<Self, MessageError> {
