@@ -6,7 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::message::DeliveryMessage;
+use ulid::Ulid;
+
+use crate::domain::message::{DeliveryMessage, WakeupMessage};
 use crate::domain::outcome::DeliveryOutcome;
 use crate::domain::request::OutboundRequest;
 use crate::domain::state::TargetState;
@@ -94,4 +96,45 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+}
+
+/// Deliveries held for a target in backoff, oldest first (`PARKED#<delivery ulid>` items).
+#[async_trait]
+pub trait ParkingLot: Send + Sync {
+    /// Idempotent per delivery id: parking the same delivery twice keeps one copy.
+    async fn park(&self, delivery: &DeliveryMessage, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Up to `limit` parked deliveries not expired at `now`, in arrival order.
+    async fn oldest(
+        &self,
+        target: &TargetId,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryMessage>, StoreError>;
+    /// Removes one that was sent (or handed back to the queue).
+    async fn remove(&self, target: &TargetId, delivery_id: &Ulid) -> Result<(), StoreError>;
+    /// After a full recovery: what the counter still holds expired unsent; moves it to `parked_expired`.
+    async fn settle_expired(&self, target: &TargetId) -> Result<u64, StoreError>;
+}
+
+/// How a wake-up was scheduled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WakeupVia {
+    /// An SQS message timer on the wakeups queue (delays up to 15 minutes).
+    QueueTimer,
+    /// A one-time EventBridge Scheduler schedule whose target is the wakeups queue.
+    Schedule,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not schedule the wake-up: {0}")]
+pub struct ScheduleError(#[source] pub BoxError);
+
+#[async_trait]
+pub trait WakeupScheduler: Send + Sync {
+    async fn schedule(
+        &self,
+        wakeup: &WakeupMessage,
+        delay: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<WakeupVia, ScheduleError>;
 }

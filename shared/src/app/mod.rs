@@ -1,4 +1,9 @@
 //! Use cases, written against the ports only.
 
+pub mod backoff;
 pub mod deliver;
 pub mod ingest;
+pub mod retry;
+
+#[cfg(test)]
+mod test_world;

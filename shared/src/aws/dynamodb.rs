@@ -12,9 +12,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::domain::state::TargetState;
+use crate::domain::state::{TRANSITION_FIELDS, TargetState};
 use crate::domain::{Source, SourceId, Target, TargetId};
-use crate::ports::{Claim, DedupeStore, SourceStore, StateStore, StoreError, TargetStore};
+use ulid::Ulid;
+
+use crate::domain::message::{DeliveryMessage, Message};
+use crate::ports::{Claim, DedupeStore, ParkingLot, SourceStore, StateStore, StoreError, TargetStore};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -43,16 +46,29 @@ where
     StoreError::Unavailable(Box::new(e))
 }
 
+/// Operation errors that can report a failed condition.
+trait Conditional: std::error::Error + Send + Sync + 'static {
+    fn is_conditional(&self) -> bool;
+}
+
+impl Conditional for aws_sdk_dynamodb::operation::put_item::PutItemError {
+    fn is_conditional(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+impl Conditional for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
+    fn is_conditional(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
 /// `ConditionalCheckFailed` is a meaning (someone else wrote first), not an outage.
-fn conflict_or_unavailable<R>(e: SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError, R>) -> StoreError
+fn conflict_or_unavailable<E: Conditional, R>(e: SdkError<E, R>) -> StoreError
 where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) {
-        StoreError::Conflict
-    } else {
-        unavailable(e)
-    }
+    if e.as_service_error().is_some_and(Conditional::is_conditional) { StoreError::Conflict } else { unavailable(e) }
 }
 
 fn to_item<T: Serialize>(pk: String, sk: String, value: &T) -> Item {
@@ -149,16 +165,32 @@ impl StateStore for Table {
     }
 
     async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError> {
-        let item = to_item(format!("TARGET#{target}"), "STATE".into(), next);
-        self.client
-            .put_item()
+        // SET/REMOVE only the transition's fields: the parking counters move on their own.
+        let item: Item = serde_dynamo::to_item(next).expect("state always serializes");
+        let mut update = self
+            .client
+            .update_item()
             .table_name(&self.name)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK) OR epoch = :expected")
-            .expression_attribute_values(":expected", n(expected_epoch))
-            .send()
-            .await
-            .map_err(conflict_or_unavailable)?;
+            .key("PK", s(format!("TARGET#{target}")))
+            .key("SK", s("STATE"))
+            .condition_expression("attribute_not_exists(PK) OR #f1 = :expected")
+            .expression_attribute_values(":expected", n(expected_epoch));
+        let (mut sets, mut removes) = (Vec::new(), Vec::new());
+        for (i, field) in TRANSITION_FIELDS.iter().enumerate() {
+            update = update.expression_attribute_names(format!("#f{i}"), *field);
+            match item.get(*field) {
+                Some(value) => {
+                    sets.push(format!("#f{i} = :v{i}"));
+                    update = update.expression_attribute_values(format!(":v{i}"), value.clone());
+                }
+                None => removes.push(format!("#f{i}")),
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        update.update_expression(expression).send().await.map_err(conflict_or_unavailable)?;
         Ok(())
     }
 }
@@ -197,5 +229,141 @@ impl DedupeStore for Table {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Parked {
+    /// The versioned queue message, as it would travel on the deliveries queue.
+    message: String,
+    expires_at: i64,
+}
+
+impl Table {
+    async fn add_to_counter(&self, target: &TargetId, field: &str, by: i64) -> Result<i64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key("PK", s(format!("TARGET#{target}")))
+            .key("SK", s("STATE"))
+            .update_expression("ADD #c :by")
+            .expression_attribute_names("#c", field)
+            .expression_attribute_values(":by", n(by))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out
+            .attributes
+            .and_then(|a| a.get(field).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))
+            .unwrap_or(0))
+    }
+}
+
+#[async_trait]
+impl ParkingLot for Table {
+    async fn park(&self, delivery: &DeliveryMessage, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let item = to_item(
+            format!("TARGET#{}", delivery.target_id),
+            format!("PARKED#{}", delivery.delivery_id),
+            &Parked { message: delivery.to_json(), expires_at: expires_at.timestamp() },
+        );
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match put.map_err(conflict_or_unavailable) {
+            // Counted only the first time, so a redelivered message does not inflate the count.
+            Ok(_) => self.add_to_counter(&delivery.target_id, "parked", 1).await.map(|_| ()),
+            Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn oldest(
+        &self,
+        target: &TargetId,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryMessage>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        while found.len() < limit {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :parked)")
+                // TTL deletion lags; an expired item is gone as far as we are concerned.
+                .filter_expression("#exp > :now")
+                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                .expression_attribute_values(":pk", s(format!("TARGET#{target}")))
+                .expression_attribute_values(":parked", s("PARKED#"))
+                .expression_attribute_values(":now", n(now.timestamp()))
+                .limit((limit - found.len()).max(1) as i32)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for mut item in out.items.unwrap_or_default() {
+                let key = format!("{:?}", item.get("SK"));
+                item.remove("PK");
+                item.remove("SK");
+                let parked: Parked = serde_dynamo::from_item(item)
+                    .map_err(|e| StoreError::Corrupt { key: key.clone(), source: Box::new(e) })?;
+                match Message::from_json(&parked.message) {
+                    Ok(Message::Deliver(d)) => found.push(*d),
+                    Ok(_) => return Err(StoreError::Corrupt { key, source: "a parked item holds a wake-up".into() }),
+                    Err(e) => return Err(StoreError::Corrupt { key, source: Box::new(e) }),
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(found)
+    }
+
+    async fn remove(&self, target: &TargetId, delivery_id: &Ulid) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .key("PK", s(format!("TARGET#{target}")))
+            .key("SK", s(format!("PARKED#{delivery_id}")))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if out.attributes.is_some_and(|a| !a.is_empty()) {
+            self.add_to_counter(target, "parked", -1).await?;
+        }
+        Ok(())
+    }
+
+    async fn settle_expired(&self, target: &TargetId) -> Result<u64, StoreError> {
+        let left = self.add_to_counter(target, "parked", 0).await?;
+        if left <= 0 {
+            return Ok(0);
+        }
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .key("PK", s(format!("TARGET#{target}")))
+            .key("SK", s("STATE"))
+            .update_expression("ADD parked :minus, parked_expired :left")
+            .condition_expression("parked = :left")
+            .expression_attribute_values(":minus", n(-left))
+            .expression_attribute_values(":left", n(left))
+            .send()
+            .await
+            .map_err(conflict_or_unavailable)?;
+        Ok(left as u64)
     }
 }

@@ -39,7 +39,7 @@ pub fn normalize(
     let (name, summary, chatty) = match origin.kind {
         SourceKind::Kinescope => kinescope(root, &mut fields)?,
         SourceKind::Ombi => ombi(root, &mut fields)?,
-        SourceKind::Generic => generic(&raw, origin.event_pointer, &mut fields)?,
+        SourceKind::Generic | SourceKind::Herald => generic(&raw, origin.event_pointer, &mut fields)?,
     };
     // Canonical names fill in only where the source has no field of that name: Kinescope's own
     // `event_id` (a stream id) must stay what Kinescope meant.

@@ -15,6 +15,8 @@ pub enum SourceKind {
     Kinescope,
     Ombi,
     Generic,
+    /// Events Herald raises itself (`health_warning`).
+    Herald,
 }
 
 impl SourceKind {
@@ -23,6 +25,7 @@ impl SourceKind {
             Self::Kinescope => "kinescope",
             Self::Ombi => "ombi",
             Self::Generic => "generic",
+            Self::Herald => "herald",
         }
     }
 }

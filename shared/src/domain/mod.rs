@@ -3,7 +3,9 @@
 pub mod adapters;
 pub mod event;
 pub mod filter;
+pub mod health;
 pub mod ids;
+pub mod ladder;
 pub mod message;
 pub mod outcome;
 pub mod preset;

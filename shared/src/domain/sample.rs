@@ -28,7 +28,7 @@ pub fn sample_body(kind: SourceKind) -> &'static str {
     match kind {
         SourceKind::Kinescope => KINESCOPE_DONE,
         SourceKind::Ombi => OMBI_REQUEST_AVAILABLE,
-        SourceKind::Generic => GENERIC_IMPORTED,
+        SourceKind::Generic | SourceKind::Herald => GENERIC_IMPORTED,
     }
 }
 

@@ -1,10 +1,14 @@
-//! A target's failure state (DESIGN §5), one item per target.
+//! A target's failure state (DESIGN §5), one item per target, and its transitions.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// `epoch` moves on every transition (a failure counted, a recovery), so writers can use it as
-/// an optimistic lock: ten deliveries that fail together read the same epoch and only one counts.
+/// `epoch` moves on every transition, so writers use it as an optimistic lock: ten deliveries that
+/// fail together read the same epoch and only one counts. Wake-ups carry the epoch they were
+/// scheduled for; once the state moved on they are stale and ignored.
+///
+/// While `next_attempt_at` is set the target is *holding*: new deliveries are parked, and only the
+/// retry function sends (a probe when the time comes, then the backlog in order).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetState {
     #[serde(default)]
@@ -21,13 +25,17 @@ pub struct TargetState {
     pub last_failure_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_success_at: Option<DateTime<Utc>>,
+    /// Deliveries parked and not yet released (kept by the parking lot, not by transitions).
+    #[serde(default)]
+    pub parked: i64,
+    /// Parked deliveries that passed the retention period before the target recovered.
+    #[serde(default)]
+    pub parked_expired: u64,
 }
 
-impl TargetState {
-    pub fn is_healthy(&self) -> bool {
-        self.failures == 0
-    }
-}
+/// The fields a transition writes; the parking counters are updated on their own.
+pub const TRANSITION_FIELDS: &[&str] =
+    &["failures", "epoch", "next_attempt_at", "last_status", "last_error", "last_failure_at", "last_success_at"];
 
 /// What one failed attempt tells us about the target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,22 +46,49 @@ pub struct Failure {
 }
 
 impl TargetState {
-    /// The state after `failure`, one rung up.
-    pub fn failed(&self, failure: &Failure) -> Self {
+    pub fn is_healthy(&self) -> bool {
+        self.failures == 0 && self.next_attempt_at.is_none()
+    }
+
+    /// New deliveries wait in the parking lot.
+    pub fn is_holding(&self) -> bool {
+        self.next_attempt_at.is_some()
+    }
+
+    fn next(&self) -> Self {
+        Self { epoch: self.epoch + 1, ..self.clone() }
+    }
+
+    /// One rung up; the next attempt at `retry_at`.
+    pub fn failed(&self, failure: &Failure, retry_at: DateTime<Utc>) -> Self {
         Self {
             failures: self.failures.saturating_add(1),
-            epoch: self.epoch + 1,
-            next_attempt_at: self.next_attempt_at,
+            next_attempt_at: Some(retry_at),
             last_status: failure.status,
             last_error: Some(failure.error.clone()),
             last_failure_at: Some(failure.at),
-            last_success_at: self.last_success_at,
+            ..self.next()
         }
     }
 
-    /// The state after a success: the ladder resets, history stays.
-    pub fn recovered(&self, at: DateTime<Utc>) -> Self {
-        Self { failures: 0, epoch: self.epoch + 1, next_attempt_at: None, last_success_at: Some(at), ..self.clone() }
+    /// A 429: hold until `retry_at` without climbing the ladder.
+    pub fn throttled(&self, retry_at: DateTime<Utc>) -> Self {
+        Self {
+            next_attempt_at: Some(retry_at),
+            last_status: Some(429),
+            last_error: Some("HTTP 429: the receiver asked us to slow down".into()),
+            ..self.next()
+        }
+    }
+
+    /// A success: the ladder resets. `holding_until` keeps new deliveries parked while the backlog drains.
+    pub fn recovered(&self, at: DateTime<Utc>, holding_until: Option<DateTime<Utc>>) -> Self {
+        Self { failures: 0, next_attempt_at: holding_until, last_success_at: Some(at), ..self.next() }
+    }
+
+    /// Nothing is parked to probe with: stop holding; the next delivery is sent and is the probe.
+    pub fn released(&self) -> Self {
+        Self { next_attempt_at: None, ..self.next() }
     }
 }
 
@@ -63,14 +98,20 @@ mod tests {
 
     #[test]
     fn transitions_move_the_epoch() {
+        let t0 = DateTime::UNIX_EPOCH;
         let s = TargetState::default();
-        let f = Failure { status: Some(503), error: "HTTP 503".into(), at: DateTime::UNIX_EPOCH };
-        let once = s.failed(&f);
+        let f = Failure { status: Some(503), error: "HTTP 503".into(), at: t0 };
+        let once = s.failed(&f, t0);
         assert_eq!((once.failures, once.epoch, once.last_status), (1, 1, Some(503)));
-        let twice = once.failed(&f);
+        assert!(once.is_holding() && !once.is_healthy());
+        let twice = once.failed(&f, t0);
         assert_eq!((twice.failures, twice.epoch), (2, 2));
-        let back = twice.recovered(DateTime::UNIX_EPOCH);
-        assert_eq!((back.failures, back.epoch, back.last_status), (0, 3, Some(503)));
-        assert!(back.is_healthy() && !twice.is_healthy());
+        let throttled = twice.throttled(t0);
+        assert_eq!((throttled.failures, throttled.epoch, throttled.last_status), (2, 3, Some(429)));
+        let draining = throttled.recovered(t0, Some(t0));
+        assert_eq!((draining.failures, draining.epoch), (0, 4));
+        assert!(draining.is_holding());
+        let back = draining.released();
+        assert!(back.is_healthy() && back.epoch == 5 && back.last_success_at == Some(t0));
     }
 }

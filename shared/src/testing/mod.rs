@@ -13,12 +13,14 @@ use chrono::{DateTime, Utc};
 pub use receiver::{Receiver, Recorded, Reply, closed_port_url};
 
 use crate::domain::message::DeliveryMessage;
+use crate::domain::message::WakeupMessage;
 use crate::domain::outcome::DeliveryOutcome;
 use crate::domain::request::OutboundRequest;
 use crate::domain::state::TargetState;
 use crate::domain::{Source, SourceId, Target, TargetId};
 use crate::ports::{
-    Claim, Clock, DedupeStore, DeliveryQueue, QueueError, Sender, SourceStore, StateStore, StoreError, TargetStore,
+    Claim, Clock, DedupeStore, DeliveryQueue, ParkingLot, QueueError, ScheduleError, Sender, SourceStore, StateStore,
+    StoreError, TargetStore, WakeupScheduler, WakeupVia,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -32,6 +34,7 @@ pub struct MemoryStore {
     pub targets: Mutex<Vec<Target>>,
     pub states: Mutex<HashMap<TargetId, TargetState>>,
     pub claims: Mutex<HashMap<String, DateTime<Utc>>>,
+    pub parked: Mutex<std::collections::BTreeMap<(TargetId, ulid::Ulid), (DeliveryMessage, DateTime<Utc>)>>,
     /// Counts every read and write, to check what a path costs.
     pub calls: Mutex<Vec<&'static str>>,
 }
@@ -99,11 +102,93 @@ impl StateStore for MemoryStore {
     async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError> {
         self.note("put_state");
         let mut states = lock(&self.states);
-        if states.get(target).map_or(0, |s| s.epoch) != expected_epoch {
+        let current = states.get(target).cloned().unwrap_or_default();
+        if current.epoch != expected_epoch {
             return Err(StoreError::Conflict);
         }
-        states.insert(target.clone(), next.clone());
+        // Like the DynamoDB adapter, a transition leaves the parking counters alone.
+        states.insert(
+            target.clone(),
+            TargetState { parked: current.parked, parked_expired: current.parked_expired, ..next.clone() },
+        );
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ParkingLot for MemoryStore {
+    async fn park(&self, delivery: &DeliveryMessage, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.note("park");
+        let key = (delivery.target_id.clone(), delivery.delivery_id);
+        let fresh = lock(&self.parked).insert(key, (delivery.clone(), expires_at)).is_none();
+        if fresh {
+            lock(&self.states).entry(delivery.target_id.clone()).or_default().parked += 1;
+        }
+        Ok(())
+    }
+
+    async fn oldest(
+        &self,
+        target: &TargetId,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryMessage>, StoreError> {
+        self.note("oldest");
+        Ok(lock(&self.parked)
+            .iter()
+            .filter(|((t, _), (_, expires))| t == target && *expires > now)
+            .take(limit)
+            .map(|(_, (d, _))| d.clone())
+            .collect())
+    }
+
+    async fn remove(&self, target: &TargetId, delivery_id: &ulid::Ulid) -> Result<(), StoreError> {
+        self.note("remove");
+        if lock(&self.parked).remove(&(target.clone(), *delivery_id)).is_some() {
+            lock(&self.states).entry(target.clone()).or_default().parked -= 1;
+        }
+        Ok(())
+    }
+
+    async fn settle_expired(&self, target: &TargetId) -> Result<u64, StoreError> {
+        let mut states = lock(&self.states);
+        let state = states.entry(target.clone()).or_default();
+        let left = state.parked.max(0) as u64;
+        state.parked = 0;
+        state.parked_expired += left;
+        Ok(left)
+    }
+}
+
+/// Records wake-ups instead of scheduling them; delays up to `timer_max` count as queue timers.
+pub struct MemoryWakeups {
+    pub scheduled: Mutex<Vec<(WakeupMessage, Duration, WakeupVia)>>,
+    pub timer_max: Duration,
+}
+
+impl Default for MemoryWakeups {
+    fn default() -> Self {
+        Self { scheduled: Mutex::default(), timer_max: Duration::from_secs(900) }
+    }
+}
+
+impl MemoryWakeups {
+    pub fn scheduled(&self) -> Vec<(WakeupMessage, Duration, WakeupVia)> {
+        lock(&self.scheduled).clone()
+    }
+}
+
+#[async_trait]
+impl WakeupScheduler for MemoryWakeups {
+    async fn schedule(
+        &self,
+        wakeup: &WakeupMessage,
+        delay: Duration,
+        _now: DateTime<Utc>,
+    ) -> Result<WakeupVia, ScheduleError> {
+        let via = if delay <= self.timer_max { WakeupVia::QueueTimer } else { WakeupVia::Schedule };
+        lock(&self.scheduled).push((wakeup.clone(), delay, via));
+        Ok(via)
     }
 }
 

@@ -1,0 +1,153 @@
+//! What happens to a target that did not take a delivery: one rung up the ladder (or a pause for a
+//! 429), a wake-up scheduled, its deliveries parked, and at the fifth failure a warning to the others.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ulid::Ulid;
+
+use crate::domain::Target;
+use crate::domain::health::{WARN_AT_FAILURE, health_warning};
+use crate::domain::ladder::Ladder;
+use crate::domain::message::{DeliveryMessage, WakeupMessage};
+use crate::domain::outcome::DeliveryOutcome;
+use crate::domain::request::build;
+use crate::domain::state::{Failure, TargetState};
+use crate::ports::{
+    Clock, DeliveryQueue, ParkingLot, QueueError, ScheduleError, Sender, StateStore, StoreError, TargetStore,
+    WakeupScheduler,
+};
+
+/// When a 429 names no wait.
+pub const DEFAULT_THROTTLE: Duration = Duration::from_secs(30);
+
+/// Only our own infrastructure fails a delivery or a wake-up; a target's failure is a value.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// Why a target is set back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Setback {
+    Failed(Failure),
+    Throttled(Duration),
+}
+
+impl Setback {
+    /// `None` for a success.
+    pub fn from_outcome(outcome: &DeliveryOutcome, at: chrono::DateTime<chrono::Utc>) -> Option<Self> {
+        match outcome {
+            DeliveryOutcome::Delivered { .. } => None,
+            DeliveryOutcome::Throttled { retry_after, .. } => {
+                Some(Self::Throttled(retry_after.unwrap_or(DEFAULT_THROTTLE)))
+            }
+            DeliveryOutcome::Failed { status, error, .. } => {
+                Some(Self::Failed(Failure { status: *status, error: error.clone(), at }))
+            }
+        }
+    }
+}
+
+pub struct Backoff {
+    pub targets: Arc<dyn TargetStore>,
+    pub states: Arc<dyn StateStore>,
+    pub parking: Arc<dyn ParkingLot>,
+    pub wakeups: Arc<dyn WakeupScheduler>,
+    /// The deliveries queue: health warnings and released deliveries go there.
+    pub queue: Arc<dyn DeliveryQueue>,
+    pub sender: Arc<dyn Sender>,
+    pub clock: Arc<dyn Clock>,
+    pub ladder: Ladder,
+    /// How long a parked delivery is kept before it expires unsent.
+    pub retention: Duration,
+}
+
+impl Backoff {
+    /// Renders, signs and sends one delivery; a request that cannot be built is a failure.
+    pub async fn attempt(&self, target: &Target, delivery: &DeliveryMessage) -> DeliveryOutcome {
+        let now = self.clock.now();
+        match build(target, &delivery.event, &delivery.delivery_id.to_string(), now.timestamp()) {
+            Ok(request) => self.sender.send(&request, Duration::from_millis(target.timeout_ms)).await,
+            Err(e) => DeliveryOutcome::Failed {
+                status: None,
+                error: format!("could not build the request: {e}"),
+                elapsed: Duration::ZERO,
+            },
+        }
+    }
+
+    /// Moves the target after a failed or throttled attempt, unless another attempt of the same
+    /// epoch already did. Returns the state it wrote, if it won.
+    pub async fn set_back(
+        &self,
+        target: &Target,
+        state: &TargetState,
+        setback: &Setback,
+    ) -> Result<Option<TargetState>, DeliverError> {
+        let now = self.clock.now();
+        let (next, delay) = match setback {
+            Setback::Failed(failure) => {
+                let delay = self.ladder.delay(state.failures.saturating_add(1));
+                (state.failed(failure, now + delay), delay)
+            }
+            Setback::Throttled(wait) => (state.throttled(now + *wait), *wait),
+        };
+        // Schedule before writing: a wake-up for an epoch that never comes to be is stale and
+        // ignored, while a holding state with no wake-up would hold forever.
+        let via = self
+            .wakeups
+            .schedule(&WakeupMessage { target_id: target.id.clone(), epoch: next.epoch }, delay, now)
+            .await?;
+        match self.states.put_state(&target.id, state.epoch, &next).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::warn!(target_id = %target.id, failures = next.failures, epoch = next.epoch, delay_s = delay.as_secs(), ?via,
+            error = next.last_error.as_deref().unwrap_or(""), "target set back; next attempt scheduled");
+        // Exactly one writer moves a target from 4 to 5 failures, so the warning goes once per outage.
+        if matches!(setback, Setback::Failed(_)) && next.failures == WARN_AT_FAILURE {
+            self.warn_others(target, &next).await;
+        }
+        Ok(Some(next))
+    }
+
+    pub async fn park(&self, delivery: &DeliveryMessage) -> Result<(), StoreError> {
+        let expires = self.clock.now() + self.retention;
+        self.parking.park(delivery, expires).await
+    }
+
+    /// Routes a `health_warning` to every other enabled, healthy target that subscribes to it.
+    async fn warn_others(&self, failing: &Target, state: &TargetState) {
+        let event = health_warning(failing, state, self.clock.now());
+        let result: Result<usize, DeliverError> = async {
+            let mut deliveries = Vec::new();
+            for other in self.targets.list_targets().await?.iter() {
+                if other.id != failing.id && other.wants(&event) && self.states.get_state(&other.id).await?.is_healthy()
+                {
+                    deliveries.push(DeliveryMessage {
+                        delivery_id: Ulid::new(),
+                        target_id: other.id.clone(),
+                        event: event.clone(),
+                    });
+                }
+            }
+            if !deliveries.is_empty() {
+                self.queue.enqueue(&deliveries).await?;
+            }
+            Ok(deliveries.len())
+        }
+        .await;
+        match result {
+            Ok(n) => tracing::warn!(target_id = %failing.id, recipients = n, "health warning sent"),
+            // The failure itself is recorded; only the courtesy message is lost, and loudly.
+            Err(e) => tracing::error!(target_id = %failing.id, error = %e, "could not send the health warning"),
+        }
+    }
+}

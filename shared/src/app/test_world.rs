@@ -1,0 +1,67 @@
+//! A Backoff on in-memory fakes, for the deliver and retry use-case tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::DateTime;
+use serde_json::json;
+use ulid::Ulid;
+
+use super::backoff::Backoff;
+use crate::domain::TargetId;
+use crate::domain::event::SourceKind;
+use crate::domain::ladder::Ladder;
+use crate::domain::message::DeliveryMessage;
+use crate::domain::outcome::DeliveryOutcome;
+use crate::domain::sample::sample_event;
+use crate::testing::{FixedClock, MemoryQueue, MemoryStore, MemoryWakeups, ScriptedSender};
+
+pub struct TestWorld {
+    pub store: Arc<MemoryStore>,
+    pub sender: Arc<ScriptedSender>,
+    pub wakeups: Arc<MemoryWakeups>,
+    pub queue: Arc<MemoryQueue>,
+    pub clock: Arc<FixedClock>,
+    pub backoff: Arc<Backoff>,
+}
+
+/// Targets `t` (the one under test) and `other`, both healthy.
+pub fn world() -> TestWorld {
+    let targets = ["t", "other"].map(|id| {
+        serde_json::from_value(json!({"id": id, "name": id.to_uppercase(), "url": "https://t.example/{{event}}"}))
+            .unwrap()
+    });
+    let store = MemoryStore::new(vec![], targets.to_vec());
+    let sender = Arc::new(ScriptedSender::default());
+    let wakeups = Arc::new(MemoryWakeups::default());
+    let queue = Arc::new(MemoryQueue::default());
+    let clock = FixedClock::at(DateTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    let backoff = Arc::new(Backoff {
+        targets: store.clone(),
+        states: store.clone(),
+        parking: store.clone(),
+        wakeups: wakeups.clone(),
+        queue: queue.clone(),
+        sender: sender.clone(),
+        clock: clock.clone(),
+        ladder: Ladder::default(),
+        retention: Duration::from_secs(7 * 86_400),
+    });
+    TestWorld { store, sender, wakeups, queue, clock, backoff }
+}
+
+pub fn message(target: &str) -> DeliveryMessage {
+    DeliveryMessage {
+        delivery_id: Ulid::new(),
+        target_id: TargetId::parse(target).unwrap(),
+        event: sample_event(SourceKind::Ombi, DateTime::UNIX_EPOCH),
+    }
+}
+
+pub fn failed(status: u16) -> DeliveryOutcome {
+    DeliveryOutcome::Failed { status: Some(status), error: format!("HTTP {status}"), elapsed: Duration::ZERO }
+}
+
+pub fn t() -> TargetId {
+    TargetId::parse("t").unwrap()
+}
