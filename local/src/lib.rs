@@ -9,5 +9,6 @@ pub mod config_file;
 pub mod demo;
 pub mod poller;
 pub mod run;
+pub mod schedules;
 pub mod server;
 pub mod stack;

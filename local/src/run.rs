@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use herald_core::config::{DeliverConfig, IngestConfig};
+use herald_core::aws::wakeups::MAX_TIMER;
+use herald_core::config::{BackoffConfig, DeliverConfig, IngestConfig, RetryConfig};
+use herald_core::domain::ladder::Ladder;
 use ipnet::IpNet;
 use tokio::task::JoinHandle;
 
@@ -22,6 +24,12 @@ pub struct Options {
     pub concurrency: usize,
     /// Batches of deliveries handled at once, like concurrent Lambda invocations.
     pub pollers: usize,
+    pub ladder: Ladder,
+    /// Wake-ups up to this delay go as SQS timers, longer ones through Scheduler.
+    pub timer_max: Duration,
+    pub parked_retention: Duration,
+    /// Fire schedules this long past due if the emulator has not.
+    pub schedule_grace: Duration,
 }
 
 impl Default for Options {
@@ -34,6 +42,10 @@ impl Default for Options {
             target_cache_ttl: Duration::from_secs(1),
             concurrency: 10,
             pollers: 2,
+            ladder: Ladder::default(),
+            timer_max: MAX_TIMER,
+            parked_retention: Duration::from_secs(7 * 86_400),
+            schedule_grace: Duration::from_secs(15),
         }
     }
 }
@@ -42,6 +54,10 @@ impl Default for Options {
 pub struct Running {
     pub addr: SocketAddr,
     pub stack: Stack,
+    /// The use cases the handlers run, for tests that call handlers directly.
+    pub ingest: Arc<herald_core::app::ingest::Ingest>,
+    pub deliver: Arc<herald_core::app::deliver::Deliver>,
+    pub retry: Arc<herald_core::app::retry::Retry>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -70,16 +86,26 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
         },
         aws,
     );
+    let backoff = BackoffConfig {
+        table: stack.table.clone(),
+        target_cache_ttl: options.target_cache_ttl,
+        allow_networks: options.allow_networks.clone(),
+        deliveries_queue_url: stack.deliveries_url.clone(),
+        wakeups_queue_url: stack.wakeups_url.clone(),
+        wakeups_queue_arn: stack.wakeups_arn.clone(),
+        schedule_group: stack.schedule_group.clone(),
+        scheduler_role_arn: stack.scheduler_role_arn.clone(),
+        ladder: options.ladder.clone(),
+        timer_max: options.timer_max,
+        parked_retention: options.parked_retention,
+    };
     let deliver = Arc::new(herald_deliver::build(
-        &DeliverConfig {
-            table: stack.table.clone(),
-            target_cache_ttl: options.target_cache_ttl,
-            allow_networks: options.allow_networks.clone(),
-            concurrency: options.concurrency,
-        },
+        &DeliverConfig { backoff: backoff.clone(), concurrency: options.concurrency },
         aws,
     )?);
-    let (addr, server) = crate::server::serve(options.listen, Arc::new(ingest)).await?;
+    let retry = Arc::new(herald_retry::build(&RetryConfig { backoff, max_sends: 200 }, aws)?);
+    let ingest = Arc::new(ingest);
+    let (addr, server) = crate::server::serve(options.listen, ingest.clone()).await?;
     let mut tasks = vec![server];
     let sqs = aws_sdk_sqs::Client::new(aws);
     let arn = queue_arn(&sqs, &stack.deliveries_url).await?;
@@ -92,11 +118,27 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
             region: region.clone(),
             batch_size: 10,
         };
-        let deliver = deliver.clone();
+        let deliver_task = deliver.clone();
         let concurrency = options.concurrency;
         tasks.push(tokio::spawn(
-            poller.run(move |batch| herald_deliver::handler::process(deliver.clone(), concurrency, batch)),
+            poller.run(move |batch| herald_deliver::handler::process(deliver_task.clone(), concurrency, batch)),
         ));
     }
-    Ok(Running { addr, stack, tasks })
+    let wakeups = Poller {
+        sqs: sqs.clone(),
+        queue_url: stack.wakeups_url.clone(),
+        queue_arn: stack.wakeups_arn.clone(),
+        region,
+        batch_size: 10,
+    };
+    let retry_task = retry.clone();
+    tasks.push(tokio::spawn(wakeups.run(move |batch| herald_retry::handler::process(retry_task.clone(), batch))));
+    let firer = crate::schedules::ScheduleFirer {
+        scheduler: aws_sdk_scheduler::Client::new(aws),
+        sqs,
+        group: stack.schedule_group.clone(),
+        grace: options.schedule_grace,
+    };
+    tasks.push(tokio::spawn(firer.run()));
+    Ok(Running { addr, stack, ingest, deliver, retry, tasks })
 }

@@ -22,7 +22,11 @@ pub struct Stack {
     pub deliveries_dlq_url: String,
     pub wakeups_url: String,
     pub wakeups_dlq_url: String,
+    pub wakeups_arn: String,
     pub schedule_group: String,
+    /// The role Scheduler assumes to put wake-ups on the queue. Emulators do not check it; its
+    /// account comes from the looked-up queue ARN, since account ids differ between emulators.
+    pub scheduler_role_arn: String,
 }
 
 impl Stack {
@@ -40,6 +44,8 @@ impl Stack {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
             Err(e) => return Err(e).context(format!("creating schedule group {name}")),
         }
+        let wakeups_arn = queue_arn(&sqs, &wakeups_url).await?;
+        let account = wakeups_arn.split(':').nth(4).filter(|a| !a.is_empty()).context("queue ARN has no account")?;
         Ok(Self {
             name: name.to_owned(),
             table: name.to_owned(),
@@ -47,6 +53,8 @@ impl Stack {
             deliveries_dlq_url,
             wakeups_url,
             wakeups_dlq_url,
+            scheduler_role_arn: format!("arn:aws:iam::{account}:role/{name}-scheduler"),
+            wakeups_arn,
             schedule_group: name.to_owned(),
         })
     }
@@ -55,9 +63,9 @@ impl Stack {
     pub fn env_lines(&self, endpoint: &str) -> String {
         format!(
             "AWS_ENDPOINT_URL={endpoint}\nAWS_REGION=us-east-1\nAWS_ACCESS_KEY_ID=test\nAWS_SECRET_ACCESS_KEY=test\n\
-             HERALD_TABLE={}\nHERALD_DELIVERIES_QUEUE_URL={}\nHERALD_WAKEUPS_QUEUE_URL={}\nHERALD_SCHEDULE_GROUP={}\n\
-             HERALD_ALLOW_NETWORKS=127.0.0.0/8,::1\n",
-            self.table, self.deliveries_url, self.wakeups_url, self.schedule_group
+             HERALD_TABLE={}\nHERALD_DELIVERIES_QUEUE_URL={}\nHERALD_WAKEUPS_QUEUE_URL={}\nHERALD_WAKEUPS_QUEUE_ARN={}\n\
+             HERALD_SCHEDULE_GROUP={}\nHERALD_SCHEDULER_ROLE_ARN={}\nHERALD_ALLOW_NETWORKS=127.0.0.0/8,::1\n",
+            self.table, self.deliveries_url, self.wakeups_url, self.wakeups_arn, self.schedule_group, self.scheduler_role_arn
         )
     }
 }

@@ -28,14 +28,14 @@ async fn state_writes_are_conditional_on_the_epoch() {
     let id = TargetId::parse("t").unwrap();
     assert_eq!(table.get_state(&id).await.unwrap(), TargetState::default());
     let failure = Failure { status: Some(500), error: "HTTP 500".into(), at: Utc::now() };
-    let once = TargetState::default().failed(&failure);
+    let once = TargetState::default().failed(&failure, Utc::now());
     table.put_state(&id, 0, &once).await.unwrap();
     // A second writer that read epoch 0 too loses.
     assert!(matches!(table.put_state(&id, 0, &once).await, Err(StoreError::Conflict)));
     let read = table.get_state(&id).await.unwrap();
     assert_eq!((read.failures, read.epoch, read.last_status), (1, 1, Some(500)));
     assert_eq!(read.last_failure_at.map(|t| t.timestamp_millis()), Some(failure.at.timestamp_millis()));
-    table.put_state(&id, 1, &read.recovered(Utc::now())).await.unwrap();
+    table.put_state(&id, 1, &read.recovered(Utc::now(), None)).await.unwrap();
     assert_eq!(table.get_state(&id).await.unwrap().failures, 0);
 }
 

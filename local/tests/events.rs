@@ -4,11 +4,9 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use herald_core::config::DeliverConfig;
 use herald_core::domain::message::Message;
 use herald_local::poller::Poller;
 use herald_local::stack::queue_arn;
@@ -56,18 +54,7 @@ async fn every_ingest_event_runs_through_the_ingest_handler() {
 #[tokio::test]
 async fn the_deliver_batch_fails_only_its_malformed_record() {
     let w = common::world(demo_config()).await;
-    let deliver = Arc::new(
-        herald_deliver::build(
-            &DeliverConfig {
-                table: w.running.stack.table.clone(),
-                target_cache_ttl: Duration::from_secs(1),
-                allow_networks: vec!["127.0.0.0/8".parse().unwrap()],
-                concurrency: 4,
-            },
-            &w.aws,
-        )
-        .unwrap(),
-    );
+    let deliver = w.running.deliver.clone();
     let batch = sqs_event("deliver-batch.json");
     let malformed = batch.records.last().unwrap().message_id.clone().unwrap();
     let response = herald_deliver::handler::process(deliver, 4, batch).await;
@@ -95,18 +82,7 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
     for record in sqs_event("deliver-batch.json").records {
         sqs.send_message().queue_url(&stack.deliveries_url).message_body(record.body.unwrap()).send().await.unwrap();
     }
-    let deliver = Arc::new(
-        herald_deliver::build(
-            &DeliverConfig {
-                table: w.running.stack.table.clone(),
-                target_cache_ttl: Duration::from_secs(1),
-                allow_networks: vec!["127.0.0.0/8".parse().unwrap()],
-                concurrency: 4,
-            },
-            &w.aws,
-        )
-        .unwrap(),
-    );
+    let deliver = w.running.deliver.clone();
     let poller = Poller {
         sqs: sqs.clone(),
         queue_url: stack.deliveries_url.clone(),

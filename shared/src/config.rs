@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+use crate::aws::wakeups::MAX_TIMER;
+use crate::domain::ladder::Ladder;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0} is not set")]
@@ -72,13 +75,37 @@ pub struct IngestConfig {
     pub target_cache_ttl: Duration,
 }
 
-/// Settings of the deliver function.
+/// What the deliver and retry functions share: sending, the ladder, parking and wake-ups.
 #[derive(Clone, Debug)]
-pub struct DeliverConfig {
+pub struct BackoffConfig {
     pub table: String,
     pub target_cache_ttl: Duration,
     pub allow_networks: Vec<IpNet>,
+    /// Health warnings and released deliveries go here.
+    pub deliveries_queue_url: String,
+    pub wakeups_queue_url: String,
+    pub wakeups_queue_arn: String,
+    pub schedule_group: String,
+    pub scheduler_role_arn: String,
+    pub ladder: Ladder,
+    /// Wake-ups up to this delay are SQS message timers; longer ones Scheduler schedules.
+    pub timer_max: Duration,
+    pub parked_retention: Duration,
+}
+
+/// Settings of the deliver function.
+#[derive(Clone, Debug)]
+pub struct DeliverConfig {
+    pub backoff: BackoffConfig,
     pub concurrency: usize,
+}
+
+/// Settings of the retry function.
+#[derive(Clone, Debug)]
+pub struct RetryConfig {
+    pub backoff: BackoffConfig,
+    /// Sends per wake-up before the rest of a backlog continues in a fresh wake-up.
+    pub max_sends: usize,
 }
 
 pub const TABLE: &str = "HERALD_TABLE";
@@ -87,6 +114,14 @@ pub const DEDUPE_WINDOW: &str = "HERALD_DEDUPE_WINDOW";
 pub const TARGET_CACHE_TTL: &str = "HERALD_TARGET_CACHE_TTL";
 pub const ALLOW_NETWORKS: &str = "HERALD_ALLOW_NETWORKS";
 pub const DELIVERY_CONCURRENCY: &str = "HERALD_DELIVERY_CONCURRENCY";
+pub const WAKEUPS_QUEUE_URL: &str = "HERALD_WAKEUPS_QUEUE_URL";
+pub const WAKEUPS_QUEUE_ARN: &str = "HERALD_WAKEUPS_QUEUE_ARN";
+pub const SCHEDULE_GROUP: &str = "HERALD_SCHEDULE_GROUP";
+pub const SCHEDULER_ROLE_ARN: &str = "HERALD_SCHEDULER_ROLE_ARN";
+pub const LADDER: &str = "HERALD_LADDER";
+pub const TIMER_MAX: &str = "HERALD_TIMER_MAX";
+pub const PARKED_RETENTION: &str = "HERALD_PARKED_RETENTION";
+pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
 
 impl IngestConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -99,14 +134,41 @@ impl IngestConfig {
     }
 }
 
-impl DeliverConfig {
+impl BackoffConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
+        let ladder = match optional(LADDER) {
+            None => Ladder::default(),
+            Some(value) => Ladder::parse(&value).map_err(|e| ConfigError::Invalid { name: LADDER, value, why: e.to_string() })?,
+        };
+        let timer_max = duration(TIMER_MAX, MAX_TIMER)?;
+        if timer_max > MAX_TIMER {
+            return Err(ConfigError::Invalid { name: TIMER_MAX, value: format!("{timer_max:?}"), why: "SQS timers go up to 15m".into() });
+        }
         Ok(Self {
             table: required(TABLE)?,
             target_cache_ttl: duration(TARGET_CACHE_TTL, Duration::from_secs(30))?,
             allow_networks: networks(ALLOW_NETWORKS)?,
-            concurrency: number(DELIVERY_CONCURRENCY, 10, 1..=100)?,
+            deliveries_queue_url: required(DELIVERIES_QUEUE_URL)?,
+            wakeups_queue_url: required(WAKEUPS_QUEUE_URL)?,
+            wakeups_queue_arn: required(WAKEUPS_QUEUE_ARN)?,
+            schedule_group: required(SCHEDULE_GROUP)?,
+            scheduler_role_arn: required(SCHEDULER_ROLE_ARN)?,
+            ladder,
+            timer_max,
+            parked_retention: duration(PARKED_RETENTION, Duration::from_secs(7 * 86_400))?,
         })
+    }
+}
+
+impl DeliverConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self { backoff: BackoffConfig::from_env()?, concurrency: number(DELIVERY_CONCURRENCY, 10, 1..=100)? })
+    }
+}
+
+impl RetryConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self { backoff: BackoffConfig::from_env()?, max_sends: number(RETRY_MAX_SENDS, 200, 1..=10_000)? })
     }
 }
 

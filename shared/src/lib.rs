@@ -10,5 +10,6 @@ pub mod ports;
 pub mod aws;
 pub mod cache;
 pub mod config;
+pub mod lambda;
 #[cfg(feature = "test-util")]
 pub mod testing;

@@ -1,68 +1,32 @@
-//! One SQS batch: every record in its own task, a bounded number at a time. A record fails only
-//! itself (reported in `batchItemFailures`), and only for our own reasons: a target's HTTP
-//! failure is recorded and the message acknowledged.
+//! One SQS batch of delivery messages. A record fails only itself, and only for our own reasons:
+//! a target's HTTP failure is recorded (and the delivery parked) and the message acknowledged.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use herald_core::app::deliver::{Deliver, Report};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use herald_core::app::deliver::Deliver;
 use herald_core::domain::message::Message;
+use herald_core::lambda::for_each_record;
 use lambda_runtime::{Error, LambdaEvent};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
-pub async fn handle(
-    deliver: Arc<Deliver>,
-    concurrency: usize,
-    event: LambdaEvent<SqsEvent>,
-) -> Result<SqsBatchResponse, Error> {
+pub async fn handle(deliver: Arc<Deliver>, concurrency: usize, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
     Ok(process(deliver, concurrency, event.payload).await)
 }
 
 pub async fn process(deliver: Arc<Deliver>, concurrency: usize, batch: SqsEvent) -> SqsBatchResponse {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    let mut ids = HashMap::new();
-    for record in batch.records {
-        let id = record.message_id.unwrap_or_default();
-        let body = record.body.unwrap_or_default();
+    for_each_record(batch, concurrency, |id, body| {
         let deliver = deliver.clone();
-        let permits = permits.clone();
-        let message_id = id.clone();
-        let handle = tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
-            let ok = deliver_one(&deliver, &message_id, &body).await;
-            (message_id, ok)
-        });
-        ids.insert(handle.id(), id);
-    }
-    let mut response = SqsBatchResponse::default();
-    let mut fail = |id: String| {
-        let mut failure = BatchItemFailure::default();
-        failure.item_identifier = id;
-        response.batch_item_failures.push(failure);
-    };
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((_, true)) => {}
-            Ok((id, false)) => fail(id),
-            // A panic fails only its own record.
-            Err(e) => {
-                tracing::error!(error = %e, "delivery task panicked");
-                fail(ids.remove(&e.id()).unwrap_or_default());
-            }
-        }
-    }
-    response
+        async move { deliver_one(&deliver, &id, &body).await }
+    })
+    .await
 }
 
-/// True when the message is done with (delivered, recorded as a target failure, or skipped).
+/// True when the message is done with (delivered, parked, recorded as a target failure, or skipped).
 async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str) -> bool {
     let message = match Message::from_json(body) {
-        Ok(Message::Deliver(m)) => *m,
-        Ok(other) => {
-            tracing::error!(message_id, kind = ?std::mem::discriminant(&other), "not a delivery message; left for the DLQ");
+        Ok(Message::Deliver(m)) => m,
+        Ok(Message::Wakeup(_)) => {
+            tracing::error!(message_id, "a wake-up on the deliveries queue; left for the DLQ");
             return false;
         }
         Err(e) => {
@@ -71,7 +35,7 @@ async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str) -> bool {
         }
     };
     match deliver.deliver(&message).await {
-        Ok(Report::Delivered { .. } | Report::Failed { .. } | Report::Skipped(_)) => true,
+        Ok(_) => true,
         Err(e) => {
             tracing::error!(message_id, delivery_id = %message.delivery_id, error = %e, "infrastructure error; will be retried");
             false
@@ -81,8 +45,7 @@ async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use chrono::DateTime;
-    use herald_core::testing::{FixedClock, MemoryStore, ScriptedSender};
+    use herald_core::testing::world::world;
 
     use super::*;
 
@@ -91,37 +54,33 @@ mod tests {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
-    fn deliver() -> (Arc<ScriptedSender>, Arc<Deliver>) {
-        let targets = ["discord", "generic"].map(|id| {
-            serde_json::from_value(serde_json::json!({"id": id, "name": id, "url": "https://x.example"})).unwrap()
-        });
-        let store = MemoryStore::new(vec![], targets.to_vec());
-        let sender = Arc::new(ScriptedSender::default());
-        let deliver = Deliver {
-            targets: store.clone(),
-            states: store,
-            sender: sender.clone(),
-            clock: FixedClock::at(DateTime::UNIX_EPOCH),
-        };
-        (sender, Arc::new(deliver))
+    fn deliver() -> (herald_core::testing::world::TestWorld, Arc<Deliver>) {
+        let w = world();
+        for id in ["discord", "generic"] {
+            w.store.targets.lock().unwrap().push(
+                serde_json::from_value(serde_json::json!({"id": id, "name": id, "url": "https://x.example"})).unwrap(),
+            );
+        }
+        let deliver = Arc::new(Deliver { backoff: w.backoff.clone() });
+        (w, deliver)
     }
 
     #[tokio::test]
     async fn a_malformed_record_fails_only_itself() {
-        let (sender, deliver) = deliver();
+        let (w, deliver) = deliver();
         let event = batch("deliver-batch.json");
         let malformed = event.records.last().unwrap().message_id.clone().unwrap();
         let response = process(deliver, 2, event).await;
         let failed: Vec<_> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         assert_eq!(failed, [malformed]);
-        assert_eq!(sender.requests().len(), 2);
+        assert_eq!(w.sender.requests().len(), 2);
     }
 
     #[tokio::test]
     async fn wakeups_on_the_deliveries_queue_are_refused() {
-        let (sender, deliver) = deliver();
+        let (w, deliver) = deliver();
         let response = process(deliver, 2, batch("wakeup-batch.json")).await;
         assert_eq!(response.batch_item_failures.len(), 2);
-        assert!(sender.requests().is_empty());
+        assert!(w.sender.requests().is_empty());
     }
 }

@@ -3,10 +3,10 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::app::test_world::{failed, message, t, world};
+use crate::testing::world::{failed, message, t, world};
 use crate::ports::{Clock, WakeupVia};
 
-fn deliver(w: &crate::app::test_world::TestWorld) -> Deliver {
+fn deliver(w: &crate::testing::world::TestWorld) -> Deliver {
     Deliver { backoff: w.backoff.clone() }
 }
 

@@ -4,6 +4,3 @@ pub mod backoff;
 pub mod deliver;
 pub mod ingest;
 pub mod retry;
-
-#[cfg(test)]
-mod test_world;

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::app::deliver::{Deliver, Report};
-use crate::app::test_world::{TestWorld, failed, message, t, world};
+use crate::testing::world::{TestWorld, failed, message, t, world};
 
 fn retry(w: &TestWorld) -> Retry {
     Retry { backoff: w.backoff.clone(), max_sends: 100 }

@@ -2,6 +2,7 @@
 //! real ones. Behind the `test-util` feature: never in a Lambda binary.
 
 mod receiver;
+pub mod world;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

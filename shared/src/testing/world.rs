@@ -1,4 +1,4 @@
-//! A Backoff on in-memory fakes, for the deliver and retry use-case tests.
+//! A Backoff on in-memory fakes, for the deliver and retry use-case and handler tests.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,14 +7,14 @@ use chrono::DateTime;
 use serde_json::json;
 use ulid::Ulid;
 
-use super::backoff::Backoff;
+use crate::app::backoff::Backoff;
 use crate::domain::TargetId;
 use crate::domain::event::SourceKind;
 use crate::domain::ladder::Ladder;
 use crate::domain::message::DeliveryMessage;
 use crate::domain::outcome::DeliveryOutcome;
 use crate::domain::sample::sample_event;
-use crate::testing::{FixedClock, MemoryQueue, MemoryStore, MemoryWakeups, ScriptedSender};
+use super::{FixedClock, MemoryQueue, MemoryStore, MemoryWakeups, ScriptedSender};
 
 pub struct TestWorld {
     pub store: Arc<MemoryStore>,
