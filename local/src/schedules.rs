@@ -51,7 +51,8 @@ impl ScheduleFirer {
             let Some(due) = due.filter(|at| *at + self.grace <= now) else { continue };
             let target = schedule.target.context("schedule has no target")?;
             let queue_name = target.arn.rsplit(':').next().unwrap_or_default();
-            let url = self.sqs.get_queue_url().queue_name(queue_name).send().await?.queue_url.context("no queue URL")?;
+            let url =
+                self.sqs.get_queue_url().queue_name(queue_name).send().await?.queue_url.context("no queue URL")?;
             self.sqs.send_message().queue_url(url).message_body(target.input.unwrap_or_default()).send().await?;
             match self.scheduler.delete_schedule().group_name(&self.group).name(&name).send().await {
                 Ok(_) => {}

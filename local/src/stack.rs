@@ -65,7 +65,12 @@ impl Stack {
             "AWS_ENDPOINT_URL={endpoint}\nAWS_REGION=us-east-1\nAWS_ACCESS_KEY_ID=test\nAWS_SECRET_ACCESS_KEY=test\n\
              HERALD_TABLE={}\nHERALD_DELIVERIES_QUEUE_URL={}\nHERALD_WAKEUPS_QUEUE_URL={}\nHERALD_WAKEUPS_QUEUE_ARN={}\n\
              HERALD_SCHEDULE_GROUP={}\nHERALD_SCHEDULER_ROLE_ARN={}\nHERALD_ALLOW_NETWORKS=127.0.0.0/8,::1\n",
-            self.table, self.deliveries_url, self.wakeups_url, self.wakeups_arn, self.schedule_group, self.scheduler_role_arn
+            self.table,
+            self.deliveries_url,
+            self.wakeups_url,
+            self.wakeups_arn,
+            self.schedule_group,
+            self.scheduler_role_arn
         )
     }
 }

@@ -138,11 +138,17 @@ impl BackoffConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         let ladder = match optional(LADDER) {
             None => Ladder::default(),
-            Some(value) => Ladder::parse(&value).map_err(|e| ConfigError::Invalid { name: LADDER, value, why: e.to_string() })?,
+            Some(value) => {
+                Ladder::parse(&value).map_err(|e| ConfigError::Invalid { name: LADDER, value, why: e.to_string() })?
+            }
         };
         let timer_max = duration(TIMER_MAX, MAX_TIMER)?;
         if timer_max > MAX_TIMER {
-            return Err(ConfigError::Invalid { name: TIMER_MAX, value: format!("{timer_max:?}"), why: "SQS timers go up to 15m".into() });
+            return Err(ConfigError::Invalid {
+                name: TIMER_MAX,
+                value: format!("{timer_max:?}"),
+                why: "SQS timers go up to 15m".into(),
+            });
         }
         Ok(Self {
             table: required(TABLE)?,

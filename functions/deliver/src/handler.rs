@@ -9,7 +9,11 @@ use herald_core::domain::message::Message;
 use herald_core::lambda::for_each_record;
 use lambda_runtime::{Error, LambdaEvent};
 
-pub async fn handle(deliver: Arc<Deliver>, concurrency: usize, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
+pub async fn handle(
+    deliver: Arc<Deliver>,
+    concurrency: usize,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, Error> {
     Ok(process(deliver, concurrency, event.payload).await)
 }
 

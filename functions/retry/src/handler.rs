@@ -63,9 +63,13 @@ mod tests {
         let retry = Arc::new(Retry { backoff: w.backoff.clone(), max_sends: 10 });
         let path = format!("{}/../../events/wakeup-batch.json", env!("CARGO_MANIFEST_DIR"));
         let mut batch: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        assert!(process(retry.clone(), batch.clone()).await.batch_item_failures.is_empty(), "unknown targets are no error");
+        assert!(
+            process(retry.clone(), batch.clone()).await.batch_item_failures.is_empty(),
+            "unknown targets are no error"
+        );
         batch.records[0].body = Some("{\"v\":1,\"kind\":\"wakeup\"".into());
-        let failed_ids: Vec<_> = process(retry, batch.clone()).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        let failed_ids: Vec<_> =
+            process(retry, batch.clone()).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         assert_eq!(failed_ids, [batch.records[0].message_id.clone().unwrap()]);
     }
 
@@ -75,7 +79,8 @@ mod tests {
         w.sender.then(failed(500));
         Deliver { backoff: w.backoff.clone() }.deliver(&message("t")).await.unwrap();
         let retry = Retry { backoff: w.backoff.clone(), max_sends: 10 };
-        let report = retry.wake(&WakeupMessage { target_id: herald_core::testing::world::t(), epoch: 1 }).await.unwrap();
+        let report =
+            retry.wake(&WakeupMessage { target_id: herald_core::testing::world::t(), epoch: 1 }).await.unwrap();
         assert_eq!(report, WakeReport::Recovered { sent: 1, expired: 0 });
     }
 }

@@ -18,6 +18,10 @@ use crate::ports::{
     WakeupScheduler,
 };
 
+/// How late a wake-up may be before a parked delivery wakes the target itself. Well past
+/// Scheduler's and the emulators' lateness.
+pub const NUDGE_AFTER: Duration = Duration::from_secs(10 * 60);
+
 /// When a 429 names no wait.
 pub const DEFAULT_THROTTLE: Duration = Duration::from_secs(30);
 
@@ -98,17 +102,18 @@ impl Backoff {
             }
             Setback::Throttled(wait) => (state.throttled(now + *wait), *wait),
         };
-        // Schedule before writing: a wake-up for an epoch that never comes to be is stale and
-        // ignored, while a holding state with no wake-up would hold forever.
-        let via = self
-            .wakeups
-            .schedule(&WakeupMessage { target_id: target.id.clone(), epoch: next.epoch }, delay, now)
-            .await?;
+        // Only the writer that wins the epoch schedules, so one outage step makes one wake-up (ten
+        // wake-ups for one epoch would probe ten times). Should scheduling fail after the write, the
+        // error retries the message, and a parked delivery later nudges an overdue target awake.
         match self.states.put_state(&target.id, state.epoch, &next).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
+        let via = self
+            .wakeups
+            .schedule(&WakeupMessage { target_id: target.id.clone(), epoch: next.epoch }, delay, now)
+            .await?;
         tracing::warn!(target_id = %target.id, failures = next.failures, epoch = next.epoch, delay_s = delay.as_secs(), ?via,
             error = next.last_error.as_deref().unwrap_or(""), "target set back; next attempt scheduled");
         // Exactly one writer moves a target from 4 to 5 failures, so the warning goes once per outage.
@@ -121,6 +126,21 @@ impl Backoff {
     pub async fn park(&self, delivery: &DeliveryMessage) -> Result<(), StoreError> {
         let expires = self.clock.now() + self.retention;
         self.parking.park(delivery, expires).await
+    }
+
+    /// A holding target whose wake-up is long overdue lost it (a failed schedule after a state
+    /// write): wake it now. Duplicate wake-ups of one epoch are possible only in that rare case.
+    pub async fn nudge_if_overdue(&self, target: &Target, state: &TargetState) -> Result<bool, DeliverError> {
+        let now = self.clock.now();
+        match state.next_attempt_at {
+            Some(due) if due + NUDGE_AFTER < now => {
+                tracing::warn!(target_id = %target.id, epoch = state.epoch, %due, "wake-up overdue; waking the target now");
+                let wakeup = WakeupMessage { target_id: target.id.clone(), epoch: state.epoch };
+                self.wakeups.schedule(&wakeup, Duration::ZERO, now).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// Routes a `health_warning` to every other enabled, healthy target that subscribes to it.

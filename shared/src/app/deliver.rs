@@ -46,6 +46,7 @@ impl Deliver {
         let state = b.states.get_state(&target.id).await?;
         if state.is_holding() {
             b.park(msg).await?;
+            b.nudge_if_overdue(&target, &state).await?;
             tracing::info!(target_id = %target.id, delivery_id = %msg.delivery_id, "target is in backoff; delivery parked");
             return Ok(Report::Parked);
         }

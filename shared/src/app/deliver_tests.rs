@@ -3,8 +3,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::testing::world::{failed, message, t, world};
 use crate::ports::{Clock, WakeupVia};
+use crate::testing::world::{failed, message, t, world};
 
 fn deliver(w: &crate::testing::world::TestWorld) -> Deliver {
     Deliver { backoff: w.backoff.clone() }
@@ -111,4 +111,23 @@ async fn unknown_targets_are_skipped_and_unbuildable_requests_are_failures() {
     msg.event.fields.insert("title".into(), json!("a\nb"));
     let report = deliver(&w).deliver(&msg).await.unwrap();
     assert!(matches!(report, Report::Failed { status: None, ref error } if error.contains("line break")), "{report:?}");
+}
+
+#[tokio::test]
+async fn only_the_winner_schedules_and_an_overdue_target_is_nudged() {
+    let w = world();
+    for _ in 0..3 {
+        w.sender.then(failed(500));
+    }
+    w.sender.hold_until_in_flight(3);
+    let d = deliver(&w);
+    let msgs: Vec<_> = (0..3).map(|_| message("t")).collect();
+    futures::future::join_all(msgs.iter().map(|m| d.deliver(m))).await;
+    assert_eq!(w.wakeups.scheduled().len(), 1, "one wake-up per epoch");
+    *w.sender.barrier.lock().unwrap() = None;
+    w.clock.advance(Duration::from_secs(30) + crate::app::backoff::NUDGE_AFTER + Duration::from_secs(1));
+    assert_eq!(d.deliver(&message("t")).await.unwrap(), Report::Parked);
+    let scheduled = w.wakeups.scheduled();
+    assert_eq!(scheduled.len(), 2);
+    assert_eq!((scheduled[1].0.epoch, scheduled[1].1), (1, Duration::ZERO));
 }

@@ -43,7 +43,9 @@ where
     E: std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    StoreError::Unavailable(Box::new(e))
+    // The SDK's own Display says only "service error"; the context names the cause.
+    let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
+    StoreError::Unavailable(detail.into())
 }
 
 /// Operation errors that can report a failed condition.
@@ -305,7 +307,7 @@ impl ParkingLot for Table {
                 .expression_attribute_values(":pk", s(format!("TARGET#{target}")))
                 .expression_attribute_values(":parked", s("PARKED#"))
                 .expression_attribute_values(":now", n(now.timestamp()))
-                .limit((limit - found.len()).max(1) as i32)
+                .limit((limit - found.len()).clamp(1, 100) as i32)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -348,7 +350,7 @@ impl ParkingLot for Table {
     }
 
     async fn settle_expired(&self, target: &TargetId) -> Result<u64, StoreError> {
-        let left = self.add_to_counter(target, "parked", 0).await?;
+        let left = self.get_state(target).await?.parked;
         if left <= 0 {
             return Ok(0);
         }
@@ -357,9 +359,11 @@ impl ParkingLot for Table {
             .table_name(&self.name)
             .key("PK", s(format!("TARGET#{target}")))
             .key("SK", s("STATE"))
-            .update_expression("ADD parked :minus, parked_expired :left")
+            .update_expression(
+                "SET parked = parked - :left, parked_expired = if_not_exists(parked_expired, :zero) + :left",
+            )
             .condition_expression("parked = :left")
-            .expression_attribute_values(":minus", n(-left))
+            .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":left", n(left))
             .send()
             .await

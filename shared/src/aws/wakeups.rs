@@ -30,7 +30,11 @@ pub struct Wakeups {
 /// Deterministic, so a repeated create for the same (target, epoch) is a harmless conflict.
 pub fn schedule_name(wakeup: &WakeupMessage) -> String {
     let name = format!("{}-{}", wakeup.target_id, wakeup.epoch);
-    if name.len() <= 64 { name } else { format!("h{}-{}", &sha256_hex(wakeup.target_id.as_str().as_bytes())[..40], wakeup.epoch) }
+    if name.len() <= 64 {
+        name
+    } else {
+        format!("h{}-{}", &sha256_hex(wakeup.target_id.as_str().as_bytes())[..40], wakeup.epoch)
+    }
 }
 
 /// `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next second. Built from a typed time, so it
@@ -42,7 +46,12 @@ pub fn at_expression(at: DateTime<Utc>) -> String {
 
 #[async_trait]
 impl WakeupScheduler for Wakeups {
-    async fn schedule(&self, wakeup: &WakeupMessage, delay: Duration, now: DateTime<Utc>) -> Result<WakeupVia, ScheduleError> {
+    async fn schedule(
+        &self,
+        wakeup: &WakeupMessage,
+        delay: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<WakeupVia, ScheduleError> {
         let body = wakeup.to_json();
         if delay <= self.timer_max.min(MAX_TIMER) {
             let seconds = delay.as_secs_f64().ceil() as i32;
@@ -63,7 +72,10 @@ impl WakeupScheduler for Wakeups {
             .input(body)
             .build()
             .map_err(|e| ScheduleError(Box::new(e)))?;
-        let window = FlexibleTimeWindow::builder().mode(FlexibleTimeWindowMode::Off).build().map_err(|e| ScheduleError(Box::new(e)))?;
+        let window = FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .map_err(|e| ScheduleError(Box::new(e)))?;
         let created = self
             .scheduler
             .create_schedule()

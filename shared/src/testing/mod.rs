@@ -28,6 +28,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Parked deliveries by (target, delivery id), with when they expire.
+pub type ParkedMap = std::collections::BTreeMap<(TargetId, ulid::Ulid), (DeliveryMessage, DateTime<Utc>)>;
+
 /// Sources, targets, states and dedupe claims in memory, with the same conditional semantics as DynamoDB.
 #[derive(Default)]
 pub struct MemoryStore {
@@ -35,7 +38,7 @@ pub struct MemoryStore {
     pub targets: Mutex<Vec<Target>>,
     pub states: Mutex<HashMap<TargetId, TargetState>>,
     pub claims: Mutex<HashMap<String, DateTime<Utc>>>,
-    pub parked: Mutex<std::collections::BTreeMap<(TargetId, ulid::Ulid), (DeliveryMessage, DateTime<Utc>)>>,
+    pub parked: Mutex<ParkedMap>,
     /// Counts every read and write, to check what a path costs.
     pub calls: Mutex<Vec<&'static str>>,
 }

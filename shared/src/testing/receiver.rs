@@ -45,6 +45,11 @@ pub enum Reply {
     },
     /// Never answer (until the sender gives up).
     Hang,
+    /// Answer `status` after a pause, to keep requests in flight together.
+    After {
+        delay: Duration,
+        status: u16,
+    },
 }
 
 impl Reply {
@@ -57,6 +62,8 @@ struct Inner {
     requests: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Reply>>,
     default: Mutex<Reply>,
+    /// Path-prefix answers that win over the default.
+    routes: Mutex<Vec<(String, Reply)>>,
     arrived: Notify,
     /// Print each request to stdout (herald-local's demo receiver).
     echo: bool,
@@ -79,6 +86,7 @@ impl Receiver {
             requests: Mutex::default(),
             script: Mutex::default(),
             default: Mutex::new(Reply::status(204)),
+            routes: Mutex::default(),
             arrived: Notify::new(),
             echo,
         });
@@ -103,6 +111,13 @@ impl Receiver {
     /// The answer from now on, once the scripted ones are used up.
     pub fn reply_with(&self, reply: Reply) {
         *self.inner.default.lock().expect("lock") = reply;
+    }
+
+    /// The answer for paths starting with `prefix` from now on (after scripted ones).
+    pub fn reply_for(&self, prefix: &str, reply: Reply) {
+        let mut routes = self.inner.routes.lock().expect("lock");
+        routes.retain(|(p, _)| p != prefix);
+        routes.push((prefix.to_owned(), reply));
     }
 
     /// Answers for the next requests, in order, before falling back to the default.
@@ -153,14 +168,25 @@ async fn record(
     if inner.echo {
         println!("receiver ← {method} {uri}\n{}\n", String::from_utf8_lossy(&body));
     }
-    let reply =
-        inner.script.lock().expect("lock").pop_front().unwrap_or_else(|| inner.default.lock().expect("lock").clone());
+    let routed = inner
+        .routes
+        .lock()
+        .expect("lock")
+        .iter()
+        .find(|(p, _)| uri.path().starts_with(p.as_str()))
+        .map(|(_, r)| r.clone());
+    let scripted = inner.script.lock().expect("lock").pop_front();
+    let reply = scripted.or(routed).unwrap_or_else(|| inner.default.lock().expect("lock").clone());
     inner.requests.lock().expect("lock").push(Recorded { method, uri, headers, body, at: Instant::now() });
     inner.arrived.notify_waiters();
     match reply {
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Reply::After { delay, status } => {
+            tokio::time::sleep(delay).await;
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR).into_response()
         }
         Reply::Status { status, headers, body } => {
             let mut response =

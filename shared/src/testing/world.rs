@@ -7,6 +7,7 @@ use chrono::DateTime;
 use serde_json::json;
 use ulid::Ulid;
 
+use super::{FixedClock, MemoryQueue, MemoryStore, MemoryWakeups, ScriptedSender};
 use crate::app::backoff::Backoff;
 use crate::domain::TargetId;
 use crate::domain::event::SourceKind;
@@ -14,7 +15,6 @@ use crate::domain::ladder::Ladder;
 use crate::domain::message::DeliveryMessage;
 use crate::domain::outcome::DeliveryOutcome;
 use crate::domain::sample::sample_event;
-use super::{FixedClock, MemoryQueue, MemoryStore, MemoryWakeups, ScriptedSender};
 
 pub struct TestWorld {
     pub store: Arc<MemoryStore>,
