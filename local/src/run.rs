@@ -103,7 +103,8 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
         &DeliverConfig { backoff: backoff.clone(), concurrency: options.concurrency },
         aws,
     )?);
-    let retry = Arc::new(herald_retry::build(&RetryConfig { backoff, max_sends: 200 }, aws)?);
+    let retry =
+        Arc::new(herald_retry::build(&RetryConfig { backoff, max_sends: 200, budget: Duration::from_secs(8) }, aws)?);
     let ingest = Arc::new(ingest);
     let (addr, server) = crate::server::serve(options.listen, ingest.clone()).await?;
     let mut tasks = vec![server];

@@ -106,6 +106,8 @@ pub struct RetryConfig {
     pub backoff: BackoffConfig,
     /// Sends per wake-up before the rest of a backlog continues in a fresh wake-up.
     pub max_sends: usize,
+    /// No new send starts after this long into a wake-up (the function timeout is 40 s, a send up to 30 s).
+    pub budget: Duration,
 }
 
 pub const TABLE: &str = "HERALD_TABLE";
@@ -122,6 +124,7 @@ pub const LADDER: &str = "HERALD_LADDER";
 pub const TIMER_MAX: &str = "HERALD_TIMER_MAX";
 pub const PARKED_RETENTION: &str = "HERALD_PARKED_RETENTION";
 pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
+pub const RETRY_BUDGET: &str = "HERALD_RETRY_BUDGET";
 
 impl IngestConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -174,7 +177,11 @@ impl DeliverConfig {
 
 impl RetryConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self { backoff: BackoffConfig::from_env()?, max_sends: number(RETRY_MAX_SENDS, 200, 1..=10_000)? })
+        Ok(Self {
+            backoff: BackoffConfig::from_env()?,
+            max_sends: number(RETRY_MAX_SENDS, 200, 1..=10_000)?,
+            budget: duration(RETRY_BUDGET, Duration::from_secs(8))?,
+        })
     }
 }
 

@@ -60,7 +60,8 @@ mod tests {
     #[tokio::test]
     async fn the_sample_wakeup_batch_runs_and_malformed_records_fail_alone() {
         let w = world();
-        let retry = Arc::new(Retry { backoff: w.backoff.clone(), max_sends: 10 });
+        let retry =
+            Arc::new(Retry { backoff: w.backoff.clone(), max_sends: 10, budget: std::time::Duration::from_secs(60) });
         let path = format!("{}/../../events/wakeup-batch.json", env!("CARGO_MANIFEST_DIR"));
         let mut batch: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert!(
@@ -78,7 +79,7 @@ mod tests {
         let w = world();
         w.sender.then(failed(500));
         Deliver { backoff: w.backoff.clone() }.deliver(&message("t")).await.unwrap();
-        let retry = Retry { backoff: w.backoff.clone(), max_sends: 10 };
+        let retry = Retry { backoff: w.backoff.clone(), max_sends: 10, budget: std::time::Duration::from_secs(60) };
         let report =
             retry.wake(&WakeupMessage { target_id: herald_core::testing::world::t(), epoch: 1 }).await.unwrap();
         assert_eq!(report, WakeReport::Recovered { sent: 1, expired: 0 });

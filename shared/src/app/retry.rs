@@ -42,6 +42,8 @@ pub struct Retry {
     pub backoff: Arc<Backoff>,
     /// At most this many sends per wake-up; the rest continue in a fresh wake-up.
     pub max_sends: usize,
+    /// No new send starts after this long, so one slow send still ends inside the function timeout.
+    pub budget: std::time::Duration,
 }
 
 impl Retry {
@@ -57,6 +59,7 @@ impl Retry {
         if !state.is_holding() {
             return Ok(WakeReport::NotHolding);
         }
+        let started = std::time::Instant::now();
         let mut sent = 0;
         loop {
             let batch = b.parking.oldest(&target.id, b.clock.now(), PAGE).await?;
@@ -64,7 +67,7 @@ impl Retry {
                 break;
             }
             for delivery in &batch {
-                if sent == self.max_sends {
+                if sent == self.max_sends || (sent > 0 && started.elapsed() >= self.budget) {
                     let next = WakeupMessage { target_id: target.id.clone(), epoch: state.epoch };
                     b.wakeups.schedule(&next, std::time::Duration::ZERO, b.clock.now()).await?;
                     return Ok(WakeReport::Continues { sent });

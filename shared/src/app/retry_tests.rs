@@ -5,7 +5,7 @@ use crate::app::deliver::{Deliver, Report};
 use crate::testing::world::{TestWorld, failed, message, t, world};
 
 fn retry(w: &TestWorld) -> Retry {
-    Retry { backoff: w.backoff.clone(), max_sends: 100 }
+    Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60) }
 }
 
 async fn fail_once_then_park(w: &TestWorld, n: usize) {
@@ -82,7 +82,7 @@ async fn nothing_parked_releases_and_the_next_delivery_probes() {
 async fn long_backlogs_continue_in_a_fresh_wakeup() {
     let w = world();
     fail_once_then_park(&w, 5).await;
-    let r = Retry { backoff: w.backoff.clone(), max_sends: 4 };
+    let r = Retry { backoff: w.backoff.clone(), max_sends: 4, budget: Duration::from_secs(60) };
     assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 4 });
     let epoch = w.store.state(&t()).epoch;
     assert_eq!(w.wakeups.scheduled().last().unwrap().0.epoch, epoch);
@@ -98,4 +98,12 @@ async fn expired_parked_deliveries_are_counted_not_sent() {
     let state = w.store.state(&t());
     assert_eq!(w.sender.requests().len(), 1, "expired deliveries are not sent");
     assert_eq!((state.parked, state.parked_expired), (0, 4));
+}
+
+#[tokio::test]
+async fn a_spent_time_budget_continues_after_at_least_one_send() {
+    let w = world();
+    fail_once_then_park(&w, 2).await;
+    let r = Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::ZERO };
+    assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 1 });
 }
