@@ -12,3 +12,4 @@ pub mod run;
 pub mod schedules;
 pub mod server;
 pub mod stack;
+pub mod status;

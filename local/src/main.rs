@@ -29,6 +29,8 @@ enum Command {
         #[arg(long, default_value = ".herald/local.env")]
         env_file: PathBuf,
     },
+    /// Show every target's delivery state: failures, next attempt, parked deliveries, last error.
+    Status,
     /// Serve POST /hooks/{source_id} and deliver from the queue until Ctrl-C.
     Serve {
         #[arg(long, default_value = "127.0.0.1:3000")]
@@ -62,6 +64,10 @@ async fn main() -> Result<()> {
             }
             std::fs::write(&env_file, stack.env_lines(&herald_local::aws::endpoint()))?;
             println!("stack {} ready; environment for cargo lambda written to {}", stack.name, env_file.display());
+        }
+        Command::Status => {
+            let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &cli.stack);
+            print!("{}", herald_local::status::report(&table).await?);
         }
         Command::Serve { listen, config, allow_networks, demo } => {
             let receiver = if demo {

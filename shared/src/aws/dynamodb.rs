@@ -40,16 +40,19 @@ fn n(v: impl ToString) -> AttributeValue {
 
 fn unavailable<E, R>(e: SdkError<E, R>) -> StoreError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    // The SDK's own Display says only "service error"; the context names the cause.
-    let detail = aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string();
+    // The SDK's own Display says only "service error": name the code and message instead.
+    let detail = match e.as_service_error() {
+        Some(service) => format!("{}: {}", service.code().unwrap_or("unknown error"), service.message().unwrap_or("")),
+        None => aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+    };
     StoreError::Unavailable(detail.into())
 }
 
 /// Operation errors that can report a failed condition.
-trait Conditional: std::error::Error + Send + Sync + 'static {
+trait Conditional: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static {
     fn is_conditional(&self) -> bool;
 }
 
