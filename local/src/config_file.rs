@@ -62,7 +62,8 @@ impl LocalConfig {
             source.to_source()?;
         }
         for target in &config.targets {
-            target.validate().with_context(|| format!("target {}", target.id))?;
+            herald_core::domain::validate::validate(target, chrono::Utc::now())
+                .with_context(|| format!("target {}", target.id))?;
         }
         Ok(config)
     }
@@ -92,6 +93,11 @@ mod tests {
         let err = LocalConfig::parse(r#"{"targets": [{"id": "t", "name": "T", "url": "https://x", "evnets": []}]}"#)
             .unwrap_err();
         assert!(format!("{err:#}").contains("unknown field `evnets`"), "{err:#}");
+        let err = LocalConfig::parse(
+            r#"{"targets": [{"id": "t", "name": "T", "url": "https://x", "body": "{\"text\": {{title}}}"}]}"#,
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("target t: body: rendered for a sample"), "{err:#}");
     }
 
     #[test]

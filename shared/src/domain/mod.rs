@@ -17,6 +17,7 @@ pub mod source;
 pub mod state;
 pub mod target;
 pub mod template;
+pub mod validate;
 
 pub use event::{Event, SourceKind};
 pub use ids::{SourceId, TargetId};

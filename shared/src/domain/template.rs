@@ -35,6 +35,8 @@ enum Segment {
         name: String,
         double: bool,
         source: String,
+        /// Byte offset in the template, for error positions.
+        offset: usize,
     },
 }
 
@@ -69,7 +71,8 @@ impl Template {
                     if !literal.is_empty() {
                         segments.push(Segment::Literal(std::mem::take(&mut literal)));
                     }
-                    segments.push(Segment::Placeholder { name, double, source: tail[..consumed].to_owned() });
+                    let offset = src.len() - tail.len();
+                    segments.push(Segment::Placeholder { name, double, source: tail[..consumed].to_owned(), offset });
                     rest = &tail[consumed..];
                 }
                 None => {
@@ -97,6 +100,14 @@ impl Template {
         })
     }
 
+    /// Each placeholder as written (`{{title}}`), with its byte offset in the source.
+    pub fn placeholder_spans(&self) -> impl Iterator<Item = (&str, &str, usize)> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Placeholder { name, source, offset, .. } => Some((name.as_str(), source.as_str(), *offset)),
+            Segment::Literal(_) => None,
+        })
+    }
+
     pub fn render(&self, event: &Event, context: Context) -> Result<String, RenderError> {
         self.render_named(event, context, "")
     }
@@ -115,7 +126,7 @@ impl Template {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(text) => out.push_str(text),
-                Segment::Placeholder { name, double, source } => {
+                Segment::Placeholder { name, double, source, .. } => {
                     if !double && !event.knows(name) {
                         out.push_str(source);
                         continue;
