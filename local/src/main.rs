@@ -41,6 +41,9 @@ enum Command {
         /// Networks targets may resolve to besides public ones.
         #[arg(long, value_delimiter = ',', default_value = "127.0.0.0/8,::1/128")]
         allow_networks: Vec<ipnet::IpNet>,
+        /// Bearer token for /admin (default: a fresh random one, printed at start).
+        #[arg(long, env = "HERALD_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
         /// Also start a receiver on 127.0.0.1:8787 that prints deliveries, load local/demo.json and send events/ingest-*.json.
         #[arg(long)]
         demo: bool,
@@ -69,7 +72,7 @@ async fn main() -> Result<()> {
             let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &cli.stack);
             print!("{}", herald_local::status::report(&table).await?);
         }
-        Command::Serve { listen, config, allow_networks, demo } => {
+        Command::Serve { listen, config, allow_networks, admin_token, demo } => {
             let receiver = if demo {
                 Some(
                     Receiver::bind("127.0.0.1:8787".parse()?, true)
@@ -79,11 +82,22 @@ async fn main() -> Result<()> {
             } else {
                 None
             };
-            let options = Options { stack: cli.stack, listen, allow_networks, ..Options::default() };
+            let mut options = Options { stack: cli.stack, listen, allow_networks, ..Options::default() };
+            let generated = admin_token.is_none();
+            if let Some(token) = admin_token {
+                options.admin_token = herald_core::domain::Secret::new(token);
+            }
             let running = start(&aws, &options).await?;
             let config = if demo { Some(PathBuf::from("local/demo.json")) } else { config };
             load(&aws, &running.stack, config.as_deref()).await?;
-            println!("herald-local listening on {} (POST /hooks/<source_id>, GET /health)", running.url(""));
+            println!(
+                "herald-local listening on {} (POST /hooks/<source_id>, /admin/..., GET /health)",
+                running.url("")
+            );
+            if generated {
+                // Printed once so a person can use the admin API; set HERALD_ADMIN_TOKEN to choose it.
+                println!("admin token (this run only): {}", options.admin_token.expose());
+            }
             if receiver.is_some() {
                 send_demo_events(&running.url("")).await?;
             }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use herald_core::aws::wakeups::MAX_TIMER;
-use herald_core::config::{BackoffConfig, DeliverConfig, IngestConfig, RetryConfig};
+use herald_core::config::{AdminConfig, BackoffConfig, DeliverConfig, IngestConfig, RetryConfig};
+use herald_core::domain::Secret;
 use herald_core::domain::ladder::Ladder;
 use ipnet::IpNet;
 use tokio::task::JoinHandle;
@@ -30,6 +31,8 @@ pub struct Options {
     pub parked_retention: Duration,
     /// Fire schedules this long past due if the emulator has not.
     pub schedule_grace: Duration,
+    /// `Authorization: Bearer <token>` for `/admin`.
+    pub admin_token: Secret,
 }
 
 impl Default for Options {
@@ -46,8 +49,16 @@ impl Default for Options {
             timer_max: MAX_TIMER,
             parked_retention: Duration::from_secs(7 * 86_400),
             schedule_grace: Duration::from_secs(15),
+            admin_token: Secret::new(random_token()),
         }
     }
+}
+
+/// 32 random bytes, hex: a fresh admin token when none is given.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Everything running; dropping it stops the server and the pollers.
@@ -58,6 +69,8 @@ pub struct Running {
     pub ingest: Arc<herald_core::app::ingest::Ingest>,
     pub deliver: Arc<herald_core::app::deliver::Deliver>,
     pub retry: Arc<herald_core::app::retry::Retry>,
+    pub admin: Arc<herald_core::app::admin::Admin>,
+    pub admin_token: Secret,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -103,10 +116,15 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
         &DeliverConfig { backoff: backoff.clone(), concurrency: options.concurrency },
         aws,
     )?);
-    let retry =
-        Arc::new(herald_retry::build(&RetryConfig { backoff, max_sends: 200, budget: Duration::from_secs(8) }, aws)?);
+    let retry = Arc::new(herald_retry::build(
+        &RetryConfig { backoff: backoff.clone(), max_sends: 200, budget: Duration::from_secs(8) },
+        aws,
+    )?);
+    let admin = Arc::new(herald_admin::build(&AdminConfig { backoff, token: options.admin_token.clone() }, aws)?);
     let ingest = Arc::new(ingest);
-    let (addr, server) = crate::server::serve(options.listen, ingest.clone()).await?;
+    let apps =
+        crate::server::Apps { ingest: ingest.clone(), admin: admin.clone(), admin_token: options.admin_token.clone() };
+    let (addr, server) = crate::server::serve(options.listen, apps).await?;
     let mut tasks = vec![server];
     let sqs = aws_sdk_sqs::Client::new(aws);
     let arn = queue_arn(&sqs, &stack.deliveries_url).await?;
@@ -141,5 +159,5 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
         grace: options.schedule_grace,
     };
     tasks.push(tokio::spawn(firer.run()));
-    Ok(Running { addr, stack, ingest, deliver, retry, tasks })
+    Ok(Running { addr, stack, ingest, deliver, retry, admin, admin_token: options.admin_token.clone(), tasks })
 }

@@ -9,28 +9,37 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
+use herald_core::app::admin::Admin;
 use herald_core::app::ingest::Ingest;
+use herald_core::domain::Secret;
 use lambda_http::RequestExt;
 
 /// Webhooks larger than this are cut off by API Gateway too (its payload limit is 10 MB; ours is 256 KiB).
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
-pub fn router(ingest: Arc<Ingest>) -> Router {
+/// What the routes call: the use cases behind the ingest and admin functions.
+#[derive(Clone)]
+pub struct Apps {
+    pub ingest: Arc<Ingest>,
+    pub admin: Arc<Admin>,
+    pub admin_token: Secret,
+}
+
+pub fn router(apps: Apps) -> Router {
     Router::new()
         .route("/hooks/{source_id}", post(hook))
+        .route("/admin", any(admin))
+        .route("/admin/{*rest}", any(admin))
         .route("/health", get(|| async { axum::Json(serde_json::json!({"ok": true})) }))
-        .with_state(ingest)
+        .with_state(apps)
 }
 
 /// Serves until the task is dropped; returns the bound address (port 0 picks one).
-pub async fn serve(
-    addr: SocketAddr,
-    ingest: Arc<Ingest>,
-) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn serve(addr: SocketAddr, apps: Apps) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
-    let app = router(ingest);
+    let app = router(apps);
     Ok((
         bound,
         tokio::spawn(async move {
@@ -39,26 +48,42 @@ pub async fn serve(
     ))
 }
 
-async fn hook(State(ingest): State<Arc<Ingest>>, Path(source_id): Path<String>, request: Request) -> Response {
+/// The request API Gateway would hand the function.
+async fn to_lambda(request: Request) -> Result<lambda_http::Request, Response> {
     let (parts, body) = request.into_parts();
-    let bytes: Bytes = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
-        Ok(b) => b,
-        Err(_) => return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response(),
-    };
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_REQUEST_BYTES)
+        .await
+        .map_err(|_| (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response())?;
     let query: HashMap<String, String> =
         parts.uri.query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     let mut lambda_request = lambda_http::Request::new(lambda_http::Body::from(bytes.to_vec()));
     *lambda_request.method_mut() = parts.method;
     *lambda_request.uri_mut() = parts.uri;
     *lambda_request.headers_mut() = parts.headers;
-    let lambda_request = lambda_request
-        .with_path_parameters(HashMap::from([("source_id".to_owned(), source_id)]))
-        .with_query_string_parameters(query);
-    match herald_ingest::handler::handle(&ingest, lambda_request).await {
+    Ok(lambda_request.with_query_string_parameters(query))
+}
+
+fn from_lambda(result: Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error>) -> Response {
+    match result {
         Ok(response) => {
             let (parts, body) = response.into_parts();
             Response::from_parts(parts, Body::from(body.to_vec()))
         }
         Err(e) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn hook(State(apps): State<Apps>, Path(source_id): Path<String>, request: Request) -> Response {
+    let lambda_request = match to_lambda(request).await {
+        Ok(r) => r.with_path_parameters(HashMap::from([("source_id".to_owned(), source_id)])),
+        Err(response) => return response,
+    };
+    from_lambda(herald_ingest::handler::handle(&apps.ingest, lambda_request).await)
+}
+
+async fn admin(State(apps): State<Apps>, request: Request) -> Response {
+    match to_lambda(request).await {
+        Ok(r) => from_lambda(herald_admin::handler::handle(&apps.admin, &apps.admin_token, r).await),
+        Err(response) => response,
     }
 }

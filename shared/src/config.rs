@@ -190,3 +190,26 @@ pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
 }
+
+pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
+
+/// Settings of the admin function.
+#[derive(Clone, Debug)]
+pub struct AdminConfig {
+    pub backoff: BackoffConfig,
+    pub token: crate::domain::Secret,
+}
+
+impl AdminConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let token = required(ADMIN_TOKEN)?;
+        if token.trim().len() < 16 {
+            return Err(ConfigError::Invalid {
+                name: ADMIN_TOKEN,
+                value: "[redacted]".into(),
+                why: "use at least 16 characters".into(),
+            });
+        }
+        Ok(Self { backoff: BackoffConfig::from_env()?, token: crate::domain::Secret::new(token.trim()) })
+    }
+}

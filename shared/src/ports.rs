@@ -138,3 +138,17 @@ pub trait WakeupScheduler: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<WakeupVia, ScheduleError>;
 }
+
+/// Writes to the configuration (the admin API's side of sources and targets).
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    async fn list_sources(&self) -> Result<Vec<Source>, StoreError>;
+    /// `StoreError::Conflict` if a source with this id exists.
+    async fn create_source(&self, source: &Source) -> Result<(), StoreError>;
+    /// False if there was none.
+    async fn delete_source(&self, id: &SourceId) -> Result<bool, StoreError>;
+    /// Creates (`expected_version: None`, conflict if the id exists) or replaces the target whose
+    /// stored version is `expected_version` (conflict otherwise).
+    async fn save_target(&self, target: &Target, expected_version: Option<u64>) -> Result<(), StoreError>;
+    async fn delete_target(&self, id: &TargetId) -> Result<bool, StoreError>;
+}

@@ -374,3 +374,58 @@ impl ParkingLot for Table {
         Ok(left as u64)
     }
 }
+
+#[async_trait]
+impl crate::ports::ConfigStore for Table {
+    async fn list_sources(&self) -> Result<Vec<Source>, StoreError> {
+        self.query_partition("SOURCES").await?.into_iter().map(from_item).collect()
+    }
+
+    async fn create_source(&self, source: &Source) -> Result<(), StoreError> {
+        let item = to_item("SOURCES".into(), format!("SOURCE#{}", source.id), source);
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(conflict_or_unavailable)?;
+        Ok(())
+    }
+
+    async fn delete_source(&self, id: &SourceId) -> Result<bool, StoreError> {
+        self.delete_returning("SOURCES".into(), format!("SOURCE#{id}")).await
+    }
+
+    async fn save_target(&self, target: &Target, expected_version: Option<u64>) -> Result<(), StoreError> {
+        let item = to_item("TARGETS".into(), format!("TARGET#{}", target.id), target);
+        let put = self.client.put_item().table_name(&self.name).set_item(Some(item));
+        let put = match expected_version {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(v) => put.condition_expression("version = :v").expression_attribute_values(":v", n(v)),
+        };
+        put.send().await.map_err(conflict_or_unavailable)?;
+        Ok(())
+    }
+
+    async fn delete_target(&self, id: &TargetId) -> Result<bool, StoreError> {
+        self.delete_returning("TARGETS".into(), format!("TARGET#{id}")).await
+    }
+}
+
+impl Table {
+    async fn delete_returning(&self, pk: String, sk: String) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .key("PK", s(pk))
+            .key("SK", s(sk))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+}

@@ -1,0 +1,93 @@
+//! Bearer-token auth and routing for `/admin/...`; every answer is JSON, errors `{"error", "field"?}`.
+
+use herald_core::app::admin::{Admin, AdminError};
+use herald_core::domain::Secret;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+fn authorized(request: &Request, token: &Secret) -> bool {
+    let given = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .unwrap_or("");
+    // Hashing first makes the comparison constant-time whatever the lengths.
+    Sha256::digest(given.trim().as_bytes()).ct_eq(&Sha256::digest(token.expose().as_bytes())).into()
+}
+
+pub async fn handle(admin: &Admin, token: &Secret, request: Request) -> Result<Response<Body>, Error> {
+    let method = request.method().clone();
+    let path = request.uri().path().trim_end_matches('/').to_owned();
+    let (status, body) = if !authorized(&request, token) {
+        (StatusCode::UNAUTHORIZED, json!({"error": "missing or wrong admin token (Authorization: Bearer <token>)"}))
+    } else {
+        match route(admin, &request, &method, &path).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                if e.status() >= 500 {
+                    tracing::error!(error = %e, %method, path, "admin request failed");
+                }
+                (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.body())
+            }
+        }
+    };
+    tracing::info!(%method, path, status = status.as_u16(), "admin request");
+    let body = if status == StatusCode::NO_CONTENT { Body::Empty } else { Body::Text(body.to_string()) };
+    Ok(Response::builder().status(status).header("content-type", "application/json").body(body)?)
+}
+
+fn json_body(request: &Request) -> Result<Option<Value>, AdminError> {
+    let bytes = request.body().as_ref();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(bytes)
+        .map(Some)
+        .map_err(|e| AdminError::Invalid { field: "body".into(), message: format!("body is not valid JSON: {e}") })
+}
+
+fn required(body: Option<Value>) -> Result<Value, AdminError> {
+    body.ok_or_else(|| AdminError::Invalid { field: "body".into(), message: "a JSON body is required".into() })
+}
+
+async fn route(
+    admin: &Admin,
+    request: &Request,
+    method: &Method,
+    path: &str,
+) -> Result<(StatusCode, Value), AdminError> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let body = json_body(request)?;
+    let ok = |v: Value| Ok((StatusCode::OK, v));
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["admin", "sources"]) => ok(admin.list_sources().await?),
+        ("POST", ["admin", "sources"]) => {
+            let mut created = admin.create_source(required(body)?).await?;
+            if let (Some(host), Some(p)) =
+                (request.headers().get("host").and_then(|h| h.to_str().ok()), created["path"].as_str())
+            {
+                created["url"] = json!(format!("https://{host}{p}"));
+            }
+            Ok((StatusCode::CREATED, created))
+        }
+        ("DELETE", ["admin", "sources", id]) => {
+            admin.delete_source(id).await.map(|()| (StatusCode::NO_CONTENT, Value::Null))
+        }
+        ("GET", ["admin", "targets"]) => ok(admin.list_targets().await?),
+        ("POST", ["admin", "targets"]) => Ok((StatusCode::CREATED, admin.create_target(required(body)?).await?)),
+        ("GET", ["admin", "targets", id]) => ok(admin.get_target(id).await?),
+        ("PUT", ["admin", "targets", id]) => ok(admin.update_target(id, required(body)?).await?),
+        ("DELETE", ["admin", "targets", id]) => {
+            admin.delete_target(id).await.map(|()| (StatusCode::NO_CONTENT, Value::Null))
+        }
+        ("POST", ["admin", "targets", id, "test"]) => ok(admin.test(id).await?),
+        ("POST", ["admin", "targets", id, "preview"]) => ok(admin.preview(id, body).await?),
+        ("GET", ["admin", "targets", id, "status"]) => ok(admin.status(id).await?),
+        ("POST", ["admin", "targets", id, "replay"]) => ok(admin.replay(id).await?),
+        _ => Ok((StatusCode::NOT_FOUND, json!({"error": format!("no route {method} {path}")}))),
+    }
+}

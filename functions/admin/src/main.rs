@@ -1,0 +1,11 @@
+use herald_core::config::{AdminConfig, init_tracing};
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let config = AdminConfig::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    let admin = herald_admin::build(&config, &aws)?;
+    run(service_fn(|request| herald_admin::handler::handle(&admin, &config.token, request))).await
+}
