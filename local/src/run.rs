@@ -49,16 +49,9 @@ impl Default for Options {
             timer_max: MAX_TIMER,
             parked_retention: Duration::from_secs(7 * 86_400),
             schedule_grace: Duration::from_secs(15),
-            admin_token: Secret::new(random_token()),
+            admin_token: Secret::new(herald_core::app::admin::random_hex()),
         }
     }
-}
-
-/// 32 random bytes, hex: a fresh admin token when none is given.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS has randomness");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Everything running; dropping it stops the server and the pollers.

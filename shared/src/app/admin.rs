@@ -88,6 +88,11 @@ fn random_bytes() -> [u8; 32] {
     bytes
 }
 
+/// 32 random bytes as hex: tokens and secrets.
+pub fn random_hex() -> String {
+    hex::encode(random_bytes())
+}
+
 /// A target as shown: secret and header values replaced.
 pub fn redacted(target: &Target) -> Value {
     let mut value = serde_json::to_value(target).expect("targets serialize");
