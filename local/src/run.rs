@@ -113,7 +113,15 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
         &RetryConfig { backoff: backoff.clone(), max_sends: 200, budget: Duration::from_secs(8) },
         aws,
     )?);
-    let admin = Arc::new(herald_admin::build(&AdminConfig { backoff, token: options.admin_token.clone() }, aws)?);
+    let admin = Arc::new(herald_admin::build(
+        &AdminConfig {
+            backoff,
+            token: options.admin_token.clone(),
+            deliveries_dlq_url: stack.deliveries_dlq_url.clone(),
+            wakeups_dlq_url: stack.wakeups_dlq_url.clone(),
+        },
+        aws,
+    )?);
     let ingest = Arc::new(ingest);
     let apps =
         crate::server::Apps { ingest: ingest.clone(), admin: admin.clone(), admin_token: options.admin_token.clone() };

@@ -192,12 +192,16 @@ pub fn init_tracing() {
 }
 
 pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
+pub const DELIVERIES_DLQ_URL: &str = "HERALD_DELIVERIES_DLQ_URL";
+pub const WAKEUPS_DLQ_URL: &str = "HERALD_WAKEUPS_DLQ_URL";
 
 /// Settings of the admin function.
 #[derive(Clone, Debug)]
 pub struct AdminConfig {
     pub backoff: BackoffConfig,
     pub token: crate::domain::Secret,
+    pub deliveries_dlq_url: String,
+    pub wakeups_dlq_url: String,
 }
 
 impl AdminConfig {
@@ -210,6 +214,11 @@ impl AdminConfig {
                 why: "use at least 16 characters".into(),
             });
         }
-        Ok(Self { backoff: BackoffConfig::from_env()?, token: crate::domain::Secret::new(token.trim()) })
+        Ok(Self {
+            backoff: BackoffConfig::from_env()?,
+            token: crate::domain::Secret::new(token.trim()),
+            deliveries_dlq_url: required(DELIVERIES_DLQ_URL)?,
+            wakeups_dlq_url: required(WAKEUPS_DLQ_URL)?,
+        })
     }
 }

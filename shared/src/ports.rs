@@ -152,3 +152,22 @@ pub trait ConfigStore: Send + Sync {
     async fn save_target(&self, target: &Target, expected_version: Option<u64>) -> Result<(), StoreError>;
     async fn delete_target(&self, id: &TargetId) -> Result<bool, StoreError>;
 }
+
+/// A message that could not be processed and waits in a dead-letter queue.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeadLetter {
+    /// `deliveries` or `wakeups`.
+    pub queue: String,
+    pub id: String,
+    pub receive_count: u32,
+    /// What the message is, for a person (no secrets: messages hold events, never credentials).
+    pub summary: String,
+}
+
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    /// Up to `limit` dead letters of each queue, and how many each holds.
+    async fn peek(&self, limit: usize) -> Result<(Vec<DeadLetter>, Vec<(String, u64)>), QueueError>;
+    /// Moves every dead letter back to the queue it came from; returns how many.
+    async fn redrive(&self) -> Result<usize, QueueError>;
+}

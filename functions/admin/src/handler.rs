@@ -88,6 +88,8 @@ async fn route(
         ("POST", ["admin", "targets", id, "preview"]) => ok(admin.preview(id, body).await?),
         ("GET", ["admin", "targets", id, "status"]) => ok(admin.status(id).await?),
         ("POST", ["admin", "targets", id, "replay"]) => ok(admin.replay(id).await?),
+        ("GET", ["admin", "dead-letters"]) => ok(admin.dead_letters().await?),
+        ("POST", ["admin", "dead-letters", "redrive"]) => ok(admin.redrive().await?),
         _ => Ok((StatusCode::NOT_FOUND, json!({"error": format!("no route {method} {path}")}))),
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::signature::StandardKey;
 use crate::domain::source::{DEFAULT_HMAC_HEADER, SourceAuth};
 use crate::domain::validate::{samples_for, validate};
 use crate::domain::{Secret, Source, SourceId, SourceKind, Target, TargetId};
-use crate::ports::{ConfigStore, ScheduleError, StoreError, TargetStore};
+use crate::ports::{ConfigStore, DeadLetters, QueueError, ScheduleError, StoreError, TargetStore};
 
 pub const REDACTED: &str = "[redacted]";
 
@@ -33,6 +33,8 @@ pub enum AdminError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
 }
 
 impl AdminError {
@@ -41,7 +43,7 @@ impl AdminError {
             Self::NotFound(_) => 404,
             Self::Invalid { .. } => 422,
             Self::Conflict(_) => 409,
-            Self::Store(_) | Self::Schedule(_) => 503,
+            Self::Store(_) | Self::Schedule(_) | Self::Queue(_) => 503,
         }
     }
 
@@ -49,7 +51,9 @@ impl AdminError {
     pub fn body(&self) -> Value {
         match self {
             Self::Invalid { field, message } => json!({"error": message, "field": field}),
-            Self::Store(_) | Self::Schedule(_) => json!({"error": "Herald could not reach its storage; retry later"}),
+            Self::Store(_) | Self::Schedule(_) | Self::Queue(_) => {
+                json!({"error": "Herald could not reach its storage; retry later"})
+            }
             other => json!({"error": other.to_string()}),
         }
     }
@@ -113,6 +117,7 @@ pub struct Admin {
     pub targets: Arc<dyn TargetStore>,
     /// Sending, state and wake-ups, as the deliver and retry functions use them.
     pub backoff: Arc<Backoff>,
+    pub dead_letters: Arc<dyn DeadLetters>,
 }
 
 impl Admin {
@@ -342,6 +347,19 @@ impl Admin {
         }
         self.release_now(&target.id, &state, false).await?;
         Ok(json!({"replaying": state.parked.max(0)}))
+    }
+
+    pub async fn dead_letters(&self) -> Result<Value, AdminError> {
+        let (messages, counts) = self.dead_letters.peek(10).await?;
+        let mut out = json!({"messages": messages});
+        for (queue, count) in counts {
+            out[queue] = json!(count);
+        }
+        Ok(out)
+    }
+
+    pub async fn redrive(&self) -> Result<Value, AdminError> {
+        Ok(json!({"redriven": self.dead_letters.redrive().await?}))
     }
 
     async fn release_now(

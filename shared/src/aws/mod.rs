@@ -1,5 +1,6 @@
 //! Adapters from the ports to AWS (DynamoDB, SQS) and to the network (reqwest).
 
+pub mod deadletters;
 pub mod dynamodb;
 pub mod http;
 pub mod netguard;

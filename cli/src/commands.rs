@@ -1,0 +1,303 @@
+//! The command tree and what each command asks of the admin API.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Map, Value, json};
+
+use crate::render;
+
+#[derive(Parser, Debug)]
+#[command(name = "herald", version, about = "Configure and inspect Herald through its admin API")]
+pub struct Cli {
+    /// The Herald API's base URL (the stack's HookUrl without /hooks/).
+    #[arg(long, global = true, env = "HERALD_URL", default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+    /// The admin token.
+    #[arg(long, global = true, env = "HERALD_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Print the API's JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Where webhooks come from.
+    #[command(subcommand)]
+    Sources(SourcesCmd),
+    /// Where events go.
+    #[command(subcommand)]
+    Targets(TargetsCmd),
+    /// Messages that failed to be processed repeatedly.
+    #[command(subcommand, name = "dead-letters")]
+    DeadLetters(DeadLettersCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SourcesCmd {
+    /// Create a source; prints its URL and credential (shown once).
+    Add {
+        id: String,
+        #[arg(long)]
+        kind: String,
+        /// token, hmac-hex or standard-webhooks.
+        #[arg(long, default_value = "token")]
+        auth: String,
+        /// The signature header, for hmac-hex.
+        #[arg(long)]
+        header: Option<String>,
+    },
+    List,
+    Remove {
+        id: String,
+    },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct TargetFields {
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long = "target-url")]
+    pub target_url: Option<String>,
+    /// discord, slack, ntfy, telegram, home_assistant, generic.
+    #[arg(long)]
+    pub preset: Option<String>,
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Header as Name=value template (repeatable).
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    #[arg(long)]
+    pub body_file: Option<PathBuf>,
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Event pattern (repeatable), e.g. ombi:Request* or live.*.
+    #[arg(long = "event")]
+    pub events: Vec<String>,
+    /// Condition as field=value1,value2 (repeatable).
+    #[arg(long = "when", value_name = "FIELD=VALUES")]
+    pub when: Vec<String>,
+    #[arg(long)]
+    pub secret: Option<String>,
+    /// standard or hex.
+    #[arg(long)]
+    pub signature: Option<String>,
+    #[arg(long)]
+    pub signature_header: Option<String>,
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    #[arg(long, conflicts_with = "enable")]
+    pub disable: bool,
+    #[arg(long)]
+    pub enable: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TargetsCmd {
+    Add {
+        #[arg(long)]
+        id: Option<String>,
+        #[command(flatten)]
+        fields: TargetFields,
+    },
+    List,
+    Show {
+        id: String,
+    },
+    /// Change the given fields; the rest stay as they are.
+    Edit {
+        id: String,
+        #[command(flatten)]
+        fields: TargetFields,
+    },
+    Remove {
+        id: String,
+    },
+    /// Send a synthetic `imported` event and report status and round trip.
+    Test {
+        id: String,
+    },
+    /// Show the request that would be sent, without sending it.
+    Preview {
+        id: String,
+        /// A webhook body (JSON file) to render instead of a sample.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        #[arg(long, default_value = "generic")]
+        kind: String,
+    },
+    Status {
+        id: String,
+    },
+    /// Send what is parked for the target now.
+    Replay {
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DeadLettersCmd {
+    List,
+    /// Move every dead letter back to its queue.
+    Redrive,
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value> {
+        let url = format!("{}{path}", self.base.trim_end_matches('/'));
+        let mut request = self.http.request(method.parse()?, &url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.with_context(|| format!("could not reach {url}"))?;
+        let status = response.status();
+        let text = response.text().await?;
+        let value: Value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(json!({"error": text})) };
+        if status.is_success() {
+            return Ok(value);
+        }
+        let error = value["error"].as_str().unwrap_or("unexpected answer");
+        match value["field"].as_str() {
+            Some(field) => bail!("HTTP {}: {field}: {error}", status.as_u16()),
+            None => bail!("HTTP {}: {error}", status.as_u16()),
+        }
+    }
+}
+
+fn split_pair<'a>(text: &'a str, what: &str) -> Result<(&'a str, &'a str)> {
+    text.split_once('=').with_context(|| format!("{what} must look like NAME=VALUE, got {text:?}"))
+}
+
+/// The JSON fields a command line sets, merged over `base`.
+fn apply(fields: &TargetFields, base: &mut Map<String, Value>) -> Result<()> {
+    let existing_headers = base.get("headers").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut set = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            base.insert(k.into(), v);
+        }
+    };
+    set("name", fields.name.clone().map(Value::from));
+    set("url", fields.target_url.clone().map(Value::from));
+    set("preset", fields.preset.clone().map(Value::from));
+    set("method", fields.method.as_ref().map(|m| json!(m.to_uppercase())));
+    set("content_type", fields.content_type.clone().map(Value::from));
+    set("secret", fields.secret.clone().map(Value::from));
+    set("signature", fields.signature.clone().map(Value::from));
+    set("signature_header", fields.signature_header.clone().map(Value::from));
+    set("timeout_ms", fields.timeout_ms.map(Value::from));
+    if fields.disable || fields.enable {
+        set("enabled", Some(json!(fields.enable)));
+    }
+    let body = match &fields.body_file {
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?),
+        None => fields.body.clone(),
+    };
+    set("body", body.map(Value::from));
+    if !fields.headers.is_empty() {
+        let mut headers = existing_headers;
+        for h in &fields.headers {
+            let (name, value) = split_pair(h, "--header")?;
+            headers.insert(name.trim().into(), json!(value));
+        }
+        set("headers", Some(Value::Object(headers)));
+    }
+    if !fields.events.is_empty() {
+        set("events", Some(json!(fields.events)));
+    }
+    if !fields.when.is_empty() {
+        let mut when = Map::new();
+        for w in &fields.when {
+            let (field, values) = split_pair(w, "--when")?;
+            when.insert(field.trim().into(), json!(values.split(',').map(str::trim).collect::<Vec<_>>()));
+        }
+        set("when", Some(Value::Object(when)));
+    }
+    Ok(())
+}
+
+pub async fn run(cli: Cli) -> Result<String> {
+    let token = cli.token.clone().context("no admin token: pass --token or set HERALD_ADMIN_TOKEN")?;
+    let api = Api { http: reqwest::Client::new(), base: cli.url.clone(), token };
+    let (value, human): (Value, fn(&Value) -> String) = match cli.command {
+        Command::Sources(SourcesCmd::Add { id, kind, auth, header }) => {
+            let auth = match auth.as_str() {
+                "token" => json!({"type": "token"}),
+                "hmac-hex" => json!({"type": "hmac_hex", "header": header}),
+                "standard-webhooks" => json!({"type": "standard_webhooks"}),
+                other => bail!("--auth must be token, hmac-hex or standard-webhooks, not {other:?}"),
+            };
+            (
+                api.call("POST", "/admin/sources", Some(json!({"id": id, "kind": kind, "auth": auth}))).await?,
+                render::source_created,
+            )
+        }
+        Command::Sources(SourcesCmd::List) => (api.call("GET", "/admin/sources", None).await?, render::sources),
+        Command::Sources(SourcesCmd::Remove { id }) => {
+            (api.call("DELETE", &format!("/admin/sources/{id}"), None).await?, render::done)
+        }
+        Command::Targets(TargetsCmd::Add { id, fields }) => {
+            let mut body = Map::new();
+            if let Some(id) = id {
+                body.insert("id".into(), json!(id));
+            }
+            apply(&fields, &mut body)?;
+            (api.call("POST", "/admin/targets", Some(Value::Object(body))).await?, render::target)
+        }
+        Command::Targets(TargetsCmd::List) => (api.call("GET", "/admin/targets", None).await?, render::targets),
+        Command::Targets(TargetsCmd::Show { id }) => {
+            (api.call("GET", &format!("/admin/targets/{id}"), None).await?, render::target)
+        }
+        Command::Targets(TargetsCmd::Edit { id, fields }) => {
+            let current = api.call("GET", &format!("/admin/targets/{id}"), None).await?;
+            let mut body = current.as_object().cloned().context("the API returned no target")?;
+            body.remove("id");
+            body.remove("version");
+            apply(&fields, &mut body)?;
+            (api.call("PUT", &format!("/admin/targets/{id}"), Some(Value::Object(body))).await?, render::target)
+        }
+        Command::Targets(TargetsCmd::Remove { id }) => {
+            (api.call("DELETE", &format!("/admin/targets/{id}"), None).await?, render::done)
+        }
+        Command::Targets(TargetsCmd::Test { id }) => {
+            (api.call("POST", &format!("/admin/targets/{id}/test"), None).await?, render::test)
+        }
+        Command::Targets(TargetsCmd::Preview { id, body_file, kind }) => {
+            let input = match body_file {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let body: Value =
+                        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+                    Some(json!({"kind": kind, "body": body}))
+                }
+                None => None,
+            };
+            (api.call("POST", &format!("/admin/targets/{id}/preview"), input).await?, render::preview)
+        }
+        Command::Targets(TargetsCmd::Status { id }) => {
+            (api.call("GET", &format!("/admin/targets/{id}/status"), None).await?, render::status)
+        }
+        Command::Targets(TargetsCmd::Replay { id }) => {
+            (api.call("POST", &format!("/admin/targets/{id}/replay"), None).await?, render::replay)
+        }
+        Command::DeadLetters(DeadLettersCmd::List) => {
+            (api.call("GET", "/admin/dead-letters", None).await?, render::dead_letters)
+        }
+        Command::DeadLetters(DeadLettersCmd::Redrive) => {
+            (api.call("POST", "/admin/dead-letters/redrive", None).await?, render::redriven)
+        }
+    };
+    Ok(if cli.json { format!("{}\n", serde_json::to_string_pretty(&value)?) } else { human(&value) })
+}

@@ -1,0 +1,7 @@
+//! `herald`: configure and inspect Herald through its admin API. Human tables by default, `--json`
+//! for scripts.
+
+mod commands;
+mod render;
+
+pub use commands::{Cli, run};

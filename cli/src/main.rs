@@ -1,0 +1,13 @@
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let cli = herald_cli::Cli::parse();
+    match herald_cli::run(cli).await {
+        Ok(output) => print!("{output}"),
+        Err(e) => {
+            eprintln!("herald: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Human-readable output for each command.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<String>, out: &mut String| {
+        let padded: Vec<String> = cells.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
+        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect(), &mut out);
+    for row in rows {
+        line(row, &mut out);
+    }
+    out
+}
+
+pub fn done(_: &Value) -> String {
+    "done\n".into()
+}
+
+pub fn source_created(v: &Value) -> String {
+    let c = &v["credential"];
+    let mut out = format!(
+        "source {} ({}) created\nURL:        {}\n",
+        s(&v["id"]),
+        s(&v["kind"]),
+        s(v.get("url").unwrap_or(&v["path"]))
+    );
+    match c["type"].as_str() {
+        Some("token") => {
+            let _ = writeln!(
+                out,
+                "token:      {}  (send as Access-Token, Bearer, Basic password or ?token=)",
+                s(&c["token"])
+            );
+        }
+        Some("hmac_hex") => {
+            let _ = writeln!(out, "secret:     {}  (sha256=<hex> in {})", s(&c["secret"]), s(&c["header"]));
+        }
+        _ => {
+            let _ = writeln!(out, "secret:     {}  (Standard Webhooks)", s(&c["secret"]));
+        }
+    }
+    out.push_str("The credential is shown only now.\n");
+    out
+}
+
+pub fn sources(v: &Value) -> String {
+    let rows = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| vec![s(&x["id"]), s(&x["kind"]), s(&x["auth"]["type"]), s(&x["path"])])
+        .collect();
+    table(&["ID", "KIND", "AUTH", "PATH"], rows)
+}
+
+pub fn targets(v: &Value) -> String {
+    let rows = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let events =
+                t["events"].as_array().map_or("(default)".into(), |e| e.iter().map(s).collect::<Vec<_>>().join(","));
+            let enabled = if t["enabled"].as_bool() == Some(false) { "no" } else { "yes" };
+            vec![s(&t["id"]), s(&t["name"]), s(&t["preset"]), s(&t["method"]), events, enabled.into()]
+        })
+        .collect();
+    table(&["ID", "NAME", "PRESET", "METHOD", "EVENTS", "ENABLED"], rows)
+}
+
+pub fn target(v: &Value) -> String {
+    let mut out = String::new();
+    for (k, value) in v.as_object().into_iter().flatten() {
+        let _ = writeln!(out, "{k:<17} {}", if value.is_string() { s(value) } else { value.to_string() });
+    }
+    out
+}
+
+pub fn test(v: &Value) -> String {
+    let ms = s(&v["round_trip_ms"]);
+    match (v["ok"].as_bool(), v["status"].as_u64()) {
+        (Some(true), Some(status)) => format!("HTTP {status} in {ms} ms\n"),
+        (_, Some(status)) => format!("HTTP {status} in {ms} ms: {}\n", s(&v["hint"])),
+        _ => format!("{}: {}\n", s(&v["error"]), s(&v["hint"])),
+    }
+}
+
+pub fn preview(v: &Value) -> String {
+    let mut out = format!("{} {}\n", s(&v["method"]), s(&v["url"]));
+    for (k, value) in v["headers"].as_object().into_iter().flatten() {
+        let _ = writeln!(out, "{k}: {}", s(value));
+    }
+    let _ = writeln!(out, "\n{}", s(&v["body"]));
+    out
+}
+
+pub fn status(v: &Value) -> String {
+    let mut out = String::new();
+    for key in [
+        "failures",
+        "holding",
+        "next_attempt_at",
+        "parked",
+        "parked_expired",
+        "last_status",
+        "last_error",
+        "last_success_at",
+    ] {
+        let _ = writeln!(out, "{key:<16} {}", s(&v[key]));
+    }
+    out
+}
+
+pub fn replay(v: &Value) -> String {
+    format!("replaying {} parked deliveries\n", s(&v["replaying"]))
+}
+
+pub fn dead_letters(v: &Value) -> String {
+    let rows = v["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| vec![s(&m["queue"]), s(&m["id"]), s(&m["receive_count"]), s(&m["summary"])])
+        .collect();
+    let mut out = table(&["QUEUE", "MESSAGE", "RECEIVES", "WHAT"], rows);
+    let _ = writeln!(out, "{} in the deliveries DLQ, {} in the wakeups DLQ", s(&v["deliveries"]), s(&v["wakeups"]));
+    out
+}
+
+pub fn redriven(v: &Value) -> String {
+    format!("moved {} messages back to their queues\n", s(&v["redriven"]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn test_results_read_like_kinos() {
+        assert_eq!(test(&json!({"ok": true, "status": 204, "round_trip_ms": 143})), "HTTP 204 in 143 ms\n");
+        let failed = json!({"ok": false, "status": 401, "round_trip_ms": 88, "hint": "your Authorization header is wrong, or the receiver rotated its URL: copy a fresh one"});
+        assert_eq!(
+            test(&failed),
+            "HTTP 401 in 88 ms: your Authorization header is wrong, or the receiver rotated its URL: copy a fresh one\n"
+        );
+        let timeout = json!({"ok": false, "status": null, "round_trip_ms": 300, "error": "timed out after 300 ms", "hint": "no answer"});
+        assert_eq!(test(&timeout), "timed out after 300 ms: no answer\n");
+    }
+
+    #[test]
+    fn tables_align() {
+        let out = sources(&json!([{"id": "ombi", "kind": "ombi", "auth": {"type": "token"}, "path": "/hooks/ombi"}]));
+        assert_eq!(out, "ID    KIND  AUTH   PATH\nombi  ombi  token  /hooks/ombi\n");
+    }
+}

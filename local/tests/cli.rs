@@ -1,0 +1,115 @@
+//! The `herald` CLI driving herald-local end to end.
+
+mod common;
+
+use clap::Parser;
+use common::{WAIT, World, world};
+use herald_core::testing::Reply;
+use serde_json::{Value, json};
+
+async fn herald(w: &World, args: &[&str]) -> anyhow::Result<String> {
+    let url = w.running.url("");
+    let mut full = vec!["herald", "--url", &url, "--token", w.running.admin_token.expose()];
+    full.extend_from_slice(args);
+    herald_cli::run(herald_cli::Cli::try_parse_from(full)?).await
+}
+
+#[tokio::test]
+async fn sources_and_targets_from_the_command_line() {
+    let w = world(json!({})).await;
+    let created = herald(&w, &["sources", "add", "kino", "--kind", "kinescope"]).await.unwrap();
+    assert!(created.contains("source kino (kinescope) created"), "{created}");
+    let token =
+        created.lines().find_map(|l| l.strip_prefix("token:")).unwrap().split_whitespace().next().unwrap().to_owned();
+    let listed = herald(&w, &["sources", "list"]).await.unwrap();
+    assert!(listed.contains("kino  kinescope  token") && !listed.contains(&token), "{listed}");
+
+    let url = w.receiver.url("/cli");
+    let added = herald(
+        &w,
+        &[
+            "--json",
+            "targets",
+            "add",
+            "--id",
+            "c",
+            "--name",
+            "CLI",
+            "--target-url",
+            &url,
+            "--preset",
+            "discord",
+            "--event",
+            "kinescope:*",
+            "--when",
+            "status=done,error",
+            "--header",
+            "X-Extra=yes",
+        ],
+    )
+    .await
+    .unwrap();
+    let added: Value = serde_json::from_str(&added).unwrap();
+    assert_eq!(
+        (added["when"]["status"].clone(), added["headers"]["X-Extra"].clone()),
+        (json!(["done", "error"]), json!("[redacted]"))
+    );
+    let table = herald(&w, &["targets", "list"]).await.unwrap();
+    assert!(table.lines().nth(1).unwrap().starts_with("c   CLI   discord  POST    kinescope:*  yes"), "{table}");
+    herald(&w, &["targets", "edit", "c", "--name", "Renamed", "--timeout-ms", "2000"]).await.unwrap();
+    let shown = herald(&w, &["targets", "show", "c"]).await.unwrap();
+    assert!(shown.contains("name              Renamed") && shown.contains("timeout_ms        2000"), "{shown}");
+
+    assert_eq!(herald(&w, &["targets", "test", "c"]).await.unwrap().split(" in ").next(), Some("HTTP 204"));
+    w.receiver.reply_for("/cli", Reply::status(401));
+    let failed = herald(&w, &["targets", "test", "c"]).await.unwrap();
+    assert!(failed.starts_with("HTTP 401 in ") && failed.contains(": your Authorization header is wrong"), "{failed}");
+    let preview = herald(&w, &["targets", "preview", "c"]).await.unwrap();
+    assert!(
+        preview.starts_with("POST http://127.0.0.1") && preview.contains("\"allowed_mentions\":{\"parse\":[]}"),
+        "{preview}"
+    );
+
+    // An event through the new source, a failure, status and replay.
+    let body = json!({"event": "media.update.status", "data": {"id": "v", "status": "done"}}).to_string();
+    assert_eq!(w.post("kino", &[("authorization", &format!("Bearer {token}"))], body).await.0, 202);
+    w.wait_for_state("c", WAIT, |s| s.failures == 1 && s.parked == 1).await;
+    let status = herald(&w, &["targets", "status", "c"]).await.unwrap();
+    assert!(status.contains("failures         1") && status.contains("parked           1"), "{status}");
+    w.receiver.reply_for("/cli", Reply::status(204));
+    assert_eq!(herald(&w, &["targets", "replay", "c"]).await.unwrap(), "replaying 1 parked deliveries\n");
+    w.wait_for_state("c", WAIT, |s| s.is_healthy() && s.parked == 0).await;
+
+    assert_eq!(herald(&w, &["targets", "remove", "c"]).await.unwrap(), "done\n");
+    let err = herald(&w, &["targets", "show", "c"]).await.unwrap_err();
+    assert_eq!(err.to_string(), "HTTP 404: target c not found");
+    let err = herald(&w, &["targets", "add", "--name", "x", "--target-url", "ftp://x"]).await.unwrap_err();
+    assert_eq!(err.to_string(), "HTTP 422: url: must start with https:// or http://");
+    assert_eq!(herald(&w, &["sources", "remove", "kino"]).await.unwrap(), "done\n");
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_and_redriven() {
+    let w = world(json!({})).await;
+    let sqs = aws_sdk_sqs::Client::new(&w.aws);
+    let dlq = &w.running.stack.wakeups_dlq_url;
+    sqs.send_message()
+        .queue_url(dlq)
+        .message_body(r#"{"v":1,"kind":"wakeup","target_id":"gone","epoch":4}"#)
+        .send()
+        .await
+        .unwrap();
+    let listed = herald(&w, &["dead-letters", "list"]).await.unwrap();
+    assert!(listed.contains("wakeups") && listed.contains("wake gone at epoch 4"), "{listed}");
+    assert!(listed.ends_with("0 in the deliveries DLQ, 1 in the wakeups DLQ\n"), "{listed}");
+    assert_eq!(herald(&w, &["dead-letters", "redrive"]).await.unwrap(), "moved 1 messages back to their queues\n");
+    let json: Value = serde_json::from_str(&herald(&w, &["--json", "dead-letters", "list"]).await.unwrap()).unwrap();
+    assert_eq!(json["wakeups"], 0);
+}
+
+#[tokio::test]
+async fn a_missing_token_is_a_clear_error() {
+    let cli = herald_cli::Cli::try_parse_from(["herald", "--url", "http://127.0.0.1:9", "sources", "list"]).unwrap();
+    let err = herald_cli::run(cli).await.unwrap_err();
+    assert!(err.to_string().starts_with("no admin token"), "{err}");
+}
