@@ -41,3 +41,32 @@ pub async fn post(client: &reqwest::Client, base: &str, request: &ApiGatewayV2ht
     let status = response.status().as_u16();
     Ok((status, response.text().await?))
 }
+
+/// The demo's sources (fixed tokens, so the files in `events/` authenticate) are written directly;
+/// its targets are created through the admin API, as a person would.
+pub async fn set_up(aws: &aws_config::SdkConfig, running: &crate::run::Running, config: &Path) -> Result<()> {
+    let config = crate::config_file::LocalConfig::load(config)?;
+    let table = herald_core::aws::dynamodb::Table::new(aws_sdk_dynamodb::Client::new(aws), &running.stack.table);
+    for source in &config.sources {
+        table.put_source(&source.to_source()?).await?;
+    }
+    let client = reqwest::Client::new();
+    let token = running.admin_token.expose();
+    for target in &config.targets {
+        let url = running.url(&format!("/admin/targets/{}", target.id));
+        client.delete(&url).bearer_auth(token).send().await?;
+        let mut body = serde_json::to_value(target)?;
+        body.as_object_mut().map(|b| b.remove("version"));
+        let response = client
+            .post(running.url("/admin/targets"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await?;
+        let status = response.status();
+        anyhow::ensure!(status.is_success(), "creating target {} answered {status}: {}", target.id, response.text().await?);
+        println!("created target {:<10} through POST /admin/targets", target.id.as_str());
+    }
+    Ok(())
+}

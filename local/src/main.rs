@@ -88,8 +88,11 @@ async fn main() -> Result<()> {
                 options.admin_token = herald_core::domain::Secret::new(token);
             }
             let running = start(&aws, &options).await?;
-            let config = if demo { Some(PathBuf::from("local/demo.json")) } else { config };
-            load(&aws, &running.stack, config.as_deref()).await?;
+            if demo {
+                herald_local::demo::set_up(&aws, &running, std::path::Path::new("local/demo.json")).await?;
+            } else {
+                load(&aws, &running.stack, config.as_deref()).await?;
+            }
             println!(
                 "herald-local listening on {} (POST /hooks/<source_id>, /admin/..., GET /health)",
                 running.url("")
