@@ -65,7 +65,12 @@ pub async fn set_up(aws: &aws_config::SdkConfig, running: &crate::run::Running, 
             .send()
             .await?;
         let status = response.status();
-        anyhow::ensure!(status.is_success(), "creating target {} answered {status}: {}", target.id, response.text().await?);
+        anyhow::ensure!(
+            status.is_success(),
+            "creating target {} answered {status}: {}",
+            target.id,
+            response.text().await?
+        );
         println!("created target {:<10} through POST /admin/targets", target.id.as_str());
     }
     Ok(())
