@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use ulid::Ulid;
 
-use super::event::{Event, SourceKind, flatten_into, rfc3339, scalar_text};
+use super::event::{Event, SourceKind, flatten_into, flatten_map, rfc3339, scalar_text};
 use super::ids::SourceId;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -83,7 +83,7 @@ fn kinescope(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Resu
         .to_owned();
     let empty = Map::new();
     let data = root.get("data").and_then(Value::as_object).unwrap_or(&empty);
-    flatten_into("", &Value::Object(data.clone()), fields);
+    flatten_map("", data, fields);
     let (id, status, stream) = (text(data, "id"), text(data, "status"), text(data, "event_id"));
     let summary = match name.as_str() {
         "media.update.status" => match status {
@@ -115,7 +115,7 @@ fn ombi(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Result<No
     if name.is_empty() {
         return Err(NormalizeError::NoEventName("ombi body has no \"notificationType\" string".into()));
     }
-    flatten_into("", &Value::Object(root.clone()), fields);
+    flatten_map("", root, fields);
     let (title, year, kind) = (text(root, "title"), text(root, "year"), text(root, "type"));
     let titled = if year.is_empty() { title.to_owned() } else { format!("{title} ({year})") };
     let first_of = |keys: &[&str]| keys.iter().map(|k| text(root, k)).find(|v| !v.is_empty()).unwrap_or("").to_owned();

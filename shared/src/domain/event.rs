@@ -121,14 +121,17 @@ fn walk<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     })
 }
 
+/// Flattens an object's entries into dotted names, without copying the object first.
+pub(crate) fn flatten_map(prefix: &str, map: &Map<String, Value>, out: &mut Map<String, Value>) {
+    for (k, v) in map {
+        flatten_into(&join(prefix, k), v, out);
+    }
+}
+
 /// Flattens nested objects and arrays into dotted names; scalars keep their JSON type.
 pub(crate) fn flatten_into(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
     match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                flatten_into(&join(prefix, k), v, out);
-            }
-        }
+        Value::Object(map) => flatten_map(prefix, map, out),
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
                 flatten_into(&join(prefix, &i.to_string()), v, out);
