@@ -5,7 +5,7 @@
 //! `cargo bench -p herald-core --bench pipeline` (ratios are printed at the end).
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use criterion::Criterion;
@@ -122,7 +122,7 @@ fn benches(c: &mut Criterion) {
 }
 
 /// Mean time of one benchmark, from criterion's estimates.
-fn mean_ns(dir: &PathBuf, group: &str, function: &str) -> Option<f64> {
+fn mean_ns(dir: &Path, group: &str, function: &str) -> Option<f64> {
     let text = std::fs::read_to_string(dir.join(group).join(function).join("new/estimates.json")).ok()?;
     serde_json::from_str::<serde_json::Value>(&text).ok()?["mean"]["point_estimate"].as_f64()
 }
