@@ -95,9 +95,12 @@ impl Retry {
         };
         // Deliveries parked between our last look and the release go through the queue like new ones.
         let orphans = b.parking.oldest(&target.id, b.clock.now(), usize::MAX).await?;
-        for delivery in &orphans {
-            b.queue.enqueue(std::slice::from_ref(delivery)).await?;
-            b.parking.remove(&target.id, &delivery.delivery_id).await?;
+        if !orphans.is_empty() {
+            // Removed only once SQS holds them all.
+            b.queue.enqueue(&orphans).await?;
+            for delivery in &orphans {
+                b.parking.remove(&target.id, &delivery.delivery_id).await?;
+            }
         }
         let expired = b.parking.settle_expired(&target.id).await?;
         if sent == 0 && state.failures > 0 {

@@ -245,9 +245,8 @@ struct Parked {
 }
 
 impl Table {
-    async fn add_to_counter(&self, target: &TargetId, field: &str, by: i64) -> Result<i64, StoreError> {
-        let out = self
-            .client
+    async fn add_to_counter(&self, target: &TargetId, field: &str, by: i64) -> Result<(), StoreError> {
+        self.client
             .update_item()
             .table_name(&self.name)
             .key("PK", s(format!("TARGET#{target}")))
@@ -255,14 +254,10 @@ impl Table {
             .update_expression("ADD #c :by")
             .expression_attribute_names("#c", field)
             .expression_attribute_values(":by", n(by))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await
             .map_err(unavailable)?;
-        Ok(out
-            .attributes
-            .and_then(|a| a.get(field).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))
-            .unwrap_or(0))
+        Ok(())
     }
 }
 
@@ -284,7 +279,7 @@ impl ParkingLot for Table {
             .await;
         match put.map_err(conflict_or_unavailable) {
             // Counted only the first time, so a redelivered message does not inflate the count.
-            Ok(_) => self.add_to_counter(&delivery.target_id, "parked", 1).await.map(|_| ()),
+            Ok(_) => self.add_to_counter(&delivery.target_id, "parked", 1).await,
             Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e),
         }

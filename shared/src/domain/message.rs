@@ -31,8 +31,7 @@ pub enum Message {
 
 #[derive(Deserialize)]
 struct Envelope {
-    #[serde(rename = "v")]
-    _v: u8,
+    v: u8,
     #[serde(flatten)]
     message: Message,
 }
@@ -89,12 +88,15 @@ impl Message {
         struct Version {
             v: u8,
         }
-        let Version { v } = serde_json::from_str(body).map_err(MessageError::Malformed)?;
-        if v != VERSION {
-            return Err(MessageError::Version(v));
+        // One parse on the hot path; a second look only to explain a failure.
+        match serde_json::from_str::<Envelope>(body) {
+            Ok(Envelope { v: VERSION, message }) => Ok(message),
+            Ok(Envelope { v, .. }) => Err(MessageError::Version(v)),
+            Err(e) => match serde_json::from_str::<Version>(body) {
+                Ok(Version { v }) if v != VERSION => Err(MessageError::Version(v)),
+                _ => Err(MessageError::Malformed(e)),
+            },
         }
-        let envelope: Envelope = serde_json::from_str(body).map_err(MessageError::Malformed)?;
-        Ok(envelope.message)
     }
 }
 
