@@ -3,10 +3,41 @@
 //! the visibility timeout and reach the DLQ after `maxReceiveCount`, as on AWS.
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+
+/// What the pollers of one queue did: handler invocations as Lambda would bill them.
+#[derive(Debug, Default)]
+pub struct Invocations {
+    count: AtomicU64,
+    records: AtomicU64,
+    /// Sum of each invocation's duration rounded up to the millisecond, as Lambda bills.
+    billed_ms: AtomicU64,
+}
+
+impl Invocations {
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+
+    pub fn billed_ms(&self) -> u64 {
+        self.billed_ms.load(Ordering::Relaxed)
+    }
+
+    fn add(&self, records: usize, took: Duration) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.records.fetch_add(records as u64, Ordering::Relaxed);
+        self.billed_ms.fetch_add(took.as_micros().div_ceil(1000) as u64, Ordering::Relaxed);
+    }
+}
 
 pub struct Poller {
     pub sqs: aws_sdk_sqs::Client,
@@ -15,6 +46,7 @@ pub struct Poller {
     pub region: String,
     /// The template's batch size.
     pub batch_size: i32,
+    pub invocations: Arc<Invocations>,
 }
 
 impl Poller {
@@ -68,7 +100,9 @@ impl Poller {
             event.records.push(record);
         }
         let handled = receipts.len();
+        let started = Instant::now();
         let response = handler(event).await;
+        self.invocations.add(handled, started.elapsed());
         let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
         let entries: Vec<DeleteMessageBatchRequestEntry> = receipts
             .iter()

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
+use herald_core::aws::Clients;
 use herald_core::aws::wakeups::MAX_TIMER;
 use herald_core::config::{AdminConfig, BackoffConfig, DeliverConfig, IngestConfig, RetryConfig};
 use herald_core::domain::Secret;
@@ -12,7 +13,7 @@ use herald_core::domain::ladder::Ladder;
 use ipnet::IpNet;
 use tokio::task::JoinHandle;
 
-use crate::poller::Poller;
+use crate::poller::{Invocations, Poller};
 use crate::stack::{Stack, queue_arn};
 
 #[derive(Clone, Debug)]
@@ -64,6 +65,9 @@ pub struct Running {
     pub retry: Arc<herald_core::app::retry::Retry>,
     pub admin: Arc<herald_core::app::admin::Admin>,
     pub admin_token: Secret,
+    /// Handler invocations the deliveries and wake-ups pollers made.
+    pub deliver_invocations: Arc<Invocations>,
+    pub retry_invocations: Arc<Invocations>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -81,7 +85,30 @@ impl Drop for Running {
     }
 }
 
+/// The clients each function uses; the load bench gives each its own counting interceptor.
+#[derive(Clone, Debug)]
+pub struct RoleClients {
+    pub ingest: Clients,
+    /// The deliver function, and the event source mapping that polls its queue.
+    pub deliver: Clients,
+    /// The retry function, and the event source mapping that polls the wake-ups queue.
+    pub retry: Clients,
+    pub admin: Clients,
+}
+
+impl RoleClients {
+    pub fn same(aws: &aws_config::SdkConfig) -> Self {
+        let clients = Clients::new(aws);
+        Self { ingest: clients.clone(), deliver: clients.clone(), retry: clients.clone(), admin: clients }
+    }
+}
+
 pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Running> {
+    start_with(aws, options, RoleClients::same(aws)).await
+}
+
+/// As [`start`], with each function's clients given.
+pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: RoleClients) -> Result<Running> {
     let stack = Stack::ensure(aws, &options.stack).await?;
     let ingest = herald_ingest::build(
         &IngestConfig {
@@ -90,7 +117,7 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
             dedupe_window: options.dedupe_window,
             target_cache_ttl: options.target_cache_ttl,
         },
-        aws,
+        &roles.ingest,
     );
     let backoff = BackoffConfig {
         table: stack.table.clone(),
@@ -107,11 +134,11 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
     };
     let deliver = Arc::new(herald_deliver::build(
         &DeliverConfig { backoff: backoff.clone(), concurrency: options.concurrency },
-        aws,
+        &roles.deliver,
     )?);
     let retry = Arc::new(herald_retry::build(
         &RetryConfig { backoff: backoff.clone(), max_sends: 200, budget: Duration::from_secs(8) },
-        aws,
+        &roles.retry,
     )?);
     let admin = Arc::new(herald_admin::build(
         &AdminConfig {
@@ -120,7 +147,7 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
             deliveries_dlq_url: stack.deliveries_dlq_url.clone(),
             wakeups_dlq_url: stack.wakeups_dlq_url.clone(),
         },
-        aws,
+        &roles.admin,
     )?);
     let ingest = Arc::new(ingest);
     let apps =
@@ -129,14 +156,18 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
     let mut tasks = vec![server];
     let sqs = aws_sdk_sqs::Client::new(aws);
     let arn = queue_arn(&sqs, &stack.deliveries_url).await?;
+    let deliveries_sqs = roles.deliver.sqs.clone();
+    let deliver_invocations = Arc::new(Invocations::default());
+    let retry_invocations = Arc::new(Invocations::default());
     let region = aws.region().map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
     for _ in 0..options.pollers.max(1) {
         let poller = Poller {
-            sqs: sqs.clone(),
+            sqs: deliveries_sqs.clone(),
             queue_url: stack.deliveries_url.clone(),
             queue_arn: arn.clone(),
             region: region.clone(),
             batch_size: 10,
+            invocations: deliver_invocations.clone(),
         };
         let deliver_task = deliver.clone();
         let concurrency = options.concurrency;
@@ -145,11 +176,12 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
         ));
     }
     let wakeups = Poller {
-        sqs: sqs.clone(),
+        sqs: roles.retry.sqs.clone(),
         queue_url: stack.wakeups_url.clone(),
         queue_arn: stack.wakeups_arn.clone(),
         region,
         batch_size: 10,
+        invocations: retry_invocations.clone(),
     };
     let retry_task = retry.clone();
     tasks.push(tokio::spawn(wakeups.run(move |batch| herald_retry::handler::process(retry_task.clone(), batch))));
@@ -160,5 +192,16 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
         grace: options.schedule_grace,
     };
     tasks.push(tokio::spawn(firer.run()));
-    Ok(Running { addr, stack, ingest, deliver, retry, admin, admin_token: options.admin_token.clone(), tasks })
+    Ok(Running {
+        addr,
+        stack,
+        ingest,
+        deliver,
+        retry,
+        admin,
+        admin_token: options.admin_token.clone(),
+        deliver_invocations,
+        retry_invocations,
+        tasks,
+    })
 }

@@ -34,7 +34,7 @@ async fn every_ingest_event_runs_through_the_ingest_handler() {
             dedupe_window: Duration::from_secs(60),
             target_cache_ttl: Duration::from_secs(1),
         },
-        &w.aws,
+        &herald_core::aws::Clients::new(&w.aws),
     );
     let files = herald_local::demo::ingest_events(events_dir()).unwrap();
     assert!(files.len() >= 13, "every Kinescope type and several Ombi ones");
@@ -89,6 +89,7 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
         queue_arn: queue_arn(&sqs, &stack.deliveries_url).await.unwrap(),
         region: "us-east-1".into(),
         batch_size: 10,
+        invocations: Default::default(),
     };
     let handler = |batch| herald_deliver::handler::process(deliver.clone(), 4, batch);
     let mut handled = 0;
@@ -96,6 +97,8 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
         handled += poller.poll_once(&handler).await.unwrap();
     }
     assert_eq!(handled, 3);
+    assert_eq!(poller.invocations.records(), 3, "every handled record is counted in an invocation");
+    assert!(poller.invocations.count() >= 1 && poller.invocations.count() <= 3);
     w.receiver.wait_for("/", 2, common::WAIT).await;
     let out = sqs
         .get_queue_attributes()

@@ -11,9 +11,9 @@ use herald_core::aws::sqs::SqsQueue;
 use herald_core::config::AdminConfig;
 
 /// Wires the use case once per process.
-pub fn build(config: &AdminConfig, aws: &aws_config::SdkConfig) -> Result<Admin, reqwest::Error> {
-    let table = Arc::new(Table::new(aws_sdk_dynamodb::Client::new(aws), &config.backoff.table));
-    let sqs = aws_sdk_sqs::Client::new(aws);
+pub fn build(config: &AdminConfig, aws: &herald_core::aws::Clients) -> Result<Admin, reqwest::Error> {
+    let table = Arc::new(Table::new(aws.dynamodb.clone(), &config.backoff.table));
+    let sqs = aws.sqs.clone();
     let queue = |name: &str, dlq: &str, source: &str| DeadLetterQueue {
         name: name.to_owned(),
         dlq_url: dlq.to_owned(),

@@ -5,7 +5,7 @@ use lambda_http::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     init_tracing();
     let config = AdminConfig::from_env()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = herald_core::aws::Clients::new(&aws_config::load_from_env().await);
     let admin = herald_admin::build(&config, &aws)?;
     run(service_fn(|request| herald_admin::handler::handle(&admin, &config.token, request))).await
 }

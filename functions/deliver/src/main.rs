@@ -7,7 +7,7 @@ use lambda_runtime::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     init_tracing();
     let config = DeliverConfig::from_env()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = herald_core::aws::Clients::new(&aws_config::load_from_env().await);
     let deliver = Arc::new(herald_deliver::build(&config, &aws)?);
     run(service_fn(|event| herald_deliver::handler::handle(deliver.clone(), config.concurrency, event))).await
 }

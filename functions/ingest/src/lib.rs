@@ -12,13 +12,13 @@ use herald_core::config::IngestConfig;
 use herald_core::ports::SystemClock;
 
 /// Wires the use case to DynamoDB and SQS; called once per process.
-pub fn build(config: &IngestConfig, aws: &aws_config::SdkConfig) -> Ingest {
-    let table = Arc::new(Table::new(aws_sdk_dynamodb::Client::new(aws), &config.table));
+pub fn build(config: &IngestConfig, aws: &herald_core::aws::Clients) -> Ingest {
+    let table = Arc::new(Table::new(aws.dynamodb.clone(), &config.table));
     Ingest {
         sources: table.clone(),
         targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
         dedupe: table,
-        queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(aws), &config.deliveries_queue_url)),
+        queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
         clock: Arc::new(SystemClock),
         dedupe_window: config.dedupe_window,
     }

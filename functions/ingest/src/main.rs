@@ -5,7 +5,7 @@ use lambda_http::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     init_tracing();
     let config = IngestConfig::from_env()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = herald_core::aws::Clients::new(&aws_config::load_from_env().await);
     let ingest = herald_ingest::build(&config, &aws);
     run(service_fn(|request| herald_ingest::handler::handle(&ingest, request))).await
 }

@@ -8,7 +8,7 @@ use herald_core::app::retry::Retry;
 use herald_core::config::RetryConfig;
 
 /// Wires the use case to DynamoDB, SQS, Scheduler and the HTTP client; called once per process.
-pub fn build(config: &RetryConfig, aws: &aws_config::SdkConfig) -> Result<Retry, reqwest::Error> {
+pub fn build(config: &RetryConfig, aws: &herald_core::aws::Clients) -> Result<Retry, reqwest::Error> {
     Ok(Retry {
         backoff: Arc::new(herald_core::aws::backoff(&config.backoff, aws)?),
         max_sends: config.max_sends,

@@ -7,7 +7,7 @@ use lambda_runtime::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     init_tracing();
     let config = RetryConfig::from_env()?;
-    let aws = aws_config::load_from_env().await;
+    let aws = herald_core::aws::Clients::new(&aws_config::load_from_env().await);
     let retry = Arc::new(herald_retry::build(&config, &aws)?);
     run(service_fn(|event| herald_retry::handler::handle(retry.clone(), event))).await
 }
