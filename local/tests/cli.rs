@@ -66,7 +66,7 @@ async fn sources_and_targets_from_the_command_line() {
     assert!(failed.starts_with("HTTP 401 in ") && failed.contains(": your Authorization header is wrong"), "{failed}");
     let preview = herald(&w, &["targets", "preview", "c"]).await.unwrap();
     assert!(
-        preview.starts_with("POST http://127.0.0.1") && preview.contains("\"allowed_mentions\":{\"parse\":[]}"),
+        preview.starts_with("POST http://127.0.0.1") && preview.contains(r#""allowed_mentions": {"parse": []}"#),
         "{preview}"
     );
 

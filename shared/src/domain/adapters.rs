@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use ulid::Ulid;
 
-use super::event::{Event, SourceKind, flatten_into, flatten_map, rfc3339, scalar_text};
+use super::event::{Event, RawBody, SourceKind, flatten_into, flatten_map, rfc3339, scalar_text};
 use super::ids::SourceId;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -63,7 +63,9 @@ pub fn normalize(
         received_at,
         chatty,
         fields,
-        raw,
+        // Valid UTF-8 and JSON: it parsed above.
+        raw: RawBody::from_json(String::from_utf8_lossy(body).into_owned())
+            .map_err(|e| NormalizeError::NotJson(e.to_string()))?,
     })
 }
 

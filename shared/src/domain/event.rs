@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use ulid::Ulid;
 
@@ -69,7 +70,38 @@ pub struct Event {
     /// Flat map of placeholder name → JSON scalar, in the source's own order.
     pub fields: Map<String, Value>,
     /// The body as received; `{{raw}}` and dotted names not in `fields` read from it.
-    pub raw: Value,
+    pub raw: RawBody,
+}
+
+/// The body's JSON text, carried verbatim: the deliver function reads it only for `{{raw}}` and
+/// dotted names `fields` lacks, so parsing it into a tree on every delivery would be waste.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawBody(Box<RawValue>);
+
+impl RawBody {
+    /// `text` must already be known to be JSON (the adapters parse it first).
+    pub fn from_json(text: String) -> Result<Self, serde_json::Error> {
+        RawValue::from_string(text).map(Self)
+    }
+
+    pub fn from_value(value: &Value) -> Self {
+        Self(serde_json::value::to_raw_value(value).expect("a Value always serializes"))
+    }
+
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    pub fn parse(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for RawBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
 }
 
 impl Event {
@@ -83,10 +115,10 @@ impl Event {
             return Some(Cow::Borrowed(v));
         }
         if name.eq_ignore_ascii_case("raw") {
-            return Some(Cow::Owned(Value::String(self.raw.to_string())));
+            return Some(Cow::Owned(Value::String(self.raw.get().to_owned())));
         }
         if name.contains('.') {
-            return walk(&self.raw, name).filter(|v| is_scalar(v)).map(Cow::Borrowed);
+            return walk(&self.raw.parse(), name).filter(|v| is_scalar(v)).cloned().map(Cow::Owned);
         }
         None
     }
@@ -173,7 +205,7 @@ mod tests {
             received_at: DateTime::UNIX_EPOCH,
             chatty: false,
             fields,
-            raw,
+            raw: RawBody::from_value(&raw),
         }
     }
 
@@ -186,7 +218,7 @@ mod tests {
         assert!(e.lookup("data.Nested").is_none(), "objects are not placeholders");
         assert!(e.lookup("nope").is_none());
         let raw = e.lookup("RAW").unwrap();
-        assert_eq!(serde_json::from_str::<Value>(raw.as_str().unwrap()).unwrap(), e.raw);
+        assert_eq!(serde_json::from_str::<Value>(raw.as_str().unwrap()).unwrap(), e.raw.parse());
     }
 
     #[test]

@@ -81,7 +81,7 @@ mod tests {
             received_at: DateTime::UNIX_EPOCH,
             chatty,
             fields,
-            raw: Value::Null,
+            raw: crate::domain::event::RawBody::from_value(&Value::Null),
         }
     }
 

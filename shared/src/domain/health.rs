@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use ulid::Ulid;
 
-use super::event::{Event, SourceKind, rfc3339};
+use super::event::{Event, RawBody, SourceKind, rfc3339};
 use super::ids::SourceId;
 use super::state::TargetState;
 use super::target::Target;
@@ -44,7 +44,7 @@ pub fn health_warning(failing: &Target, state: &TargetState, at: DateTime<Utc>) 
         name: HEALTH_WARNING.into(),
         received_at: at,
         chatty: false,
-        raw: Value::Object(fields.clone()),
+        raw: RawBody::from_value(&Value::Object(fields.clone())),
         fields,
     }
 }

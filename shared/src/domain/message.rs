@@ -29,11 +29,23 @@ pub enum Message {
     Wakeup(WakeupMessage),
 }
 
+/// The wire shape read back: a plain struct, so serde streams it in one pass (a tagged enum behind
+/// `flatten` would buffer the whole event, `raw` body included, before reading it again).
 #[derive(Deserialize)]
-struct Envelope {
+struct Wire {
     v: u8,
-    #[serde(flatten)]
-    message: Message,
+    kind: Kind,
+    delivery_id: Option<Ulid>,
+    target_id: Option<TargetId>,
+    event: Option<Event>,
+    epoch: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    Deliver,
+    Wakeup,
 }
 
 /// Serializes without cloning the event.
@@ -73,6 +85,8 @@ pub enum MessageError {
     Malformed(#[source] serde_json::Error),
     #[error("message version {0} is not supported (this build reads version {VERSION})")]
     Version(u8),
+    #[error("{kind} message has no {field:?}")]
+    Missing { kind: &'static str, field: &'static str },
 }
 
 impl Message {
@@ -89,13 +103,27 @@ impl Message {
             v: u8,
         }
         // One parse on the hot path; a second look only to explain a failure.
-        match serde_json::from_str::<Envelope>(body) {
-            Ok(Envelope { v: VERSION, message }) => Ok(message),
-            Ok(Envelope { v, .. }) => Err(MessageError::Version(v)),
-            Err(e) => match serde_json::from_str::<Version>(body) {
-                Ok(Version { v }) if v != VERSION => Err(MessageError::Version(v)),
-                _ => Err(MessageError::Malformed(e)),
-            },
+        let wire = match serde_json::from_str::<Wire>(body) {
+            Ok(wire) if wire.v == VERSION => wire,
+            Ok(wire) => return Err(MessageError::Version(wire.v)),
+            Err(e) => {
+                return Err(match serde_json::from_str::<Version>(body) {
+                    Ok(Version { v }) if v != VERSION => MessageError::Version(v),
+                    _ => MessageError::Malformed(e),
+                });
+            }
+        };
+        let missing = |kind, field| MessageError::Missing { kind, field };
+        match wire.kind {
+            Kind::Deliver => Ok(Self::Deliver(Box::new(DeliveryMessage {
+                delivery_id: wire.delivery_id.ok_or(missing("deliver", "delivery_id"))?,
+                target_id: wire.target_id.ok_or(missing("deliver", "target_id"))?,
+                event: wire.event.ok_or(missing("deliver", "event"))?,
+            }))),
+            Kind::Wakeup => Ok(Self::Wakeup(WakeupMessage {
+                target_id: wire.target_id.ok_or(missing("wakeup", "target_id"))?,
+                epoch: wire.epoch.ok_or(missing("wakeup", "epoch"))?,
+            })),
         }
     }
 }
@@ -113,5 +141,18 @@ mod tests {
         assert!(matches!(Message::from_json(&json.replace("\"v\":1", "\"v\":2")), Err(MessageError::Version(2))));
         assert!(matches!(Message::from_json("{\"v\":1,\"kind\":\"nope\"}"), Err(MessageError::Malformed(_))));
         assert!(matches!(Message::from_json("garbage"), Err(MessageError::Malformed(_))));
+        let err = Message::from_json(r#"{"v":1,"kind":"wakeup","target_id":"t"}"#).unwrap_err();
+        assert_eq!(err.to_string(), r#"wakeup message has no "epoch""#);
+    }
+
+    #[test]
+    fn delivery_round_trip() {
+        let event = crate::domain::sample::sample_event(crate::domain::event::SourceKind::Ombi, chrono::Utc::now());
+        let m = Message::Deliver(Box::new(DeliveryMessage {
+            delivery_id: Ulid::new(),
+            target_id: TargetId::parse("t").unwrap(),
+            event,
+        }));
+        assert_eq!(Message::from_json(&m.to_json()).unwrap(), m);
     }
 }

@@ -89,13 +89,14 @@ pub fn build(target: &Target, event: &Event, delivery_id: &str, now_unix: i64) -
 }
 
 fn render_body(target: &Target, event: &Event, content_type: &str) -> Result<Vec<u8>, BuildError> {
-    let template = target.body.as_deref().filter(|b| !b.trim().is_empty()).or(target.preset.body());
-    let Some(template) = template else {
+    let custom = target.body.as_deref().filter(|b| !b.trim().is_empty());
+    let Some(template) = custom.or(target.preset.body()) else {
         return Ok(event.default_payload().to_string().into_bytes());
     };
     let context = if is_json(content_type) { Context::Json } else { Context::Text };
     let mut body = Template::parse(template).render(event, context)?;
-    if target.preset == Preset::Discord {
+    // The preset's own body already says so, and values only land inside its strings.
+    if target.preset == Preset::Discord && custom.is_some() {
         body = silence_discord_mentions(body);
     }
     Ok(body.into_bytes())

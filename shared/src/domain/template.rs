@@ -147,10 +147,7 @@ impl Template {
 fn write_value(out: &mut String, value: &Value, context: Context) -> Result<(), ()> {
     match context {
         Context::Json => match value {
-            Value::String(s) => {
-                let quoted = Value::String(s.clone()).to_string();
-                out.push_str(&quoted[1..quoted.len() - 1]);
-            }
+            Value::String(s) => push_json_escaped(out, s),
             Value::Null => {}
             other => {
                 let _ = write!(out, "{other}");
@@ -167,6 +164,33 @@ fn write_value(out: &mut String, value: &Value, context: Context) -> Result<(), 
         Context::Text => out.push_str(&scalar_text(value)),
     }
     Ok(())
+}
+
+/// Appends `s` escaped as the inside of a JSON string, without an intermediate allocation.
+fn push_json_escaped(out: &mut String, s: &str) {
+    let mut start = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        // Bytes below 0x80 never occur inside a multi-byte character, so `i` is a char boundary.
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
 }
 
 #[cfg(test)]
@@ -187,7 +211,7 @@ mod tests {
             name: "e".into(),
             received_at: DateTime::UNIX_EPOCH,
             chatty: false,
-            raw: json!({"data": {"id": "d1"}}),
+            raw: crate::domain::event::RawBody::from_value(&json!({"data": {"id": "d1"}})),
             fields: Map::from_iter(fields),
         }
     }
@@ -217,6 +241,17 @@ mod tests {
         let out = render(r#"{"t": "{{title}}", "s": {season}, "a": {{anime}}, "n": "{{none}}"}"#, f, Context::Json);
         let parsed: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(parsed, json!({"t": "Say \"hi\" \\ @everyone\n🎬", "s": 2, "a": false, "n": ""}));
+    }
+
+    #[test]
+    fn json_escaping_matches_serde_json() {
+        for s in
+            ["plain", "quote \" and \\ back", "tab\tcr\rlf\n", "bell\u{7}\u{8}\u{c}nul\u{0}\u{1f}", "é🎬\u{2028}", ""]
+        {
+            let mut out = String::new();
+            push_json_escaped(&mut out, s);
+            assert_eq!(format!("\"{out}\""), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
     }
 
     #[test]
