@@ -20,6 +20,8 @@ pub struct Recorded {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
+    /// The status answered (504 for a hang).
+    pub status: u16,
 }
 
 impl Recorded {
@@ -48,6 +50,12 @@ pub enum Reply {
     /// Answer `status` after a pause, to keep requests in flight together.
     After {
         delay: Duration,
+        status: u16,
+    },
+    /// Answer `status` to every `nth` request the receiver gets (counting all of them) and 204
+    /// to the rest: a target failing one time in `nth`, reproducibly.
+    FailEvery {
+        nth: usize,
         status: u16,
     },
 }
@@ -126,6 +134,11 @@ impl Receiver {
         self
     }
 
+    /// How many requests arrived, without copying them.
+    pub fn count(&self) -> usize {
+        self.inner.requests.lock().expect("lock").len()
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.inner.requests.lock().expect("lock").clone()
     }
@@ -177,9 +190,23 @@ async fn record(
         .map(|(_, r)| r.clone());
     let scripted = inner.script.lock().expect("lock").pop_front();
     let reply = scripted.or(routed).unwrap_or_else(|| inner.default.lock().expect("lock").clone());
-    inner.requests.lock().expect("lock").push(Recorded { method, uri, headers, body, at: Instant::now() });
+    let reply = {
+        let mut requests = inner.requests.lock().expect("lock");
+        let reply = match reply {
+            Reply::FailEvery { nth, status } if (requests.len() + 1) % nth.max(1) == 0 => Reply::status(status),
+            Reply::FailEvery { .. } => Reply::status(204),
+            other => other,
+        };
+        let status = match &reply {
+            Reply::Status { status, .. } | Reply::After { status, .. } => *status,
+            Reply::Hang | Reply::FailEvery { .. } => 504,
+        };
+        requests.push(Recorded { method, uri, headers, body, at: Instant::now(), status });
+        reply
+    };
     inner.arrived.notify_waiters();
     match reply {
+        Reply::FailEvery { .. } => unreachable!("resolved to a status above"),
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()

@@ -1,0 +1,8 @@
+//! herald-bench: what a delivery costs in AWS calls, dollars, latency and cold start.
+
+pub mod cold;
+pub mod coldrun;
+pub mod cost;
+pub mod counting;
+pub mod load;
+pub mod report;

@@ -1,0 +1,264 @@
+//! The load bench: N webhooks through herald-local and the emulator into a local receiver, with
+//! every AWS call counted by the SDK interceptor of the function that made it.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use futures::StreamExt as _;
+use herald_core::aws::Clients;
+use herald_core::domain::ladder::Ladder;
+use herald_core::domain::sample::OMBI_REQUEST_AVAILABLE;
+use herald_core::testing::{Receiver, Recorded, Reply};
+use herald_local::run::{Options, RoleClients, Running, start_with};
+use serde_json::json;
+
+use crate::counting::{CallCounter, Tally};
+
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    pub events: usize,
+    pub fan_out: usize,
+    /// Every nth request the receiver gets fails with a 500; `None` for a healthy target.
+    pub fail_every: Option<usize>,
+    /// Webhooks posted at once.
+    pub in_flight: usize,
+    /// Concurrent deliver invocations (the event source mapping scales them on AWS).
+    pub pollers: usize,
+    pub timeout: Duration,
+}
+
+/// One run's measurements.
+#[derive(Clone, Debug)]
+pub struct LoadRun {
+    pub options: LoadOptions,
+    /// First webhook posted → last delivery received.
+    pub elapsed: Duration,
+    pub deliveries: usize,
+    /// Deliveries that arrived more than once (SQS is at-least-once).
+    pub duplicates: usize,
+    /// Requests the receiver failed on purpose.
+    pub failed_attempts: usize,
+    /// Webhook posted → delivery received, sorted.
+    pub latencies: Vec<Duration>,
+    /// Sum of ingest handler times, each rounded up to the millisecond as Lambda bills.
+    pub ingest_billed_ms: u64,
+    pub ingest: Tally,
+    pub deliver: Tally,
+    pub retry: Tally,
+    pub deliver_invocations: u64,
+    pub deliver_billed_ms: u64,
+    pub retry_invocations: u64,
+    pub retry_billed_ms: u64,
+}
+
+impl LoadRun {
+    pub fn percentile(&self, p: f64) -> Duration {
+        percentile(&self.latencies, p)
+    }
+}
+
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+struct Counters {
+    ingest: CallCounter,
+    deliver: CallCounter,
+    retry: CallCounter,
+}
+
+pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun> {
+    let receiver = Receiver::start().await;
+    if let Some(nth) = o.fail_every {
+        receiver.reply_with(Reply::FailEvery { nth, status: 500 });
+    }
+    let counters =
+        Counters { ingest: CallCounter::default(), deliver: CallCounter::default(), retry: CallCounter::default() };
+    let roles = RoleClients {
+        ingest: Clients::with_interceptor(aws, counters.ingest.clone()),
+        deliver: Clients::with_interceptor(aws, counters.deliver.clone()),
+        retry: Clients::with_interceptor(aws, counters.retry.clone()),
+        admin: Clients::new(aws),
+    };
+    let options = Options {
+        stack: format!("bench-{}", ulid::Ulid::new().to_string().to_lowercase()),
+        listen: "127.0.0.1:0".parse()?,
+        pollers: o.pollers,
+        // The template's default.
+        target_cache_ttl: Duration::from_secs(30),
+        // A failing target climbs the ladder; short rungs keep the run minutes long, and every
+        // hold, park and release is still counted.
+        ladder: if o.fail_every.is_some() { Ladder::parse("1s,2s,4s")? } else { Ladder::default() },
+        ..Options::default()
+    };
+    let running = start_with(aws, &options, roles).await?;
+    let credential = set_up(&running, &receiver, o.fan_out).await?;
+
+    let before = (counters.ingest.snapshot(), counters.deliver.snapshot(), counters.retry.snapshot());
+    let (deliver_before, retry_before) = (invocations(&running, true), invocations(&running, false));
+    let started = Instant::now();
+    let posted = post_all(&running, &credential, o).await?;
+    let ingest_billed_ms = posted.iter().map(|(_, took)| took.as_micros().div_ceil(1000) as u64).sum();
+    let recorded = wait_for_deliveries(&receiver, o, started).await?;
+    let (ingest, deliver, retry) = (
+        counters.ingest.snapshot().since(&before.0),
+        counters.deliver.snapshot().since(&before.1),
+        counters.retry.snapshot().since(&before.2),
+    );
+    let (deliver_after, retry_after) = (invocations(&running, true), invocations(&running, false));
+
+    let mut seen = HashSet::new();
+    let mut latencies = Vec::with_capacity(o.events * o.fan_out);
+    let mut duplicates = 0;
+    let mut failed_attempts = 0;
+    let mut last = started;
+    for r in &recorded {
+        if r.status >= 300 {
+            failed_attempts += 1;
+            continue;
+        }
+        let key = delivery_key(r).context("a delivery the bench did not send")?;
+        if !seen.insert(key) {
+            duplicates += 1;
+            continue;
+        }
+        last = last.max(r.at);
+        latencies.push(r.at.saturating_duration_since(posted[key.0].0));
+    }
+    latencies.sort();
+    Ok(LoadRun {
+        options: o.clone(),
+        elapsed: last - started,
+        deliveries: seen.len(),
+        duplicates,
+        failed_attempts,
+        latencies,
+        ingest_billed_ms,
+        ingest,
+        deliver,
+        retry,
+        deliver_invocations: deliver_after.0 - deliver_before.0,
+        deliver_billed_ms: deliver_after.1 - deliver_before.1,
+        retry_invocations: retry_after.0 - retry_before.0,
+        retry_billed_ms: retry_after.1 - retry_before.1,
+    })
+}
+
+fn invocations(running: &Running, deliver: bool) -> (u64, u64) {
+    let i = if deliver { &running.deliver_invocations } else { &running.retry_invocations };
+    (i.count(), i.billed_ms())
+}
+
+/// An Ombi source and `fan_out` Discord-preset targets, through the admin API as a user would.
+async fn set_up(running: &Running, receiver: &Receiver, fan_out: usize) -> Result<String> {
+    let http = reqwest::Client::new();
+    let token = running.admin_token.expose();
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(running.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let response = post("/admin/sources", json!({"id": "ombi", "kind": "ombi"})).await?;
+    let status = response.status();
+    let created: serde_json::Value = serde_json::from_str(&response.text().await?)?;
+    if !status.is_success() {
+        bail!("creating the source answered {status}: {created}");
+    }
+    for t in 0..fan_out {
+        let body = json!({"id": format!("t{t}"), "name": format!("Bench {t}"), "preset": "discord", "url": receiver.url(&format!("/t{t}/hook"))});
+        let response = post("/admin/targets", body).await?;
+        if !response.status().is_success() {
+            bail!("creating target t{t} answered {}: {}", response.status(), response.text().await?);
+        }
+    }
+    created["credential"]["token"].as_str().map(str::to_owned).context("the source's credential")
+}
+
+/// An Ombi "request available" webhook whose title carries the event's number.
+pub fn webhook_body(n: usize) -> String {
+    OMBI_REQUEST_AVAILABLE.replacen("\"Example Movie\"", &format!("\"bench-{n}\""), 1).replacen(
+        "\"requestId\": \"123\"",
+        &format!("\"requestId\": \"{n}\""),
+        1,
+    )
+}
+
+/// Which event and target a delivery is for: `bench-<n>` in the Discord content, `/t<t>/` in the path.
+fn delivery_key(r: &Recorded) -> Option<(usize, usize)> {
+    let content = r.json()["content"].as_str()?.to_owned();
+    let digits: String = content.split("bench-").nth(1)?.chars().take_while(char::is_ascii_digit).collect();
+    let target = r.uri.path().strip_prefix("/t")?.split('/').next()?.parse().ok()?;
+    Some((digits.parse().ok()?, target))
+}
+
+/// Posts every webhook, `in_flight` at a time; returns when each was posted and how long ingest took.
+async fn post_all(running: &Running, credential: &str, o: &LoadOptions) -> Result<Vec<(Instant, Duration)>> {
+    let http = reqwest::Client::new();
+    let url = running.url("/hooks/ombi");
+    let results: Vec<Result<(usize, Instant, Duration)>> = futures::stream::iter(0..o.events)
+        .map(|n| {
+            let request = http.post(&url).header("access-token", credential).header("content-type", "application/json");
+            async move {
+                let at = Instant::now();
+                let response = request.body(webhook_body(n)).send().await?;
+                let took = at.elapsed();
+                if response.status() != 202 {
+                    bail!("webhook {n} answered {}: {}", response.status(), response.text().await?);
+                }
+                Ok((n, at, took))
+            }
+        })
+        .buffer_unordered(o.in_flight.max(1))
+        .collect()
+        .await;
+    let mut posted = vec![(Instant::now(), Duration::ZERO); o.events];
+    for result in results {
+        let (n, at, took) = result?;
+        posted[n] = (at, took);
+    }
+    Ok(posted)
+}
+
+async fn wait_for_deliveries(receiver: &Receiver, o: &LoadOptions, started: Instant) -> Result<Vec<Recorded>> {
+    let expected = o.events * o.fan_out;
+    loop {
+        if receiver.count() >= expected {
+            let recorded = receiver.requests();
+            let delivered: HashSet<_> = recorded.iter().filter(|r| r.status < 300).filter_map(delivery_key).collect();
+            if delivered.len() >= expected {
+                return Ok(recorded);
+            }
+        }
+        if started.elapsed() > o.timeout {
+            bail!("{} of {expected} deliveries after {:?}", receiver.count(), o.timeout);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let d: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&d, 50.0), Duration::from_millis(50));
+        assert_eq!(percentile(&d, 99.0), Duration::from_millis(99));
+        assert_eq!(percentile(&d[..1], 99.0), Duration::from_millis(1));
+        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+    }
+
+    #[test]
+    fn webhook_bodies_differ_by_number() {
+        let body: serde_json::Value = serde_json::from_str(&webhook_body(42)).unwrap();
+        assert_eq!((body["title"].as_str(), body["requestId"].as_str()), (Some("bench-42"), Some("42")));
+    }
+}
