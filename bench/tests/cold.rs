@@ -1,0 +1,32 @@
+//! The cold-start harness against a real Lambda binary (the floor, built for this test).
+
+use std::path::Path;
+
+use herald_bench::cold::cold_start;
+
+fn lambda_env() -> Vec<(String, String)> {
+    [
+        ("AWS_LAMBDA_FUNCTION_NAME", "floor"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/floor"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "test"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+#[tokio::test]
+async fn the_floor_asks_for_an_event_then_answers_it() {
+    let floor = Path::new(env!("CARGO_BIN_EXE_lambda-floor"));
+    let start = cold_start(floor, &lambda_env(), "{}").await.unwrap();
+    assert!(start.init > std::time::Duration::ZERO);
+    assert!(start.first_response >= start.init, "{start:?}");
+}
+
+#[tokio::test]
+async fn a_binary_that_exits_is_reported() {
+    let err = cold_start(Path::new("/bin/false"), &lambda_env(), "{}").await.unwrap_err();
+    assert!(err.to_string().contains("exited"), "{err}");
+}

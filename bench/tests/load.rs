@@ -1,0 +1,47 @@
+//! The load bench's own measurements, on small runs against the emulator: what it counts must
+//! match what the pipeline must have done.
+
+use std::time::Duration;
+
+use herald_bench::load::{LoadOptions, run};
+use herald_bench::report::{delivery_usage, ingest_usage, markdown};
+
+fn options(events: usize, fan_out: usize, fail_every: Option<usize>) -> LoadOptions {
+    LoadOptions { events, fan_out, fail_every, in_flight: 8, pollers: 2, timeout: Duration::from_secs(120) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healthy_run_counts_every_call_and_writes_nothing_on_the_delivery_path() {
+    let aws = herald_local::aws::sdk_config().await;
+    let r = run(&aws, &options(30, 2, None)).await.unwrap();
+    assert_eq!((r.deliveries, r.failed_attempts), (60, 0));
+    assert_eq!(r.latencies.len(), 60);
+    // Ingest: one source read, one dedupe claim and one SendMessageBatch per event.
+    assert_eq!(r.ingest.calls_to("SQS", "SendMessageBatch"), 30);
+    assert_eq!(r.ingest.calls_to("DynamoDB", "PutItem"), 30);
+    assert_eq!(r.ingest.calls_to("DynamoDB", "GetItem"), 30);
+    assert!(r.ingest.write_units >= 30.0, "each claim is at least one write unit");
+    // Deliver: the mapping received every message and deleted it; nothing was written.
+    assert!(r.deliver.calls_to("SQS", "DeleteMessageBatch") >= 6, "60 messages in batches of ≤ 10");
+    assert!(r.deliver_invocations >= 6 && r.deliver_invocations <= 60);
+    assert_eq!(r.deliver.write_units, 0.0);
+    assert_eq!(r.deliver.calls_to("DynamoDB", "PutItem") + r.deliver.calls_to("DynamoDB", "UpdateItem"), 0);
+    assert_eq!(r.retry_invocations, 0);
+    let delivery = delivery_usage(&r);
+    assert_eq!(delivery.dynamodb_write_units, 0.0);
+    assert!(delivery.lambda_invocations >= 6.0);
+    assert_eq!(ingest_usage(&r).api_gateway_requests, 30.0);
+    let report = markdown(&r);
+    assert!(report.contains("| deliveries (duplicates, failed attempts) | 60 (0, 0) |"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_target_parks_retries_and_still_delivers_everything() {
+    let aws = herald_local::aws::sdk_config().await;
+    let r = run(&aws, &options(20, 1, Some(7))).await.unwrap();
+    assert_eq!(r.deliveries, 20, "nothing is lost");
+    assert!(r.failed_attempts >= 2, "every 7th request failed: {}", r.failed_attempts);
+    assert!(r.deliver.write_units + r.retry.write_units > 0.0, "holds and parks are writes");
+    assert!(r.retry_invocations >= 1, "the retry function woke up");
+    assert!(delivery_usage(&r).dynamodb_write_units > 0.0);
+}
