@@ -46,6 +46,8 @@ pub struct Poller {
     pub region: String,
     /// The template's batch size.
     pub batch_size: i32,
+    /// The template's batching window: how long to wait for a full batch once one message is in.
+    pub batch_window: Duration,
     pub invocations: Arc<Invocations>,
 }
 
@@ -64,24 +66,37 @@ impl Poller {
         }
     }
 
+    async fn receive(&self, max: i32, wait_seconds: i32) -> anyhow::Result<Vec<aws_sdk_sqs::types::Message>> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(max)
+            .wait_time_seconds(wait_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await?;
+        Ok(out.messages.unwrap_or_default())
+    }
+
     /// One receive → handle → delete round; returns how many messages it handled.
     pub async fn poll_once<F, Fut>(&self, handler: &F) -> anyhow::Result<usize>
     where
         F: Fn(SqsEvent) -> Fut,
         Fut: Future<Output = SqsBatchResponse>,
     {
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.queue_url)
-            .max_number_of_messages(self.batch_size)
-            .wait_time_seconds(1)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await?;
-        let messages = out.messages.unwrap_or_default();
+        let mut messages = self.receive(self.batch_size, 1).await?;
         if messages.is_empty() {
             return Ok(0);
+        }
+        // Like the mapping's MaximumBatchingWindowInSeconds: gather up to a full batch first.
+        let gathering = Instant::now();
+        while messages.len() < self.batch_size as usize && gathering.elapsed() < self.batch_window {
+            let more = self.receive(self.batch_size - messages.len() as i32, 0).await?;
+            if more.is_empty() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            messages.extend(more);
         }
         let mut event = SqsEvent::default();
         let mut receipts = Vec::with_capacity(messages.len());

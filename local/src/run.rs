@@ -26,6 +26,9 @@ pub struct Options {
     pub concurrency: usize,
     /// Batches of deliveries handled at once, like concurrent Lambda invocations.
     pub pollers: usize,
+    /// How long the deliveries poller waits to fill a batch (the template's
+    /// `MaximumBatchingWindowInSeconds`).
+    pub batch_window: Duration,
     pub ladder: Ladder,
     /// Wake-ups up to this delay go as SQS timers, longer ones through Scheduler.
     pub timer_max: Duration,
@@ -46,6 +49,7 @@ impl Default for Options {
             target_cache_ttl: Duration::from_secs(1),
             concurrency: 10,
             pollers: 2,
+            batch_window: Duration::from_secs(1),
             ladder: Ladder::default(),
             timer_max: MAX_TIMER,
             parked_retention: Duration::from_secs(7 * 86_400),
@@ -167,6 +171,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
             queue_arn: arn.clone(),
             region: region.clone(),
             batch_size: 10,
+            batch_window: options.batch_window,
             invocations: deliver_invocations.clone(),
         };
         let deliver_task = deliver.clone();
@@ -181,6 +186,8 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         queue_arn: stack.wakeups_arn.clone(),
         region,
         batch_size: 10,
+        // The wake-ups mapping has no batching window.
+        batch_window: Duration::ZERO,
         invocations: retry_invocations.clone(),
     };
     let retry_task = retry.clone();

@@ -89,6 +89,7 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
         queue_arn: queue_arn(&sqs, &stack.deliveries_url).await.unwrap(),
         region: "us-east-1".into(),
         batch_size: 10,
+        batch_window: Duration::ZERO,
         invocations: Default::default(),
     };
     let handler = |batch| herald_deliver::handler::process(deliver.clone(), 4, batch);
