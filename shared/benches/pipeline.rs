@@ -124,6 +124,15 @@ fn benches(c: &mut Criterion) {
             build(&target, &m.event, "01JDZ3M00000000000000000D1", 1_700_000_000).unwrap()
         })
     });
+    // The two halves, to see where the time goes, and the floor for the first: the same message
+    // parsed as a plain `Value` tree.
+    group.bench_function("parse_message", |b| b.iter(|| Message::from_json(black_box(&message)).unwrap()));
+    group.bench_function("parse_message_as_value", |b| {
+        b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(&message)).unwrap())
+    });
+    group.bench_function("render_sign", |b| {
+        b.iter(|| build(&target, black_box(&ombi), "01JDZ3M00000000000000000D1", 1_700_000_000).unwrap())
+    });
     // Once per event in the ingest function, whatever the fan-out: normalize, write the message.
     group.bench_function("ingest_normalize_serialize", |b| {
         b.iter(|| {
@@ -166,6 +175,7 @@ fn main() {
         ("sign_1kib", "standard_webhooks", "sha256_floor", "Standard Webhooks signing / raw SHA-256, 1 KiB"),
         ("normalize_kinescope", "herald", "serde_json_value", "normalize / serde_json Value, Kinescope"),
         ("normalize_ombi", "herald", "serde_json_value", "normalize / serde_json Value, Ombi"),
+        ("delivery", "parse_message", "parse_message_as_value", "parse delivery message / same bytes as Value"),
     ];
     for (group, a, b, label) in pairs {
         if let (Some(x), Some(y)) = (mean_ns(&dir, group, a), mean_ns(&dir, group, b)) {
@@ -174,6 +184,13 @@ fn main() {
     }
     if let Some(ns) = mean_ns(&dir, "delivery", "parse_render_sign") {
         println!("  {:<52} {:>6.2} µs  (goal ≤ 10 µs)", "deliver: parse message + render + sign", ns / 1000.0);
+    }
+    for (function, label) in
+        [("parse_message", "  of which parse the message"), ("render_sign", "  of which render + sign")]
+    {
+        if let Some(ns) = mean_ns(&dir, "delivery", function) {
+            println!("  {label:<52} {:>6.2} µs", ns / 1000.0);
+        }
     }
     if let Some(ns) = mean_ns(&dir, "delivery", "ingest_normalize_serialize") {
         println!("  {:<52} {:>6.2} µs", "ingest: normalize + write one message", ns / 1000.0);
