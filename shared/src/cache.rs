@@ -84,8 +84,13 @@ impl StateStore for CachedStates {
     }
 
     async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError> {
-        *self.slot(target).lock().await = None;
-        self.inner.put_state(target, expected_epoch, next).await
+        // Holding the slot through the write: a read that starts meanwhile waits and sees the result,
+        // instead of caching the state this write replaces.
+        let slot = self.slot(target);
+        let mut cached = slot.lock().await;
+        let written = self.inner.put_state(target, expected_epoch, next).await;
+        *cached = None;
+        written
     }
 }
 
@@ -142,5 +147,40 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(40)).await;
         cache.get_state(&t).await.unwrap();
         assert_eq!(reads(&store), 2);
+    }
+
+    /// Writes land 50 ms after they are asked for, like a slow network.
+    struct SlowWrites(Arc<MemoryStore>);
+
+    #[async_trait]
+    impl StateStore for SlowWrites {
+        async fn get_state(&self, target: &TargetId) -> Result<TargetState, StoreError> {
+            self.0.get_state(target).await
+        }
+
+        async fn put_state(&self, target: &TargetId, epoch: u64, next: &TargetState) -> Result<(), StoreError> {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.0.put_state(target, epoch, next).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_during_a_write_sees_the_write() {
+        let store = MemoryStore::new(vec![], vec![]);
+        let cache = Arc::new(CachedStates::new(Arc::new(SlowWrites(store.clone())), Duration::from_secs(60)));
+        let t = TargetId::parse("t").unwrap();
+        let now = chrono::Utc::now();
+        let failing = TargetState::default().failed(
+            &crate::domain::state::Failure { status: Some(503), error: "HTTP 503".into(), at: now },
+            now + chrono::Duration::seconds(30),
+        );
+        let writer = {
+            let (cache, t) = (cache.clone(), t.clone());
+            tokio::spawn(async move { cache.put_state(&t, 0, &failing).await })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(cache.get_state(&t).await.unwrap().is_holding(), "not the healthy state being replaced");
+        writer.await.unwrap().unwrap();
+        assert!(cache.get_state(&t).await.unwrap().is_holding());
     }
 }
