@@ -47,30 +47,43 @@ fn first_event(function: &str) -> Result<String> {
     })
 }
 
-fn environment(stack: &Stack, function: &str) -> Vec<(String, String)> {
-    let pairs = [
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        ("AWS_ENDPOINT_URL", herald_local::aws::endpoint()),
+/// What the Lambda service sets for every function.
+pub fn lambda_environment(function: &str) -> Vec<(String, String)> {
+    [
         ("AWS_LAMBDA_FUNCTION_NAME", function.to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
         ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function}")),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "bench".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// What the template gives every function, pointed at the emulator and `stack`.
+fn environment(stack: &Stack, function: &str) -> Vec<(String, String)> {
+    use herald_core::config as env;
+    let pairs = [
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+        ("AWS_ENDPOINT_URL", herald_local::aws::endpoint()),
         ("RUST_LOG", "warn".to_owned()),
-        ("HERALD_TABLE", stack.table.clone()),
-        ("HERALD_DELIVERIES_QUEUE_URL", stack.deliveries_url.clone()),
-        ("HERALD_WAKEUPS_QUEUE_URL", stack.wakeups_url.clone()),
-        ("HERALD_WAKEUPS_QUEUE_ARN", stack.wakeups_arn.clone()),
-        ("HERALD_SCHEDULE_GROUP", stack.schedule_group.clone()),
-        ("HERALD_SCHEDULER_ROLE_ARN", stack.scheduler_role_arn.clone()),
-        ("HERALD_DELIVERIES_DLQ_URL", stack.deliveries_dlq_url.clone()),
-        ("HERALD_WAKEUPS_DLQ_URL", stack.wakeups_dlq_url.clone()),
-        ("HERALD_ALLOW_NETWORKS", "127.0.0.0/8".to_owned()),
-        ("HERALD_ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
+        (env::TABLE, stack.table.clone()),
+        (env::DELIVERIES_QUEUE_URL, stack.deliveries_url.clone()),
+        (env::WAKEUPS_QUEUE_URL, stack.wakeups_url.clone()),
+        (env::WAKEUPS_QUEUE_ARN, stack.wakeups_arn.clone()),
+        (env::SCHEDULE_GROUP, stack.schedule_group.clone()),
+        (env::SCHEDULER_ROLE_ARN, stack.scheduler_role_arn.clone()),
+        (env::DELIVERIES_DLQ_URL, stack.deliveries_dlq_url.clone()),
+        (env::WAKEUPS_DLQ_URL, stack.wakeups_dlq_url.clone()),
+        (env::ALLOW_NETWORKS, "127.0.0.0/8".to_owned()),
+        (env::ADMIN_TOKEN, ADMIN_TOKEN.to_owned()),
     ];
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    let mut all = lambda_environment(function);
+    all.extend(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    all
 }
 
 /// One function's figures: median of `runs` cold starts.

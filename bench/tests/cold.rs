@@ -3,18 +3,10 @@
 use std::path::Path;
 
 use herald_bench::cold::cold_start;
+use herald_bench::coldrun::lambda_environment;
 
 fn lambda_env() -> Vec<(String, String)> {
-    [
-        ("AWS_LAMBDA_FUNCTION_NAME", "floor"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/floor"),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "test"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    lambda_environment("floor")
 }
 
 #[tokio::test]
