@@ -119,7 +119,8 @@ impl Template {
                 .iter()
                 .map(|s| match s {
                     Segment::Literal(l) => l.len(),
-                    Segment::Placeholder { .. } => 16,
+                    // Room for a typical value (a one-line summary) without growing.
+                    Segment::Placeholder { .. } => 64,
                 })
                 .sum(),
         );
@@ -168,6 +169,12 @@ fn write_value(out: &mut String, value: &Value, context: Context) -> Result<(), 
 
 /// Appends `s` escaped as the inside of a JSON string, without an intermediate allocation.
 fn push_json_escaped(out: &mut String, s: &str) {
+    // Most values need no escaping; this check has no early exit, so it runs as wide compares.
+    let needs_escape = s.bytes().fold(false, |any, b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !needs_escape {
+        out.push_str(s);
+        return;
+    }
     let mut start = 0;
     for (i, byte) in s.bytes().enumerate() {
         // Bytes below 0x80 never occur inside a multi-byte character, so `i` is a char boundary.
