@@ -1,6 +1,7 @@
 //! The normalized event every source adapter produces and every target template reads.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -74,27 +75,32 @@ pub struct Event {
 }
 
 /// The body's JSON text, carried verbatim: the deliver function reads it only for `{{raw}}` and
-/// dotted names `fields` lacks, so parsing it into a tree on every delivery would be waste.
+/// dotted names `fields` lacks, so it is parsed into a tree at most once, on first such use.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct RawBody(Box<RawValue>);
+pub struct RawBody {
+    json: Box<RawValue>,
+    #[serde(skip)]
+    tree: OnceLock<Value>,
+}
 
 impl RawBody {
     /// `text` must already be known to be JSON (the adapters parse it first).
     pub fn from_json(text: String) -> Result<Self, serde_json::Error> {
-        RawValue::from_string(text).map(Self)
+        RawValue::from_string(text).map(|json| Self { json, tree: OnceLock::new() })
     }
 
     pub fn from_value(value: &Value) -> Self {
-        Self(serde_json::value::to_raw_value(value).expect("a Value always serializes"))
+        let json = serde_json::value::to_raw_value(value).expect("a Value always serializes");
+        Self { json, tree: OnceLock::new() }
     }
 
     pub fn get(&self) -> &str {
-        self.0.get()
+        self.json.get()
     }
 
-    pub fn parse(&self) -> Value {
-        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    pub fn parse(&self) -> &Value {
+        self.tree.get_or_init(|| serde_json::from_str(self.json.get()).unwrap_or(Value::Null))
     }
 }
 
@@ -118,7 +124,7 @@ impl Event {
             return Some(Cow::Owned(Value::String(self.raw.get().to_owned())));
         }
         if name.contains('.') {
-            return walk(&self.raw.parse(), name).filter(|v| is_scalar(v)).cloned().map(Cow::Owned);
+            return walk(self.raw.parse(), name).filter(|v| is_scalar(v)).map(Cow::Borrowed);
         }
         None
     }
@@ -218,7 +224,7 @@ mod tests {
         assert!(e.lookup("data.Nested").is_none(), "objects are not placeholders");
         assert!(e.lookup("nope").is_none());
         let raw = e.lookup("RAW").unwrap();
-        assert_eq!(serde_json::from_str::<Value>(raw.as_str().unwrap()).unwrap(), e.raw.parse());
+        assert_eq!(serde_json::from_str::<Value>(raw.as_str().unwrap()).unwrap(), *e.raw.parse());
     }
 
     #[test]
