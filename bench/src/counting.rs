@@ -33,10 +33,6 @@ impl Tally {
         self.calls.get(&(service.to_owned(), operation.to_owned())).copied().unwrap_or(0)
     }
 
-    pub fn total_calls(&self, service: &str) -> u64 {
-        self.calls.iter().filter(|((s, _), _)| s == service).map(|(_, n)| n).sum()
-    }
-
     /// What happened between `earlier` and `self`.
     pub fn since(&self, earlier: &Tally) -> Tally {
         let calls = self

@@ -10,6 +10,7 @@ use herald_core::aws::Clients;
 use herald_core::domain::ladder::Ladder;
 use herald_core::domain::sample::OMBI_REQUEST_AVAILABLE;
 use herald_core::testing::{Receiver, Recorded, Reply};
+use herald_local::poller::Invocations;
 use herald_local::run::{Options, RoleClients, Running, start_with};
 use serde_json::json;
 
@@ -100,7 +101,7 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
     let credential = set_up(&running, &receiver, o.fan_out).await?;
 
     let before = (counters.ingest.snapshot(), counters.deliver.snapshot(), counters.retry.snapshot());
-    let (deliver_before, retry_before) = (invocations(&running, true), invocations(&running, false));
+    let (deliver_before, retry_before) = (counts(&running.deliver_invocations), counts(&running.retry_invocations));
     let started = Instant::now();
     let posted = post_all(&running, &credential, o).await?;
     let ingest_billed_ms = posted.iter().map(|(_, took)| took.as_micros().div_ceil(1000) as u64).sum();
@@ -110,7 +111,7 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
         counters.deliver.snapshot().since(&before.1),
         counters.retry.snapshot().since(&before.2),
     );
-    let (deliver_after, retry_after) = (invocations(&running, true), invocations(&running, false));
+    let (deliver_after, retry_after) = (counts(&running.deliver_invocations), counts(&running.retry_invocations));
 
     let mut seen = HashSet::new();
     let mut latencies = Vec::with_capacity(o.events * o.fan_out);
@@ -149,9 +150,9 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
     })
 }
 
-fn invocations(running: &Running, deliver: bool) -> (u64, u64) {
-    let i = if deliver { &running.deliver_invocations } else { &running.retry_invocations };
-    (i.count(), i.billed_ms())
+/// Invocations so far, and their billed milliseconds.
+fn counts(invocations: &Invocations) -> (u64, u64) {
+    (invocations.count(), invocations.billed_ms())
 }
 
 /// An Ombi source and `fan_out` Discord-preset targets, through the admin API as a user would.
