@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use herald_core::aws::dynamodb::Table;
-use herald_core::testing::Receiver;
+use herald_aws::dynamodb::Table;
+use herald_aws::testing::Receiver;
 use herald_local::config_file::LocalConfig;
 use herald_local::stack::Stack;
 
@@ -63,26 +63,12 @@ pub fn lambda_environment(function: &str) -> Vec<(String, String)> {
 
 /// What the template gives every function, pointed at the emulator and `stack`.
 fn environment(stack: &Stack, function: &str) -> Vec<(String, String)> {
-    use herald_core::config as env;
-    let pairs = [
-        ("AWS_REGION", "us-east-1".to_owned()),
-        ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-        ("AWS_ENDPOINT_URL", herald_local::aws::endpoint()),
-        ("RUST_LOG", "warn".to_owned()),
-        (env::TABLE, stack.table.clone()),
-        (env::DELIVERIES_QUEUE_URL, stack.deliveries_url.clone()),
-        (env::WAKEUPS_QUEUE_URL, stack.wakeups_url.clone()),
-        (env::WAKEUPS_QUEUE_ARN, stack.wakeups_arn.clone()),
-        (env::SCHEDULE_GROUP, stack.schedule_group.clone()),
-        (env::SCHEDULER_ROLE_ARN, stack.scheduler_role_arn.clone()),
-        (env::DELIVERIES_DLQ_URL, stack.deliveries_dlq_url.clone()),
-        (env::WAKEUPS_DLQ_URL, stack.wakeups_dlq_url.clone()),
-        (env::ALLOW_NETWORKS, "127.0.0.0/8".to_owned()),
-        (env::ADMIN_TOKEN, ADMIN_TOKEN.to_owned()),
-    ];
+    // The same environment `cargo lambda watch` gets from herald-local's setup.
+    let token = herald_domain::Secret::new(ADMIN_TOKEN);
+    let lines = stack.env_lines(&herald_local::aws::endpoint(), &token);
     let mut all = lambda_environment(function);
-    all.extend(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    all.push(("RUST_LOG".to_owned(), "warn".to_owned()));
+    all.extend(lines.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())));
     all
 }
 
@@ -104,7 +90,7 @@ pub async fn run(aws: &aws_config::SdkConfig, bin_dir: &Path, runs: usize) -> Re
     std::fs::write(&demo_path, demo)?;
     let config = LocalConfig::load(&demo_path);
     let _ = std::fs::remove_file(&demo_path);
-    config?.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.table)).await?;
+    config?.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.resources.table)).await?;
 
     let mut rows = Vec::new();
     for function in [FLOOR].into_iter().chain(FUNCTIONS) {

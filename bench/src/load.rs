@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use futures::StreamExt as _;
-use herald_core::aws::Clients;
-use herald_core::domain::ladder::Ladder;
-use herald_core::domain::sample::OMBI_REQUEST_AVAILABLE;
-use herald_core::testing::{Receiver, Recorded, Reply};
+use herald_aws::Clients;
+use herald_aws::settings::{self, Tuning};
+use herald_aws::testing::{Receiver, Recorded, Reply};
+use herald_domain::ladder::Ladder;
+use herald_domain::sample::OMBI_REQUEST_AVAILABLE;
 use herald_local::poller::Invocations;
 use herald_local::run::{Options, RoleClients, Running, start_with};
 use serde_json::json;
@@ -90,11 +91,14 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
         stack: format!("bench-{}", ulid::Ulid::new().to_string().to_lowercase()),
         listen: "127.0.0.1:0".parse()?,
         pollers: o.pollers,
-        // The template's default.
-        target_cache_ttl: Duration::from_secs(30),
-        // A failing target climbs the ladder; short rungs keep the run minutes long, and every
-        // hold, park and release is still counted.
-        ladder: if o.fail_every.is_some() { Ladder::parse("1s,2s,4s")? } else { Ladder::default() },
+        tuning: Tuning {
+            // The template's default.
+            target_cache_ttl: settings::DEFAULT_TARGET_CACHE_TTL,
+            // A failing target climbs the ladder; short rungs keep the run minutes long, and every
+            // hold, park and release is still counted.
+            ladder: if o.fail_every.is_some() { Ladder::parse("1s,2s,4s")? } else { Ladder::default() },
+            ..herald_local::run::local_tuning()
+        },
         ..Options::default()
     };
     let running = start_with(aws, &options, roles).await?;

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use herald_core::aws::dynamodb::Table;
-use herald_core::domain::source::{DEFAULT_HMAC_HEADER, SourceAuth};
-use herald_core::domain::{Secret, Source, SourceId, SourceKind, Target};
+use herald_aws::dynamodb::Table;
+use herald_domain::source::{DEFAULT_HMAC_HEADER, SourceAuth};
+use herald_domain::{Secret, Source, SourceId, SourceKind, Target};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -40,7 +40,7 @@ impl LocalSource {
                 header: self.hmac_header.clone().unwrap_or_else(|| DEFAULT_HMAC_HEADER.to_owned()),
             },
             (None, None, Some(secret)) => {
-                herald_core::domain::signature::StandardKey::parse(secret)
+                herald_domain::signature::StandardKey::parse(secret)
                     .with_context(|| format!("source {}: standard_webhooks_secret", self.id))?;
                 SourceAuth::StandardWebhooks { secret: Secret::new(secret) }
             }
@@ -62,7 +62,7 @@ impl LocalConfig {
             source.to_source()?;
         }
         for target in &config.targets {
-            herald_core::domain::validate::validate(target, chrono::Utc::now())
+            herald_domain::validate::validate(target, chrono::Utc::now())
                 .with_context(|| format!("target {}", target.id))?;
         }
         Ok(config)

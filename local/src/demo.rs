@@ -46,7 +46,7 @@ pub async fn post(client: &reqwest::Client, base: &str, request: &ApiGatewayV2ht
 /// its targets are created through the admin API, as a person would.
 pub async fn set_up(aws: &aws_config::SdkConfig, running: &crate::run::Running, config: &Path) -> Result<()> {
     let config = crate::config_file::LocalConfig::load(config)?;
-    let table = herald_core::aws::dynamodb::Table::new(aws_sdk_dynamodb::Client::new(aws), &running.stack.table);
+    let table = herald_aws::dynamodb::Table::new(aws_sdk_dynamodb::Client::new(aws), &running.stack.resources.table);
     for source in &config.sources {
         table.put_source(&source.to_source()?).await?;
     }

@@ -3,8 +3,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use herald_core::aws::dynamodb::Table;
-use herald_core::testing::Receiver;
+use herald_aws::dynamodb::Table;
+use herald_aws::settings::{self, Env};
+use herald_aws::testing::Receiver;
 use herald_local::config_file::LocalConfig;
 use herald_local::run::{Options, start};
 use herald_local::stack::Stack;
@@ -13,9 +14,9 @@ use herald_local::stack::Stack;
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
-    /// Stack name: the table is <stack>, the queues <stack>-deliveries, <stack>-wakeups, … (as template.yaml).
-    #[arg(long, global = true, default_value = "herald", env = "HERALD_STACK")]
-    stack: String,
+    /// Stack name: the table is <stack>, the queues <stack>-deliveries, <stack>-wakeups, … (as template.yaml) [env: HERALD_STACK; default: herald].
+    #[arg(long, global = true)]
+    stack: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,11 +39,11 @@ enum Command {
         /// Sources and targets to load first (JSON, see local/demo.json).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Networks targets may resolve to besides public ones.
-        #[arg(long, value_delimiter = ',', default_value = "127.0.0.0/8,::1/128")]
-        allow_networks: Vec<ipnet::IpNet>,
-        /// Bearer token for /admin (default: a fresh random one, printed at start).
-        #[arg(long, env = "HERALD_ADMIN_TOKEN", hide_env_values = true)]
+        /// Networks targets may resolve to besides public ones [env: HERALD_ALLOW_NETWORKS; default: loopback].
+        #[arg(long, value_delimiter = ',')]
+        allow_networks: Option<Vec<ipnet::IpNet>>,
+        /// Bearer token for /admin, at least 16 characters [env: HERALD_ADMIN_TOKEN; default: a fresh random one, printed at start].
+        #[arg(long)]
         admin_token: Option<String>,
         /// Also start a receiver on 127.0.0.1:8787 that prints deliveries, load local/demo.json and send events/ingest-*.json.
         #[arg(long)]
@@ -57,19 +58,31 @@ async fn main() -> Result<()> {
     let default_filter = if matches!(cli.command, Command::Serve { demo: true, .. }) { "warn" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into());
     tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Every setting is read (and a bad one refused, naming its variable) before anything starts.
+    let mut options = Options::from_env(Env::new(&settings::process_env))?;
+    let token_from_env = settings::admin_token(Env::new(&settings::process_env))?.is_some();
+    if let Some(stack) = cli.stack {
+        options.stack = stack;
+    }
     let aws = herald_local::aws::sdk_config().await;
     match cli.command {
         Command::Setup { config, env_file } => {
-            let stack = Stack::ensure(&aws, &cli.stack).await?;
+            let stack = Stack::ensure(&aws, &options.stack).await?;
             load(&aws, &stack, config.as_deref()).await?;
             if let Some(dir) = env_file.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::write(&env_file, stack.env_lines(&herald_local::aws::endpoint()))?;
+            std::fs::write(&env_file, stack.env_lines(&herald_local::aws::endpoint(), &options.admin_token))?;
             println!("stack {} ready; environment for cargo lambda written to {}", stack.name, env_file.display());
+            if !token_from_env {
+                println!(
+                    "admin token for herald-admin (in that file; set HERALD_ADMIN_TOKEN to choose it): {}",
+                    options.admin_token.expose()
+                );
+            }
         }
         Command::Status => {
-            let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &cli.stack);
+            let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &options.stack);
             print!("{}", herald_local::status::report(&table).await?);
         }
         Command::Serve { listen, config, allow_networks, admin_token, demo } => {
@@ -82,10 +95,13 @@ async fn main() -> Result<()> {
             } else {
                 None
             };
-            let mut options = Options { stack: cli.stack, listen, allow_networks, ..Options::default() };
-            let generated = admin_token.is_none();
+            options.listen = listen;
+            if let Some(networks) = allow_networks {
+                options.tuning.allow_networks = networks;
+            }
+            let generated = admin_token.is_none() && !token_from_env;
             if let Some(token) = admin_token {
-                options.admin_token = herald_core::domain::Secret::new(token);
+                options.admin_token = settings::parse_admin_token(&token).context("--admin-token")?;
             }
             let running = start(&aws, &options).await?;
             if demo {
@@ -113,7 +129,7 @@ async fn main() -> Result<()> {
 async fn load(aws: &aws_config::SdkConfig, stack: &Stack, config: Option<&std::path::Path>) -> Result<()> {
     if let Some(path) = config {
         let config = LocalConfig::load(path)?;
-        config.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.table)).await?;
+        config.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.resources.table)).await?;
         println!(
             "loaded {} sources and {} targets from {}",
             config.sources.len(),

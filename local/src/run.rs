@@ -5,69 +5,81 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
-use herald_core::aws::Clients;
-use herald_core::aws::wakeups::MAX_TIMER;
-use herald_core::config::{AdminConfig, BackoffConfig, DeliverConfig, IngestConfig, RetryConfig};
-use herald_core::domain::Secret;
-use herald_core::domain::ladder::Ladder;
-use ipnet::IpNet;
+use herald_aws::settings::{self, ConfigError, Env, Tuning};
+use herald_aws::{Clients, wiring};
+use herald_domain::Secret;
 use tokio::task::JoinHandle;
 
 use crate::poller::{Invocations, Poller};
-use crate::stack::{Stack, queue_arn};
+use crate::stack::{LOOPBACK, Stack, queue_arn};
 
 #[derive(Clone, Debug)]
 pub struct Options {
     pub stack: String,
     pub listen: SocketAddr,
-    pub allow_networks: Vec<IpNet>,
-    pub dedupe_window: Duration,
-    pub target_cache_ttl: Duration,
-    pub concurrency: usize,
+    /// Every setting that tunes the functions, as in AWS (see [`Options::from_env`]).
+    pub tuning: Tuning,
     /// Batches of deliveries handled at once, like concurrent Lambda invocations.
     pub pollers: usize,
     /// How long the deliveries poller waits to fill a batch (the template's
     /// `MaximumBatchingWindowInSeconds`).
     pub batch_window: Duration,
-    pub ladder: Ladder,
-    /// Wake-ups up to this delay go as SQS timers, longer ones through Scheduler.
-    pub timer_max: Duration,
-    pub parked_retention: Duration,
     /// Fire schedules this long past due if the emulator has not.
     pub schedule_grace: Duration,
     /// `Authorization: Bearer <token>` for `/admin`.
     pub admin_token: Secret,
 }
 
+/// Where a local run's defaults differ from AWS's: targets on this machine are allowed, and a
+/// target edited through the admin API is seen by ingest and deliver within a second.
+pub fn local_tuning() -> Tuning {
+    Tuning {
+        allow_networks: LOOPBACK.iter().map(|n| n.parse().expect("valid CIDR")).collect(),
+        target_cache_ttl: Duration::from_secs(1),
+        ..Tuning::default()
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
-            stack: "herald".into(),
+            stack: DEFAULT_STACK.into(),
             listen: "127.0.0.1:3000".parse().expect("valid"),
-            allow_networks: vec!["127.0.0.0/8".parse().expect("valid"), "::1/128".parse().expect("valid")],
-            dedupe_window: Duration::from_secs(600),
-            target_cache_ttl: Duration::from_secs(1),
-            concurrency: 10,
+            tuning: local_tuning(),
             pollers: 2,
             batch_window: Duration::from_secs(1),
-            ladder: Ladder::default(),
-            timer_max: MAX_TIMER,
-            parked_retention: Duration::from_secs(7 * 86_400),
             schedule_grace: Duration::from_secs(15),
-            admin_token: Secret::new(herald_core::app::admin::random_hex()),
+            admin_token: Secret::new(herald_app::admin::random_hex()),
         }
     }
 }
+
+impl Options {
+    /// The defaults, with every setting of the README's table that is set in `env` applied: the
+    /// stack name, the admin token, and each tuning variable.
+    pub fn from_env(env: Env<'_>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        Ok(Self {
+            stack: env.get(settings::STACK).unwrap_or(defaults.stack),
+            tuning: Tuning::read(env, local_tuning())?,
+            admin_token: settings::admin_token(env)?.unwrap_or(defaults.admin_token),
+            ..defaults
+        })
+    }
+}
+
+/// herald-local's stack name when `HERALD_STACK` is not set.
+pub const DEFAULT_STACK: &str = "herald";
 
 /// Everything running; dropping it stops the server and the pollers.
 pub struct Running {
     pub addr: SocketAddr,
     pub stack: Stack,
     /// The use cases the handlers run, for tests that call handlers directly.
-    pub ingest: Arc<herald_core::app::ingest::Ingest>,
-    pub deliver: Arc<herald_core::app::deliver::Deliver>,
-    pub retry: Arc<herald_core::app::retry::Retry>,
-    pub admin: Arc<herald_core::app::admin::Admin>,
+    pub ingest: Arc<herald_app::ingest::Ingest>,
+    pub deliver: Arc<herald_app::deliver::Deliver>,
+    pub retry: Arc<herald_app::retry::Retry>,
+    pub admin: Arc<herald_app::admin::Admin>,
     pub admin_token: Secret,
     /// Handler invocations the deliveries and wake-ups pollers made.
     pub deliver_invocations: Arc<Invocations>,
@@ -114,52 +126,18 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
 /// As [`start`], with each function's clients given.
 pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: RoleClients) -> Result<Running> {
     let stack = Stack::ensure(aws, &options.stack).await?;
-    let ingest = herald_ingest::build(
-        &IngestConfig {
-            table: stack.table.clone(),
-            deliveries_queue_url: stack.deliveries_url.clone(),
-            dedupe_window: options.dedupe_window,
-            target_cache_ttl: options.target_cache_ttl,
-        },
-        &roles.ingest,
-    );
-    let backoff = BackoffConfig {
-        table: stack.table.clone(),
-        target_cache_ttl: options.target_cache_ttl,
-        allow_networks: options.allow_networks.clone(),
-        deliveries_queue_url: stack.deliveries_url.clone(),
-        wakeups_queue_url: stack.wakeups_url.clone(),
-        wakeups_queue_arn: stack.wakeups_arn.clone(),
-        schedule_group: stack.schedule_group.clone(),
-        scheduler_role_arn: stack.scheduler_role_arn.clone(),
-        ladder: options.ladder.clone(),
-        timer_max: options.timer_max,
-        parked_retention: options.parked_retention,
-    };
-    let deliver = Arc::new(herald_deliver::build(
-        &DeliverConfig { backoff: backoff.clone(), concurrency: options.concurrency },
-        &roles.deliver,
-    )?);
-    let retry = Arc::new(herald_retry::build(
-        &RetryConfig { backoff: backoff.clone(), max_sends: 200, budget: Duration::from_secs(8) },
-        &roles.retry,
-    )?);
-    let admin = Arc::new(herald_admin::build(
-        &AdminConfig {
-            backoff,
-            token: options.admin_token.clone(),
-            deliveries_dlq_url: stack.deliveries_dlq_url.clone(),
-            wakeups_dlq_url: stack.wakeups_dlq_url.clone(),
-        },
-        &roles.admin,
-    )?);
+    let (resources, tuning) = (&stack.resources, &options.tuning);
+    let ingest = wiring::ingest(&resources.ingest(tuning), &roles.ingest);
+    let deliver = Arc::new(wiring::deliver(&resources.deliver(tuning), &roles.deliver)?);
+    let retry = Arc::new(wiring::retry(&resources.retry(tuning), &roles.retry)?);
+    let admin = Arc::new(wiring::admin(&resources.admin(tuning, options.admin_token.clone()), &roles.admin)?);
     let ingest = Arc::new(ingest);
     let apps =
         crate::server::Apps { ingest: ingest.clone(), admin: admin.clone(), admin_token: options.admin_token.clone() };
     let (addr, server) = crate::server::serve(options.listen, apps).await?;
     let mut tasks = vec![server];
     let sqs = aws_sdk_sqs::Client::new(aws);
-    let arn = queue_arn(&sqs, &stack.deliveries_url).await?;
+    let arn = queue_arn(&sqs, &stack.resources.deliveries_queue_url).await?;
     let deliveries_sqs = roles.deliver.sqs.clone();
     let deliver_invocations = Arc::new(Invocations::default());
     let retry_invocations = Arc::new(Invocations::default());
@@ -167,7 +145,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
     for _ in 0..options.pollers.max(1) {
         let poller = Poller {
             sqs: deliveries_sqs.clone(),
-            queue_url: stack.deliveries_url.clone(),
+            queue_url: stack.resources.deliveries_queue_url.clone(),
             queue_arn: arn.clone(),
             region: region.clone(),
             batch_size: 10,
@@ -175,15 +153,15 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
             invocations: deliver_invocations.clone(),
         };
         let deliver_task = deliver.clone();
-        let concurrency = options.concurrency;
+        let concurrency = tuning.concurrency;
         tasks.push(tokio::spawn(
             poller.run(move |batch| herald_deliver::handler::process(deliver_task.clone(), concurrency, batch)),
         ));
     }
     let wakeups = Poller {
         sqs: roles.retry.sqs.clone(),
-        queue_url: stack.wakeups_url.clone(),
-        queue_arn: stack.wakeups_arn.clone(),
+        queue_url: stack.resources.wakeups_queue_url.clone(),
+        queue_arn: stack.resources.wakeups_queue_arn.clone(),
         region,
         batch_size: 10,
         // The wake-ups mapping has no batching window.
@@ -195,7 +173,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
     let firer = crate::schedules::ScheduleFirer {
         scheduler: aws_sdk_scheduler::Client::new(aws),
         sqs,
-        group: stack.schedule_group.clone(),
+        group: stack.resources.schedule_group.clone(),
         grace: options.schedule_grace,
     };
     tasks.push(tokio::spawn(firer.run()));
@@ -211,4 +189,47 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         retry_invocations,
         tasks,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn every_setting_in_the_environment_reaches_the_run() {
+        let vars: HashMap<&str, &str> = HashMap::from([
+            (settings::STACK, "mine"),
+            (settings::ADMIN_TOKEN, "a-token-of-twenty-chars"),
+            (settings::LADDER, "1s,3s"),
+            (settings::TIMER_MAX, "2s"),
+            (settings::PARKED_RETENTION, "1h"),
+            (settings::DEDUPE_WINDOW, "5s"),
+            (settings::TARGET_CACHE_TTL, "4s"),
+            (settings::DELIVERY_CONCURRENCY, "4"),
+            (settings::RETRY_MAX_SENDS, "9"),
+            (settings::RETRY_BUDGET, "2s"),
+            (settings::ALLOW_NETWORKS, "127.0.0.1"),
+        ]);
+        let lookup = |name: &str| vars.get(name).map(|v| (*v).to_owned());
+        let o = Options::from_env(Env::new(&lookup)).unwrap();
+        assert_eq!((o.stack.as_str(), o.admin_token.expose()), ("mine", "a-token-of-twenty-chars"));
+        let t = &o.tuning;
+        assert_eq!((t.ladder.delay(1), t.ladder.delay(2)), (Duration::from_secs(1), Duration::from_secs(3)));
+        assert_eq!((t.timer_max, t.parked_retention), (Duration::from_secs(2), Duration::from_secs(3600)));
+        assert_eq!((t.dedupe_window, t.target_cache_ttl), (Duration::from_secs(5), Duration::from_secs(4)));
+        assert_eq!((t.concurrency, t.retry_max_sends, t.retry_budget), (4, 9, Duration::from_secs(2)));
+        assert_eq!(t.allow_networks, vec!["127.0.0.1/32".parse::<ipnet::IpNet>().unwrap()]);
+    }
+
+    #[test]
+    fn unset_settings_keep_the_local_defaults() {
+        let none = |_: &str| None;
+        let o = Options::from_env(Env::new(&none)).unwrap();
+        assert_eq!(o.stack, DEFAULT_STACK);
+        assert_eq!(o.tuning.target_cache_ttl, Duration::from_secs(1));
+        assert_eq!(o.tuning.allow_networks.len(), 2, "loopback");
+        assert_eq!(o.tuning.ladder, herald_domain::ladder::Ladder::default());
+    }
 }

@@ -10,9 +10,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use herald_core::app::admin::Admin;
-use herald_core::app::ingest::Ingest;
-use herald_core::domain::Secret;
+use herald_app::admin::Admin;
+use herald_app::ingest::Ingest;
+use herald_domain::Secret;
 use lambda_http::RequestExt;
 
 /// Webhooks larger than this are cut off by API Gateway too (its payload limit is 10 MB; ours is 256 KiB).

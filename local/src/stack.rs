@@ -7,26 +7,23 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use herald_core::aws::dynamodb::TTL_ATTRIBUTE;
+use herald_aws::dynamodb::TTL_ATTRIBUTE;
+use herald_aws::settings::{self, Resources};
+use herald_domain::Secret;
+
+/// Where a local run may deliver besides public addresses: this machine.
+pub const LOOPBACK: [&str; 2] = ["127.0.0.0/8", "::1/128"];
 
 /// How often SQS hands a message to a function before it goes to the DLQ (template.yaml agrees).
 pub const MAX_RECEIVE_COUNT: u32 = 5;
 /// Longer than a batch of deliveries can take (template.yaml agrees).
 pub const VISIBILITY_TIMEOUT_SECS: u32 = 240;
 
+/// A stack's resources, named as template.yaml names them.
 #[derive(Clone, Debug)]
 pub struct Stack {
     pub name: String,
-    pub table: String,
-    pub deliveries_url: String,
-    pub deliveries_dlq_url: String,
-    pub wakeups_url: String,
-    pub wakeups_dlq_url: String,
-    pub wakeups_arn: String,
-    pub schedule_group: String,
-    /// The role Scheduler assumes to put wake-ups on the queue. Emulators do not check it; its
-    /// account comes from the looked-up queue ARN, since account ids differ between emulators.
-    pub scheduler_role_arn: String,
+    pub resources: Resources,
 }
 
 impl Stack {
@@ -36,42 +33,44 @@ impl Stack {
         let scheduler = aws_sdk_scheduler::Client::new(aws);
         ensure_table(&ddb, name).await?;
         let deliveries_dlq_url = ensure_queue(&sqs, &format!("{name}-deliveries-dlq"), None).await?;
-        let deliveries_url = ensure_queue(&sqs, &format!("{name}-deliveries"), Some(&deliveries_dlq_url)).await?;
+        let deliveries_queue_url = ensure_queue(&sqs, &format!("{name}-deliveries"), Some(&deliveries_dlq_url)).await?;
         let wakeups_dlq_url = ensure_queue(&sqs, &format!("{name}-wakeups-dlq"), None).await?;
-        let wakeups_url = ensure_queue(&sqs, &format!("{name}-wakeups"), Some(&wakeups_dlq_url)).await?;
+        let wakeups_queue_url = ensure_queue(&sqs, &format!("{name}-wakeups"), Some(&wakeups_dlq_url)).await?;
         match scheduler.create_schedule_group().name(name).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
             Err(e) => return Err(e).context(format!("creating schedule group {name}")),
         }
-        let wakeups_arn = queue_arn(&sqs, &wakeups_url).await?;
-        let account = wakeups_arn.split(':').nth(4).filter(|a| !a.is_empty()).context("queue ARN has no account")?;
-        Ok(Self {
-            name: name.to_owned(),
+        let wakeups_queue_arn = queue_arn(&sqs, &wakeups_queue_url).await?;
+        // The role Scheduler assumes to put wake-ups on the queue. Emulators do not check it; its
+        // account comes from the looked-up queue ARN, since account ids differ between emulators.
+        let account =
+            wakeups_queue_arn.split(':').nth(4).filter(|a| !a.is_empty()).context("queue ARN has no account")?;
+        let resources = Resources {
             table: name.to_owned(),
-            deliveries_url,
+            deliveries_queue_url,
             deliveries_dlq_url,
-            wakeups_url,
+            wakeups_queue_url,
             wakeups_dlq_url,
             scheduler_role_arn: format!("arn:aws:iam::{account}:role/{name}-scheduler"),
-            wakeups_arn,
+            wakeups_queue_arn,
             schedule_group: name.to_owned(),
-        })
+        };
+        Ok(Self { name: name.to_owned(), resources })
     }
 
-    /// The environment the Lambda functions read, for `cargo lambda watch --env-file`.
-    pub fn env_lines(&self, endpoint: &str) -> String {
-        format!(
-            "AWS_ENDPOINT_URL={endpoint}\nAWS_REGION=us-east-1\nAWS_ACCESS_KEY_ID=test\nAWS_SECRET_ACCESS_KEY=test\n\
-             HERALD_TABLE={}\nHERALD_DELIVERIES_QUEUE_URL={}\nHERALD_WAKEUPS_QUEUE_URL={}\nHERALD_WAKEUPS_QUEUE_ARN={}\n\
-             HERALD_SCHEDULE_GROUP={}\nHERALD_SCHEDULER_ROLE_ARN={}\nHERALD_ALLOW_NETWORKS=127.0.0.0/8,::1\n",
-            self.table,
-            self.deliveries_url,
-            self.wakeups_url,
-            self.wakeups_arn,
-            self.schedule_group,
-            self.scheduler_role_arn
-        )
+    /// The environment every Lambda function reads, for `cargo lambda watch --env-file`: the
+    /// stack's resources, the admin token, and loopback allowed as a delivery address.
+    pub fn env_lines(&self, endpoint: &str, admin_token: &Secret) -> String {
+        let mut lines = format!(
+            "AWS_ENDPOINT_URL={endpoint}\nAWS_REGION=us-east-1\nAWS_ACCESS_KEY_ID=test\nAWS_SECRET_ACCESS_KEY=test\n"
+        );
+        for (name, value) in self.resources.variables() {
+            lines.push_str(&format!("{name}={value}\n"));
+        }
+        lines.push_str(&format!("{}={}\n", settings::ALLOW_NETWORKS, LOOPBACK.join(",")));
+        lines.push_str(&format!("{}={}\n", settings::ADMIN_TOKEN, admin_token.expose()));
+        lines
     }
 }
 
@@ -125,4 +124,44 @@ pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
     out.attributes
         .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
         .with_context(|| format!("queue {url} reports no ARN"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use herald_aws::settings::{AdminConfig, DeliverConfig, Env, IngestConfig, RetryConfig};
+
+    use super::*;
+
+    /// `cargo lambda watch --env-file` gives every function exactly these lines: each must start.
+    #[test]
+    fn the_env_file_configures_every_function() {
+        let stack = Stack {
+            name: "s".into(),
+            resources: Resources {
+                table: "s".into(),
+                deliveries_queue_url: "http://q/d".into(),
+                deliveries_dlq_url: "http://q/dd".into(),
+                wakeups_queue_url: "http://q/w".into(),
+                wakeups_dlq_url: "http://q/wd".into(),
+                wakeups_queue_arn: "arn:aws:sqs:us-east-1:0:s-wakeups".into(),
+                schedule_group: "s".into(),
+                scheduler_role_arn: "arn:aws:iam::0:role/s-scheduler".into(),
+            },
+        };
+        let token = Secret::new("0123456789abcdef0123");
+        let vars: HashMap<String, String> = stack
+            .env_lines("http://127.0.0.1:4566", &token)
+            .lines()
+            .map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).unwrap())
+            .collect();
+        let lookup = move |name: &str| vars.get(name).cloned();
+        let env = Env::new(&lookup);
+        assert_eq!(IngestConfig::read(env).unwrap().table, "s");
+        assert_eq!(DeliverConfig::read(env).unwrap().backoff.allow_networks.len(), 2);
+        assert_eq!(RetryConfig::read(env).unwrap().backoff.wakeups_queue_arn, stack.resources.wakeups_queue_arn);
+        let admin = AdminConfig::read(env).unwrap();
+        assert_eq!((admin.wakeups_dlq_url.as_str(), admin.token.expose()), ("http://q/wd", token.expose()));
+    }
 }

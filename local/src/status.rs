@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use herald_core::aws::dynamodb::Table;
-use herald_core::ports::{StateStore, TargetStore};
+use herald_app::ports::{StateStore, TargetStore};
+use herald_aws::dynamodb::Table;
 
 pub async fn report(table: &Table) -> Result<String> {
     let mut out = String::new();

@@ -6,19 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use herald_core::aws::dynamodb::Table;
-use herald_core::aws::sqs::SqsQueue;
-use herald_core::domain::message::{DeliveryMessage, Message};
-use herald_core::domain::sample::sample_event;
-use herald_core::domain::state::{Failure, TargetState};
-use herald_core::domain::{SourceKind, Target, TargetId};
-use herald_core::ports::{Claim, DedupeStore, DeliveryQueue, StateStore, StoreError, TargetStore};
+use herald_app::ports::{Claim, DedupeStore, DeliveryQueue, StateStore, StoreError, TargetStore};
+use herald_aws::dynamodb::Table;
+use herald_aws::sqs::SqsQueue;
+use herald_domain::message::{DeliveryMessage, Message};
+use herald_domain::sample::sample_event;
+use herald_domain::state::{Failure, TargetState};
+use herald_domain::{SourceKind, Target, TargetId};
 use herald_local::stack::Stack;
 
 async fn stack() -> (aws_config::SdkConfig, Stack, Table) {
     let aws = common::aws().await;
     let stack = Stack::ensure(&aws, &common::unique_stack()).await.unwrap();
-    let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &stack.table);
+    let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &stack.resources.table);
     (aws, stack, table)
 }
 
@@ -77,8 +77,8 @@ async fn targets_round_trip_through_serde_dynamo() {
 async fn enqueue_sends_every_delivery_in_batches() {
     let (aws, stack, _) = stack().await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
-    let queue = Arc::new(SqsQueue::new(sqs.clone(), &stack.deliveries_url));
-    let event = sample_event(SourceKind::Ombi, Utc::now());
+    let queue = Arc::new(SqsQueue::new(sqs.clone(), &stack.resources.deliveries_queue_url));
+    let event = sample_event(SourceKind::Ombi, ulid::Ulid::new(), Utc::now());
     let mut deliveries: Vec<DeliveryMessage> = (0..23)
         .map(|i| DeliveryMessage {
             delivery_id: ulid::Ulid::new(),
@@ -89,8 +89,13 @@ async fn enqueue_sends_every_delivery_in_batches() {
     queue.enqueue(&deliveries).await.unwrap();
     let mut seen = Vec::new();
     for _ in 0..10 {
-        let out =
-            sqs.receive_message().queue_url(&stack.deliveries_url).max_number_of_messages(10).send().await.unwrap();
+        let out = sqs
+            .receive_message()
+            .queue_url(&stack.resources.deliveries_queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
         for m in out.messages.unwrap_or_default() {
             match Message::from_json(m.body.as_deref().unwrap()).unwrap() {
                 Message::Deliver(d) => seen.push(*d),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use common::{WAIT, World, world};
-use herald_core::testing::Reply;
+use herald_aws::testing::Reply;
 use serde_json::{Value, json};
 
 const SECRET: &str = "whsec_c3VwZXItc2VjcmV0LXNpZ25pbmcta2V5LTEyMw==";
@@ -90,7 +90,7 @@ async fn sources_are_created_with_a_credential_shown_once() {
     assert_eq!(status, 201, "{created}");
     let token = created["credential"]["token"].as_str().unwrap().to_owned();
     assert!(created["url"].as_str().unwrap().ends_with("/hooks/ombi"));
-    let body = herald_core::domain::sample::OMBI_REQUEST_AVAILABLE;
+    let body = herald_domain::sample::OMBI_REQUEST_AVAILABLE;
     assert_eq!(w.post("ombi", &[("access-token", &token)], body).await.0, 202, "the new token works");
     let (_, listed) = admin(&w, "GET", "/admin/sources", None).await;
     assert!(!listed.to_string().contains(&token), "shown only once");
@@ -148,7 +148,7 @@ async fn targets_are_validated_redacted_and_keep_secrets_across_edits() {
         .await;
     let got = w.receiver.wait_for("/d", 1, WAIT).await;
     assert_eq!(got[0].header("authorization"), Some(HEADER_VALUE));
-    let key = herald_core::domain::signature::StandardKey::parse(SECRET).unwrap();
+    let key = herald_domain::signature::StandardKey::parse(SECRET).unwrap();
     let ts: i64 = got[0].header("webhook-timestamp").unwrap().parse().unwrap();
     assert!(key.verify(
         got[0].header("webhook-id").unwrap(),

@@ -4,7 +4,7 @@ mod common;
 
 use clap::Parser;
 use common::{WAIT, World, world};
-use herald_core::testing::Reply;
+use herald_aws::testing::Reply;
 use serde_json::{Value, json};
 
 async fn herald(w: &World, args: &[&str]) -> anyhow::Result<String> {
@@ -92,7 +92,7 @@ async fn sources_and_targets_from_the_command_line() {
 async fn dead_letters_are_listed_and_redriven() {
     let w = world(json!({})).await;
     let sqs = aws_sdk_sqs::Client::new(&w.aws);
-    let dlq = &w.running.stack.wakeups_dlq_url;
+    let dlq = &w.running.stack.resources.wakeups_dlq_url;
     sqs.send_message()
         .queue_url(dlq)
         .message_body(r#"{"v":1,"kind":"wakeup","target_id":"gone","epoch":4}"#)

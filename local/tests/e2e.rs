@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{WAIT, basic, world, world_with};
-use herald_core::domain::signature::StandardKey;
-use herald_core::testing::{Reply, closed_port_url};
+use herald_aws::testing::{Reply, closed_port_url};
+use herald_domain::signature::StandardKey;
 use serde_json::{Value, json};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -38,7 +38,7 @@ fn kinescope(event: &str, data: Value) -> String {
 }
 
 fn ombi(title: &str, kind: &str) -> String {
-    let mut body: Value = serde_json::from_str(herald_core::domain::sample::OMBI_REQUEST_AVAILABLE).unwrap();
+    let mut body: Value = serde_json::from_str(herald_domain::sample::OMBI_REQUEST_AVAILABLE).unwrap();
     body["title"] = json!(title);
     body["type"] = json!(kind);
     body.to_string()
@@ -212,7 +212,7 @@ async fn hanging_and_refusing_targets_fail_with_clear_errors() {
 
 #[tokio::test]
 async fn loopback_targets_are_refused_unless_allow_listed() {
-    let w = world_with(config(), |o| o.allow_networks.clear()).await;
+    let w = world_with(config(), |o| o.tuning.allow_networks.clear()).await;
     let auth = basic("k", "kt");
     w.post("kinescope", &[("authorization", &auth)], kinescope("live.finished", json!({"event_id": "s"}))).await;
     let state = w.wait_for_state("discord", WAIT, |s| s.failures == 1).await;
@@ -227,7 +227,7 @@ async fn localhost_by_name_is_refused_by_the_resolver_too() {
         "sources": [{"id": "k", "kind": "kinescope", "token": "t"}],
         "targets": [{"id": "named", "name": "Named", "url": "http://localhost:9/x"}]
     });
-    let w = world_with(config, |o| o.allow_networks.clear()).await;
+    let w = world_with(config, |o| o.tuning.allow_networks.clear()).await;
     w.post("k", &[("access-token", "t")], kinescope("live.finished", json!({"event_id": "n"}))).await;
     let state = w.wait_for_state("named", WAIT, |s| s.failures == 1).await;
     assert!(state.last_error.as_deref().unwrap().contains("is loopback, not public"), "{state:?}");

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use herald_core::domain::message::Message;
+use herald_domain::message::Message;
 use herald_local::poller::Poller;
 use herald_local::stack::queue_arn;
 
@@ -27,15 +27,9 @@ fn sqs_event(name: &str) -> SqsEvent {
 #[tokio::test]
 async fn every_ingest_event_runs_through_the_ingest_handler() {
     let w = common::world(demo_config()).await;
-    let ingest = herald_ingest::build(
-        &herald_core::config::IngestConfig {
-            table: w.running.stack.table.clone(),
-            deliveries_queue_url: w.running.stack.deliveries_url.clone(),
-            dedupe_window: Duration::from_secs(60),
-            target_cache_ttl: Duration::from_secs(1),
-        },
-        &herald_core::aws::Clients::new(&w.aws),
-    );
+    let tuning = herald_aws::settings::Tuning { dedupe_window: Duration::from_secs(60), ..Default::default() };
+    let ingest =
+        herald_aws::wiring::ingest(&w.running.stack.resources.ingest(&tuning), &herald_aws::Clients::new(&w.aws));
     let files = herald_local::demo::ingest_events(events_dir()).unwrap();
     assert!(files.len() >= 13, "every Kinescope type and several Ombi ones");
     for (name, _) in &files {
@@ -80,13 +74,18 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
     // Our own stack's pollers would race us: use a queue of our own, fed with the same kind of batch.
     let stack = herald_local::stack::Stack::ensure(&w.aws, &common::unique_stack()).await.unwrap();
     for record in sqs_event("deliver-batch.json").records {
-        sqs.send_message().queue_url(&stack.deliveries_url).message_body(record.body.unwrap()).send().await.unwrap();
+        sqs.send_message()
+            .queue_url(&stack.resources.deliveries_queue_url)
+            .message_body(record.body.unwrap())
+            .send()
+            .await
+            .unwrap();
     }
     let deliver = w.running.deliver.clone();
     let poller = Poller {
         sqs: sqs.clone(),
-        queue_url: stack.deliveries_url.clone(),
-        queue_arn: queue_arn(&sqs, &stack.deliveries_url).await.unwrap(),
+        queue_url: stack.resources.deliveries_queue_url.clone(),
+        queue_arn: queue_arn(&sqs, &stack.resources.deliveries_queue_url).await.unwrap(),
         region: "us-east-1".into(),
         batch_size: 10,
         batch_window: Duration::ZERO,
@@ -103,7 +102,7 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
     w.receiver.wait_for("/", 2, common::WAIT).await;
     let out = sqs
         .get_queue_attributes()
-        .queue_url(&stack.deliveries_url)
+        .queue_url(&stack.resources.deliveries_queue_url)
         .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
         .send()
         .await

@@ -10,21 +10,21 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use common::{World, world_with};
-use herald_core::domain::ladder::Ladder;
-use herald_core::domain::message::{DeliveryMessage, WakeupMessage};
-use herald_core::domain::sample::sample_event;
-use herald_core::domain::state::TargetState;
-use herald_core::domain::{SourceKind, TargetId};
-use herald_core::ports::StateStore;
-use herald_core::testing::Reply;
+use herald_app::ports::StateStore;
+use herald_aws::testing::Reply;
+use herald_domain::ladder::Ladder;
+use herald_domain::message::{DeliveryMessage, WakeupMessage};
+use herald_domain::sample::sample_event;
+use herald_domain::state::TargetState;
+use herald_domain::{SourceKind, TargetId};
 use herald_local::run::Options;
 use serde_json::{Value, json};
 
 fn compressed(ladder: &str) -> impl FnOnce(&mut Options) {
     let ladder = Ladder::parse(ladder).unwrap();
     move |o: &mut Options| {
-        o.ladder = ladder;
-        o.timer_max = Duration::from_secs(2);
+        o.tuning.ladder = ladder;
+        o.tuning.timer_max = Duration::from_secs(2);
         o.schedule_grace = Duration::from_secs(2);
     }
 }
@@ -49,7 +49,7 @@ fn id(s: &str) -> TargetId {
 fn watch_schedules(w: &World) -> (Arc<Mutex<BTreeSet<String>>>, tokio::task::JoinHandle<()>) {
     let seen = Arc::new(Mutex::new(BTreeSet::new()));
     let client = aws_sdk_scheduler::Client::new(&w.aws);
-    let group = w.running.stack.schedule_group.clone();
+    let group = w.running.stack.resources.schedule_group.clone();
     let sink = seen.clone();
     let task = tokio::spawn(async move {
         loop {
@@ -153,7 +153,7 @@ fn batch(messages: impl IntoIterator<Item = String>) -> SqsEvent {
 
 async fn schedules(w: &World) -> Vec<String> {
     let client = aws_sdk_scheduler::Client::new(&w.aws);
-    let out = client.list_schedules().group_name(&w.running.stack.schedule_group).send().await.unwrap();
+    let out = client.list_schedules().group_name(&w.running.stack.resources.schedule_group).send().await.unwrap();
     out.schedules.into_iter().filter_map(|s| s.name).collect()
 }
 
@@ -161,7 +161,7 @@ async fn schedules(w: &World) -> Vec<String> {
 async fn ten_concurrent_failures_climb_one_rung_with_one_wakeup() {
     let w = world_with(config(json!([])), compressed("60s")).await;
     w.receiver.reply_for("/down", Reply::After { delay: Duration::from_millis(300), status: 500 });
-    let event = sample_event(SourceKind::Kinescope, chrono::Utc::now());
+    let event = sample_event(SourceKind::Kinescope, ulid::Ulid::new(), chrono::Utc::now());
     let messages = (0..10).map(|_| {
         DeliveryMessage { delivery_id: ulid::Ulid::new(), target_id: id("down"), event: event.clone() }.to_json()
     });
@@ -215,7 +215,7 @@ async fn a_429_waits_for_retry_after_without_climbing() {
 async fn parked_deliveries_past_retention_are_gone_and_counted() {
     let w = world_with(config(json!([])), |o| {
         compressed("5s")(o);
-        o.parked_retention = Duration::from_secs(1);
+        o.tuning.parked_retention = Duration::from_secs(1);
     })
     .await;
     w.receiver.reply_for("/down", Reply::status(500));

@@ -1,7 +1,7 @@
 //! Bearer-token auth and routing for `/admin/...`; every answer is JSON, errors `{"error", "field"?}`.
 
-use herald_core::app::admin::{Admin, AdminError};
-use herald_core::domain::Secret;
+use herald_app::admin::{Admin, AdminError};
+use herald_domain::Secret;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::{Value, json};

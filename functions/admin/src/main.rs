@@ -1,11 +1,12 @@
-use herald_core::config::{AdminConfig, init_tracing};
+use herald_aws::settings::AdminConfig;
+use herald_aws::telemetry::init_tracing;
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
     let config = AdminConfig::from_env()?;
-    let aws = herald_core::aws::Clients::new(&aws_config::load_from_env().await);
-    let admin = herald_admin::build(&config, &aws)?;
+    let aws = herald_aws::Clients::new(&aws_config::load_from_env().await);
+    let admin = herald_aws::wiring::admin(&config, &aws)?;
     run(service_fn(|request| herald_admin::handler::handle(&admin, &config.token, request))).await
 }

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use herald_core::app::deliver::Deliver;
-use herald_core::domain::message::Message;
-use herald_core::lambda::for_each_record;
+use herald_app::deliver::Deliver;
+use herald_aws::lambda::for_each_record;
+use herald_domain::message::Message;
 use lambda_runtime::{Error, LambdaEvent};
 
 pub async fn handle(
@@ -49,7 +49,7 @@ async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use herald_core::testing::world::world;
+    use herald_app::testing::world::world;
 
     use super::*;
 
@@ -58,7 +58,7 @@ mod tests {
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
-    fn deliver() -> (herald_core::testing::world::TestWorld, Arc<Deliver>) {
+    fn deliver() -> (herald_app::testing::world::TestWorld, Arc<Deliver>) {
         let w = world();
         for id in ["discord", "generic"] {
             w.store.targets.lock().unwrap().push(

@@ -1,6 +1,6 @@
 //! API Gateway request → [`Ingest`] → one-line JSON answer.
 
-use herald_core::app::ingest::{Ingest, IngestRequest};
+use herald_app::ingest::{Ingest, IngestRequest};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde_json::json;
@@ -54,10 +54,9 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use herald_core::domain::source::SourceAuth;
-    use herald_core::domain::{Source, SourceId, SourceKind};
-    use herald_core::ports::SystemClock;
-    use herald_core::testing::{MemoryQueue, MemoryStore};
+    use herald_app::testing::{FixedClock, MemoryQueue, MemoryStore, SequentialIds};
+    use herald_domain::source::SourceAuth;
+    use herald_domain::{Source, SourceId, SourceKind};
 
     use super::*;
 
@@ -76,7 +75,8 @@ mod tests {
             targets: store.clone(),
             dedupe: store,
             queue: queue.clone(),
-            clock: Arc::new(SystemClock),
+            clock: FixedClock::at(chrono::DateTime::UNIX_EPOCH),
+            ids: Arc::new(SequentialIds),
             dedupe_window: Duration::from_secs(60),
         };
         (queue, ingest)
@@ -106,7 +106,7 @@ mod tests {
     #[tokio::test]
     async fn token_in_the_query_and_source_from_the_path_without_parameters() {
         let (_, ingest) = ingest();
-        let mut request = Request::new(Body::from(herald_core::domain::sample::OMBI_REQUEST_AVAILABLE));
+        let mut request = Request::new(Body::from(herald_domain::sample::OMBI_REQUEST_AVAILABLE));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = "https://h.example/hooks/ombi?token=ombi-demo-token".parse().unwrap();
         assert_eq!(answer(&ingest, request).await.0, 202);

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use herald_core::app::retry::Retry;
-use herald_core::domain::message::Message;
-use herald_core::lambda::for_each_record;
+use herald_app::retry::Retry;
+use herald_aws::lambda::for_each_record;
+use herald_domain::message::Message;
 use lambda_runtime::{Error, LambdaEvent};
 
 /// Wake-ups of one batch handled at once (each may drain a backlog).
@@ -50,10 +50,10 @@ async fn wake_one(retry: &Retry, message_id: &str, body: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use herald_core::app::deliver::Deliver;
-    use herald_core::app::retry::WakeReport;
-    use herald_core::domain::message::WakeupMessage;
-    use herald_core::testing::world::{failed, message, world};
+    use herald_app::deliver::Deliver;
+    use herald_app::retry::WakeReport;
+    use herald_app::testing::world::{failed, message, world};
+    use herald_domain::message::WakeupMessage;
 
     use super::*;
 
@@ -80,8 +80,7 @@ mod tests {
         w.sender.then(failed(500));
         Deliver { backoff: w.backoff.clone() }.deliver(&message("t")).await.unwrap();
         let retry = Retry { backoff: w.backoff.clone(), max_sends: 10, budget: std::time::Duration::from_secs(60) };
-        let report =
-            retry.wake(&WakeupMessage { target_id: herald_core::testing::world::t(), epoch: 1 }).await.unwrap();
+        let report = retry.wake(&WakeupMessage { target_id: herald_app::testing::world::t(), epoch: 1 }).await.unwrap();
         assert_eq!(report, WakeReport::Recovered { sent: 1, expired: 0 });
     }
 }

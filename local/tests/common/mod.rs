@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use herald_core::aws::dynamodb::Table;
-use herald_core::testing::Receiver;
+use herald_aws::dynamodb::Table;
+use herald_aws::testing::Receiver;
 use herald_local::config_file::LocalConfig;
 use herald_local::run::{Options, Running, start};
 
@@ -51,7 +51,7 @@ pub async fn world_with(config: serde_json::Value, tweak: impl FnOnce(&mut Optio
     tweak(&mut options);
     let running = start(&aws, &options).await.expect("herald-local starts");
     let text = config.to_string().replace("{receiver}", &receiver.url(""));
-    let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &running.stack.table);
+    let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &running.stack.resources.table);
     LocalConfig::parse(&text).expect("valid test config").apply(&table).await.expect("config loads");
     World { aws, running, receiver, table, http: reqwest::Client::new() }
 }
@@ -79,7 +79,7 @@ impl World {
     pub async fn queued(&self) -> u64 {
         let out = aws_sdk_sqs::Client::new(&self.aws)
             .get_queue_attributes()
-            .queue_url(&self.running.stack.deliveries_url)
+            .queue_url(&self.running.stack.resources.deliveries_queue_url)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
             .send()
@@ -97,10 +97,10 @@ impl World {
         &self,
         target: &str,
         within: Duration,
-        check: impl Fn(&herald_core::domain::state::TargetState) -> bool,
-    ) -> herald_core::domain::state::TargetState {
-        use herald_core::ports::StateStore;
-        let id = herald_core::domain::TargetId::parse(target).unwrap();
+        check: impl Fn(&herald_domain::state::TargetState) -> bool,
+    ) -> herald_domain::state::TargetState {
+        use herald_app::ports::StateStore;
+        let id = herald_domain::TargetId::parse(target).unwrap();
         let deadline = std::time::Instant::now() + within;
         loop {
             let state = self.table.get_state(&id).await.unwrap();

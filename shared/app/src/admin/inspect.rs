@@ -1,0 +1,130 @@
+//! Looking at and nudging one target: status, preview, Kino's Test button, replay.
+
+use serde_json::{Value, json};
+
+use herald_domain::adapters::{Origin, normalize};
+use herald_domain::message::DeliveryMessage;
+use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::request::build;
+use herald_domain::sample::sample_event;
+use herald_domain::validate::samples_for;
+use herald_domain::{SourceId, SourceKind};
+
+use super::{Admin, AdminError, REDACTED, invalid};
+use crate::backoff::attempt;
+
+impl Admin {
+    pub async fn status(&self, id: &str) -> Result<Value, AdminError> {
+        let target = self.find_target(id).await?;
+        let s = self.states.get_state(&target.id).await?;
+        Ok(json!({"failures": s.failures, "next_attempt_at": s.next_attempt_at, "parked": s.parked,
+                  "parked_expired": s.parked_expired, "last_status": s.last_status, "last_error": s.last_error,
+                  "last_success_at": s.last_success_at, "holding": s.is_holding()}))
+    }
+
+    /// The request Herald would send, for a given body (`{"kind", "body"}`) or a sample, unsent.
+    pub async fn preview(&self, id: &str, input: Option<Value>) -> Result<Value, AdminError> {
+        let target = self.find_target(id).await?;
+        let now = self.clock.now();
+        let event = match input.as_ref().and_then(|i| i.get("body")) {
+            Some(body) => {
+                let kind: SourceKind = input
+                    .as_ref()
+                    .and_then(|i| i.get("kind"))
+                    .map(|k| serde_json::from_value(k.clone()))
+                    .transpose()
+                    .map_err(|e| invalid("kind", e.to_string()))?
+                    .unwrap_or(SourceKind::Generic);
+                let source_id = SourceId::parse("preview").expect("valid");
+                let origin = Origin { source_id: &source_id, kind, event_pointer: None };
+                normalize(&origin, body.to_string().as_bytes(), self.ids.new_id(), now)
+                    .map_err(|e| invalid("body", e.to_string()))?
+            }
+            None => {
+                let id = self.ids.new_id();
+                samples_for(&target, id, now)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| sample_event(SourceKind::Generic, id, now))
+            }
+        };
+        let request =
+            build(&target, &event, "preview", now.timestamp()).map_err(|e| invalid("target", e.to_string()))?;
+        let headers: serde_json::Map<String, Value> = request
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let shown = if matches!(n.as_str(), "user-agent" | "content-type") {
+                    v.to_str().unwrap_or("").to_owned()
+                } else {
+                    REDACTED.to_owned()
+                };
+                (n.to_string(), json!(shown))
+            })
+            .collect();
+        Ok(json!({"method": request.method.as_str(), "url": request.url.as_str(), "headers": headers,
+                  "body": String::from_utf8_lossy(&request.body), "event": event.name}))
+    }
+
+    /// Kino's Test button: a synthetic `imported` event through the real sending path. Success
+    /// resets the ladder and releases what was parked.
+    pub async fn test(&self, id: &str) -> Result<Value, AdminError> {
+        let target = self.find_target(id).await?;
+        let now = self.clock.now();
+        let delivery = DeliveryMessage {
+            delivery_id: self.ids.new_id(),
+            target_id: target.id.clone(),
+            event: sample_event(SourceKind::Generic, self.ids.new_id(), now),
+        };
+        let outcome = attempt(self.sender.as_ref(), &target, &delivery, now).await;
+        let elapsed = outcome.elapsed().as_millis() as u64;
+        let (ok, error) = match &outcome {
+            DeliveryOutcome::Delivered { .. } => (true, None),
+            DeliveryOutcome::Throttled { .. } => (false, Some("HTTP 429: the receiver is rate limiting".to_owned())),
+            DeliveryOutcome::Failed { error, .. } => (false, Some(error.clone())),
+        };
+        if ok {
+            let state = self.states.get_state(&target.id).await?;
+            if !state.is_healthy() || state.parked > 0 {
+                // The ladder resets; what was parked drains in order before new deliveries go out.
+                let now = self.clock.now();
+                self.wake_now(&target.id, &state, state.recovered(now, Some(now))).await?;
+            }
+        }
+        let snippet = error.as_deref().and_then(|e| e.split_once(": ").map(|(_, rest)| rest.to_owned()));
+        Ok(json!({"ok": ok, "status": outcome.status(), "round_trip_ms": elapsed, "error": error,
+                  "hint": outcome.status().map(hint).or_else(|| error.as_ref().map(|_| hint_for_error())),
+                  "response_snippet": snippet}))
+    }
+
+    /// Sends what is parked now: the retry function drains it in order (and probes a failing target).
+    pub async fn replay(&self, id: &str) -> Result<Value, AdminError> {
+        let target = self.find_target(id).await?;
+        let state = self.states.get_state(&target.id).await?;
+        if state.parked <= 0 && !state.is_holding() {
+            return Ok(json!({"replaying": 0}));
+        }
+        self.wake_now(&target.id, &state, state.wake_now(self.clock.now())).await?;
+        Ok(json!({"replaying": state.parked.max(0)}))
+    }
+}
+
+/// Kino's troubleshooting hints, by status.
+pub fn hint(status: u16) -> String {
+    match status {
+        200..=299 => "delivered",
+        400 => "the receiver refused the body: a placeholder for a field it does not accept, or JSON it cannot read; check its docs and trim the template",
+        401 | 403 => "your Authorization header is wrong, or the receiver rotated its URL: copy a fresh one",
+        404 | 410 => "the URL does not exist (any more): the webhook was deleted or the URL has a typo",
+        429 => "the receiver is rate limiting; Herald waits as asked",
+        300..=399 => "the URL redirects; use the final URL",
+        500..=599 => "the receiver is failing; Herald retries on its ladder",
+        _ => "unexpected answer",
+    }
+    .to_owned()
+}
+
+fn hint_for_error() -> String {
+    "no answer: check the URL's host and port, that the receiver runs and is reachable from Herald, and its timeout"
+        .to_owned()
+}

@@ -1,0 +1,133 @@
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+use crate::ports::{Clock, WakeupVia};
+use crate::testing::world::{failed, message, t, world};
+
+fn deliver(w: &crate::testing::world::TestWorld) -> Deliver {
+    Deliver { backoff: w.backoff.clone() }
+}
+
+#[tokio::test]
+async fn healthy_success_reads_state_and_writes_nothing() {
+    let w = world();
+    let report = deliver(&w).deliver(&message("t")).await.unwrap();
+    assert!(matches!(report, Report::Delivered { status: 204, .. }));
+    assert_eq!(w.sender.requests()[0].url.as_str(), "https://t.example/RequestAvailable");
+    assert_eq!(w.store.calls(), ["list_targets", "get_state"]);
+}
+
+#[tokio::test]
+async fn a_failure_climbs_one_rung_schedules_a_wakeup_and_parks() {
+    let w = world();
+    w.sender.then(failed(503));
+    let msg = message("t");
+    let report = deliver(&w).deliver(&msg).await.unwrap();
+    assert_eq!(report, Report::Failed { status: Some(503), error: "HTTP 503".into() });
+    let state = w.store.state(&t());
+    assert_eq!((state.failures, state.epoch, state.last_status, state.parked), (1, 1, Some(503), 1));
+    assert_eq!(state.next_attempt_at, Some(w.clock.now() + Duration::from_secs(30)));
+    let scheduled = w.wakeups.scheduled();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(
+        (scheduled[0].0.epoch, scheduled[0].1, scheduled[0].2),
+        (1, Duration::from_secs(30), WakeupVia::QueueTimer)
+    );
+    // While holding, the next delivery is parked without a send.
+    let report = deliver(&w).deliver(&message("t")).await.unwrap();
+    assert_eq!(report, Report::Parked);
+    assert_eq!(w.sender.requests().len(), 1);
+    assert_eq!(w.store.state(&t()).parked, 2);
+}
+
+#[tokio::test]
+async fn concurrent_failures_of_one_outage_climb_one_rung() {
+    let w = world();
+    for _ in 0..10 {
+        w.sender.then(failed(500));
+    }
+    // Every delivery reads the state before any writes, as ten in-flight Lambdas would.
+    w.sender.hold_until_in_flight(10);
+    let d = deliver(&w);
+    let msgs: Vec<_> = (0..10).map(|_| message("t")).collect();
+    let results = futures::future::join_all(msgs.iter().map(|m| d.deliver(m))).await;
+    assert!(results.iter().all(|r| matches!(r, Ok(Report::Failed { .. }))));
+    let state = w.store.state(&t());
+    assert_eq!((state.failures, state.epoch, state.parked), (1, 1, 10));
+}
+
+#[tokio::test]
+async fn a_429_pauses_without_climbing() {
+    let w = world();
+    w.sender.then(DeliveryOutcome::Throttled { retry_after: Some(Duration::from_secs(2)), elapsed: Duration::ZERO });
+    assert_eq!(deliver(&w).deliver(&message("t")).await.unwrap(), Report::Throttled);
+    let state = w.store.state(&t());
+    assert_eq!((state.failures, state.last_status, state.parked), (0, Some(429), 1));
+    assert_eq!(w.wakeups.scheduled()[0].1, Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn the_fifth_failure_warns_healthy_others_once() {
+    let w = world();
+    w.store
+        .states
+        .lock()
+        .unwrap()
+        .insert(t(), herald_domain::state::TargetState { failures: 4, epoch: 7, ..Default::default() });
+    w.sender.then(failed(503));
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    let warnings = w.queue.sent();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].target_id.as_str(), "other");
+    assert_eq!(warnings[0].event.name, "health_warning");
+    assert_eq!(warnings[0].event.fields["message"], json!("Webhook 'T' has failed 5 times in a row: HTTP 503"));
+    assert_eq!(w.wakeups.scheduled()[0].1, Duration::from_secs(86_400));
+    assert_eq!(w.wakeups.scheduled()[0].2, WakeupVia::Schedule);
+}
+
+#[tokio::test]
+async fn unhealthy_others_get_no_warning() {
+    let w = world();
+    let mut states = w.store.states.lock().unwrap().clone();
+    states.insert(t(), herald_domain::state::TargetState { failures: 4, epoch: 7, ..Default::default() });
+    states.insert(
+        herald_domain::TargetId::parse("other").unwrap(),
+        herald_domain::state::TargetState { failures: 2, ..Default::default() },
+    );
+    *w.store.states.lock().unwrap() = states;
+    w.sender.then(failed(503));
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    assert!(w.queue.sent().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_targets_are_skipped_and_unbuildable_requests_are_failures() {
+    let w = world();
+    assert_eq!(deliver(&w).deliver(&message("gone")).await.unwrap(), Report::Skipped("target no longer exists"));
+    w.store.targets.lock().unwrap()[0].headers.insert("X-T".into(), "{{title}}".into());
+    let mut msg = message("t");
+    msg.event.fields.insert("title".into(), json!("a\nb"));
+    let report = deliver(&w).deliver(&msg).await.unwrap();
+    assert!(matches!(report, Report::Failed { status: None, ref error } if error.contains("line break")), "{report:?}");
+}
+
+#[tokio::test]
+async fn only_the_winner_schedules_and_an_overdue_target_is_nudged() {
+    let w = world();
+    for _ in 0..3 {
+        w.sender.then(failed(500));
+    }
+    w.sender.hold_until_in_flight(3);
+    let d = deliver(&w);
+    let msgs: Vec<_> = (0..3).map(|_| message("t")).collect();
+    futures::future::join_all(msgs.iter().map(|m| d.deliver(m))).await;
+    assert_eq!(w.wakeups.scheduled().len(), 1, "one wake-up per epoch");
+    *w.sender.barrier.lock().unwrap() = None;
+    w.clock.advance(Duration::from_secs(30) + crate::backoff::NUDGE_AFTER + Duration::from_secs(1));
+    assert_eq!(d.deliver(&message("t")).await.unwrap(), Report::Parked);
+    let scheduled = w.wakeups.scheduled();
+    assert_eq!(scheduled.len(), 2);
+    assert_eq!((scheduled[1].0.epoch, scheduled[1].1), (1, Duration::ZERO));
+}

@@ -1,0 +1,141 @@
+//! Ingest: authenticate → parse → normalize → dedupe → route → enqueue, answering only after
+//! SQS holds every delivery (sources do not retry on their own).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use ulid::Ulid;
+
+use crate::ports::{
+    Claim, Clock, DedupeStore, DeliveryQueue, IdSource, QueueError, SourceStore, StoreError, TargetStore,
+};
+use herald_domain::adapters::{NormalizeError, Origin, normalize};
+use herald_domain::message::DeliveryMessage;
+use herald_domain::source::{Credentials, sha256_hex};
+use herald_domain::{Event, SourceId};
+
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub struct IngestRequest<'a> {
+    pub source_id: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub query_token: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct Accepted {
+    #[serde(with = "herald_domain::ids::ulid_text")]
+    pub event_id: Ulid,
+    pub deliveries: usize,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("unknown source {0:?}")]
+    UnknownSource(String),
+    #[error("body is {0} bytes; the limit is {MAX_BODY_BYTES}")]
+    TooLarge(usize),
+    #[error("missing or wrong credential for this source")]
+    Unauthorized,
+    #[error("{0}")]
+    BadBody(#[from] NormalizeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+impl IngestError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::UnknownSource(_) => 404,
+            Self::TooLarge(_) => 413,
+            Self::Unauthorized => 401,
+            Self::BadBody(_) => 400,
+            Self::Store(_) | Self::Queue(_) => 503,
+        }
+    }
+
+    /// What the sender is told: specific for its mistakes, generic for ours (details go to the log).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Store(_) | Self::Queue(_) => "Herald could not store the event; retry later".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub struct Ingest {
+    pub sources: Arc<dyn SourceStore>,
+    pub targets: Arc<dyn TargetStore>,
+    pub dedupe: Arc<dyn DedupeStore>,
+    pub queue: Arc<dyn DeliveryQueue>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdSource>,
+    pub dedupe_window: Duration,
+}
+
+impl Ingest {
+    pub async fn handle(&self, req: IngestRequest<'_>) -> Result<Accepted, IngestError> {
+        let unknown = || IngestError::UnknownSource(req.source_id.to_owned());
+        let source_id = SourceId::parse(req.source_id).map_err(|_| unknown())?;
+        let source = self.sources.get_source(&source_id).await?.ok_or_else(unknown)?;
+        if req.body.len() > MAX_BODY_BYTES {
+            return Err(IngestError::TooLarge(req.body.len()));
+        }
+        let now = self.clock.now();
+        let creds = Credentials {
+            headers: req.headers,
+            query_token: req.query_token,
+            body: req.body,
+            now_unix: now.timestamp(),
+        };
+        if !source.authenticate(&creds) {
+            return Err(IngestError::Unauthorized);
+        }
+        let origin =
+            Origin { source_id: &source.id, kind: source.kind, event_pointer: source.event_pointer.as_deref() };
+        let event = normalize(&origin, req.body, self.ids.new_id(), now)?;
+
+        let mut key_material = Vec::with_capacity(source_id.as_str().len() + 1 + req.body.len());
+        key_material.extend_from_slice(source_id.as_str().as_bytes());
+        key_material.push(0);
+        key_material.extend_from_slice(req.body);
+        let dedupe_key = sha256_hex(&key_material);
+        if self.dedupe.claim(&dedupe_key, now, self.dedupe_window).await? == Claim::Duplicate {
+            return Ok(Accepted { event_id: event.id, deliveries: 0, duplicate: true });
+        }
+        match self.route_and_enqueue(event).await {
+            Ok(accepted) => Ok(accepted),
+            Err(e) => {
+                // Nothing reached the queue intact: forget the claim so the sender's retry goes through.
+                if let Err(release) = self.dedupe.release(&dedupe_key).await {
+                    tracing::error!(error = %release, "could not release the dedupe claim after a failed enqueue");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn route_and_enqueue(&self, event: Event) -> Result<Accepted, IngestError> {
+        let targets = self.targets.list_targets().await?;
+        let deliveries: Vec<DeliveryMessage> = targets
+            .iter()
+            .filter(|t| t.wants(&event))
+            .map(|t| DeliveryMessage { delivery_id: self.ids.new_id(), target_id: t.id.clone(), event: event.clone() })
+            .collect();
+        if !deliveries.is_empty() {
+            self.queue.enqueue(&deliveries).await?;
+        }
+        tracing::info!(event_id = %event.id, source = %event.source_id, name = %event.name, deliveries = deliveries.len(), "event accepted");
+        Ok(Accepted { event_id: event.id, deliveries: deliveries.len(), duplicate: false })
+    }
+}
+
+#[cfg(test)]
+#[path = "ingest_tests.rs"]
+mod tests;

@@ -1,0 +1,171 @@
+//! One small trait per capability, so each function is built from exactly what its IAM policy grants.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use ulid::Ulid;
+
+use herald_domain::message::{DeliveryMessage, WakeupMessage};
+use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::request::OutboundRequest;
+use herald_domain::state::TargetState;
+use herald_domain::{Source, SourceId, Target, TargetId};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost to another writer (DynamoDB `ConditionalCheckFailed`).
+    #[error("the item changed since it was read")]
+    Conflict,
+    #[error("stored item {key} could not be read: {source}")]
+    Corrupt {
+        key: String,
+        #[source]
+        source: BoxError,
+    },
+    #[error("the store is unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the queue did not accept {failed} of {total} messages: {source}")]
+pub struct QueueError {
+    pub failed: usize,
+    pub total: usize,
+    #[source]
+    pub source: BoxError,
+}
+
+#[async_trait]
+pub trait SourceStore: Send + Sync {
+    async fn get_source(&self, id: &SourceId) -> Result<Option<Source>, StoreError>;
+}
+
+#[async_trait]
+pub trait TargetStore: Send + Sync {
+    async fn list_targets(&self) -> Result<Arc<Vec<Target>>, StoreError>;
+
+    async fn get_target(&self, id: &TargetId) -> Result<Option<Target>, StoreError> {
+        Ok(self.list_targets().await?.iter().find(|t| &t.id == id).cloned())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// First time inside the window: go ahead.
+    Claimed,
+    /// Seen inside the window: do nothing.
+    Duplicate,
+}
+
+#[async_trait]
+pub trait DedupeStore: Send + Sync {
+    async fn claim(&self, key: &str, now: DateTime<Utc>, ttl: Duration) -> Result<Claim, StoreError>;
+    /// Undoes a claim whose work could not be done, so the sender's retry is not taken for a duplicate.
+    async fn release(&self, key: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    async fn get_state(&self, target: &TargetId) -> Result<TargetState, StoreError>;
+    /// Writes `next` only if the stored epoch is still `expected_epoch`; else `StoreError::Conflict`.
+    async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait DeliveryQueue: Send + Sync {
+    async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), QueueError>;
+}
+
+#[async_trait]
+pub trait Sender: Send + Sync {
+    async fn send(&self, request: &OutboundRequest, timeout: Duration) -> DeliveryOutcome;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// New ids for events and deliveries. A port, like the clock, so that use-case tests get distinct
+/// ids in a known order without sleeping between them.
+pub trait IdSource: Send + Sync {
+    fn new_id(&self) -> Ulid;
+}
+
+/// Deliveries held for a target in backoff, oldest first (`PARKED#<delivery ulid>` items).
+#[async_trait]
+pub trait ParkingLot: Send + Sync {
+    /// Idempotent per delivery id: parking the same delivery twice keeps one copy.
+    async fn park(&self, delivery: &DeliveryMessage, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Up to `limit` parked deliveries not expired at `now`, in arrival order.
+    async fn oldest(
+        &self,
+        target: &TargetId,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryMessage>, StoreError>;
+    /// Removes one that was sent (or handed back to the queue).
+    async fn remove(&self, target: &TargetId, delivery_id: &Ulid) -> Result<(), StoreError>;
+    /// After a full recovery: what the counter still holds expired unsent; moves it to `parked_expired`.
+    async fn settle_expired(&self, target: &TargetId) -> Result<u64, StoreError>;
+}
+
+/// How a wake-up was scheduled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WakeupVia {
+    /// An SQS message timer on the wakeups queue (delays up to 15 minutes).
+    QueueTimer,
+    /// A one-time EventBridge Scheduler schedule whose target is the wakeups queue.
+    Schedule,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not schedule the wake-up: {0}")]
+pub struct ScheduleError(#[source] pub BoxError);
+
+#[async_trait]
+pub trait WakeupScheduler: Send + Sync {
+    async fn schedule(
+        &self,
+        wakeup: &WakeupMessage,
+        delay: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<WakeupVia, ScheduleError>;
+}
+
+/// Writes to the configuration (the admin API's side of sources and targets).
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    async fn list_sources(&self) -> Result<Vec<Source>, StoreError>;
+    /// `StoreError::Conflict` if a source with this id exists.
+    async fn create_source(&self, source: &Source) -> Result<(), StoreError>;
+    /// False if there was none.
+    async fn delete_source(&self, id: &SourceId) -> Result<bool, StoreError>;
+    /// Creates (`expected_version: None`, conflict if the id exists) or replaces the target whose
+    /// stored version is `expected_version` (conflict otherwise).
+    async fn save_target(&self, target: &Target, expected_version: Option<u64>) -> Result<(), StoreError>;
+    async fn delete_target(&self, id: &TargetId) -> Result<bool, StoreError>;
+}
+
+/// A message that could not be processed and waits in a dead-letter queue.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DeadLetter {
+    /// `deliveries` or `wakeups`.
+    pub queue: String,
+    pub id: String,
+    pub receive_count: u32,
+    /// What the message is, for a person (no secrets: messages hold events, never credentials).
+    pub summary: String,
+}
+
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    /// Up to `limit` dead letters of each queue, and how many each holds.
+    async fn peek(&self, limit: usize) -> Result<(Vec<DeadLetter>, Vec<(String, u64)>), QueueError>;
+    /// Moves every dead letter back to the queue it came from; returns how many.
+    async fn redrive(&self) -> Result<usize, QueueError>;
+}

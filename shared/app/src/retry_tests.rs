@@ -1,0 +1,108 @@
+use std::time::Duration;
+
+use super::*;
+use crate::deliver::{Deliver, Report};
+use crate::testing::world::{TestWorld, failed, message, t, world};
+
+fn retry(w: &TestWorld) -> Retry {
+    Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60) }
+}
+
+async fn fail_once_then_park(w: &TestWorld, n: usize) {
+    let d = Deliver { backoff: w.backoff.clone() };
+    w.sender.then(failed(500));
+    for i in 0..=n {
+        let mut m = message("t");
+        m.event.fields.insert("event".into(), serde_json::json!(format!("e{i}")));
+        d.deliver(&m).await.unwrap();
+    }
+}
+
+fn wakeup(epoch: u64) -> WakeupMessage {
+    WakeupMessage { target_id: t(), epoch }
+}
+
+#[tokio::test]
+async fn recovery_sends_the_backlog_in_order_and_resets() {
+    let w = world();
+    fail_once_then_park(&w, 4).await;
+    let report = retry(&w).wake(&wakeup(1)).await.unwrap();
+    assert_eq!(report, WakeReport::Recovered { sent: 5, expired: 0 });
+    let sent: Vec<String> = w.sender.requests().iter().map(|r| r.url.path().to_owned()).collect();
+    assert_eq!(
+        sent,
+        ["/e0", "/e0", "/e1", "/e2", "/e3", "/e4"],
+        "the first failure, then the probe and the rest in order"
+    );
+    let state = w.store.state(&t());
+    assert!(state.is_healthy(), "{state:?}");
+    assert_eq!(state.parked, 0);
+    assert!(w.store.parked.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn stale_and_duplicate_wakeups_change_nothing() {
+    let w = world();
+    fail_once_then_park(&w, 1).await;
+    assert_eq!(retry(&w).wake(&wakeup(0)).await.unwrap(), WakeReport::Stale);
+    assert_eq!(w.sender.requests().len(), 1);
+    retry(&w).wake(&wakeup(1)).await.unwrap();
+    let after = w.store.state(&t());
+    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::Stale, "the duplicate");
+    assert_eq!(w.store.state(&t()), after);
+}
+
+#[tokio::test]
+async fn a_failed_probe_climbs_to_the_next_rung() {
+    let w = world();
+    fail_once_then_park(&w, 2).await;
+    w.sender.then(failed(502));
+    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::SetBack { sent: 0 });
+    let state = w.store.state(&t());
+    assert_eq!((state.failures, state.epoch, state.parked), (2, 2, 3));
+    let last = w.wakeups.scheduled().last().unwrap().clone();
+    assert_eq!((last.0.epoch, last.1), (2, Duration::from_secs(900)));
+}
+
+#[tokio::test]
+async fn nothing_parked_releases_and_the_next_delivery_probes() {
+    let w = world();
+    let d = Deliver { backoff: w.backoff.clone() };
+    w.sender.then(failed(500));
+    let m = message("t");
+    d.deliver(&m).await.unwrap();
+    w.store.parked.lock().unwrap().clear();
+    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::Released { expired: 1 });
+    assert!(matches!(d.deliver(&message("t")).await.unwrap(), Report::Delivered { .. }));
+    assert!(w.store.state(&t()).is_healthy());
+}
+
+#[tokio::test]
+async fn long_backlogs_continue_in_a_fresh_wakeup() {
+    let w = world();
+    fail_once_then_park(&w, 5).await;
+    let r = Retry { backoff: w.backoff.clone(), max_sends: 4, budget: Duration::from_secs(60) };
+    assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 4 });
+    let epoch = w.store.state(&t()).epoch;
+    assert_eq!(w.wakeups.scheduled().last().unwrap().0.epoch, epoch);
+    assert_eq!(r.wake(&wakeup(epoch)).await.unwrap(), WakeReport::Recovered { sent: 2, expired: 0 });
+}
+
+#[tokio::test]
+async fn expired_parked_deliveries_are_counted_not_sent() {
+    let w = world();
+    fail_once_then_park(&w, 3).await;
+    w.clock.advance(Duration::from_secs(8 * 86_400));
+    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::Released { expired: 4 });
+    let state = w.store.state(&t());
+    assert_eq!(w.sender.requests().len(), 1, "expired deliveries are not sent");
+    assert_eq!((state.parked, state.parked_expired), (0, 4));
+}
+
+#[tokio::test]
+async fn a_spent_time_budget_continues_after_at_least_one_send() {
+    let w = world();
+    fail_once_then_park(&w, 2).await;
+    let r = Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::ZERO };
+    assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 1 });
+}

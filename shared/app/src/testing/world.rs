@@ -1,0 +1,67 @@
+//! A Backoff on in-memory fakes, for the deliver and retry use-case and handler tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::DateTime;
+use serde_json::json;
+
+use super::{FixedClock, MemoryQueue, MemoryStore, MemoryWakeups, ScriptedSender, SequentialIds, next_id};
+use crate::backoff::Backoff;
+use herald_domain::TargetId;
+use herald_domain::event::SourceKind;
+use herald_domain::ladder::Ladder;
+use herald_domain::message::DeliveryMessage;
+use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::sample::sample_event;
+
+pub struct TestWorld {
+    pub store: Arc<MemoryStore>,
+    pub sender: Arc<ScriptedSender>,
+    pub wakeups: Arc<MemoryWakeups>,
+    pub queue: Arc<MemoryQueue>,
+    pub clock: Arc<FixedClock>,
+    pub backoff: Arc<Backoff>,
+}
+
+/// Targets `t` (the one under test) and `other`, both healthy.
+pub fn world() -> TestWorld {
+    let targets = ["t", "other"].map(|id| {
+        serde_json::from_value(json!({"id": id, "name": id.to_uppercase(), "url": "https://t.example/{{event}}"}))
+            .unwrap()
+    });
+    let store = MemoryStore::new(vec![], targets.to_vec());
+    let sender = Arc::new(ScriptedSender::default());
+    let wakeups = Arc::new(MemoryWakeups::default());
+    let queue = Arc::new(MemoryQueue::default());
+    let clock = FixedClock::at(DateTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    let backoff = Arc::new(Backoff {
+        targets: store.clone(),
+        states: store.clone(),
+        parking: store.clone(),
+        wakeups: wakeups.clone(),
+        queue: queue.clone(),
+        sender: sender.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(SequentialIds),
+        ladder: Ladder::default(),
+        retention: Duration::from_secs(7 * 86_400),
+    });
+    TestWorld { store, sender, wakeups, queue, clock, backoff }
+}
+
+pub fn message(target: &str) -> DeliveryMessage {
+    DeliveryMessage {
+        delivery_id: next_id(),
+        target_id: TargetId::parse(target).unwrap(),
+        event: sample_event(SourceKind::Ombi, next_id(), DateTime::UNIX_EPOCH),
+    }
+}
+
+pub fn failed(status: u16) -> DeliveryOutcome {
+    DeliveryOutcome::Failed { status: Some(status), error: format!("HTTP {status}"), elapsed: Duration::ZERO }
+}
+
+pub fn t() -> TargetId {
+    TargetId::parse("t").unwrap()
+}

@@ -1,0 +1,149 @@
+//! The one DynamoDB table (DESIGN §6), one file per item family: `config` (sources and targets),
+//! `state` (a target's failure state and counters), `parking` (parked deliveries), `dedupe`
+//! (dedupe markers). Every key is spelled in `keys`.
+
+mod config;
+mod dedupe;
+pub mod keys;
+mod parking;
+mod state;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use herald_app::ports::StoreError;
+use keys::Key;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The TTL attribute, as declared in template.yaml.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+#[derive(Clone)]
+pub struct Table {
+    client: Client,
+    name: String,
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn unavailable<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    // The SDK's own Display says only "service error": name the code and message instead.
+    let detail = match e.as_service_error() {
+        Some(service) => format!("{}: {}", service.code().unwrap_or("unknown error"), service.message().unwrap_or("")),
+        None => aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+    };
+    StoreError::Unavailable(detail.into())
+}
+
+/// Operation errors that can report a failed condition.
+pub(crate) trait Conditional:
+    std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static
+{
+    fn is_conditional(&self) -> bool;
+}
+
+impl Conditional for aws_sdk_dynamodb::operation::put_item::PutItemError {
+    fn is_conditional(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+impl Conditional for aws_sdk_dynamodb::operation::update_item::UpdateItemError {
+    fn is_conditional(&self) -> bool {
+        self.is_conditional_check_failed_exception()
+    }
+}
+
+/// `ConditionalCheckFailed` is a meaning (someone else wrote first), not an outage.
+pub(crate) fn conflict_or_unavailable<E: Conditional, R>(e: SdkError<E, R>) -> StoreError
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if e.as_service_error().is_some_and(Conditional::is_conditional) { StoreError::Conflict } else { unavailable(e) }
+}
+
+pub(crate) fn to_item<T: Serialize>(key: Key, value: &T) -> Item {
+    let mut item: Item = serde_dynamo::to_item(value).expect("our items always serialize");
+    item.extend(Item::from(key));
+    item
+}
+
+pub(crate) fn from_item<T: DeserializeOwned>(mut item: Item) -> Result<T, StoreError> {
+    let pk = item.remove("PK");
+    let sk = item.remove("SK");
+    item.remove(TTL_ATTRIBUTE);
+    serde_dynamo::from_item(item)
+        .map_err(|e| StoreError::Corrupt { key: format!("{pk:?}/{sk:?}"), source: Box::new(e) })
+}
+
+impl Table {
+    pub fn new(client: Client, name: impl Into<String>) -> Self {
+        Self { client, name: name.into() }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) async fn get(&self, key: Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .set_key(Some(key.into()))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    pub(crate) async fn query_partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+    pub(crate) async fn delete_returning(&self, key: Key) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .set_key(Some(key.into()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+}

@@ -1,0 +1,167 @@
+//! The `Sender` on reqwest: rustls, one pooled client per process, no redirects, the SSRF guard
+//! in the resolver (so the connection goes to the address that was checked, with no second lookup).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use super::netguard::AddressPolicy;
+use herald_app::ports::Sender;
+use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::request::{OutboundRequest, USER_AGENT, redact_url};
+
+/// How much of a failing response we keep for the error report.
+const SNIPPET_BYTES: usize = 1024;
+pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
+struct GuardedResolver(Arc<AddressPolicy>);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.0.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refusal = None;
+            let allowed: Vec<SocketAddr> =
+                resolved.into_iter().filter(|a| policy.check(a.ip()).map_err(|e| refusal = Some(e)).is_ok()).collect();
+            if allowed.is_empty() {
+                let why = refusal.unwrap_or_else(|| format!("{host} did not resolve"));
+                return Err(why.into());
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+pub struct HttpSender {
+    client: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+}
+
+impl HttpSender {
+    pub fn new(policy: AddressPolicy) -> Result<Self, reqwest::Error> {
+        let policy = Arc::new(policy);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(GuardedResolver(policy.clone()))
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(5))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Self { client, policy })
+    }
+}
+
+#[async_trait]
+impl Sender for HttpSender {
+    async fn send(&self, request: &OutboundRequest, timeout: Duration) -> DeliveryOutcome {
+        let started = Instant::now();
+        let failed = |status, error: String| DeliveryOutcome::Failed { status, error, elapsed: started.elapsed() };
+        // An IP literal never reaches the resolver, so it is checked here.
+        if let Some(ip) = request.url.host_str().and_then(|h| h.trim_matches(['[', ']']).parse().ok())
+            && let Err(why) = self.policy.check(ip)
+        {
+            return failed(None, why);
+        }
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).expect("known methods");
+        let mut builder = self.client.request(method, request.url.clone()).timeout(timeout);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if !request.body.is_empty() {
+            builder = builder.body(request.body.clone());
+        }
+        let mut response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return failed(None, format!("timed out after {} ms", timeout.as_millis())),
+            Err(e) => return failed(None, describe(&e, &request.url)),
+        };
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            return DeliveryOutcome::Delivered { status, elapsed: started.elapsed() };
+        }
+        let retry_after =
+            response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let mut snippet = Vec::new();
+        while snippet.len() < SNIPPET_BYTES {
+            match tokio::time::timeout(timeout, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
+                    snippet.extend_from_slice(&chunk[..chunk.len().min(SNIPPET_BYTES - snippet.len())])
+                }
+                _ => break,
+            }
+        }
+        let snippet = String::from_utf8_lossy(&snippet).trim().to_owned();
+        if status == 429 {
+            let wait = retry_after.as_deref().and_then(parse_retry_after).or_else(|| discord_retry_after(&snippet));
+            return DeliveryOutcome::Throttled { retry_after: wait.map(clamp_retry_after), elapsed: started.elapsed() };
+        }
+        let reason = response.status().canonical_reason().unwrap_or("");
+        let error = match (snippet.is_empty(), status) {
+            (_, 300..=399) => format!("HTTP {status} {reason}: redirects are not followed; use the final URL"),
+            (true, _) => format!("HTTP {status} {reason}"),
+            (false, _) => format!("HTTP {status} {reason}: {snippet}"),
+        };
+        failed(Some(status), error)
+    }
+}
+
+/// The innermost cause, which is where our own refusal and the OS's "connection refused" live.
+fn describe(error: &reqwest::Error, url: &url::Url) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let target = redact_url(url.as_str());
+    if error.is_connect() {
+        format!("could not connect to {target}: {cause}")
+    } else {
+        format!("request to {target} failed: {cause}")
+    }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some((at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Discord answers 429 with `{"retry_after": 1.234, ...}` in seconds.
+fn discord_retry_after(body: &str) -> Option<Duration> {
+    let secs = serde_json::from_str::<serde_json::Value>(body).ok()?.get("retry_after")?.as_f64()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+pub fn clamp_retry_after(wait: Duration) -> Duration {
+    wait.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO), "past dates mean now");
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
+        let d = parse_retry_after(&soon).unwrap();
+        assert!((85..=90).contains(&d.as_secs()), "{d:?}");
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(
+            discord_retry_after(r#"{"message": "You are being rate limited.", "retry_after": 0.5}"#),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(clamp_retry_after(Duration::ZERO), MIN_RETRY_AFTER);
+        assert_eq!(clamp_retry_after(Duration::from_secs(86_400)), MAX_RETRY_AFTER);
+    }
+}

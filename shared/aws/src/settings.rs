@@ -1,0 +1,465 @@
+//! Settings from the environment, parsed once at start-up with errors that name the variable.
+//! Every variable's name and default is spelled here and nowhere else: the functions, herald-local
+//! (its stack setup and its runner) and the benches all read them through this module.
+
+use std::time::Duration;
+
+use herald_domain::Secret;
+use herald_domain::ladder::Ladder;
+use ipnet::IpNet;
+
+use crate::wakeups::MAX_TIMER;
+
+pub const TABLE: &str = "HERALD_TABLE";
+pub const DELIVERIES_QUEUE_URL: &str = "HERALD_DELIVERIES_QUEUE_URL";
+pub const WAKEUPS_QUEUE_URL: &str = "HERALD_WAKEUPS_QUEUE_URL";
+pub const WAKEUPS_QUEUE_ARN: &str = "HERALD_WAKEUPS_QUEUE_ARN";
+pub const SCHEDULE_GROUP: &str = "HERALD_SCHEDULE_GROUP";
+pub const SCHEDULER_ROLE_ARN: &str = "HERALD_SCHEDULER_ROLE_ARN";
+pub const DELIVERIES_DLQ_URL: &str = "HERALD_DELIVERIES_DLQ_URL";
+pub const WAKEUPS_DLQ_URL: &str = "HERALD_WAKEUPS_DLQ_URL";
+pub const DEDUPE_WINDOW: &str = "HERALD_DEDUPE_WINDOW";
+pub const TARGET_CACHE_TTL: &str = "HERALD_TARGET_CACHE_TTL";
+pub const ALLOW_NETWORKS: &str = "HERALD_ALLOW_NETWORKS";
+pub const DELIVERY_CONCURRENCY: &str = "HERALD_DELIVERY_CONCURRENCY";
+pub const LADDER: &str = "HERALD_LADDER";
+pub const TIMER_MAX: &str = "HERALD_TIMER_MAX";
+pub const PARKED_RETENTION: &str = "HERALD_PARKED_RETENTION";
+pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
+pub const RETRY_BUDGET: &str = "HERALD_RETRY_BUDGET";
+pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
+/// herald-local's stack name (the table is `<stack>`, the queues `<stack>-deliveries`, …).
+pub const STACK: &str = "HERALD_STACK";
+
+pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(600);
+pub const DEFAULT_TARGET_CACHE_TTL: Duration = Duration::from_secs(30);
+pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 10;
+pub const DEFAULT_PARKED_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+pub const DEFAULT_RETRY_MAX_SENDS: usize = 200;
+/// The retry function's timeout is 40 s and one send may take 30 s.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(8);
+/// The admin token's minimum length.
+pub const MIN_ADMIN_TOKEN: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name}={value:?} is not valid: {why}")]
+    Invalid { name: &'static str, value: String, why: String },
+}
+
+/// Where settings are read from: the process environment, or a map in tests (changing the
+/// process environment is `unsafe` since Rust 2024).
+#[derive(Clone, Copy)]
+pub struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl<'a> Env<'a> {
+    pub fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Self(lookup)
+    }
+
+    /// A set, non-blank variable.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.get(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// A duration like `30s`, `15m`, `1h 30m`.
+    pub fn duration(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => humantime::parse_duration(value.trim()).map_err(|e| ConfigError::Invalid {
+                name,
+                value,
+                why: format!("{e} (use e.g. 30s, 15m, 1h)"),
+            }),
+        }
+    }
+
+    pub fn number(
+        &self,
+        name: &'static str,
+        default: usize,
+        range: std::ops::RangeInclusive<usize>,
+    ) -> Result<usize, ConfigError> {
+        let Some(value) = self.get(name) else { return Ok(default) };
+        match value.trim().parse::<usize>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError::Invalid {
+                name,
+                value,
+                why: format!("expected a whole number from {} to {}", range.start(), range.end()),
+            }),
+        }
+    }
+
+    /// Comma-separated CIDRs or addresses (`127.0.0.0/8, ::1`); `None` when unset.
+    pub fn networks(&self, name: &'static str) -> Result<Option<Vec<IpNet>>, ConfigError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|item| {
+                item.parse::<IpNet>().or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from)).map_err(|_| {
+                    ConfigError::Invalid {
+                        name,
+                        value: value.clone(),
+                        why: format!("{item:?} is not an address or CIDR"),
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+}
+
+/// Reads the process environment.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The settings that tune behaviour (as opposed to naming resources), each with its default.
+/// herald-local reads exactly these, with its own defaults where a local run differs.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    pub dedupe_window: Duration,
+    pub target_cache_ttl: Duration,
+    pub allow_networks: Vec<IpNet>,
+    pub concurrency: usize,
+    pub ladder: Ladder,
+    /// Wake-ups up to this delay are SQS message timers; longer ones Scheduler schedules.
+    pub timer_max: Duration,
+    pub parked_retention: Duration,
+    /// Sends per wake-up before the rest of a backlog continues in a fresh wake-up.
+    pub retry_max_sends: usize,
+    /// No new send starts after this long into a wake-up.
+    pub retry_budget: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            dedupe_window: DEFAULT_DEDUPE_WINDOW,
+            target_cache_ttl: DEFAULT_TARGET_CACHE_TTL,
+            allow_networks: Vec::new(),
+            concurrency: DEFAULT_DELIVERY_CONCURRENCY,
+            ladder: Ladder::default(),
+            timer_max: MAX_TIMER,
+            parked_retention: DEFAULT_PARKED_RETENTION,
+            retry_max_sends: DEFAULT_RETRY_MAX_SENDS,
+            retry_budget: DEFAULT_RETRY_BUDGET,
+        }
+    }
+}
+
+impl Tuning {
+    /// Each variable that is set replaces the default given in `defaults`.
+    pub fn read(env: Env<'_>, defaults: Tuning) -> Result<Self, ConfigError> {
+        let ladder = match env.get(LADDER) {
+            None => defaults.ladder,
+            Some(value) => {
+                Ladder::parse(&value).map_err(|e| ConfigError::Invalid { name: LADDER, value, why: e.to_string() })?
+            }
+        };
+        let timer_max = env.duration(TIMER_MAX, defaults.timer_max)?;
+        if timer_max > MAX_TIMER {
+            return Err(ConfigError::Invalid {
+                name: TIMER_MAX,
+                value: env.get(TIMER_MAX).unwrap_or_default(),
+                why: "SQS timers go up to 15m".into(),
+            });
+        }
+        Ok(Self {
+            dedupe_window: env.duration(DEDUPE_WINDOW, defaults.dedupe_window)?,
+            target_cache_ttl: env.duration(TARGET_CACHE_TTL, defaults.target_cache_ttl)?,
+            allow_networks: env.networks(ALLOW_NETWORKS)?.unwrap_or(defaults.allow_networks),
+            concurrency: env.number(DELIVERY_CONCURRENCY, defaults.concurrency, 1..=100)?,
+            ladder,
+            timer_max,
+            parked_retention: env.duration(PARKED_RETENTION, defaults.parked_retention)?,
+            retry_max_sends: env.number(RETRY_MAX_SENDS, defaults.retry_max_sends, 1..=10_000)?,
+            retry_budget: env.duration(RETRY_BUDGET, defaults.retry_budget)?,
+        })
+    }
+}
+
+/// The admin token from [`ADMIN_TOKEN`]; `None` when unset.
+pub fn admin_token(env: Env<'_>) -> Result<Option<Secret>, ConfigError> {
+    env.get(ADMIN_TOKEN).map(|token| parse_admin_token(&token)).transpose()
+}
+
+/// An admin token, wherever it comes from: at least [`MIN_ADMIN_TOKEN`] characters.
+pub fn parse_admin_token(token: &str) -> Result<Secret, ConfigError> {
+    if token.trim().chars().count() < MIN_ADMIN_TOKEN {
+        return Err(ConfigError::Invalid {
+            name: ADMIN_TOKEN,
+            value: "[redacted]".into(),
+            why: format!("use at least {MIN_ADMIN_TOKEN} characters"),
+        });
+    }
+    Ok(Secret::new(token.trim()))
+}
+
+/// Settings of the ingest function.
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    pub table: String,
+    pub deliveries_queue_url: String,
+    pub dedupe_window: Duration,
+    pub target_cache_ttl: Duration,
+}
+
+/// What the deliver and retry functions share: sending, the ladder, parking and wake-ups.
+#[derive(Clone, Debug)]
+pub struct BackoffConfig {
+    pub table: String,
+    pub target_cache_ttl: Duration,
+    pub allow_networks: Vec<IpNet>,
+    /// Health warnings and released deliveries go here.
+    pub deliveries_queue_url: String,
+    pub wakeups_queue_url: String,
+    pub wakeups_queue_arn: String,
+    pub schedule_group: String,
+    pub scheduler_role_arn: String,
+    pub ladder: Ladder,
+    /// Wake-ups up to this delay are SQS message timers; longer ones Scheduler schedules.
+    pub timer_max: Duration,
+    pub parked_retention: Duration,
+}
+
+/// Settings of the deliver function.
+#[derive(Clone, Debug)]
+pub struct DeliverConfig {
+    pub backoff: BackoffConfig,
+    pub concurrency: usize,
+}
+
+/// Settings of the retry function.
+#[derive(Clone, Debug)]
+pub struct RetryConfig {
+    pub backoff: BackoffConfig,
+    /// Sends per wake-up before the rest of a backlog continues in a fresh wake-up.
+    pub max_sends: usize,
+    /// No new send starts after this long into a wake-up (the function timeout is 40 s, a send up to 30 s).
+    pub budget: Duration,
+}
+
+/// Settings of the admin function.
+#[derive(Clone, Debug)]
+pub struct AdminConfig {
+    pub backoff: BackoffConfig,
+    pub token: Secret,
+    pub deliveries_dlq_url: String,
+    pub wakeups_dlq_url: String,
+}
+
+/// The names of the stack's resources, which the template (or herald-local's setup) provides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resources {
+    pub table: String,
+    pub deliveries_queue_url: String,
+    pub deliveries_dlq_url: String,
+    pub wakeups_queue_url: String,
+    pub wakeups_dlq_url: String,
+    pub wakeups_queue_arn: String,
+    pub schedule_group: String,
+    pub scheduler_role_arn: String,
+}
+
+impl Resources {
+    /// The variables a function reads them from, as `(name, value)`.
+    pub fn variables(&self) -> [(&'static str, &str); 8] {
+        [
+            (TABLE, &self.table),
+            (DELIVERIES_QUEUE_URL, &self.deliveries_queue_url),
+            (DELIVERIES_DLQ_URL, &self.deliveries_dlq_url),
+            (WAKEUPS_QUEUE_URL, &self.wakeups_queue_url),
+            (WAKEUPS_DLQ_URL, &self.wakeups_dlq_url),
+            (WAKEUPS_QUEUE_ARN, &self.wakeups_queue_arn),
+            (SCHEDULE_GROUP, &self.schedule_group),
+            (SCHEDULER_ROLE_ARN, &self.scheduler_role_arn),
+        ]
+    }
+
+    pub fn ingest(&self, tuning: &Tuning) -> IngestConfig {
+        IngestConfig {
+            table: self.table.clone(),
+            deliveries_queue_url: self.deliveries_queue_url.clone(),
+            dedupe_window: tuning.dedupe_window,
+            target_cache_ttl: tuning.target_cache_ttl,
+        }
+    }
+
+    pub fn backoff(&self, tuning: &Tuning) -> BackoffConfig {
+        BackoffConfig {
+            table: self.table.clone(),
+            target_cache_ttl: tuning.target_cache_ttl,
+            allow_networks: tuning.allow_networks.clone(),
+            deliveries_queue_url: self.deliveries_queue_url.clone(),
+            wakeups_queue_url: self.wakeups_queue_url.clone(),
+            wakeups_queue_arn: self.wakeups_queue_arn.clone(),
+            schedule_group: self.schedule_group.clone(),
+            scheduler_role_arn: self.scheduler_role_arn.clone(),
+            ladder: tuning.ladder.clone(),
+            timer_max: tuning.timer_max,
+            parked_retention: tuning.parked_retention,
+        }
+    }
+
+    pub fn deliver(&self, tuning: &Tuning) -> DeliverConfig {
+        DeliverConfig { backoff: self.backoff(tuning), concurrency: tuning.concurrency }
+    }
+
+    pub fn retry(&self, tuning: &Tuning) -> RetryConfig {
+        RetryConfig { backoff: self.backoff(tuning), max_sends: tuning.retry_max_sends, budget: tuning.retry_budget }
+    }
+
+    pub fn admin(&self, tuning: &Tuning, token: Secret) -> AdminConfig {
+        AdminConfig {
+            backoff: self.backoff(tuning),
+            token,
+            deliveries_dlq_url: self.deliveries_dlq_url.clone(),
+            wakeups_dlq_url: self.wakeups_dlq_url.clone(),
+        }
+    }
+}
+
+impl IngestConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(Env::new(&process_env))
+    }
+
+    pub fn read(env: Env<'_>) -> Result<Self, ConfigError> {
+        let tuning = Tuning::read(env, Tuning::default())?;
+        Ok(Self {
+            table: env.required(TABLE)?,
+            deliveries_queue_url: env.required(DELIVERIES_QUEUE_URL)?,
+            dedupe_window: tuning.dedupe_window,
+            target_cache_ttl: tuning.target_cache_ttl,
+        })
+    }
+}
+
+impl BackoffConfig {
+    pub fn read(env: Env<'_>) -> Result<Self, ConfigError> {
+        let tuning = Tuning::read(env, Tuning::default())?;
+        Ok(Self {
+            table: env.required(TABLE)?,
+            target_cache_ttl: tuning.target_cache_ttl,
+            allow_networks: tuning.allow_networks,
+            deliveries_queue_url: env.required(DELIVERIES_QUEUE_URL)?,
+            wakeups_queue_url: env.required(WAKEUPS_QUEUE_URL)?,
+            wakeups_queue_arn: env.required(WAKEUPS_QUEUE_ARN)?,
+            schedule_group: env.required(SCHEDULE_GROUP)?,
+            scheduler_role_arn: env.required(SCHEDULER_ROLE_ARN)?,
+            ladder: tuning.ladder,
+            timer_max: tuning.timer_max,
+            parked_retention: tuning.parked_retention,
+        })
+    }
+}
+
+impl DeliverConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(Env::new(&process_env))
+    }
+
+    pub fn read(env: Env<'_>) -> Result<Self, ConfigError> {
+        let tuning = Tuning::read(env, Tuning::default())?;
+        Ok(Self { backoff: BackoffConfig::read(env)?, concurrency: tuning.concurrency })
+    }
+}
+
+impl RetryConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(Env::new(&process_env))
+    }
+
+    pub fn read(env: Env<'_>) -> Result<Self, ConfigError> {
+        let tuning = Tuning::read(env, Tuning::default())?;
+        Ok(Self { backoff: BackoffConfig::read(env)?, max_sends: tuning.retry_max_sends, budget: tuning.retry_budget })
+    }
+}
+
+impl AdminConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::read(Env::new(&process_env))
+    }
+
+    pub fn read(env: Env<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            token: admin_token(env)?.ok_or(ConfigError::Missing(ADMIN_TOKEN))?,
+            backoff: BackoffConfig::read(env)?,
+            deliveries_dlq_url: env.required(DELIVERIES_DLQ_URL)?,
+            wakeups_dlq_url: env.required(WAKEUPS_DLQ_URL)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> Result<Tuning, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let lookup = move |name: &str| map.get(name).cloned();
+        Tuning::read(Env::new(&lookup), Tuning::default())
+    }
+
+    #[test]
+    fn every_tuning_variable_replaces_its_default() {
+        let t = read(&[
+            (DEDUPE_WINDOW, "1m"),
+            (TARGET_CACHE_TTL, "2s"),
+            (ALLOW_NETWORKS, "10.0.0.0/8, ::1"),
+            (DELIVERY_CONCURRENCY, "3"),
+            (LADDER, "1s,2s"),
+            (TIMER_MAX, "5s"),
+            (PARKED_RETENTION, "1h"),
+            (RETRY_MAX_SENDS, "7"),
+            (RETRY_BUDGET, "3s"),
+        ])
+        .unwrap();
+        assert_eq!(t.dedupe_window, Duration::from_secs(60));
+        assert_eq!(t.target_cache_ttl, Duration::from_secs(2));
+        assert_eq!(t.allow_networks.len(), 2);
+        assert_eq!(t.concurrency, 3);
+        assert_eq!(t.ladder.delay(1), Duration::from_secs(1));
+        assert_eq!(t.ladder.delay(9), Duration::from_secs(2));
+        assert_eq!(t.timer_max, Duration::from_secs(5));
+        assert_eq!(t.parked_retention, Duration::from_secs(3600));
+        assert_eq!((t.retry_max_sends, t.retry_budget), (7, Duration::from_secs(3)));
+        let d = read(&[]).unwrap();
+        assert_eq!((d.dedupe_window, d.concurrency, d.timer_max), (DEFAULT_DEDUPE_WINDOW, 10, MAX_TIMER));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (name, value) in [
+            (LADDER, "soon"),
+            (TIMER_MAX, "1h"),
+            (DELIVERY_CONCURRENCY, "0"),
+            (ALLOW_NETWORKS, "everywhere"),
+            (RETRY_BUDGET, "x"),
+        ] {
+            let err = read(&[(name, value)]).unwrap_err().to_string();
+            assert!(err.starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_short_admin_token_is_refused_and_never_shown() {
+        let lookup = |_: &str| Some("short-secret".to_owned());
+        let err = admin_token(Env::new(&lookup)).unwrap_err().to_string();
+        assert!(err.contains(ADMIN_TOKEN) && !err.contains("short-secret"), "{err}");
+        let none = |_: &str| None;
+        assert!(admin_token(Env::new(&none)).unwrap().is_none());
+    }
+}

@@ -1,0 +1,105 @@
+//! The one place that wires adapters into use cases, once per process. Each use case gets only the
+//! ports its function's IAM policy covers.
+
+use std::sync::Arc;
+
+use herald_app::admin::Admin;
+use herald_app::backoff::Backoff;
+use herald_app::cache::{CachedStates, CachedTargets, HEALTHY_STATE_TTL};
+use herald_app::deliver::Deliver;
+use herald_app::ingest::Ingest;
+use herald_app::retry::Retry;
+
+use crate::Clients;
+use crate::deadletters::{DeadLetterQueue, SqsDeadLetters};
+use crate::dynamodb::Table;
+use crate::http::HttpSender;
+use crate::netguard::AddressPolicy;
+use crate::settings::{AdminConfig, BackoffConfig, DeliverConfig, IngestConfig, RetryConfig};
+use crate::sqs::SqsQueue;
+use crate::system::{MonotonicIds, SystemClock};
+use crate::wakeups::Wakeups;
+
+/// Wires the backoff machinery (table, queues, Scheduler, HTTP client) once per process.
+pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest::Error> {
+    let table = Arc::new(Table::new(aws.dynamodb.clone(), &config.table));
+    Ok(Backoff {
+        targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
+        states: table.clone(),
+        parking: table,
+        wakeups: Arc::new(wakeups(config, aws)),
+        queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
+        sender: Arc::new(HttpSender::new(AddressPolicy::new(config.allow_networks.clone()))?),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(MonotonicIds::default()),
+        ladder: config.ladder.clone(),
+        retention: config.parked_retention,
+    })
+}
+
+/// Ingest: sources and targets (cached), dedupe markers, the deliveries queue.
+pub fn ingest(config: &IngestConfig, aws: &Clients) -> Ingest {
+    let table = Arc::new(Table::new(aws.dynamodb.clone(), &config.table));
+    Ingest {
+        sources: table.clone(),
+        targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
+        dedupe: table,
+        queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(MonotonicIds::default()),
+        dedupe_window: config.dedupe_window,
+    }
+}
+
+/// Deliver: the backoff machinery, with healthy states shared for a second (see HEALTHY_STATE_TTL).
+pub fn deliver(config: &DeliverConfig, aws: &Clients) -> Result<Deliver, reqwest::Error> {
+    let mut backoff = backoff(&config.backoff, aws)?;
+    backoff.states = Arc::new(CachedStates::new(backoff.states, HEALTHY_STATE_TTL));
+    Ok(Deliver { backoff: Arc::new(backoff) })
+}
+
+/// Retry: the backoff machinery, uncached: it must see every epoch as it is.
+pub fn retry(config: &RetryConfig, aws: &Clients) -> Result<Retry, reqwest::Error> {
+    Ok(Retry { backoff: Arc::new(backoff(&config.backoff, aws)?), max_sends: config.max_sends, budget: config.budget })
+}
+
+/// Admin: configuration (uncached, so an admin sees what it just wrote), state, wake-ups, the
+/// sender for Test, and the dead-letter queues.
+pub fn admin(config: &AdminConfig, aws: &Clients) -> Result<Admin, reqwest::Error> {
+    let b = &config.backoff;
+    let table = Arc::new(Table::new(aws.dynamodb.clone(), &b.table));
+    let queue = |name: &str, dlq: &str, source: &str| DeadLetterQueue {
+        name: name.to_owned(),
+        dlq_url: dlq.to_owned(),
+        source: SqsQueue::new(aws.sqs.clone(), source),
+    };
+    let dead_letters = SqsDeadLetters {
+        client: aws.sqs.clone(),
+        queues: vec![
+            queue("deliveries", &config.deliveries_dlq_url, &b.deliveries_queue_url),
+            queue("wakeups", &config.wakeups_dlq_url, &b.wakeups_queue_url),
+        ],
+    };
+    Ok(Admin {
+        config: table.clone(),
+        targets: table.clone(),
+        states: table,
+        wakeups: Arc::new(wakeups(b, aws)),
+        sender: Arc::new(HttpSender::new(AddressPolicy::new(b.allow_networks.clone()))?),
+        dead_letters: Arc::new(dead_letters),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(MonotonicIds::default()),
+    })
+}
+
+fn wakeups(config: &BackoffConfig, aws: &Clients) -> Wakeups {
+    Wakeups {
+        sqs: aws.sqs.clone(),
+        queue_url: config.wakeups_queue_url.clone(),
+        queue_arn: config.wakeups_queue_arn.clone(),
+        scheduler: aws.scheduler.clone(),
+        group: config.schedule_group.clone(),
+        role_arn: config.scheduler_role_arn.clone(),
+        timer_max: config.timer_max,
+    }
+}

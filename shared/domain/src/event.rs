@@ -1,0 +1,245 @@
+//! The normalized event every source adapter produces and every target template reads.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use ulid::Ulid;
+
+use super::ids::SourceId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Kinescope,
+    Ombi,
+    Generic,
+    /// Events Herald raises itself (`health_warning`).
+    Herald,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kinescope => "kinescope",
+            Self::Ombi => "ombi",
+            Self::Generic => "generic",
+            Self::Herald => "herald",
+        }
+    }
+}
+
+/// Placeholders every template may use whatever the source; Kino's table plus Herald's own.
+/// A `{name}` (single-brace) placeholder is only substituted when its name is one of these or a
+/// field of the event, so literal braces in a body survive.
+pub const CANONICAL_PLACEHOLDERS: &[&str] = &[
+    "event",
+    "title",
+    "show",
+    "season",
+    "episode",
+    "quality",
+    "year",
+    "size",
+    "indexer",
+    "message",
+    "movie_id",
+    "episode_id",
+    "summary",
+    "source",
+    "source_kind",
+    "event_id",
+    "herald_event_id",
+    "timestamp",
+    "raw",
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(with = "crate::ids::ulid_text")]
+    pub id: Ulid,
+    pub source_id: SourceId,
+    pub source_kind: SourceKind,
+    pub name: String,
+    pub received_at: DateTime<Utc>,
+    /// Noisy events (a streamer reconnecting, intermediate processing statuses) that a target's
+    /// default subscription leaves out, as Kino leaves `on_watched` off by default.
+    #[serde(default)]
+    pub chatty: bool,
+    /// Flat map of placeholder name → JSON scalar, in the source's own order.
+    pub fields: Map<String, Value>,
+    /// The body as received; `{{raw}}` and dotted names not in `fields` read from it.
+    pub raw: RawBody,
+}
+
+/// The body's JSON text, carried verbatim: the deliver function reads it only for `{{raw}}` and
+/// dotted names `fields` lacks, so it is parsed into a tree at most once, on first such use.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawBody {
+    json: Box<RawValue>,
+    #[serde(skip)]
+    tree: OnceLock<Value>,
+}
+
+impl RawBody {
+    /// `text` must already be known to be JSON (the adapters parse it first).
+    pub fn from_json(text: String) -> Result<Self, serde_json::Error> {
+        RawValue::from_string(text).map(|json| Self { json, tree: OnceLock::new() })
+    }
+
+    pub fn from_value(value: &Value) -> Self {
+        let json = serde_json::value::to_raw_value(value).expect("a Value always serializes");
+        Self { json, tree: OnceLock::new() }
+    }
+
+    pub fn get(&self) -> &str {
+        self.json.get()
+    }
+
+    pub fn parse(&self) -> &Value {
+        self.tree.get_or_init(|| serde_json::from_str(self.json.get()).unwrap_or(Value::Null))
+    }
+}
+
+impl PartialEq for RawBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Event {
+    /// Looks a placeholder up: exact name, then case-insensitive, then `raw` and dotted paths
+    /// into the original body (`data.id`, `assets.0.id`).
+    pub fn lookup(&self, name: &str) -> Option<Cow<'_, Value>> {
+        if let Some(v) = self.fields.get(name) {
+            return Some(Cow::Borrowed(v));
+        }
+        if let Some((_, v)) = self.fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+            return Some(Cow::Borrowed(v));
+        }
+        if name.eq_ignore_ascii_case("raw") {
+            return Some(Cow::Owned(Value::String(self.raw.get().to_owned())));
+        }
+        if name.contains('.') {
+            return walk(self.raw.parse(), name).filter(|v| is_scalar(v)).map(Cow::Borrowed);
+        }
+        None
+    }
+
+    /// Whether `{name}` refers to a placeholder (so it is substituted, possibly with nothing).
+    pub fn knows(&self, name: &str) -> bool {
+        CANONICAL_PLACEHOLDERS.iter().any(|c| c.eq_ignore_ascii_case(name)) || self.lookup(name).is_some()
+    }
+
+    /// The payload sent when a target has no body template: every field of the event.
+    pub fn default_payload(&self) -> Value {
+        Value::Object(self.fields.clone())
+    }
+}
+
+pub(crate) fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn is_scalar(v: &Value) -> bool {
+    !matches!(v, Value::Array(_) | Value::Object(_))
+}
+
+/// Follows a dotted path (`assets.0.id`), matching object keys case-insensitively.
+fn walk<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(root, |node, part| match node {
+        Value::Object(map) => {
+            map.get(part).or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)).map(|(_, v)| v))
+        }
+        Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+/// Flattens an object's entries into dotted names, without copying the object first.
+pub(crate) fn flatten_map(prefix: &str, map: &Map<String, Value>, out: &mut Map<String, Value>) {
+    for (k, v) in map {
+        flatten_into(&join(prefix, k), v, out);
+    }
+}
+
+/// Flattens nested objects and arrays into dotted names; scalars keep their JSON type.
+pub(crate) fn flatten_into(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
+    match value {
+        Value::Object(map) => flatten_map(prefix, map, out),
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten_into(&join(prefix, &i.to_string()), v, out);
+            }
+        }
+        scalar => {
+            out.insert(prefix.to_owned(), scalar.clone());
+        }
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() { key.to_owned() } else { format!("{prefix}.{key}") }
+}
+
+/// Renders a scalar as text the way a template shows it: strings raw, null as nothing.
+pub fn scalar_text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s),
+        Value::Null => Cow::Borrowed(""),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event() -> Event {
+        let raw = json!({"event": "x", "data": {"id": "v1", "Nested": {"n": 3}}, "assets": [{"id": "a0"}]});
+        let mut fields = Map::new();
+        fields.insert("Title".into(), json!("Dune"));
+        Event {
+            id: Ulid::nil(),
+            source_id: SourceId::parse("s").unwrap(),
+            source_kind: SourceKind::Generic,
+            name: "x".into(),
+            received_at: DateTime::UNIX_EPOCH,
+            chatty: false,
+            fields,
+            raw: RawBody::from_value(&raw),
+        }
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive_and_reaches_into_raw() {
+        let e = event();
+        assert_eq!(e.lookup("title").unwrap().as_ref(), &json!("Dune"));
+        assert_eq!(e.lookup("data.nested.N").unwrap().as_ref(), &json!(3));
+        assert_eq!(e.lookup("assets.0.id").unwrap().as_ref(), &json!("a0"));
+        assert!(e.lookup("data.Nested").is_none(), "objects are not placeholders");
+        assert!(e.lookup("nope").is_none());
+        let raw = e.lookup("RAW").unwrap();
+        assert_eq!(serde_json::from_str::<Value>(raw.as_str().unwrap()).unwrap(), *e.raw.parse());
+    }
+
+    #[test]
+    fn knows_canonical_names_even_when_empty() {
+        let e = event();
+        assert!(e.knows("season"));
+        assert!(e.knows("TITLE"));
+        assert!(!e.knows("tmdbId"));
+    }
+
+    #[test]
+    fn flatten_uses_dotted_names() {
+        let mut out = Map::new();
+        flatten_into("", &json!({"a": {"b": [1, {"c": null}]}, "d": true}), &mut out);
+        assert_eq!(Value::Object(out), json!({"a.b.0": 1, "a.b.1.c": null, "d": true}));
+    }
+}

@@ -1,0 +1,139 @@
+use chrono::DateTime;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::adapters::{Origin, normalize};
+use crate::event::SourceKind;
+use crate::ids::SourceId;
+use crate::sample::sample_event;
+use crate::signature::StandardKey;
+
+fn target(json: Value) -> Target {
+    let mut base = json!({"id": "t", "name": "t", "url": "https://example.com/hook"});
+    base.as_object_mut().unwrap().extend(json.as_object().unwrap().clone());
+    serde_json::from_value(base).unwrap()
+}
+
+fn header<'a>(req: &'a OutboundRequest, name: &str) -> Option<&'a str> {
+    req.headers.iter().find(|(n, _)| n.as_str().eq_ignore_ascii_case(name)).map(|(_, v)| v.to_str().unwrap())
+}
+
+fn ombi_titled(title: &str) -> Event {
+    let mut body: Value = serde_json::from_str(crate::sample::OMBI_REQUEST_AVAILABLE).unwrap();
+    body["title"] = json!(title);
+    let id = SourceId::parse("ombi").unwrap();
+    let origin = Origin { source_id: &id, kind: SourceKind::Ombi, event_pointer: None };
+    normalize(&origin, body.to_string().as_bytes(), ulid::Ulid::nil(), DateTime::UNIX_EPOCH).unwrap()
+}
+
+#[test]
+fn discord_preset_survives_hostile_titles_and_pings_nobody() {
+    let hostile = "He said \"hi\" \\ C:\\path\nline2 🎬 @everyone @here";
+    let t = target(json!({"preset": "discord", "body": "{\"content\": \"**{{title}}** {{event}}\"}"}));
+    let req = build(&t, &ombi_titled(hostile), "d1", 0).unwrap();
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["content"], json!(format!("**{hostile}** RequestAvailable")));
+    assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+    assert_eq!(header(&req, "content-type"), Some("application/json"));
+}
+
+#[test]
+fn preset_bodies_are_valid_for_every_sample() {
+    for preset in ["discord", "slack", "telegram", "generic", "home_assistant"] {
+        for kind in [SourceKind::Kinescope, SourceKind::Ombi, SourceKind::Generic] {
+            let req = build(
+                &target(json!({"preset": preset})),
+                &sample_event(kind, ulid::Ulid::nil(), DateTime::UNIX_EPOCH),
+                "d",
+                0,
+            )
+            .unwrap();
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or_else(|e| panic!("{preset}/{kind:?}: {e}"));
+            assert!(body.is_object());
+        }
+    }
+}
+
+#[test]
+fn ntfy_preset_sends_text_with_title() {
+    let req = build(
+        &target(json!({"preset": "ntfy"})),
+        &sample_event(SourceKind::Ombi, ulid::Ulid::nil(), DateTime::UNIX_EPOCH),
+        "d",
+        0,
+    )
+    .unwrap();
+    assert_eq!(String::from_utf8(req.body.clone()).unwrap(), "Example Movie (2024) is now available");
+    assert_eq!(header(&req, "title"), Some("RequestAvailable"));
+    assert!(header(&req, "content-type").unwrap().starts_with("text/plain"));
+}
+
+#[test]
+fn empty_body_sends_every_field() {
+    let e = sample_event(SourceKind::Kinescope, ulid::Ulid::nil(), DateTime::UNIX_EPOCH);
+    let req = build(&target(json!({"body": "  "})), &e, "d", 0).unwrap();
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body, e.default_payload());
+    assert_eq!(body["status"], json!("done"));
+}
+
+#[test]
+fn get_sends_no_body_and_placeholders_reach_url_and_headers() {
+    let t = target(json!({"method": "GET", "url": "https://api.example.com/download?tmdb={tmdbId}&t={title}",
+                          "headers": {"X-User-Id": "{imdbId}"}, "body": "{\"x\": 1}"}));
+    let req = build(&t, &sample_event(SourceKind::Generic, ulid::Ulid::nil(), DateTime::UNIX_EPOCH), "d", 0).unwrap();
+    assert!(req.body.is_empty());
+    assert_eq!(req.url.as_str(), "https://api.example.com/download?tmdb=550&t=Fight%20Club");
+    assert_eq!(header(&req, "x-user-id"), Some("tt0137523"));
+    assert_eq!(header(&req, "content-type"), None);
+}
+
+#[test]
+fn standard_signature_covers_the_exact_bytes_sent() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let t = target(json!({"secret": secret}));
+    let req = build(
+        &t,
+        &sample_event(SourceKind::Ombi, ulid::Ulid::nil(), DateTime::UNIX_EPOCH),
+        "01HDELIVERY",
+        1_700_000_000,
+    )
+    .unwrap();
+    assert_eq!(header(&req, "webhook-id"), Some("01HDELIVERY"));
+    assert_eq!(header(&req, "webhook-timestamp"), Some("1700000000"));
+    let key = StandardKey::parse(secret).unwrap();
+    assert!(key.verify(
+        "01HDELIVERY",
+        1_700_000_000,
+        1_700_000_000,
+        &req.body,
+        header(&req, "webhook-signature").unwrap()
+    ));
+}
+
+#[test]
+fn hex_signature_goes_in_the_configured_header() {
+    let t = target(json!({"secret": "kiosk", "signature": "hex", "signature_header": "X-Kiosk-Signature-256"}));
+    let req = build(&t, &sample_event(SourceKind::Generic, ulid::Ulid::nil(), DateTime::UNIX_EPOCH), "d", 0).unwrap();
+    assert_eq!(header(&req, "x-kiosk-signature-256"), Some(hex_signature(b"kiosk", &req.body).as_str()));
+    let default = build(
+        &target(json!({"secret": "k", "signature": "hex"})),
+        &sample_event(SourceKind::Generic, ulid::Ulid::nil(), DateTime::UNIX_EPOCH),
+        "d",
+        0,
+    )
+    .unwrap();
+    assert!(header(&default, DEFAULT_HEX_HEADER).unwrap().starts_with("sha256="));
+}
+
+#[test]
+fn header_injection_is_refused() {
+    let t = target(json!({"headers": {"X-Title": "{{title}}"}}));
+    let err = build(&t, &ombi_titled("a\r\nX-Evil: 1"), "d", 0).unwrap_err();
+    assert!(matches!(err, BuildError::Render(RenderError::HeaderInjection { .. })), "{err}");
+}
+
+#[test]
+fn redact_url_hides_paths_and_queries() {
+    assert_eq!(redact_url("https://discord.com/api/webhooks/1/SECRET?x=1"), "https://discord.com/…");
+}

@@ -1,0 +1,125 @@
+//! A target's failure state (DESIGN §5), one item per target, and its transitions.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `epoch` moves on every transition, so writers use it as an optimistic lock: ten deliveries that
+/// fail together read the same epoch and only one counts. Wake-ups carry the epoch they were
+/// scheduled for; once the state moved on they are stale and ignored.
+///
+/// While `next_attempt_at` is set the target is *holding*: new deliveries are parked, and only the
+/// retry function sends (a probe when the time comes, then the backlog in order).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetState {
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default)]
+    pub epoch: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Deliveries parked and not yet released (kept by the parking lot, not by transitions).
+    #[serde(default)]
+    pub parked: i64,
+    /// Parked deliveries that passed the retention period before the target recovered.
+    #[serde(default)]
+    pub parked_expired: u64,
+}
+
+/// The fields a transition writes; the parking counters are updated on their own.
+pub const TRANSITION_FIELDS: &[&str] =
+    &["failures", "epoch", "next_attempt_at", "last_status", "last_error", "last_failure_at", "last_success_at"];
+
+/// What one failed attempt tells us about the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub status: Option<u16>,
+    pub error: String,
+    pub at: DateTime<Utc>,
+}
+
+impl TargetState {
+    pub fn is_healthy(&self) -> bool {
+        self.failures == 0 && self.next_attempt_at.is_none()
+    }
+
+    /// New deliveries wait in the parking lot.
+    pub fn is_holding(&self) -> bool {
+        self.next_attempt_at.is_some()
+    }
+
+    fn next(&self) -> Self {
+        Self { epoch: self.epoch + 1, ..self.clone() }
+    }
+
+    /// One rung up; the next attempt at `retry_at`.
+    pub fn failed(&self, failure: &Failure, retry_at: DateTime<Utc>) -> Self {
+        Self {
+            failures: self.failures.saturating_add(1),
+            next_attempt_at: Some(retry_at),
+            last_status: failure.status,
+            last_error: Some(failure.error.clone()),
+            last_failure_at: Some(failure.at),
+            ..self.next()
+        }
+    }
+
+    /// A 429: hold until `retry_at` without climbing the ladder.
+    pub fn throttled(&self, retry_at: DateTime<Utc>) -> Self {
+        Self {
+            next_attempt_at: Some(retry_at),
+            last_status: Some(429),
+            last_error: Some("HTTP 429: the receiver asked us to slow down".into()),
+            ..self.next()
+        }
+    }
+
+    /// A success: the ladder resets. `holding_until` keeps new deliveries parked while the backlog drains.
+    pub fn recovered(&self, at: DateTime<Utc>, holding_until: Option<DateTime<Utc>>) -> Self {
+        Self { failures: 0, next_attempt_at: holding_until, last_success_at: Some(at), ..self.next() }
+    }
+
+    /// Someone asked to send what is parked now (the admin's replay): the retry function wakes at
+    /// `at`, probing a failing target or draining a recovered one, with the ladder left as it is.
+    pub fn wake_now(&self, at: DateTime<Utc>) -> Self {
+        Self { next_attempt_at: Some(at), ..self.next() }
+    }
+
+    /// Nothing is parked to probe with: stop holding; the next delivery is sent and is the probe.
+    pub fn released(&self) -> Self {
+        Self { next_attempt_at: None, ..self.next() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions_move_the_epoch() {
+        let t0 = DateTime::UNIX_EPOCH;
+        let s = TargetState::default();
+        let f = Failure { status: Some(503), error: "HTTP 503".into(), at: t0 };
+        let once = s.failed(&f, t0);
+        assert_eq!((once.failures, once.epoch, once.last_status), (1, 1, Some(503)));
+        assert!(once.is_holding() && !once.is_healthy());
+        let twice = once.failed(&f, t0);
+        assert_eq!((twice.failures, twice.epoch), (2, 2));
+        let throttled = twice.throttled(t0);
+        assert_eq!((throttled.failures, throttled.epoch, throttled.last_status), (2, 3, Some(429)));
+        let draining = throttled.recovered(t0, Some(t0));
+        assert_eq!((draining.failures, draining.epoch), (0, 4));
+        assert!(draining.is_holding());
+        let back = draining.released();
+        assert!(back.is_healthy() && back.epoch == 5 && back.last_success_at == Some(t0));
+        let woken = twice.wake_now(t0);
+        assert_eq!((woken.failures, woken.epoch, woken.next_attempt_at), (2, 3, Some(t0)), "the ladder stays");
+    }
+}
