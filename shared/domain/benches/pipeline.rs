@@ -2,7 +2,7 @@
 //! holds on a noisy machine: our renderer vs MiniJinja on the same template, Standard Webhooks
 //! signing vs raw SHA-256 of the same bytes, normalizing vs parsing the same body as `Value`.
 //!
-//! `cargo bench -p herald-core --bench pipeline` (ratios are printed at the end).
+//! `cargo bench -p herald-domain --bench pipeline` (ratios are printed at the end).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
