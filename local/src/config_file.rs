@@ -94,7 +94,7 @@ mod tests {
             .unwrap_err();
         assert!(format!("{err:#}").contains("unknown field `evnets`"), "{err:#}");
         let err = LocalConfig::parse(
-            r#"{"targets": [{"id": "t", "name": "T", "url": "https://x", "body": "{\"text\": {{title}}}"}]}"#,
+            r#"{"targets": [{"id": "t", "name": "T", "url": "https://x", "body": "{\"text\": \"{{title}}\",}"}]}"#,
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("target t: body: rendered for a sample"), "{err:#}");

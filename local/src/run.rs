@@ -26,6 +26,8 @@ pub struct Options {
     pub batch_window: Duration,
     /// Fire schedules this long past due if the emulator has not.
     pub schedule_grace: Duration,
+    /// How often the sweep message goes on the wakeups queue (the template's rate schedule).
+    pub sweep_every: Duration,
     /// `Authorization: Bearer <token>` for `/admin`.
     pub admin_token: Secret,
 }
@@ -49,6 +51,7 @@ impl Default for Options {
             pollers: 2,
             batch_window: Duration::from_secs(1),
             schedule_grace: Duration::from_secs(15),
+            sweep_every: Duration::from_secs(60),
             admin_token: Secret::new(herald_app::admin::random_hex()),
         }
     }
@@ -177,6 +180,11 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         grace: options.schedule_grace,
     };
     tasks.push(tokio::spawn(firer.run()));
+    tasks.push(tokio::spawn(sweep(
+        roles.retry.sqs.clone(),
+        stack.resources.wakeups_queue_url.clone(),
+        options.sweep_every,
+    )));
     Ok(Running {
         addr,
         stack,
@@ -189,6 +197,20 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         retry_invocations,
         tasks,
     })
+}
+
+/// Plays the template's sweep schedule: the sweep message on the wakeups queue, every `every`.
+async fn sweep(sqs: aws_sdk_sqs::Client, queue_url: String, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let sent =
+            sqs.send_message().queue_url(&queue_url).message_body(herald_domain::message::sweep_json()).send().await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "could not send the sweep");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,8 +16,9 @@ pub const LOOPBACK: [&str; 2] = ["127.0.0.0/8", "::1/128"];
 
 /// How often SQS hands a message to a function before it goes to the DLQ (template.yaml agrees).
 pub const MAX_RECEIVE_COUNT: u32 = 5;
-/// Longer than a batch of deliveries can take (template.yaml agrees).
-pub const VISIBILITY_TIMEOUT_SECS: u32 = 240;
+/// Six times each function's timeout (template.yaml agrees): deliver 40 s, retry 60 s.
+pub const DELIVERIES_VISIBILITY_SECS: u32 = 240;
+pub const WAKEUPS_VISIBILITY_SECS: u32 = 360;
 
 /// A stack's resources, named as template.yaml names them.
 #[derive(Clone, Debug)]
@@ -32,16 +33,21 @@ impl Stack {
         let sqs = aws_sdk_sqs::Client::new(aws);
         let scheduler = aws_sdk_scheduler::Client::new(aws);
         ensure_table(&ddb, name).await?;
-        let deliveries_dlq_url = ensure_queue(&sqs, &format!("{name}-deliveries-dlq"), None).await?;
-        let deliveries_queue_url = ensure_queue(&sqs, &format!("{name}-deliveries"), Some(&deliveries_dlq_url)).await?;
-        let wakeups_dlq_url = ensure_queue(&sqs, &format!("{name}-wakeups-dlq"), None).await?;
-        let wakeups_queue_url = ensure_queue(&sqs, &format!("{name}-wakeups"), Some(&wakeups_dlq_url)).await?;
+        let deliveries_dlq_url =
+            ensure_queue(&sqs, &format!("{name}-deliveries-dlq"), DELIVERIES_VISIBILITY_SECS, None).await?;
+        let deliveries_queue_url =
+            ensure_queue(&sqs, &format!("{name}-deliveries"), DELIVERIES_VISIBILITY_SECS, Some(&deliveries_dlq_url))
+                .await?;
+        let wakeups_dlq_url = ensure_queue(&sqs, &format!("{name}-wakeups-dlq"), WAKEUPS_VISIBILITY_SECS, None).await?;
+        let wakeups_queue_url =
+            ensure_queue(&sqs, &format!("{name}-wakeups"), WAKEUPS_VISIBILITY_SECS, Some(&wakeups_dlq_url)).await?;
         match scheduler.create_schedule_group().name(name).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}
             Err(e) => return Err(e).context(format!("creating schedule group {name}")),
         }
         let wakeups_queue_arn = queue_arn(&sqs, &wakeups_queue_url).await?;
+        let wakeups_dlq_arn = queue_arn(&sqs, &wakeups_dlq_url).await?;
         // The role Scheduler assumes to put wake-ups on the queue. Emulators do not check it; its
         // account comes from the looked-up queue ARN, since account ids differ between emulators.
         let account =
@@ -54,6 +60,7 @@ impl Stack {
             wakeups_dlq_url,
             scheduler_role_arn: format!("arn:aws:iam::{account}:role/{name}-scheduler"),
             wakeups_queue_arn,
+            wakeups_dlq_arn,
             schedule_group: name.to_owned(),
         };
         Ok(Self { name: name.to_owned(), resources })
@@ -104,11 +111,16 @@ async fn ensure_table(ddb: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> 
     }
 }
 
-async fn ensure_queue(sqs: &aws_sdk_sqs::Client, name: &str, dlq_url: Option<&str>) -> Result<String> {
+async fn ensure_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    visibility_secs: u32,
+    dlq_url: Option<&str>,
+) -> Result<String> {
     let mut create = sqs
         .create_queue()
         .queue_name(name)
-        .attributes(QueueAttributeName::VisibilityTimeout, VISIBILITY_TIMEOUT_SECS.to_string())
+        .attributes(QueueAttributeName::VisibilityTimeout, visibility_secs.to_string())
         .attributes(QueueAttributeName::MessageRetentionPeriod, (14 * 24 * 3600).to_string());
     if let Some(dlq_url) = dlq_url {
         let arn = queue_arn(sqs, dlq_url).await?;
@@ -146,6 +158,7 @@ mod tests {
                 wakeups_queue_url: "http://q/w".into(),
                 wakeups_dlq_url: "http://q/wd".into(),
                 wakeups_queue_arn: "arn:aws:sqs:us-east-1:0:s-wakeups".into(),
+                wakeups_dlq_arn: "arn:aws:sqs:us-east-1:0:s-wakeups-dlq".into(),
                 schedule_group: "s".into(),
                 scheduler_role_arn: "arn:aws:iam::0:role/s-scheduler".into(),
             },

@@ -117,15 +117,21 @@ async fn sources_are_created_with_a_credential_shown_once() {
 async fn targets_are_validated_redacted_and_keep_secrets_across_edits() {
     let w = admin_world().await;
     let mut broken = target(&w, "d", "/d");
-    broken["body"] = json!("{\n  \"content\": {{summary}}\n}");
+    broken["body"] = json!("{\n  \"content\": \"{{summary}}\",\n}");
     let (status, err) = admin(&w, "POST", "/admin/targets", Some(broken)).await;
     assert_eq!((status, err["field"].as_str()), (422, Some("body")), "{err}");
     let message = err["error"].as_str().unwrap();
-    assert!(
-        message.contains("line 2, column")
-            && message.contains("{{summary}} at line 2, column 14 of the template is not in quotes"),
-        "{message}"
-    );
+    assert!(message.contains("not valid JSON") && message.contains("line 3, column 1"), "{message}");
+    // What Herald fixes at send time is saved, with warnings.
+    let mut long = target(&w, "long", "/long");
+    long["preset"] = json!("discord");
+    long["events"] = json!(["ombi:*"]);
+    long["body"] = json!("{\"content\": \"{{overview}}\", \"year\": {{year}}}");
+    let (status, saved) = admin(&w, "POST", "/admin/targets", Some(long)).await;
+    assert_eq!(status, 201, "{saved}");
+    let warnings: Vec<&str> = saved["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.contains("Discord takes 2000")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("{{year}} has no value")), "{warnings:?}");
     let (status, err) = admin(&w, "POST", "/admin/targets", Some(json!({"name": "x", "url": "ftp://x"}))).await;
     assert_eq!((status, err["field"].as_str()), (422, Some("url")));
     let (status, err) =

@@ -88,6 +88,15 @@ async fn route(
         ("POST", ["admin", "targets", id, "preview"]) => ok(admin.preview(id, body).await?),
         ("GET", ["admin", "targets", id, "status"]) => ok(admin.status(id).await?),
         ("POST", ["admin", "targets", id, "replay"]) => ok(admin.replay(id).await?),
+        ("GET", ["admin", "targets", id, "rejected"]) => ok(admin.rejected(id).await?),
+        ("POST", ["admin", "targets", id, "rejected", "replay"]) => ok(admin.replay_rejected(id, None).await?),
+        ("POST", ["admin", "targets", id, "rejected", delivery, "replay"]) => {
+            ok(admin.replay_rejected(id, Some(delivery)).await?)
+        }
+        ("DELETE", ["admin", "targets", id, "rejected"]) => ok(admin.discard_rejected(id, None).await?),
+        ("DELETE", ["admin", "targets", id, "rejected", delivery]) => {
+            ok(admin.discard_rejected(id, Some(delivery)).await?)
+        }
         ("GET", ["admin", "dead-letters"]) => ok(admin.dead_letters().await?),
         ("POST", ["admin", "dead-letters", "redrive"]) => ok(admin.redrive().await?),
         _ => Ok((StatusCode::NOT_FOUND, json!({"error": format!("no route {method} {path}")}))),

@@ -25,12 +25,13 @@ pub async fn process(deliver: Arc<Deliver>, concurrency: usize, batch: SqsEvent)
     .await
 }
 
-/// True when the message is done with (delivered, parked, recorded as a target failure, or skipped).
+/// True when the message is done with (delivered, parked, set aside as rejected, recorded as a
+/// target failure, or skipped).
 async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str) -> bool {
     let message = match Message::from_json(body) {
         Ok(Message::Deliver(m)) => m,
-        Ok(Message::Wakeup(_)) => {
-            tracing::error!(message_id, "a wake-up on the deliveries queue; left for the DLQ");
+        Ok(Message::Wakeup(_) | Message::Sweep) => {
+            tracing::error!(message_id, "a wake-up or sweep on the deliveries queue; left for the DLQ");
             return false;
         }
         Err(e) => {

@@ -9,8 +9,9 @@ use herald_aws::lambda::for_each_record;
 use herald_domain::message::Message;
 use lambda_runtime::{Error, LambdaEvent};
 
-/// Wake-ups of one batch handled at once (each may drain a backlog).
-const CONCURRENCY: usize = 4;
+/// Wake-ups of one batch handled at once: the whole batch (the template's `BatchSize`), so the
+/// invocation's worst case is one wake-up's, not a queue of them (see the README's timeouts).
+pub const CONCURRENCY: usize = 10;
 
 pub async fn handle(retry: Arc<Retry>, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
     Ok(process(retry, event.payload).await)
@@ -27,6 +28,18 @@ pub async fn process(retry: Arc<Retry>, batch: SqsEvent) -> SqsBatchResponse {
 async fn wake_one(retry: &Retry, message_id: &str, body: &str) -> bool {
     let wakeup = match Message::from_json(body) {
         Ok(Message::Wakeup(w)) => w,
+        Ok(Message::Sweep) => {
+            return match retry.sweep().await {
+                Ok(woken) => {
+                    tracing::info!(message_id, woken, "sweep handled");
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(message_id, error = %e, "sweep failed; will be retried");
+                    false
+                }
+            };
+        }
         Ok(Message::Deliver(_)) => {
             tracing::error!(message_id, "a delivery on the wakeups queue; left for the DLQ");
             return false;
@@ -81,6 +94,6 @@ mod tests {
         Deliver { backoff: w.backoff.clone() }.deliver(&message("t")).await.unwrap();
         let retry = Retry { backoff: w.backoff.clone(), max_sends: 10, budget: std::time::Duration::from_secs(60) };
         let report = retry.wake(&WakeupMessage { target_id: herald_app::testing::world::t(), epoch: 1 }).await.unwrap();
-        assert_eq!(report, WakeReport::Recovered { sent: 1, expired: 0 });
+        assert_eq!(report, WakeReport::Recovered { sent: 1, expired: 0, rejected: 0 });
     }
 }

@@ -1,24 +1,24 @@
-//! What happens to a target that did not take a delivery: one rung up the ladder (or a pause for a
-//! 429), a wake-up scheduled, its deliveries parked, and at the fifth failure a warning to the others.
+//! What happens to a target that did not take a delivery. A *target failure*: one rung up the
+//! ladder (or a pause for a 429), a wake-up scheduled, its deliveries parked, and at the fifth
+//! failure a warning to the others. A *delivery rejection*: that delivery set aside, the target not
+//! held, and at the fifth rejection in a row the same warning.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ports::{
-    Clock, DeliveryQueue, IdSource, ParkingLot, QueueError, ScheduleError, Sender, StateStore, StoreError, TargetStore,
-    WakeupScheduler,
+    Clock, DeliveryQueue, IdSource, ParkingLot, QueueError, RejectedStore, ScheduleError, Sender, StateStore,
+    StoreError, TargetStore, WakeupScheduler,
 };
+use herald_domain::Event;
 use herald_domain::Target;
-use herald_domain::health::{WARN_AT_FAILURE, health_warning};
+use herald_domain::health::{WARN_AT_FAILURE, health_warning, rejection_warning};
 use herald_domain::ladder::Ladder;
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
-use herald_domain::request::build;
+use herald_domain::rejection::{KEPT_BODY_BYTES, Rejection, RejectionNote};
+use herald_domain::request::{OutboundRequest, RequestView, build};
 use herald_domain::state::{Failure, TargetState};
-
-/// How late a wake-up may be before a parked delivery wakes the target itself. Well past
-/// Scheduler's and the emulators' lateness.
-pub const NUDGE_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// When a 429 names no wait.
 pub const DEFAULT_THROTTLE: Duration = Duration::from_secs(30);
@@ -42,10 +42,10 @@ pub enum Setback {
 }
 
 impl Setback {
-    /// `None` for a success.
+    /// `None` for a success or a rejection, which do not set the target back.
     pub fn from_outcome(outcome: &DeliveryOutcome, at: chrono::DateTime<chrono::Utc>) -> Option<Self> {
         match outcome {
-            DeliveryOutcome::Delivered { .. } => None,
+            DeliveryOutcome::Delivered { .. } | DeliveryOutcome::Rejected { .. } => None,
             DeliveryOutcome::Throttled { retry_after, .. } => {
                 Some(Self::Throttled(retry_after.unwrap_or(DEFAULT_THROTTLE)))
             }
@@ -56,21 +56,48 @@ impl Setback {
     }
 }
 
-/// Renders, signs (timestamped `now`) and sends one delivery; a request that cannot be built is a
-/// failure. The deliver and retry functions and the admin's Test all send through this.
+/// Renders, signs (timestamped `now`) and sends one delivery, waiting at most `timeout`. A request
+/// that cannot be built is a rejection of that delivery. Returns the request as sent, if built.
+/// The deliver and retry functions and the admin's Test all send through this.
 pub async fn attempt(
     sender: &dyn Sender,
     target: &Target,
     delivery: &DeliveryMessage,
     now: chrono::DateTime<chrono::Utc>,
-) -> DeliveryOutcome {
+    timeout: Duration,
+) -> (DeliveryOutcome, Option<OutboundRequest>) {
     match build(target, &delivery.event, &delivery.delivery_id.to_string(), now.timestamp()) {
-        Ok(request) => sender.send(&request, Duration::from_millis(target.timeout_ms)).await,
-        Err(e) => DeliveryOutcome::Failed {
-            status: None,
-            error: format!("could not build the request: {e}"),
-            elapsed: Duration::ZERO,
-        },
+        Ok(request) => (sender.send(&request, timeout).await, Some(request)),
+        Err(e) => (
+            DeliveryOutcome::Rejected {
+                status: None,
+                error: format!("could not build the request: {e}"),
+                response: None,
+                elapsed: Duration::ZERO,
+            },
+            None,
+        ),
+    }
+}
+
+/// What a receiver said when it rejected a delivery.
+#[derive(Clone, Copy, Debug)]
+pub struct Rejected<'a> {
+    pub status: Option<u16>,
+    pub reason: &'a str,
+    pub response: Option<&'a str>,
+    pub request: Option<&'a OutboundRequest>,
+}
+
+impl<'a> Rejected<'a> {
+    /// The rejection in `outcome`, if it is one.
+    pub fn from_outcome(outcome: &'a DeliveryOutcome, request: Option<&'a OutboundRequest>) -> Option<Self> {
+        match outcome {
+            DeliveryOutcome::Rejected { status, error, response, .. } => {
+                Some(Self { status: *status, reason: error, response: response.as_deref(), request })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -78,6 +105,7 @@ pub struct Backoff {
     pub targets: Arc<dyn TargetStore>,
     pub states: Arc<dyn StateStore>,
     pub parking: Arc<dyn ParkingLot>,
+    pub rejected: Arc<dyn RejectedStore>,
     pub wakeups: Arc<dyn WakeupScheduler>,
     /// The deliveries queue: health warnings and released deliveries go there.
     pub queue: Arc<dyn DeliveryQueue>,
@@ -85,14 +113,65 @@ pub struct Backoff {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     pub ladder: Ladder,
-    /// How long a parked delivery is kept before it expires unsent.
+    /// How long a parked or rejected delivery is kept.
     pub retention: Duration,
+    /// How late a wake-up may be before a parked delivery or the sweep wakes the target itself.
+    pub overdue_after: Duration,
 }
 
 impl Backoff {
-    /// Renders, signs and sends one delivery; a request that cannot be built is a failure.
-    pub async fn attempt(&self, target: &Target, delivery: &DeliveryMessage) -> DeliveryOutcome {
-        attempt(self.sender.as_ref(), target, delivery, self.clock.now()).await
+    /// Renders, signs and sends one delivery with the target's timeout.
+    pub async fn attempt(
+        &self,
+        target: &Target,
+        delivery: &DeliveryMessage,
+    ) -> (DeliveryOutcome, Option<OutboundRequest>) {
+        let timeout = Duration::from_millis(target.timeout_ms);
+        attempt(self.sender.as_ref(), target, delivery, self.clock.now(), timeout).await
+    }
+
+    /// Sets a rejected delivery aside in the target's rejected list; the target is not held. The
+    /// fifth rejection in a row warns the other targets (once: one writer sees the count reach 5).
+    pub async fn reject(
+        &self,
+        target: &Target,
+        delivery: &DeliveryMessage,
+        rejected: Rejected<'_>,
+    ) -> Result<(), DeliverError> {
+        let now = self.clock.now();
+        let note = RejectionNote {
+            rejected_at: now,
+            status: rejected.status,
+            reason: rejected.reason.to_owned(),
+            response: rejected.response.map(str::to_owned),
+            request: rejected.request.map(|r| RequestView::of(r, KEPT_BODY_BYTES)),
+        };
+        let rejection = Rejection { delivery: delivery.clone(), note };
+        let in_row = self.rejected.set_aside(&rejection, now + self.retention).await?;
+        self.states.forget(&target.id);
+        tracing::warn!(target_id = %target.id, delivery_id = %delivery.delivery_id, status = rejected.status,
+            reason = rejected.reason, in_row, "delivery rejected; set aside, the target is not held");
+        if in_row == Some(WARN_AT_FAILURE) {
+            let event = rejection_warning(
+                target,
+                WARN_AT_FAILURE,
+                rejected.status,
+                &rejection.note.cause(),
+                self.ids.new_id(),
+                now,
+            );
+            self.warn_others(target, event).await;
+        }
+        Ok(())
+    }
+
+    /// A delivery went through: a streak of rejections (`in_row`, as last read) ends.
+    pub async fn end_rejection_streak(&self, target: &Target, in_row: u32) -> Result<(), DeliverError> {
+        if in_row > 0 {
+            self.rejected.reset_streak(&target.id).await?;
+            self.states.forget(&target.id);
+        }
+        Ok(())
     }
 
     /// Moves the target after a failed or throttled attempt, unless another attempt of the same
@@ -127,7 +206,7 @@ impl Backoff {
             error = next.last_error.as_deref().unwrap_or(""), "target set back; next attempt scheduled");
         // Exactly one writer moves a target from 4 to 5 failures, so the warning goes once per outage.
         if matches!(setback, Setback::Failed(_)) && next.failures == WARN_AT_FAILURE {
-            self.warn_others(target, &next).await;
+            self.warn_others(target, health_warning(target, &next, self.ids.new_id(), now)).await;
         }
         Ok(Some(next))
     }
@@ -142,7 +221,7 @@ impl Backoff {
     pub async fn nudge_if_overdue(&self, target: &Target, state: &TargetState) -> Result<bool, DeliverError> {
         let now = self.clock.now();
         match state.next_attempt_at {
-            Some(due) if due + NUDGE_AFTER < now => {
+            Some(due) if due + self.overdue_after < now => {
                 tracing::warn!(target_id = %target.id, epoch = state.epoch, %due, "wake-up overdue; waking the target now");
                 let wakeup = WakeupMessage { target_id: target.id.clone(), epoch: state.epoch };
                 self.wakeups.schedule(&wakeup, Duration::ZERO, now).await?;
@@ -153,8 +232,7 @@ impl Backoff {
     }
 
     /// Routes a `health_warning` to every other enabled, healthy target that subscribes to it.
-    async fn warn_others(&self, failing: &Target, state: &TargetState) {
-        let event = health_warning(failing, state, self.ids.new_id(), self.clock.now());
+    async fn warn_others(&self, failing: &Target, event: Event) {
         let result: Result<usize, DeliverError> = async {
             let mut deliveries = Vec::new();
             for other in self.targets.list_targets().await?.iter() {

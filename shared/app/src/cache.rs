@@ -83,6 +83,10 @@ impl StateStore for CachedStates {
         Ok(state)
     }
 
+    fn forget(&self, target: &TargetId) {
+        self.slots.lock().expect("lock").remove(target);
+    }
+
     async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError> {
         // Holding the slot through the write: a read that starts meanwhile waits and sees the result,
         // instead of caching the state this write replaces.

@@ -4,9 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::backoff::{Backoff, DeliverError, Setback};
+use tracing::Instrument as _;
+
+use super::backoff::{Backoff, DeliverError, Rejected, Setback};
+use herald_domain::Target;
 use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::state::TargetState;
 
 /// The result of one delivery; every variant means the message is done with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +26,12 @@ pub enum Report {
     },
     /// The target asked us to slow down; the delivery is parked until it may be sent.
     Throttled,
+    /// The receiver refused this payload (or it could not be built): set aside in the target's
+    /// rejected list; the target is not held.
+    Rejected {
+        status: Option<u16>,
+        error: String,
+    },
     /// The target is in backoff; the delivery waits in the parking lot.
     Parked,
     /// The target was deleted or disabled after the event was routed.
@@ -50,14 +60,22 @@ impl Deliver {
             tracing::info!(target_id = %target.id, delivery_id = %msg.delivery_id, "target is in backoff; delivery parked");
             return Ok(Report::Parked);
         }
-        let outcome = b.attempt(&target, msg).await;
         let span = tracing::info_span!("delivery", target_id = %target.id, target = %target.name, delivery_id = %msg.delivery_id, event = %msg.event.name);
-        let _enter = span.enter();
+        self.send(&target, &state, msg).instrument(span).await
+    }
+
+    async fn send(&self, target: &Target, state: &TargetState, msg: &DeliveryMessage) -> Result<Report, DeliverError> {
+        let b = &self.backoff;
+        let (outcome, request) = b.attempt(target, msg).await;
         let now = b.clock.now();
+        if let Some(rejected) = Rejected::from_outcome(&outcome, request.as_ref()) {
+            b.reject(target, msg, rejected).await?;
+            return Ok(Report::Rejected { status: rejected.status, error: rejected.reason.to_owned() });
+        }
         match Setback::from_outcome(&outcome, now) {
             None => {
                 let DeliveryOutcome::Delivered { status, elapsed } = outcome else {
-                    unreachable!("only success has no setback")
+                    unreachable!("only success and rejection have no setback")
                 };
                 tracing::info!(status, elapsed_ms = elapsed.as_millis() as u64, "delivered");
                 // A healthy target's success path writes nothing.
@@ -67,10 +85,11 @@ impl Deliver {
                         Err(e) => return Err(e.into()),
                     }
                 }
+                b.end_rejection_streak(target, state.rejections_in_row).await?;
                 Ok(Report::Delivered { status, elapsed })
             }
             Some(setback) => {
-                b.set_back(&target, &state, &setback).await?;
+                b.set_back(target, state, &setback).await?;
                 b.park(msg).await?;
                 Ok(match setback {
                     Setback::Throttled(_) => Report::Throttled,

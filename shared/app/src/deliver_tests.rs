@@ -3,8 +3,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::*;
-use crate::ports::{Clock, WakeupVia};
-use crate::testing::world::{failed, message, t, world};
+use crate::ports::{Clock, RejectedStore, WakeupVia};
+use crate::testing::world::{delivered, failed, message, rejected, t, world};
 
 fn deliver(w: &crate::testing::world::TestWorld) -> Deliver {
     Deliver { backoff: w.backoff.clone() }
@@ -103,14 +103,80 @@ async fn unhealthy_others_get_no_warning() {
 }
 
 #[tokio::test]
-async fn unknown_targets_are_skipped_and_unbuildable_requests_are_failures() {
+async fn unknown_targets_are_skipped_and_unbuildable_requests_are_rejections() {
     let w = world();
     assert_eq!(deliver(&w).deliver(&message("gone")).await.unwrap(), Report::Skipped("target no longer exists"));
-    w.store.targets.lock().unwrap()[0].headers.insert("X-T".into(), "{{title}}".into());
+    w.store.targets.lock().unwrap()[0].headers.insert("X-{{title}}".into(), "v".into());
     let mut msg = message("t");
-    msg.event.fields.insert("title".into(), json!("a\nb"));
+    msg.event.fields.insert("title".into(), json!("not a header name"));
     let report = deliver(&w).deliver(&msg).await.unwrap();
-    assert!(matches!(report, Report::Failed { status: None, ref error } if error.contains("line break")), "{report:?}");
+    assert!(
+        matches!(report, Report::Rejected { status: None, ref error } if error.contains("could not build")),
+        "{report:?}"
+    );
+    assert!(w.store.state(&t()).is_healthy(), "the target is not held");
+    let kept = w.store.rejected(&t(), w.clock.now(), 10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].note.request.is_none() && kept[0].delivery == msg);
+}
+
+#[tokio::test]
+async fn a_multi_line_value_in_a_header_is_folded_and_sent() {
+    let w = world();
+    w.store.targets.lock().unwrap()[0].headers.insert("X-Msg".into(), "{{title}}".into());
+    let mut msg = message("t");
+    msg.event.fields.insert("title".into(), json!("first line\r\nsecond line"));
+    assert!(matches!(deliver(&w).deliver(&msg).await.unwrap(), Report::Delivered { .. }));
+    let sent = w.sender.requests();
+    let value = sent[0].headers.iter().find(|(n, _)| n == "x-msg").unwrap().1.to_str().unwrap().to_owned();
+    assert_eq!(value, "first line second line");
+}
+
+#[tokio::test]
+async fn a_rejected_delivery_is_set_aside_and_the_others_go_on() {
+    let w = world();
+    let d = deliver(&w);
+    w.sender.then(delivered()).then(rejected(400)).then(delivered());
+    let msgs: Vec<_> = (0..3).map(|_| message("t")).collect();
+    let mut reports = Vec::new();
+    for m in &msgs {
+        reports.push(d.deliver(m).await.unwrap());
+    }
+    assert!(matches!(reports[1], Report::Rejected { status: Some(400), .. }), "{reports:?}");
+    assert!(matches!(reports[2], Report::Delivered { .. }));
+    let state = w.store.state(&t());
+    assert!(state.is_healthy() && state.parked == 0, "{state:?}");
+    assert_eq!(state.rejections_in_row, 0, "the success after it ended the streak");
+    assert!(w.wakeups.scheduled().is_empty(), "nothing to wake: the target never held");
+    let kept = w.store.rejected(&t(), w.clock.now(), 10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].delivery.delivery_id, msgs[1].delivery_id);
+    assert_eq!(kept[0].note.response.as_deref(), Some(r#"{"content": ["Must be 2000 or fewer in length."]}"#));
+    assert!(kept[0].note.request.as_ref().is_some_and(|r| r.method == "POST"));
+}
+
+#[tokio::test]
+async fn five_rejections_in_a_row_warn_the_others_once() {
+    let w = world();
+    let d = deliver(&w);
+    for _ in 0..7 {
+        w.sender.then(rejected(400));
+    }
+    for _ in 0..7 {
+        d.deliver(&message("t")).await.unwrap();
+    }
+    let warnings = w.queue.sent();
+    assert_eq!(warnings.len(), 1, "once, at the fifth");
+    assert_eq!(warnings[0].target_id.as_str(), "other");
+    assert_eq!(
+        warnings[0].event.fields["message"],
+        json!(
+            "Webhook 'T' rejected 5 deliveries in a row: HTTP 400 Bad Request {\"content\": [\"Must be 2000 or fewer in length.\"]}"
+        )
+    );
+    assert!(w.store.state(&t()).is_healthy());
+    d.deliver(&message("t")).await.unwrap();
+    assert_eq!(w.store.state(&t()).rejections_in_row, 0);
 }
 
 #[tokio::test]
@@ -125,7 +191,7 @@ async fn only_the_winner_schedules_and_an_overdue_target_is_nudged() {
     futures::future::join_all(msgs.iter().map(|m| d.deliver(m))).await;
     assert_eq!(w.wakeups.scheduled().len(), 1, "one wake-up per epoch");
     *w.sender.barrier.lock().unwrap() = None;
-    w.clock.advance(Duration::from_secs(30) + crate::backoff::NUDGE_AFTER + Duration::from_secs(1));
+    w.clock.advance(Duration::from_secs(30) + w.backoff.overdue_after + Duration::from_secs(1));
     assert_eq!(d.deliver(&message("t")).await.unwrap(), Report::Parked);
     let scheduled = w.wakeups.scheduled();
     assert_eq!(scheduled.len(), 2);

@@ -11,7 +11,7 @@ use crate::ports::{
     Claim, Clock, DedupeStore, DeliveryQueue, IdSource, QueueError, SourceStore, StoreError, TargetStore,
 };
 use herald_domain::adapters::{NormalizeError, Origin, normalize};
-use herald_domain::message::DeliveryMessage;
+use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES};
 use herald_domain::source::{Credentials, sha256_hex};
 use herald_domain::{Event, SourceId};
 
@@ -39,6 +39,8 @@ pub enum IngestError {
     UnknownSource(String),
     #[error("body is {0} bytes; the limit is {MAX_BODY_BYTES}")]
     TooLarge(usize),
+    #[error("the event is {0} bytes once queued; the queue takes {MAX_MESSAGE_BYTES}: send a smaller body")]
+    TooLargeQueued(usize),
     #[error("missing or wrong credential for this source")]
     Unauthorized,
     #[error("{0}")]
@@ -53,7 +55,7 @@ impl IngestError {
     pub fn status(&self) -> u16 {
         match self {
             Self::UnknownSource(_) => 404,
-            Self::TooLarge(_) => 413,
+            Self::TooLarge(_) | Self::TooLargeQueued(_) => 413,
             Self::Unauthorized => 401,
             Self::BadBody(_) => 400,
             Self::Store(_) | Self::Queue(_) => 503,
@@ -128,7 +130,13 @@ impl Ingest {
             .filter(|t| t.wants(&event))
             .map(|t| DeliveryMessage { delivery_id: self.ids.new_id(), target_id: t.id.clone(), event: event.clone() })
             .collect();
-        if !deliveries.is_empty() {
+        if let Some(first) = deliveries.first() {
+            // Every delivery of an event is the same size but for the target id.
+            let longest_id = deliveries.iter().map(|d| d.target_id.as_str().len()).max().unwrap_or(0);
+            let queued = first.to_wire().len() - first.target_id.as_str().len() + longest_id;
+            if queued > MAX_MESSAGE_BYTES {
+                return Err(IngestError::TooLargeQueued(queued));
+            }
             self.queue.enqueue(&deliveries).await?;
         }
         tracing::info!(event_id = %event.id, source = %event.source_id, name = %event.name, deliveries = deliveries.len(), "event accepted");

@@ -10,6 +10,7 @@ use ulid::Ulid;
 
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::rejection::Rejection;
 use herald_domain::request::OutboundRequest;
 use herald_domain::state::TargetState;
 use herald_domain::{Source, SourceId, Target, TargetId};
@@ -74,6 +75,24 @@ pub trait StateStore: Send + Sync {
     async fn get_state(&self, target: &TargetId) -> Result<TargetState, StoreError>;
     /// Writes `next` only if the stored epoch is still `expected_epoch`; else `StoreError::Conflict`.
     async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError>;
+    /// Another port changed this target's state item (its rejection streak): a cache drops its copy.
+    fn forget(&self, _target: &TargetId) {}
+}
+
+/// Deliveries a target's receiver refused for their content (`REJECTED#<delivery ulid>` items),
+/// kept for a person to fix the template and replay them, and the streak of rejections in a row.
+#[async_trait]
+pub trait RejectedStore: Send + Sync {
+    /// Keeps `rejection` until `expires_at`, idempotent per delivery id. Returns the target's
+    /// rejections in a row counting this one, or `None` if it was kept already.
+    async fn set_aside(&self, rejection: &Rejection, expires_at: DateTime<Utc>) -> Result<Option<u32>, StoreError>;
+    /// Up to `limit` rejections not expired at `now`, oldest first.
+    async fn rejected(&self, target: &TargetId, now: DateTime<Utc>, limit: usize)
+    -> Result<Vec<Rejection>, StoreError>;
+    /// Removes one; false if there was none.
+    async fn discard(&self, target: &TargetId, delivery_id: &Ulid) -> Result<bool, StoreError>;
+    /// A delivery went through: the streak starts again from zero.
+    async fn reset_streak(&self, target: &TargetId) -> Result<(), StoreError>;
 }
 
 #[async_trait]

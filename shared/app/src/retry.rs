@@ -1,12 +1,15 @@
 //! A wake-up for (target, epoch): probe with the oldest parked delivery; on success reset the ladder
-//! and send the backlog in arrival order; on failure, the next rung.
+//! and send the backlog in arrival order; on failure, the next rung. A probe the receiver rejects
+//! for its content is set aside and the next parked delivery probes at once. And the sweep: wake
+//! every holding target whose wake-up is overdue (lost), so nothing strands a target.
 
 use std::sync::Arc;
 
-use super::backoff::{Backoff, DeliverError, Setback};
+use super::backoff::{Backoff, DeliverError, Rejected, Setback};
 use crate::ports::StoreError;
 use herald_domain::TargetId;
 use herald_domain::message::WakeupMessage;
+use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::state::TargetState;
 
 /// Parked deliveries read per query while draining.
@@ -27,10 +30,12 @@ pub enum WakeReport {
     Released {
         expired: u64,
     },
-    /// Recovered and the whole backlog sent; `expired` parked deliveries had passed retention.
+    /// Recovered and the whole backlog sent; `expired` parked deliveries had passed retention,
+    /// `rejected` were refused by the receiver for their content and set aside.
     Recovered {
         sent: usize,
         expired: u64,
+        rejected: usize,
     },
     /// Sent `sent` and handed the rest to another wake-up, to stay within one invocation's time.
     Continues {
@@ -60,25 +65,38 @@ impl Retry {
             return Ok(WakeReport::NotHolding);
         }
         let started = std::time::Instant::now();
-        let mut sent = 0;
+        let (mut sent, mut tries, mut rejected) = (0, 0, 0);
+        let mut in_row = state.rejections_in_row;
         loop {
             let batch = b.parking.oldest(&target.id, b.clock.now(), PAGE).await?;
             if batch.is_empty() {
                 break;
             }
             for delivery in &batch {
-                if sent == self.max_sends || (sent > 0 && started.elapsed() >= self.budget) {
+                if tries == self.max_sends || (tries > 0 && started.elapsed() >= self.budget) {
                     let next = WakeupMessage { target_id: target.id.clone(), epoch: state.epoch };
                     b.wakeups.schedule(&next, std::time::Duration::ZERO, b.clock.now()).await?;
                     return Ok(WakeReport::Continues { sent });
                 }
-                let outcome = b.attempt(&target, delivery).await;
+                tries += 1;
+                let (outcome, request) = b.attempt(&target, delivery).await;
+                if let Some(refused) = Rejected::from_outcome(&outcome, request.as_ref()) {
+                    // This payload, not the target: set it aside, and the next one probes now.
+                    b.reject(&target, delivery, refused).await?;
+                    b.parking.remove(&target.id, &delivery.delivery_id).await?;
+                    rejected += 1;
+                    in_row += 1;
+                    continue;
+                }
                 if let Some(setback) = Setback::from_outcome(&outcome, b.clock.now()) {
                     b.set_back(&target, &state, &setback).await?;
                     return Ok(WakeReport::SetBack { sent });
                 }
+                debug_assert!(matches!(outcome, DeliveryOutcome::Delivered { .. }));
                 b.parking.remove(&target.id, &delivery.delivery_id).await?;
                 sent += 1;
+                b.end_rejection_streak(&target, in_row).await?;
+                in_row = 0;
                 if state.failures > 0 {
                     // The first success resets the ladder; new deliveries stay parked while the backlog drains.
                     let now = b.clock.now();
@@ -108,7 +126,23 @@ impl Retry {
             return Ok(WakeReport::Released { expired });
         }
         tracing::info!(target_id = %target.id, sent, requeued = orphans.len(), expired, "target recovered; backlog released");
-        Ok(WakeReport::Recovered { sent: sent + orphans.len(), expired })
+        Ok(WakeReport::Recovered { sent: sent + orphans.len(), expired, rejected })
+    }
+
+    /// The periodic sweep: wakes every enabled, holding target whose wake-up is overdue by more
+    /// than `overdue_after` (a schedule that failed or a message that was lost), even when no new
+    /// delivery arrives to notice it. Returns how many it woke.
+    pub async fn sweep(&self) -> Result<usize, DeliverError> {
+        let b = &self.backoff;
+        let mut woken = 0;
+        for target in b.targets.list_targets().await?.iter().filter(|t| t.enabled) {
+            let state = b.states.get_state(&target.id).await?;
+            if b.nudge_if_overdue(target, &state).await? {
+                woken += 1;
+            }
+        }
+        tracing::info!(woken, "sweep done");
+        Ok(woken)
     }
 
     /// Writes `next` if the state is still `current`; `None` if someone else moved it.

@@ -2,7 +2,8 @@ use std::time::Duration;
 
 use super::*;
 use crate::deliver::{Deliver, Report};
-use crate::testing::world::{TestWorld, failed, message, t, world};
+use crate::ports::{Clock, RejectedStore};
+use crate::testing::world::{TestWorld, failed, message, rejected, t, world};
 
 fn retry(w: &TestWorld) -> Retry {
     Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60) }
@@ -27,7 +28,7 @@ async fn recovery_sends_the_backlog_in_order_and_resets() {
     let w = world();
     fail_once_then_park(&w, 4).await;
     let report = retry(&w).wake(&wakeup(1)).await.unwrap();
-    assert_eq!(report, WakeReport::Recovered { sent: 5, expired: 0 });
+    assert_eq!(report, WakeReport::Recovered { sent: 5, expired: 0, rejected: 0 });
     let sent: Vec<String> = w.sender.requests().iter().map(|r| r.url.path().to_owned()).collect();
     assert_eq!(
         sent,
@@ -85,7 +86,7 @@ async fn long_backlogs_continue_in_a_fresh_wakeup() {
     assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 4 });
     let epoch = w.store.state(&t()).epoch;
     assert_eq!(w.wakeups.scheduled().last().unwrap().0.epoch, epoch);
-    assert_eq!(r.wake(&wakeup(epoch)).await.unwrap(), WakeReport::Recovered { sent: 2, expired: 0 });
+    assert_eq!(r.wake(&wakeup(epoch)).await.unwrap(), WakeReport::Recovered { sent: 2, expired: 0, rejected: 0 });
 }
 
 #[tokio::test]
@@ -105,4 +106,45 @@ async fn a_spent_time_budget_continues_after_at_least_one_send() {
     fail_once_then_park(&w, 2).await;
     let r = Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::ZERO };
     assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 1 });
+}
+
+#[tokio::test]
+async fn a_rejected_probe_is_set_aside_and_the_next_one_recovers_the_target() {
+    let w = world();
+    fail_once_then_park(&w, 2).await;
+    w.sender.then(rejected(400));
+    let report = retry(&w).wake(&wakeup(1)).await.unwrap();
+    assert_eq!(report, WakeReport::Recovered { sent: 2, expired: 0, rejected: 1 }, "in the same wake-up");
+    let state = w.store.state(&t());
+    assert!(state.is_healthy() && state.parked == 0, "{state:?}");
+    let kept = w.store.rejected(&t(), w.clock.now(), 10).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].delivery.event.fields["event"], serde_json::json!("e0"), "the first parked was the probe");
+    assert_eq!(state.rejections_in_row, 0, "then a success");
+}
+
+#[tokio::test]
+async fn when_every_parked_delivery_is_rejected_the_target_is_released() {
+    let w = world();
+    fail_once_then_park(&w, 1).await;
+    w.sender.then(rejected(422)).then(rejected(422));
+    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::Released { expired: 0 });
+    assert!(!w.store.state(&t()).is_holding());
+    assert_eq!(w.store.rejected(&t(), w.clock.now(), 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn the_sweep_wakes_a_target_whose_wake_up_was_lost() {
+    let w = world();
+    fail_once_then_park(&w, 1).await;
+    let scheduled = w.wakeups.scheduled().len();
+    let r = retry(&w);
+    assert_eq!(r.sweep().await.unwrap(), 0, "not overdue yet");
+    w.clock.advance(Duration::from_secs(30) + w.backoff.overdue_after + Duration::from_secs(1));
+    assert_eq!(r.sweep().await.unwrap(), 1);
+    let woken = w.wakeups.scheduled();
+    assert_eq!(woken.len(), scheduled + 1);
+    assert_eq!((woken.last().unwrap().0.epoch, woken.last().unwrap().1), (1, Duration::ZERO));
+    w.store.targets.lock().unwrap()[0].enabled = false;
+    assert_eq!(r.sweep().await.unwrap(), 0, "a disabled target is left alone");
 }

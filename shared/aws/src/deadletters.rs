@@ -32,6 +32,7 @@ fn summarize(body: &str) -> String {
     match Message::from_json(body) {
         Ok(Message::Deliver(d)) => format!("deliver {} ({}) to {}", d.event.name, d.event.source_id, d.target_id),
         Ok(Message::Wakeup(w)) => format!("wake {} at epoch {}", w.target_id, w.epoch),
+        Ok(Message::Sweep) => "sweep for overdue wake-ups".to_owned(),
         Err(e) => format!("unreadable: {e}"),
     }
 }

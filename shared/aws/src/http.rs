@@ -10,7 +10,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::netguard::AddressPolicy;
 use herald_app::ports::Sender;
-use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::outcome::{DeliveryOutcome, rejects_payload};
 use herald_domain::request::{OutboundRequest, USER_AGENT, redact_url};
 
 /// How much of a failing response we keep for the error report.
@@ -98,10 +98,18 @@ impl Sender for HttpSender {
         }
         let snippet = String::from_utf8_lossy(&snippet).trim().to_owned();
         if status == 429 {
-            let wait = retry_after.as_deref().and_then(parse_retry_after).or_else(|| discord_retry_after(&snippet));
+            let wait = retry_after.as_deref().and_then(parse_retry_after).or_else(|| body_retry_after(&snippet));
             return DeliveryOutcome::Throttled { retry_after: wait.map(clamp_retry_after), elapsed: started.elapsed() };
         }
         let reason = response.status().canonical_reason().unwrap_or("");
+        if rejects_payload(status) {
+            return DeliveryOutcome::Rejected {
+                status: Some(status),
+                error: format!("HTTP {status} {reason}").trim_end().to_owned(),
+                response: (!snippet.is_empty()).then_some(snippet),
+                elapsed: started.elapsed(),
+            };
+        }
         let error = match (snippet.is_empty(), status) {
             (_, 300..=399) => format!("HTTP {status} {reason}: redirects are not followed; use the final URL"),
             (true, _) => format!("HTTP {status} {reason}"),
@@ -135,9 +143,11 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Some((at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
 }
 
-/// Discord answers 429 with `{"retry_after": 1.234, ...}` in seconds.
-fn discord_retry_after(body: &str) -> Option<Duration> {
-    let secs = serde_json::from_str::<serde_json::Value>(body).ok()?.get("retry_after")?.as_f64()?;
+/// The wait a 429's body names, in seconds: Discord's `{"retry_after": 1.234}`, Telegram's
+/// `{"parameters": {"retry_after": 5}}`.
+fn body_retry_after(body: &str) -> Option<Duration> {
+    let json = serde_json::from_str::<serde_json::Value>(body).ok()?;
+    let secs = json.get("retry_after").or_else(|| json.pointer("/parameters/retry_after"))?.as_f64()?;
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
 }
 
@@ -158,9 +168,16 @@ mod tests {
         assert!((85..=90).contains(&d.as_secs()), "{d:?}");
         assert_eq!(parse_retry_after("soon"), None);
         assert_eq!(
-            discord_retry_after(r#"{"message": "You are being rate limited.", "retry_after": 0.5}"#),
+            body_retry_after(r#"{"message": "You are being rate limited.", "retry_after": 0.5}"#),
             Some(Duration::from_millis(500))
         );
+        assert_eq!(
+            body_retry_after(
+                r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#
+            ),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(body_retry_after("{}"), None);
         assert_eq!(clamp_retry_after(Duration::ZERO), MIN_RETRY_AFTER);
         assert_eq!(clamp_retry_after(Duration::from_secs(86_400)), MAX_RETRY_AFTER);
     }

@@ -18,6 +18,7 @@ pub const SCHEDULE_GROUP: &str = "HERALD_SCHEDULE_GROUP";
 pub const SCHEDULER_ROLE_ARN: &str = "HERALD_SCHEDULER_ROLE_ARN";
 pub const DELIVERIES_DLQ_URL: &str = "HERALD_DELIVERIES_DLQ_URL";
 pub const WAKEUPS_DLQ_URL: &str = "HERALD_WAKEUPS_DLQ_URL";
+pub const WAKEUPS_DLQ_ARN: &str = "HERALD_WAKEUPS_DLQ_ARN";
 pub const DEDUPE_WINDOW: &str = "HERALD_DEDUPE_WINDOW";
 pub const TARGET_CACHE_TTL: &str = "HERALD_TARGET_CACHE_TTL";
 pub const ALLOW_NETWORKS: &str = "HERALD_ALLOW_NETWORKS";
@@ -27,6 +28,7 @@ pub const TIMER_MAX: &str = "HERALD_TIMER_MAX";
 pub const PARKED_RETENTION: &str = "HERALD_PARKED_RETENTION";
 pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
 pub const RETRY_BUDGET: &str = "HERALD_RETRY_BUDGET";
+pub const WAKEUP_GRACE: &str = "HERALD_WAKEUP_GRACE";
 pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
 /// herald-local's stack name (the table is `<stack>`, the queues `<stack>-deliveries`, …).
 pub const STACK: &str = "HERALD_STACK";
@@ -38,6 +40,9 @@ pub const DEFAULT_PARKED_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 pub const DEFAULT_RETRY_MAX_SENDS: usize = 200;
 /// The retry function's timeout is 40 s and one send may take 30 s.
 pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(8);
+/// How late a wake-up may be before a parked delivery or the sweep wakes its target: past
+/// Scheduler's minute of precision and the emulators' lateness.
+pub const DEFAULT_WAKEUP_GRACE: Duration = Duration::from_secs(5 * 60);
 /// The admin token's minimum length.
 pub const MIN_ADMIN_TOKEN: usize = 16;
 
@@ -139,6 +144,8 @@ pub struct Tuning {
     pub retry_max_sends: usize,
     /// No new send starts after this long into a wake-up.
     pub retry_budget: Duration,
+    /// How late a wake-up may be before a parked delivery or the sweep wakes the target itself.
+    pub wakeup_grace: Duration,
 }
 
 impl Default for Tuning {
@@ -153,6 +160,7 @@ impl Default for Tuning {
             parked_retention: DEFAULT_PARKED_RETENTION,
             retry_max_sends: DEFAULT_RETRY_MAX_SENDS,
             retry_budget: DEFAULT_RETRY_BUDGET,
+            wakeup_grace: DEFAULT_WAKEUP_GRACE,
         }
     }
 }
@@ -184,6 +192,7 @@ impl Tuning {
             parked_retention: env.duration(PARKED_RETENTION, defaults.parked_retention)?,
             retry_max_sends: env.number(RETRY_MAX_SENDS, defaults.retry_max_sends, 1..=10_000)?,
             retry_budget: env.duration(RETRY_BUDGET, defaults.retry_budget)?,
+            wakeup_grace: env.duration(WAKEUP_GRACE, defaults.wakeup_grace)?,
         })
     }
 }
@@ -224,12 +233,15 @@ pub struct BackoffConfig {
     pub deliveries_queue_url: String,
     pub wakeups_queue_url: String,
     pub wakeups_queue_arn: String,
+    /// Where Scheduler dead-letters a wake-up it could not send.
+    pub wakeups_dlq_arn: String,
     pub schedule_group: String,
     pub scheduler_role_arn: String,
     pub ladder: Ladder,
     /// Wake-ups up to this delay are SQS message timers; longer ones Scheduler schedules.
     pub timer_max: Duration,
     pub parked_retention: Duration,
+    pub wakeup_grace: Duration,
 }
 
 /// Settings of the deliver function.
@@ -267,13 +279,14 @@ pub struct Resources {
     pub wakeups_queue_url: String,
     pub wakeups_dlq_url: String,
     pub wakeups_queue_arn: String,
+    pub wakeups_dlq_arn: String,
     pub schedule_group: String,
     pub scheduler_role_arn: String,
 }
 
 impl Resources {
     /// The variables a function reads them from, as `(name, value)`.
-    pub fn variables(&self) -> [(&'static str, &str); 8] {
+    pub fn variables(&self) -> [(&'static str, &str); 9] {
         [
             (TABLE, &self.table),
             (DELIVERIES_QUEUE_URL, &self.deliveries_queue_url),
@@ -281,6 +294,7 @@ impl Resources {
             (WAKEUPS_QUEUE_URL, &self.wakeups_queue_url),
             (WAKEUPS_DLQ_URL, &self.wakeups_dlq_url),
             (WAKEUPS_QUEUE_ARN, &self.wakeups_queue_arn),
+            (WAKEUPS_DLQ_ARN, &self.wakeups_dlq_arn),
             (SCHEDULE_GROUP, &self.schedule_group),
             (SCHEDULER_ROLE_ARN, &self.scheduler_role_arn),
         ]
@@ -303,11 +317,13 @@ impl Resources {
             deliveries_queue_url: self.deliveries_queue_url.clone(),
             wakeups_queue_url: self.wakeups_queue_url.clone(),
             wakeups_queue_arn: self.wakeups_queue_arn.clone(),
+            wakeups_dlq_arn: self.wakeups_dlq_arn.clone(),
             schedule_group: self.schedule_group.clone(),
             scheduler_role_arn: self.scheduler_role_arn.clone(),
             ladder: tuning.ladder.clone(),
             timer_max: tuning.timer_max,
             parked_retention: tuning.parked_retention,
+            wakeup_grace: tuning.wakeup_grace,
         }
     }
 
@@ -355,11 +371,13 @@ impl BackoffConfig {
             deliveries_queue_url: env.required(DELIVERIES_QUEUE_URL)?,
             wakeups_queue_url: env.required(WAKEUPS_QUEUE_URL)?,
             wakeups_queue_arn: env.required(WAKEUPS_QUEUE_ARN)?,
+            wakeups_dlq_arn: env.required(WAKEUPS_DLQ_ARN)?,
             schedule_group: env.required(SCHEDULE_GROUP)?,
             scheduler_role_arn: env.required(SCHEDULER_ROLE_ARN)?,
             ladder: tuning.ladder,
             timer_max: tuning.timer_max,
             parked_retention: tuning.parked_retention,
+            wakeup_grace: tuning.wakeup_grace,
         })
     }
 }
@@ -425,6 +443,7 @@ mod tests {
             (PARKED_RETENTION, "1h"),
             (RETRY_MAX_SENDS, "7"),
             (RETRY_BUDGET, "3s"),
+            (WAKEUP_GRACE, "1m"),
         ])
         .unwrap();
         assert_eq!(t.dedupe_window, Duration::from_secs(60));
@@ -436,6 +455,7 @@ mod tests {
         assert_eq!(t.timer_max, Duration::from_secs(5));
         assert_eq!(t.parked_retention, Duration::from_secs(3600));
         assert_eq!((t.retry_max_sends, t.retry_budget), (7, Duration::from_secs(3)));
+        assert_eq!(t.wakeup_grace, Duration::from_secs(60));
         let d = read(&[]).unwrap();
         assert_eq!((d.dedupe_window, d.concurrency, d.timer_max), (DEFAULT_DEDUPE_WINDOW, 10, MAX_TIMER));
     }

@@ -89,7 +89,7 @@ fn chunks(bodies: &[String]) -> Vec<Vec<(usize, &String)>> {
 #[async_trait]
 impl DeliveryQueue for SqsQueue {
     async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), QueueError> {
-        let bodies: Vec<String> = deliveries.iter().map(DeliveryMessage::to_json).collect();
+        let bodies: Vec<String> = deliveries.iter().map(DeliveryMessage::to_wire).collect();
         self.send_bodies(&bodies, None).await
     }
 }

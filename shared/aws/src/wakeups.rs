@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, Target};
+use aws_sdk_scheduler::types::{
+    ActionAfterCompletion, DeadLetterConfig, FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, Target,
+};
 use chrono::{DateTime, Utc};
 
 use herald_app::ports::{ScheduleError, WakeupScheduler, WakeupVia};
@@ -23,6 +25,8 @@ pub struct Wakeups {
     pub scheduler: aws_sdk_scheduler::Client,
     pub group: String,
     pub role_arn: String,
+    /// Where Scheduler puts a wake-up it could not deliver after its retries (the wakeups DLQ).
+    pub dead_letter_arn: String,
     /// Delays up to this go as message timers (at most 15 minutes; tests lower it).
     pub timer_max: Duration,
 }
@@ -66,9 +70,14 @@ impl WakeupScheduler for Wakeups {
             return Ok(WakeupVia::QueueTimer);
         }
         let at = now + delay;
+        // Scheduler retries a failed send for up to a day, then dead-letters it where the admin's
+        // dead-letter routes see it; the sweep wakes the target meanwhile anyway.
+        let retry = RetryPolicy::builder().maximum_event_age_in_seconds(86_400).maximum_retry_attempts(185).build();
         let target = Target::builder()
             .arn(&self.queue_arn)
             .role_arn(&self.role_arn)
+            .dead_letter_config(DeadLetterConfig::builder().arn(&self.dead_letter_arn).build())
+            .retry_policy(retry)
             .input(body)
             .build()
             .map_err(|e| ScheduleError(Box::new(e)))?;

@@ -26,7 +26,8 @@ pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest
     Ok(Backoff {
         targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
         states: table.clone(),
-        parking: table,
+        parking: table.clone(),
+        rejected: table,
         wakeups: Arc::new(wakeups(config, aws)),
         queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
         sender: Arc::new(HttpSender::new(AddressPolicy::new(config.allow_networks.clone()))?),
@@ -34,6 +35,7 @@ pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest
         ids: Arc::new(MonotonicIds::default()),
         ladder: config.ladder.clone(),
         retention: config.parked_retention,
+        overdue_after: config.wakeup_grace,
     })
 }
 
@@ -83,7 +85,9 @@ pub fn admin(config: &AdminConfig, aws: &Clients) -> Result<Admin, reqwest::Erro
     Ok(Admin {
         config: table.clone(),
         targets: table.clone(),
-        states: table,
+        states: table.clone(),
+        rejected: table,
+        queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &b.deliveries_queue_url)),
         wakeups: Arc::new(wakeups(b, aws)),
         sender: Arc::new(HttpSender::new(AddressPolicy::new(b.allow_networks.clone()))?),
         dead_letters: Arc::new(dead_letters),
@@ -100,6 +104,7 @@ fn wakeups(config: &BackoffConfig, aws: &Clients) -> Wakeups {
         scheduler: aws.scheduler.clone(),
         group: config.schedule_group.clone(),
         role_arn: config.scheduler_role_arn.clone(),
+        dead_letter_arn: config.wakeups_dlq_arn.clone(),
         timer_max: config.timer_max,
     }
 }

@@ -63,6 +63,7 @@ pub fn normalize(
         received_at,
         chatty,
         fields,
+        event_pointer: origin.event_pointer.map(str::to_owned),
         // Valid UTF-8 and JSON: it parsed above.
         raw: RawBody::from_json(String::from_utf8_lossy(body).into_owned())
             .map_err(|e| NormalizeError::NotJson(e.to_string()))?,

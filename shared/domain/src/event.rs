@@ -69,8 +69,13 @@ pub struct Event {
     /// default subscription leaves out, as Kino leaves `on_watched` off by default.
     #[serde(default)]
     pub chatty: bool,
-    /// Flat map of placeholder name → JSON scalar, in the source's own order.
+    /// Flat map of placeholder name → JSON scalar, in the source's own order. Empty in a slim
+    /// queue message (see `message::SLIM_ABOVE`), which rebuilds it from `raw`.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub fields: Map<String, Value>,
+    /// The source's `event_pointer` when it has one, so a slim message normalizes as ingest did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_pointer: Option<String>,
     /// The body as received; `{{raw}}` and dotted names not in `fields` read from it.
     pub raw: RawBody,
 }
@@ -211,6 +216,7 @@ mod tests {
             name: "x".into(),
             received_at: DateTime::UNIX_EPOCH,
             chatty: false,
+            event_pointer: None,
             fields,
             raw: RawBody::from_value(&raw),
         }

@@ -81,6 +81,7 @@ mod tests {
             received_at: DateTime::UNIX_EPOCH,
             chatty,
             fields,
+            event_pointer: None,
             raw: crate::event::RawBody::from_value(&Value::Null),
         }
     }

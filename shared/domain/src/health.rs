@@ -17,17 +17,44 @@ pub const WARN_AT_FAILURE: u32 = 5;
 pub fn health_warning(failing: &Target, state: &TargetState, id: Ulid, at: DateTime<Utc>) -> Event {
     let cause = state.last_error.clone().unwrap_or_else(|| "unknown error".into());
     let message = format!("Webhook '{}' has failed {} times in a row: {cause}", failing.name, state.failures);
+    warning(failing, &message, state.failures, state.last_status, &cause, state.next_attempt_at, id, at)
+}
+
+/// The warning for a target that refused [`WARN_AT_FAILURE`] deliveries in a row for their content.
+pub fn rejection_warning(
+    target: &Target,
+    in_row: u32,
+    status: Option<u16>,
+    cause: &str,
+    id: Ulid,
+    at: DateTime<Utc>,
+) -> Event {
+    let message = format!("Webhook '{}' rejected {in_row} deliveries in a row: {cause}", target.name);
+    warning(target, &message, in_row, status, cause, None, id, at)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn warning(
+    target: &Target,
+    message: &str,
+    count: u32,
+    status: Option<u16>,
+    cause: &str,
+    next_attempt_at: Option<DateTime<Utc>>,
+    id: Ulid,
+    at: DateTime<Utc>,
+) -> Event {
     let fields: Map<String, Value> = [
         ("event", json!(HEALTH_WARNING)),
-        ("title", json!(format!("Webhook '{}' is failing", failing.name))),
+        ("title", json!(format!("Webhook '{}' is failing", target.name))),
         ("message", json!(message)),
         ("summary", json!(message)),
-        ("target", json!(failing.name)),
-        ("target_id", json!(failing.id.as_str())),
-        ("failures", json!(state.failures)),
-        ("last_status", json!(state.last_status)),
+        ("target", json!(target.name)),
+        ("target_id", json!(target.id.as_str())),
+        ("failures", json!(count)),
+        ("last_status", json!(status)),
         ("last_error", json!(cause)),
-        ("next_attempt_at", json!(state.next_attempt_at.map(rfc3339))),
+        ("next_attempt_at", json!(next_attempt_at.map(rfc3339))),
         ("source", json!("herald")),
         ("source_kind", json!("herald")),
         ("event_id", json!(id.to_string())),
@@ -44,6 +71,7 @@ pub fn health_warning(failing: &Target, state: &TargetState, id: Ulid, at: DateT
         name: HEALTH_WARNING.into(),
         received_at: at,
         chatty: false,
+        event_pointer: None,
         raw: RawBody::from_value(&Value::Object(fields.clone())),
         fields,
     }
@@ -71,5 +99,20 @@ mod tests {
         );
         assert_eq!(e.fields["target"], json!("Discord"));
         assert!(!e.chatty, "default subscriptions get it");
+        let r = rejection_warning(
+            &target,
+            5,
+            Some(400),
+            "HTTP 400 Bad Request {\"content\": [\"too long\"]}",
+            Ulid::nil(),
+            DateTime::UNIX_EPOCH,
+        );
+        assert_eq!(
+            r.fields["message"],
+            json!(
+                "Webhook 'Discord' rejected 5 deliveries in a row: HTTP 400 Bad Request {\"content\": [\"too long\"]}"
+            )
+        );
+        assert_eq!(r.name, HEALTH_WARNING);
     }
 }

@@ -11,6 +11,7 @@ pub mod ladder;
 pub mod message;
 pub mod outcome;
 pub mod preset;
+pub mod rejection;
 pub mod request;
 pub mod sample;
 pub mod secret;

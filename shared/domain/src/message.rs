@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use super::event::Event;
+use serde_json::Map;
+
+use super::adapters::{NormalizeError, Origin, normalize};
+use super::event::{Event, SourceKind};
 use super::ids::TargetId;
 
 pub const VERSION: u8 = 1;
@@ -28,7 +31,16 @@ pub struct WakeupMessage {
 pub enum Message {
     Deliver(Box<DeliveryMessage>),
     Wakeup(WakeupMessage),
+    /// The periodic sweep: wake every holding target whose wake-up is overdue.
+    Sweep,
 }
+
+/// SQS's message size limit (also the emulators'): a queued delivery must fit in it.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// Above this size a delivery travels without its `fields`, which are rebuilt from `raw` on
+/// arrival: a large body is then carried once instead of twice.
+pub const SLIM_ABOVE: usize = 64 * 1024;
 
 /// The wire shape read back: a plain struct, so serde streams it in one pass (a tagged enum behind
 /// `flatten` would buffer the whole event, `raw` body included, before reading it again).
@@ -48,6 +60,7 @@ struct Wire {
 enum Kind {
     Deliver,
     Wakeup,
+    Sweep,
 }
 
 /// Serializes without cloning the event.
@@ -56,6 +69,7 @@ enum Kind {
 enum MessageRef<'a> {
     Deliver(&'a DeliveryMessage),
     Wakeup(&'a WakeupMessage),
+    Sweep,
 }
 
 #[derive(Serialize)]
@@ -73,6 +87,36 @@ impl DeliveryMessage {
     pub fn to_json(&self) -> String {
         envelope_json(MessageRef::Deliver(self))
     }
+
+    /// What goes on a queue or into the table: the full message, or above [`SLIM_ABOVE`] the
+    /// message without its `fields` (Herald's own events are small and never slimmed).
+    pub fn to_wire(&self) -> String {
+        let full = self.to_json();
+        if full.len() <= SLIM_ABOVE || self.event.source_kind == SourceKind::Herald {
+            return full;
+        }
+        let mut slim = self.clone();
+        slim.event.fields = Map::new();
+        slim.to_json()
+    }
+}
+
+/// A slim event's fields, normalized again from its raw body exactly as ingest did.
+fn with_fields(mut event: Event) -> Result<Event, MessageError> {
+    if !event.fields.is_empty() || event.source_kind == SourceKind::Herald {
+        return Ok(event);
+    }
+    let origin =
+        Origin { source_id: &event.source_id, kind: event.source_kind, event_pointer: event.event_pointer.as_deref() };
+    let rebuilt =
+        normalize(&origin, event.raw.get().as_bytes(), event.id, event.received_at).map_err(MessageError::Rebuild)?;
+    event.fields = rebuilt.fields;
+    Ok(event)
+}
+
+/// The sweep message the rate schedule puts on the wakeups queue.
+pub fn sweep_json() -> String {
+    envelope_json(MessageRef::Sweep)
 }
 
 impl WakeupMessage {
@@ -89,6 +133,8 @@ pub enum MessageError {
     Version(u8),
     #[error("{kind} message has no {field:?}")]
     Missing { kind: &'static str, field: &'static str },
+    #[error("a slim delivery's body no longer normalizes: {0}")]
+    Rebuild(#[source] NormalizeError),
 }
 
 impl Message {
@@ -96,6 +142,7 @@ impl Message {
         match self {
             Self::Deliver(d) => d.to_json(),
             Self::Wakeup(w) => w.to_json(),
+            Self::Sweep => sweep_json(),
         }
     }
 
@@ -120,8 +167,9 @@ impl Message {
             Kind::Deliver => Ok(Self::Deliver(Box::new(DeliveryMessage {
                 delivery_id: wire.delivery_id.ok_or(missing("deliver", "delivery_id"))?,
                 target_id: wire.target_id.ok_or(missing("deliver", "target_id"))?,
-                event: wire.event.ok_or(missing("deliver", "event"))?,
+                event: with_fields(wire.event.ok_or(missing("deliver", "event"))?)?,
             }))),
+            Kind::Sweep => Ok(Self::Sweep),
             Kind::Wakeup => Ok(Self::Wakeup(WakeupMessage {
                 target_id: wire.target_id.ok_or(missing("wakeup", "target_id"))?,
                 epoch: wire.epoch.ok_or(missing("wakeup", "epoch"))?,
@@ -158,5 +206,28 @@ mod tests {
             event,
         }));
         assert_eq!(Message::from_json(&m.to_json()).unwrap(), m);
+    }
+
+    #[test]
+    fn a_large_delivery_travels_slim_and_arrives_whole() {
+        let origin = Origin {
+            source_id: &crate::SourceId::parse("g").unwrap(),
+            kind: SourceKind::Generic,
+            event_pointer: Some("/what"),
+        };
+        let body = serde_json::json!({"what": "big", "blob": "x".repeat(200 * 1024), "n": {"deep": 1}}).to_string();
+        let event = normalize(&origin, body.as_bytes(), Ulid::from_parts(9, 9), DateTime::UNIX_EPOCH).unwrap();
+        let m =
+            DeliveryMessage { delivery_id: Ulid::from_parts(9, 10), target_id: TargetId::parse("t").unwrap(), event };
+        let wire = m.to_wire();
+        assert!(wire.len() < body.len() + 1024, "one copy of the body: {} bytes", wire.len());
+        assert!(wire.len() <= MAX_MESSAGE_BYTES);
+        assert!(m.to_json().len() > 2 * 200 * 1024, "the full form carries it twice");
+        assert_eq!(Message::from_json(&wire).unwrap(), Message::Deliver(Box::new(m.clone())));
+        let small = crate::sample::sample_event(SourceKind::Ombi, Ulid::nil(), DateTime::UNIX_EPOCH);
+        let small =
+            DeliveryMessage { delivery_id: Ulid::nil(), target_id: TargetId::parse("t").unwrap(), event: small };
+        assert_eq!(small.to_wire(), small.to_json());
+        assert_eq!(Message::from_json(&sweep_json()).unwrap(), Message::Sweep);
     }
 }

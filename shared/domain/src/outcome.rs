@@ -8,17 +8,34 @@ pub enum DeliveryOutcome {
     Delivered { status: u16, elapsed: Duration },
     /// 429: the receiver asked us to wait (`Retry-After`, or Discord's JSON `retry_after`).
     Throttled { retry_after: Option<Duration>, elapsed: Duration },
-    /// Anything else: a non-2xx status (3xx included: redirects are not followed), a timeout,
-    /// a refused connection, or an address the SSRF guard refused.
+    /// A *target failure*: a non-2xx status that says the target is not taking deliveries (3xx,
+    /// since redirects are not followed, 401, 403, 404, 410, 5xx …), a timeout, DNS, TLS, a refused
+    /// connection, or an address the SSRF guard refused. The target climbs the ladder.
     Failed { status: Option<u16>, error: String, elapsed: Duration },
+    /// A *delivery rejection*: the receiver refused this payload (see [`rejects_payload`]), or the
+    /// request could not be built. The delivery is set aside; the target is not held for it.
+    Rejected {
+        status: Option<u16>,
+        error: String,
+        /// Up to 1 KiB of what the receiver answered.
+        response: Option<String>,
+        elapsed: Duration,
+    },
+}
+
+/// The statuses by which a receiver refuses one payload rather than all of them: the next delivery
+/// may well go through, so holding the target for this one would hold every other one hostage.
+pub fn rejects_payload(status: u16) -> bool {
+    matches!(status, 400 | 413 | 415 | 422)
 }
 
 impl DeliveryOutcome {
     pub fn elapsed(&self) -> Duration {
         match self {
-            Self::Delivered { elapsed, .. } | Self::Throttled { elapsed, .. } | Self::Failed { elapsed, .. } => {
-                *elapsed
-            }
+            Self::Delivered { elapsed, .. }
+            | Self::Throttled { elapsed, .. }
+            | Self::Failed { elapsed, .. }
+            | Self::Rejected { elapsed, .. } => *elapsed,
         }
     }
 
@@ -26,7 +43,7 @@ impl DeliveryOutcome {
         match self {
             Self::Delivered { status, .. } => Some(*status),
             Self::Throttled { .. } => Some(429),
-            Self::Failed { status, .. } => *status,
+            Self::Failed { status, .. } | Self::Rejected { status, .. } => *status,
         }
     }
 }

@@ -49,3 +49,81 @@ impl Preset {
         }
     }
 }
+
+/// The most a receiver takes in its message field; Herald cuts longer text with "…".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// A string field of the JSON body, in characters (Discord `content` 2000, Telegram `text` 4096,
+    /// Slack `text` 40 000: their documented limits).
+    JsonField { field: &'static str, chars: usize },
+    /// The whole text body, in bytes (ntfy turns a message over 4096 bytes into an attachment).
+    Body { bytes: usize },
+}
+
+impl Preset {
+    pub fn limit(self) -> Option<Limit> {
+        match self {
+            Self::Discord => Some(Limit::JsonField { field: "content", chars: 2000 }),
+            Self::Telegram => Some(Limit::JsonField { field: "text", chars: 4096 }),
+            Self::Slack => Some(Limit::JsonField { field: "text", chars: 40_000 }),
+            Self::Ntfy => Some(Limit::Body { bytes: 4096 }),
+            Self::Generic | Self::HomeAssistant => None,
+        }
+    }
+
+    /// A name for people: "Discord".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Generic => "generic",
+            Self::Discord => "Discord",
+            Self::Slack => "Slack",
+            Self::Ntfy => "ntfy",
+            Self::Telegram => "Telegram",
+            Self::HomeAssistant => "Home Assistant",
+        }
+    }
+}
+
+pub const ELLIPSIS: char = '…';
+
+/// `text` cut to at most `max` characters, the last being "…", if it is longer.
+pub fn truncate_chars(text: &str, max: usize) -> Option<String> {
+    let mut indices = text.char_indices();
+    let cut = indices.nth(max.saturating_sub(1))?.0;
+    indices.next()?;
+    let mut out = text[..cut].to_owned();
+    out.push(ELLIPSIS);
+    Some(out)
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, ending in "…", if it is longer.
+pub fn truncate_bytes(text: &str, max: usize) -> Option<String> {
+    if text.len() <= max {
+        return None;
+    }
+    let mut cut = max.saturating_sub(ELLIPSIS.len_utf8());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut out = text[..cut].to_owned();
+    out.push(ELLIPSIS);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_characters_whole() {
+        assert_eq!(truncate_chars("abc", 3), None);
+        assert_eq!(truncate_chars("abcd", 3).as_deref(), Some("ab…"));
+        let long = "é".repeat(3000);
+        let cut = truncate_chars(&long, 2000).unwrap();
+        assert_eq!(cut.chars().count(), 2000);
+        assert!(cut.ends_with('…'));
+        assert_eq!(truncate_bytes("abc", 3), None);
+        let cut = truncate_bytes(&"🎬".repeat(2000), 4096).unwrap();
+        assert!(cut.len() <= 4096 && cut.ends_with('…'), "{}", cut.len());
+    }
+}

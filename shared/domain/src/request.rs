@@ -4,10 +4,10 @@ use http::{HeaderName, HeaderValue};
 use serde_json::Value;
 
 use super::event::Event;
-use super::preset::Preset;
+use super::preset::{Limit, Preset, truncate_bytes, truncate_chars};
 use super::signature::{StandardKey, hex_signature};
 use super::target::{DEFAULT_HEX_HEADER, Method, SignatureScheme, Target};
-use super::template::{Context, RenderError, Template};
+use super::template::{Context, Template};
 
 pub const USER_AGENT: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 
@@ -21,8 +21,6 @@ pub struct OutboundRequest {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BuildError {
-    #[error(transparent)]
-    Render(#[from] RenderError),
     #[error("rendered URL {0:?} is not a valid http(s) URL")]
     Url(String),
     #[error("header {0:?} is not a valid header")]
@@ -39,19 +37,33 @@ fn is_json(content_type: &str) -> bool {
 /// Builds the request. `delivery_id` becomes the Standard Webhooks `webhook-id`, stable across
 /// retries so receivers can dedupe; `now_unix` is the signed timestamp.
 pub fn build(target: &Target, event: &Event, delivery_id: &str, now_unix: i64) -> Result<OutboundRequest, BuildError> {
-    let rendered_url = Template::parse(&target.url).render(event, Context::Url)?;
+    build_noting(target, event, delivery_id, now_unix).map(|(request, _)| request)
+}
+
+/// As [`build`], with what Herald changed to fit the receiver ("content cut from 3120 to 2000
+/// characters"), for validation's warnings.
+pub fn build_noting(
+    target: &Target,
+    event: &Event,
+    delivery_id: &str,
+    now_unix: i64,
+) -> Result<(OutboundRequest, Vec<String>), BuildError> {
+    let rendered_url = Template::parse(&target.url).render(event, Context::Url);
     let url = url::Url::parse(&rendered_url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| BuildError::Url(redact_url(&rendered_url)))?;
 
     let content_type = target.content_type.as_deref().unwrap_or(target.preset.content_type());
-    let body = if target.method == Method::Get { Vec::new() } else { render_body(target, event, content_type)? };
+    let mut notes = Vec::new();
+    let body =
+        if target.method == Method::Get { Vec::new() } else { render_body(target, event, content_type, &mut notes) };
 
     let mut headers = Vec::with_capacity(target.headers.len() + 5);
     let mut push = |name: &str, value: &str| -> Result<(), BuildError> {
         let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| BuildError::Header(name.to_owned()))?;
-        let v = HeaderValue::from_str(value).map_err(|_| BuildError::Header(name.to_owned()))?;
+        // Bytes, not `from_str`: a title with "é" is a valid (obs-text) header value.
+        let v = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| BuildError::Header(name.to_owned()))?;
         headers.retain(|(existing, _): &(HeaderName, HeaderValue)| existing != n);
         headers.push((n, v));
         Ok(())
@@ -67,8 +79,8 @@ pub fn build(target: &Target, event: &Event, delivery_id: &str, now_unix: i64) -
         .map(|(n, v)| (*n, *v))
         .chain(target.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
     for (name, value) in header_templates {
-        let name = Template::parse(name).render_named(event, Context::Header, name)?;
-        let value = Template::parse(value).render_named(event, Context::Header, &name)?;
+        let name = Template::parse(name).render(event, Context::Header);
+        let value = Template::parse(value).render(event, Context::Header);
         push(&name, &value)?;
     }
     if let Some(secret) = &target.secret {
@@ -85,31 +97,94 @@ pub fn build(target: &Target, event: &Event, delivery_id: &str, now_unix: i64) -
             }
         }
     }
-    Ok(OutboundRequest { method: target.method, url, headers, body })
+    Ok((OutboundRequest { method: target.method, url, headers, body }, notes))
 }
 
-fn render_body(target: &Target, event: &Event, content_type: &str) -> Result<Vec<u8>, BuildError> {
+fn render_body(target: &Target, event: &Event, content_type: &str, notes: &mut Vec<String>) -> Vec<u8> {
     let custom = target.body.as_deref().filter(|b| !b.trim().is_empty());
     let Some(template) = custom.or(target.preset.body()) else {
-        return Ok(event.default_payload().to_string().into_bytes());
+        return event.default_payload().to_string().into_bytes();
     };
     let context = if is_json(content_type) { Context::Json } else { Context::Text };
-    let mut body = Template::parse(template).render(event, context)?;
-    // The preset's own body already says so, and values only land inside its strings.
-    if target.preset == Preset::Discord && custom.is_some() {
-        body = silence_discord_mentions(body);
-    }
-    Ok(body.into_bytes())
+    let body = Template::parse(template).render(event, context);
+    fit_preset(target.preset, custom.is_some(), body, notes).into_bytes()
 }
 
-/// A title containing `@everyone` must ping nobody, whatever body the user wrote.
-fn silence_discord_mentions(body: String) -> String {
-    match serde_json::from_str::<Value>(&body) {
-        Ok(Value::Object(mut map)) => {
-            map.insert("allowed_mentions".into(), serde_json::json!({"parse": []}));
+/// Shapes a rendered body for the preset's receiver, custom bodies too: Discord's mentions are
+/// silenced, and the message field is cut to the receiver's limit. The preset's own Discord body
+/// already silences mentions, and a body no longer than the limit in bytes cannot exceed it in
+/// characters, so the common case is not parsed again.
+fn fit_preset(preset: Preset, custom: bool, body: String, notes: &mut Vec<String>) -> String {
+    let silence = preset == Preset::Discord && custom;
+    match preset.limit() {
+        Some(Limit::JsonField { field, chars }) if silence || body.len() > chars => {
+            let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(&body) else { return body };
+            if silence {
+                // A title containing `@everyone` must ping nobody, whatever body the user wrote.
+                map.insert("allowed_mentions".into(), serde_json::json!({"parse": []}));
+            }
+            if let Some(Value::String(text)) = map.get_mut(field)
+                && let Some(cut) = truncate_chars(text, chars)
+            {
+                notes.push(format!(
+                    "{field} is {} characters here; {} takes {chars}: it is cut with …",
+                    text.chars().count(),
+                    preset.label()
+                ));
+                *text = cut;
+            }
             Value::Object(map).to_string()
         }
+        Some(Limit::Body { bytes }) => match truncate_bytes(&body, bytes) {
+            Some(cut) => {
+                notes.push(format!(
+                    "the message is {} bytes here; {} takes {bytes}: it is cut with …",
+                    body.len(),
+                    preset.label()
+                ));
+                cut
+            }
+            None => body,
+        },
         _ => body,
+    }
+}
+
+/// Header names a person may see the value of; every other header (auth, signatures, custom
+/// tokens) is shown as `[redacted]`.
+pub fn shown_header_value(name: &HeaderName, value: &HeaderValue) -> String {
+    if matches!(name.as_str(), "user-agent" | "content-type" | "webhook-id" | "webhook-timestamp") {
+        String::from_utf8_lossy(value.as_bytes()).into_owned()
+    } else {
+        REDACTED.to_owned()
+    }
+}
+
+pub const REDACTED: &str = "[redacted]";
+
+/// A request as a person may see it: URL reduced to scheme and host, secret headers redacted,
+/// the body up to `max_body` bytes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RequestView {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    #[serde(default)]
+    pub body_truncated: bool,
+}
+
+impl RequestView {
+    pub fn of(request: &OutboundRequest, max_body: usize) -> Self {
+        let body = String::from_utf8_lossy(&request.body);
+        let cut = truncate_bytes(&body, max_body);
+        Self {
+            method: request.method.as_str().to_owned(),
+            url: redact_url(request.url.as_str()),
+            headers: request.headers.iter().map(|(n, v)| (n.to_string(), shown_header_value(n, v))).collect(),
+            body_truncated: cut.is_some(),
+            body: cut.unwrap_or_else(|| body.into_owned()),
+        }
     }
 }
 

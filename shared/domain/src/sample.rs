@@ -24,6 +24,48 @@ pub const OMBI_REQUEST_AVAILABLE: &str = r#"{"requestId": "123", "requestedUser"
 pub const GENERIC_IMPORTED: &str = r#"{"event": "imported", "title": "Fight Club", "year": 1999, "quality": "Bluray-1080p",
  "tmdbId": 550, "imdbId": "tt0137523", "size": "8.2 GB"}"#;
 
+/// Ombi's Test button, as its code sends it (Ombi v4.59.3 `WebhookNotification.cs` with the
+/// `NotificationMessageCurlys` of a Test: every field null but the dates and `notificationType`).
+pub const OMBI_TEST: &str = r#"{"requestId": null, "requestedUser": null, "title": null, "requestedDate": null, "type": null,
+ "additionalInformation": null, "longDate": "Saturday, January 1, 2024", "shortDate": "1/1/2024", "longTime": "12:00:00 PM",
+ "shortTime": "12:00 PM", "overview": null, "year": null, "episodesList": null, "seasonsList": null, "posterImage": null,
+ "applicationName": null, "applicationUrl": null, "issueDescription": null, "issueCategory": null, "issueStatus": null,
+ "issueSubject": null, "newIssueComment": null, "issueUser": null, "userName": null, "alias": null, "requestedByAlias": null,
+ "userPreference": null, "denyReason": null, "availableDate": null, "requestStatus": null, "providerId": null,
+ "partiallyAvailableEpisodeNumbers": null, "partiallyAvailableSeasonNumber": null, "partiallyAvailableEpisodesList": null,
+ "partiallyAvailableEpisodeCount": null, "notificationType": "Test"}"#;
+
+/// An Ombi issue raised without a request: no year, an empty provider id (Ombi v4.59.3
+/// `NotificationMessageCurlys.cs`, `Setup` for an issue whose request is not loaded).
+pub const OMBI_ISSUE_WITHOUT_REQUEST: &str = r#"{"requestId": null, "requestedUser": null, "title": "Example Show",
+ "requestedDate": null, "type": "TV Show", "additionalInformation": null, "longDate": "Saturday, January 1, 2024",
+ "shortDate": "1/1/2024", "longTime": "12:00:00 PM", "shortTime": "12:00 PM", "overview": null, "year": null,
+ "episodesList": "", "seasonsList": "", "posterImage": "", "applicationName": "Ombi", "applicationUrl": "",
+ "issueDescription": "Audio is out of sync\nfrom minute 12 on.", "issueCategory": "Audio", "issueStatus": "Pending",
+ "issueSubject": "Audio out of sync", "newIssueComment": "", "issueUser": "username", "userName": "username",
+ "alias": "username", "requestedByAlias": null, "userPreference": null, "denyReason": null, "availableDate": "",
+ "requestStatus": "", "providerId": "", "partiallyAvailableEpisodeNumbers": null, "partiallyAvailableSeasonNumber": null,
+ "partiallyAvailableEpisodesList": null, "partiallyAvailableEpisodeCount": null, "notificationType": "Issue"}"#;
+
+/// The shapes real senders send that the documentation examples hide: every field null, a missing
+/// year, and very long multi-line text. Validation renders them too, to warn about what Herald will
+/// fix at send time.
+pub fn awkward_samples(id: Ulid, at: DateTime<Utc>) -> Vec<Event> {
+    let ombi = SourceId::parse(SourceKind::Ombi.as_str()).expect("kind names are valid ids");
+    let origin = Origin { source_id: &ombi, kind: SourceKind::Ombi, event_pointer: None };
+    let mut long: serde_json::Value = serde_json::from_str(OMBI_ISSUE_WITHOUT_REQUEST).expect("valid sample");
+    let paragraph = "A comment long enough to pass every receiver's limit, over several lines.\n";
+    long["notificationType"] = "IssueComment".into();
+    long["newIssueComment"] = paragraph.repeat(60).into();
+    long["overview"] = paragraph.repeat(60).into();
+    long["title"] = "A title that goes on ".repeat(20).into();
+    let long = long.to_string();
+    [OMBI_TEST, OMBI_ISSUE_WITHOUT_REQUEST, long.as_str()]
+        .into_iter()
+        .map(|body| normalize(&origin, body.as_bytes(), id, at).expect("samples are valid"))
+        .collect()
+}
+
 pub fn sample_body(kind: SourceKind) -> &'static str {
     match kind {
         SourceKind::Kinescope => KINESCOPE_DONE,
@@ -48,5 +90,9 @@ mod tests {
             let e = sample_event(kind, Ulid::nil(), DateTime::UNIX_EPOCH);
             assert!(!e.name.is_empty() && e.fields.contains_key("summary"));
         }
+        let awkward = awkward_samples(Ulid::nil(), DateTime::UNIX_EPOCH);
+        assert_eq!(awkward.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["Test", "Issue", "IssueComment"]);
+        assert!(awkward[0].fields["title"].is_null() && awkward[1].fields["year"].is_null());
+        assert!(awkward[2].fields["message"].as_str().unwrap().chars().count() > 4096);
     }
 }

@@ -31,6 +31,9 @@ pub struct TargetState {
     /// Parked deliveries that passed the retention period before the target recovered.
     #[serde(default)]
     pub parked_expired: u64,
+    /// Deliveries rejected since the last success (kept by the rejected list, not by transitions).
+    #[serde(default)]
+    pub rejections_in_row: u32,
 }
 
 /// The fields a transition writes; the parking counters are updated on their own.

@@ -11,20 +11,17 @@ use super::event::{Event, scalar_text};
 /// Where the rendered text goes, which decides how each value is escaped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Context {
-    /// Strings JSON-escaped (without quotes: the template supplies them), numbers and booleans as-is.
+    /// Inside a JSON string: the value JSON-escaped (the template supplies the quotes). Outside one
+    /// (a *bare* placeholder, `"year": {{year}}`): numbers and booleans as they are, a missing, null or
+    /// empty value as `null`, anything else as a quoted JSON string, so the body stays valid JSON.
     Json,
     /// Percent-encoded as a URL component.
     Url,
-    /// Raw, but a value containing CR, LF or NUL is refused (header injection).
+    /// Raw, with CR, LF and other control characters folded to a space (no header injection, and a
+    /// multi-line Ombi comment still fits on one header line).
     Header,
     /// Raw.
     Text,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum RenderError {
-    #[error("placeholder {placeholder:?} would put a line break into header {header:?}")]
-    HeaderInjection { header: String, placeholder: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +34,8 @@ enum Segment {
         source: String,
         /// Byte offset in the template, for error positions.
         offset: usize,
+        /// Outside any JSON string literal of the template, were it JSON.
+        bare: bool,
     },
 }
 
@@ -72,7 +71,13 @@ impl Template {
                         segments.push(Segment::Literal(std::mem::take(&mut literal)));
                     }
                     let offset = src.len() - tail.len();
-                    segments.push(Segment::Placeholder { name, double, source: tail[..consumed].to_owned(), offset });
+                    segments.push(Segment::Placeholder {
+                        name,
+                        double,
+                        source: tail[..consumed].to_owned(),
+                        offset,
+                        bare: false,
+                    });
                     rest = &tail[consumed..];
                 }
                 None => {
@@ -85,6 +90,7 @@ impl Template {
         if !literal.is_empty() {
             segments.push(Segment::Literal(literal));
         }
+        mark_bare(&mut segments);
         Self { segments }
     }
 
@@ -108,12 +114,18 @@ impl Template {
         })
     }
 
-    pub fn render(&self, event: &Event, context: Context) -> Result<String, RenderError> {
-        self.render_named(event, context, "")
+    /// Bare JSON placeholders (outside quotes) whose value in `event` is missing, null or empty: they
+    /// render `null`, which validation reports as a warning.
+    pub fn bare_nulls<'a>(&'a self, event: &'a Event) -> impl Iterator<Item = &'a str> + 'a {
+        self.segments.iter().filter_map(move |s| match s {
+            Segment::Placeholder { name, double, bare: true, .. } if *double || event.knows(name) => {
+                is_nothing(event.lookup(name).as_deref()).then_some(name.as_str())
+            }
+            _ => None,
+        })
     }
 
-    /// As [`render`](Self::render); `header` names the header in an injection error.
-    pub fn render_named(&self, event: &Event, context: Context, header: &str) -> Result<String, RenderError> {
+    pub fn render(&self, event: &Event, context: Context) -> String {
         let mut out = String::with_capacity(
             self.segments
                 .iter()
@@ -127,44 +139,131 @@ impl Template {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(text) => out.push_str(text),
-                Segment::Placeholder { name, double, source, .. } => {
+                Segment::Placeholder { name, double, source, bare, .. } => {
                     if !double && !event.knows(name) {
                         out.push_str(source);
                         continue;
                     }
                     let value = event.lookup(name);
                     let value = value.as_deref().unwrap_or(&Value::Null);
-                    write_value(&mut out, value, context).map_err(|()| RenderError::HeaderInjection {
-                        header: header.to_owned(),
-                        placeholder: name.clone(),
-                    })?;
+                    write_value(&mut out, value, context, *bare);
                 }
             }
         }
-        Ok(out)
+        out
     }
 }
 
-fn write_value(out: &mut String, value: &Value, context: Context) -> Result<(), ()> {
+/// Marks each placeholder that stands outside every string literal, reading the literal text
+/// around it as JSON would (a substituted value never opens or closes a string: it is escaped).
+fn mark_bare(segments: &mut [Segment]) {
+    let (mut in_string, mut escaped) = (false, false);
+    for segment in segments {
+        match segment {
+            Segment::Literal(text) => {
+                for c in text.chars() {
+                    if escaped {
+                        escaped = false;
+                    } else if in_string && c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        in_string = !in_string;
+                    }
+                }
+            }
+            Segment::Placeholder { bare, .. } => *bare = !in_string,
+        }
+    }
+}
+
+fn is_nothing(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// A JSON number as the grammar has it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    let int_start = i;
+    match digits(&mut i) {
+        0 => return false,
+        n if n > 1 && b[int_start] == b'0' => return false,
+        _ => {}
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+fn write_value(out: &mut String, value: &Value, context: Context, bare: bool) {
     match context {
-        Context::Json => match value {
-            Value::String(s) => push_json_escaped(out, s),
-            Value::Null => {}
+        Context::Json if bare => match value {
+            _ if is_nothing(Some(value)) => out.push_str("null"),
+            Value::String(s) if is_json_number(s.trim()) || matches!(s.trim(), "true" | "false") => {
+                out.push_str(s.trim())
+            }
+            Value::String(s) => {
+                out.push('"');
+                push_json_escaped(out, s);
+                out.push('"');
+            }
             other => {
                 let _ = write!(out, "{other}");
             }
         },
-        Context::Url => out.extend(utf8_percent_encode(&scalar_text(value), URL_COMPONENT)),
-        Context::Header => {
-            let text = scalar_text(value);
-            if text.contains(['\r', '\n', '\0']) {
-                return Err(());
+        Context::Json => match value {
+            Value::String(s) => push_json_escaped(out, s),
+            Value::Null => {}
+            Value::Number(_) | Value::Bool(_) => {
+                let _ = write!(out, "{value}");
             }
-            out.push_str(&text);
-        }
+            // A list or object inside a string: its JSON text, escaped as string content.
+            other => push_json_escaped(out, &other.to_string()),
+        },
+        Context::Url => out.extend(utf8_percent_encode(&scalar_text(value), URL_COMPONENT)),
+        Context::Header => push_folded(out, &scalar_text(value)),
         Context::Text => out.push_str(&scalar_text(value)),
     }
-    Ok(())
+}
+
+/// Control characters (CR, LF, NUL, tabs …) become one space per run.
+fn push_folded(out: &mut String, text: &str) {
+    let mut in_run = false;
+    for c in text.chars() {
+        if c.is_control() {
+            if !in_run {
+                out.push(' ');
+            }
+            in_run = true;
+        } else {
+            out.push(c);
+            in_run = false;
+        }
+    }
 }
 
 /// Appends `s` escaped as the inside of a JSON string, without an intermediate allocation.
@@ -218,13 +317,14 @@ mod tests {
             name: "e".into(),
             received_at: DateTime::UNIX_EPOCH,
             chatty: false,
+            event_pointer: None,
             raw: crate::event::RawBody::from_value(&json!({"data": {"id": "d1"}})),
             fields: Map::from_iter(fields),
         }
     }
 
     fn render(src: &str, fields: Value, cx: Context) -> String {
-        Template::parse(src).render(&event(fields), cx).unwrap()
+        Template::parse(src).render(&event(fields), cx)
     }
 
     #[test]
@@ -238,7 +338,7 @@ mod tests {
         let f = json!({"title": "Dune"});
         assert_eq!(
             render(r#"{"a":{"b":1}} {unknown} {year}|{{unknown}}"#, f, Context::Json),
-            r#"{"a":{"b":1}} {unknown} |"#
+            r#"{"a":{"b":1}} {unknown} null|null"#
         );
     }
 
@@ -271,12 +371,45 @@ mod tests {
     }
 
     #[test]
-    fn header_context_refuses_line_breaks() {
+    fn header_context_folds_line_breaks_and_controls() {
         let t = Template::parse("Bearer {{title}}");
-        let err =
-            t.render_named(&event(json!({"title": "x\r\nEvil: 1"})), Context::Header, "Authorization").unwrap_err();
-        assert_eq!(err.to_string(), "placeholder \"title\" would put a line break into header \"Authorization\"");
-        assert_eq!(t.render(&event(json!({"title": "ok"})), Context::Header).unwrap(), "Bearer ok");
+        let out = t.render(&event(json!({"title": "x\r\nEvil: 1\n\nline\u{0}\tend"})), Context::Header);
+        assert_eq!(out, "Bearer x Evil: 1 line end");
+        assert_eq!(t.render(&event(json!({"title": "ok"})), Context::Header), "Bearer ok");
+    }
+
+    #[test]
+    fn bare_json_placeholders_stay_valid_json() {
+        let src = r#"{"year": {{year}}, "ep": {{episode}}, "s": {{season}}, "t": {{title}}, "n": {{none}}, "m": {{missing}},
+            "e": {{empty}}, "b": {{flag}}, "x": {{num}}, "neg": {{neg}}, "l": {{list}}, "q": "{{title}} \" {{year}}"}"#;
+        let f = json!({"year": "2024", "episode": "1, 2", "season": 3, "title": "Dune \"Part\" 2", "none": null,
+                       "empty": " ", "flag": "true", "num": "01", "neg": "-1.5e3", "list": [1, "a"]});
+        let out = render(src, f, Context::Json);
+        let parsed: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(
+            parsed,
+            json!({"year": 2024, "ep": "1, 2", "s": 3, "t": "Dune \"Part\" 2", "n": null, "m": null, "e": null,
+                   "b": true, "x": "01", "neg": -1.5e3, "l": [1, "a"], "q": "Dune \"Part\" 2 \" 2024"})
+        );
+        let (template, sparse) = (Template::parse(src), event(json!({"year": null, "title": "x"})));
+        let nulls: Vec<&str> = template.bare_nulls(&sparse).collect();
+        assert!(nulls.contains(&"year") && nulls.contains(&"missing") && !nulls.contains(&"title"), "{nulls:?}");
+    }
+
+    #[test]
+    fn json_numbers_follow_the_grammar() {
+        for ok in ["0", "-0", "12", "1.5", "-2.25e-3", "1E9"] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in ["", "-", "01", "1.", ".5", "1e", "1,2", "NaN", "0x10", "1 2", "+1"] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lists_inside_strings_are_escaped() {
+        let out = render(r#"{"t": "tags: {{list}}"}"#, json!({"list": ["a", "b"]}), Context::Json);
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!({"t": "tags: [\"a\",\"b\"]"}));
     }
 
     #[test]

@@ -6,8 +6,8 @@ use ulid::Ulid;
 
 use super::event::{Event, SourceKind};
 use super::health::health_warning;
-use super::request::{BuildError, build};
-use super::sample::sample_event;
+use super::request::{BuildError, build_noting};
+use super::sample::{awkward_samples, sample_event};
 use super::state::TargetState;
 use super::target::{InvalidTarget, Target};
 use super::template::Template;
@@ -30,43 +30,77 @@ pub fn samples_for(target: &Target, id: Ulid, at: DateTime<Utc>) -> Vec<Event> {
     if wanted.is_empty() { all } else { wanted }
 }
 
-/// Shape checks plus a rendering against each sample; JSON bodies must parse.
-pub fn validate(target: &Target, at: DateTime<Utc>) -> Result<(), InvalidTarget> {
+/// Shape checks plus a rendering against each sample; JSON bodies must parse. Also renders the
+/// awkward shapes real senders send (every field null, no year, very long text) and returns, as
+/// warnings, what Herald will fix at send time for them (a cut message, a bare placeholder sent as
+/// `null`); what it cannot fix (a body that is not JSON) refuses the target.
+pub fn validate(target: &Target, at: DateTime<Utc>) -> Result<Vec<String>, InvalidTarget> {
     target.validate()?;
+    let mut warnings = Vec::new();
     // Validation never sends, so the samples need no distinct ids.
     for sample in samples_for(target, Ulid::nil(), at) {
-        let request = build(target, &sample, "validation", at.timestamp()).map_err(|e| InvalidTarget {
-            field: match e {
-                BuildError::Url(_) => "url",
-                BuildError::Secret(_) => "secret",
-                BuildError::Render(_) | BuildError::Header(_) => "headers",
-            },
-            message: e.to_string(),
-        })?;
-        let json_body = request
-            .headers
-            .iter()
-            .any(|(n, v)| n == "content-type" && v.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("json")));
-        if json_body
-            && !request.body.is_empty()
-            && let Err(e) = serde_json::from_slice::<serde_json::Value>(&request.body)
+        check(target, &sample, at, &mut warnings)?;
+    }
+    let mut probe = target.clone();
+    probe.enabled = true;
+    let template = body_template(target).map(Template::parse);
+    for sample in awkward_samples(Ulid::nil(), at).into_iter().filter(|e| probe.wants(e)) {
+        check(target, &sample, at, &mut warnings)?;
+        if let Some(template) = &template
+            && is_json(target)
         {
-            let template =
-                target.body.as_deref().filter(|b| !b.trim().is_empty()).or(target.preset.body()).unwrap_or("");
-            let mut message = format!(
-                "rendered for a sample {} event ({}), the body is not valid JSON: {} at line {}, column {}",
-                sample.source_kind.as_str(),
-                sample.name,
-                describe(&e),
-                e.line(),
-                e.column()
-            );
-            if let Some(cause) = likely_cause(template, &sample) {
-                message.push_str("; likely cause: ");
-                message.push_str(&cause);
+            for name in template.bare_nulls(&sample) {
+                warnings.push(format!(
+                    "{{{{{name}}}}} has no value in a {} {} event: it is sent as null",
+                    sample.source_kind.as_str(),
+                    sample.name
+                ));
             }
-            return Err(InvalidTarget { field: "body", message });
         }
+    }
+    let mut seen = std::collections::HashSet::new();
+    warnings.retain(|w| seen.insert(w.clone()));
+    Ok(warnings)
+}
+
+fn body_template(target: &Target) -> Option<&str> {
+    target.body.as_deref().filter(|b| !b.trim().is_empty()).or(target.preset.body())
+}
+
+fn is_json(target: &Target) -> bool {
+    let content_type = target.content_type.as_deref().unwrap_or(target.preset.content_type());
+    content_type.to_ascii_lowercase().contains("json")
+}
+
+fn check(target: &Target, sample: &Event, at: DateTime<Utc>, warnings: &mut Vec<String>) -> Result<(), InvalidTarget> {
+    let (request, notes) = build_noting(target, sample, "validation", at.timestamp()).map_err(|e| InvalidTarget {
+        field: match e {
+            BuildError::Url(_) => "url",
+            BuildError::Secret(_) => "secret",
+            BuildError::Header(_) => "headers",
+        },
+        message: e.to_string(),
+    })?;
+    for note in notes {
+        warnings.push(format!("with a long {} {} event, {note}", sample.source_kind.as_str(), sample.name));
+    }
+    let json_body = request
+        .headers
+        .iter()
+        .any(|(n, v)| n == "content-type" && v.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("json")));
+    if json_body
+        && !request.body.is_empty()
+        && let Err(e) = serde_json::from_slice::<serde_json::Value>(&request.body)
+    {
+        let message = format!(
+            "rendered for a sample {} event ({}), the body is not valid JSON: {} at line {}, column {}",
+            sample.source_kind.as_str(),
+            sample.name,
+            describe(&e),
+            e.line(),
+            e.column()
+        );
+        return Err(InvalidTarget { field: "body", message });
     }
     Ok(())
 }
@@ -74,29 +108,6 @@ pub fn validate(target: &Target, at: DateTime<Utc>) -> Result<(), InvalidTarget>
 fn describe(e: &serde_json::Error) -> String {
     let text = e.to_string();
     text.split(" at line ").next().unwrap_or(&text).to_owned()
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-/// A placeholder standing where a JSON value goes, without quotes, whose sample value is text (or
-/// nothing): the classic `"text": {{title}}`.
-fn likely_cause(template: &str, sample: &Event) -> Option<String> {
-    let parsed = Template::parse(template);
-    parsed.placeholder_spans().find_map(|(name, written, offset)| {
-        let before = template[..offset].trim_end().chars().last();
-        let after = template[offset + written.len()..].trim_start().chars().next();
-        let bare = matches!(before, Some(':' | '[' | ',')) && matches!(after, Some(',' | '}' | ']') | None);
-        let textual = sample.lookup(name).is_none_or(|v| v.is_string() || v.is_null());
-        (bare && textual).then(|| {
-            let (line, column) = line_col(template, offset);
-            format!("{written} at line {line}, column {column} of the template is not in quotes; write \"{written}\"")
-        })
-    })
 }
 
 #[cfg(test)]
@@ -111,19 +122,34 @@ mod tests {
     }
 
     #[test]
-    fn an_unquoted_text_placeholder_is_refused_with_its_position() {
+    fn an_unquoted_text_placeholder_is_sent_as_a_string() {
         let t = target(json!({"events": ["ombi:*"], "body": "{\n  \"text\": {{title}}\n}"}));
-        let err = validate(&t, DateTime::UNIX_EPOCH).unwrap_err();
-        assert_eq!(err.field, "body");
-        assert!(err.message.contains("sample ombi event (RequestAvailable)"), "{}", err.message);
-        assert!(err.message.contains("at line 2, column"), "{}", err.message);
+        validate(&t, DateTime::UNIX_EPOCH).unwrap();
+    }
+
+    #[test]
+    fn awkward_shapes_give_warnings_not_refusals() {
+        let bare = target(json!({"body": "{\"year\": {{year}}, \"t\": \"{{title}}\"}", "events": ["ombi:*"]}));
+        let warnings = validate(&bare, DateTime::UNIX_EPOCH).unwrap();
         assert!(
-            err.message.ends_with(
-                "likely cause: {{title}} at line 2, column 11 of the template is not in quotes; write \"{{title}}\""
-            ),
-            "{}",
-            err.message
+            warnings.iter().any(|w| w == "{{year}} has no value in a ombi Test event: it is sent as null"),
+            "{warnings:?}"
         );
+        assert!(!warnings.iter().any(|w| w.contains("{{title}}")), "quoted ones render empty: {warnings:?}");
+        let discord = target(json!({"preset": "discord", "body": "{\"content\": \"{{overview}}\"}"}));
+        let warnings = validate(&discord, DateTime::UNIX_EPOCH).unwrap();
+        assert!(warnings.iter().any(|w| w.contains("Discord takes 2000")), "{warnings:?}");
+        let ntfy = target(json!({"preset": "ntfy", "body": "{{message}}"}));
+        assert!(validate(&ntfy, DateTime::UNIX_EPOCH).unwrap().iter().any(|w| w.contains("ntfy takes 4096")));
+        let quiet = target(json!({"preset": "discord", "events": ["kinescope:*"]}));
+        assert_eq!(validate(&quiet, DateTime::UNIX_EPOCH).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_syntax_error_that_only_sparse_values_reveal_is_refused() {
+        let t = target(json!({"events": ["ombi:*"], "body": "{\"y\": {{year}}{{year}}}"}));
+        let err = validate(&t, DateTime::UNIX_EPOCH).unwrap_err();
+        assert!(err.message.contains("not valid JSON"), "{}", err.message);
     }
 
     #[test]

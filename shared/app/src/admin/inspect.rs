@@ -1,24 +1,31 @@
 //! Looking at and nudging one target: status, preview, Kino's Test button, replay.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use herald_domain::adapters::{Origin, normalize};
 use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
-use herald_domain::request::build;
+use herald_domain::request::{build, shown_header_value};
 use herald_domain::sample::sample_event;
 use herald_domain::validate::samples_for;
 use herald_domain::{SourceId, SourceKind};
 
-use super::{Admin, AdminError, REDACTED, invalid};
+use super::{Admin, AdminError, invalid};
 use crate::backoff::attempt;
+
+/// Test's longest wait for the receiver: the admin function answers inside API Gateway's 30 s.
+pub const TEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Admin {
     pub async fn status(&self, id: &str) -> Result<Value, AdminError> {
         let target = self.find_target(id).await?;
         let s = self.states.get_state(&target.id).await?;
+        let rejected = self.rejected.rejected(&target.id, self.clock.now(), usize::MAX).await?.len();
         Ok(json!({"failures": s.failures, "next_attempt_at": s.next_attempt_at, "parked": s.parked,
-                  "parked_expired": s.parked_expired, "last_status": s.last_status, "last_error": s.last_error,
+                  "parked_expired": s.parked_expired, "rejected": rejected, "rejections_in_row": s.rejections_in_row,
+                  "last_status": s.last_status, "last_error": s.last_error,
                   "last_success_at": s.last_success_at, "holding": s.is_holding()}))
     }
 
@@ -50,18 +57,8 @@ impl Admin {
         };
         let request =
             build(&target, &event, "preview", now.timestamp()).map_err(|e| invalid("target", e.to_string()))?;
-        let headers: serde_json::Map<String, Value> = request
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                let shown = if matches!(n.as_str(), "user-agent" | "content-type") {
-                    v.to_str().unwrap_or("").to_owned()
-                } else {
-                    REDACTED.to_owned()
-                };
-                (n.to_string(), json!(shown))
-            })
-            .collect();
+        let headers: serde_json::Map<String, Value> =
+            request.headers.iter().map(|(n, v)| (n.to_string(), json!(shown_header_value(n, v)))).collect();
         Ok(json!({"method": request.method.as_str(), "url": request.url.as_str(), "headers": headers,
                   "body": String::from_utf8_lossy(&request.body), "event": event.name}))
     }
@@ -76,12 +73,18 @@ impl Admin {
             target_id: target.id.clone(),
             event: sample_event(SourceKind::Generic, self.ids.new_id(), now),
         };
-        let outcome = attempt(self.sender.as_ref(), &target, &delivery, now).await;
+        // Inside API Gateway's 30 s, whatever the target's own timeout.
+        let timeout = Duration::from_millis(target.timeout_ms).min(TEST_TIMEOUT);
+        let (outcome, _) = attempt(self.sender.as_ref(), &target, &delivery, now, timeout).await;
         let elapsed = outcome.elapsed().as_millis() as u64;
         let (ok, error) = match &outcome {
             DeliveryOutcome::Delivered { .. } => (true, None),
             DeliveryOutcome::Throttled { .. } => (false, Some("HTTP 429: the receiver is rate limiting".to_owned())),
             DeliveryOutcome::Failed { error, .. } => (false, Some(error.clone())),
+            DeliveryOutcome::Rejected { error, response: Some(response), .. } => {
+                (false, Some(format!("{error}: {response}")))
+            }
+            DeliveryOutcome::Rejected { error, .. } => (false, Some(error.clone())),
         };
         if ok {
             let state = self.states.get_state(&target.id).await?;
@@ -113,7 +116,7 @@ impl Admin {
 pub fn hint(status: u16) -> String {
     match status {
         200..=299 => "delivered",
-        400 => "the receiver refused the body: a placeholder for a field it does not accept, or JSON it cannot read; check its docs and trim the template",
+        400 | 413 | 415 | 422 => "the receiver refused the body: a field it does not accept, a value too long, or JSON it cannot read; check its docs and trim the template (such deliveries are set aside in the target's rejected list)",
         401 | 403 => "your Authorization header is wrong, or the receiver rotated its URL: copy a fresh one",
         404 | 410 => "the URL does not exist (any more): the webhook was deleted or the URL has a typo",
         429 => "the receiver is rate limiting; Herald waits as asked",

@@ -5,6 +5,7 @@
 
 mod dead_letters;
 mod inspect;
+mod rejected;
 mod sources;
 mod targets;
 
@@ -16,13 +17,13 @@ use herald_domain::message::WakeupMessage;
 use herald_domain::state::TargetState;
 use herald_domain::{Target, TargetId};
 
-pub use inspect::hint;
+pub use inspect::{TEST_TIMEOUT, hint};
 pub use sources::{NewAuth, NewSource};
 pub use targets::redacted;
 
 use crate::ports::{
-    Clock, ConfigStore, DeadLetters, IdSource, QueueError, ScheduleError, Sender, StateStore, StoreError, TargetStore,
-    WakeupScheduler,
+    Clock, ConfigStore, DeadLetters, DeliveryQueue, IdSource, QueueError, RejectedStore, ScheduleError, Sender,
+    StateStore, StoreError, TargetStore, WakeupScheduler,
 };
 
 pub const REDACTED: &str = "[redacted]";
@@ -86,6 +87,9 @@ pub struct Admin {
     /// Uncached: an admin sees what it just wrote.
     pub targets: Arc<dyn TargetStore>,
     pub states: Arc<dyn StateStore>,
+    /// The rejected lists: listed, replayed (onto the deliveries queue) and discarded.
+    pub rejected: Arc<dyn RejectedStore>,
+    pub queue: Arc<dyn DeliveryQueue>,
     /// A replay or a successful Test wakes the retry function at once.
     pub wakeups: Arc<dyn WakeupScheduler>,
     /// Test sends through the same sender as the deliver function.

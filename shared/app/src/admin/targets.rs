@@ -22,7 +22,8 @@ pub fn redacted(target: &Target) -> Value {
 }
 
 impl Admin {
-    fn parse_target(&self, mut input: Value, id: &str, version: u64) -> Result<Target, AdminError> {
+    /// The target, and validation's warnings: what Herald will fix at send time for real shapes.
+    fn parse_target(&self, mut input: Value, id: &str, version: u64) -> Result<(Target, Vec<String>), AdminError> {
         let Value::Object(map) = &mut input else { return Err(invalid("body", "expected a JSON object")) };
         map.insert("id".into(), json!(id));
         map.insert("version".into(), json!(version));
@@ -31,8 +32,8 @@ impl Admin {
             let field = text.split('`').nth(1).filter(|_| text.contains("field")).unwrap_or("body").to_owned();
             invalid(&field, text)
         })?;
-        validate(&target, self.clock.now()).map_err(|e| invalid(e.field, e.message))?;
-        Ok(target)
+        let warnings = validate(&target, self.clock.now()).map_err(|e| invalid(e.field, e.message))?;
+        Ok((target, warnings))
     }
 
     pub async fn create_target(&self, input: Value) -> Result<Value, AdminError> {
@@ -41,12 +42,12 @@ impl Admin {
             Some(_) => return Err(invalid("id", "must be a string")),
             None => self.ids.new_id().to_string().to_lowercase(),
         };
-        let target = self.parse_target(input, &id, 1)?;
+        let (target, warnings) = self.parse_target(input, &id, 1)?;
         match self.config.save_target(&target, None).await {
             Err(StoreError::Conflict) => return Err(AdminError::Conflict(format!("target {id} already exists"))),
             other => other?,
         }
-        Ok(redacted(&target))
+        Ok(with_warnings(redacted(&target), warnings))
     }
 
     pub async fn update_target(&self, id: &str, mut input: Value) -> Result<Value, AdminError> {
@@ -64,14 +65,14 @@ impl Admin {
                 }
             }
         }
-        let target = self.parse_target(input, id, stored.version + 1)?;
+        let (target, warnings) = self.parse_target(input, id, stored.version + 1)?;
         match self.config.save_target(&target, Some(stored.version)).await {
             Err(StoreError::Conflict) => {
                 return Err(AdminError::Conflict(format!("target {id} changed meanwhile; read it again")));
             }
             other => other?,
         }
-        Ok(redacted(&target))
+        Ok(with_warnings(redacted(&target), warnings))
     }
 
     pub async fn get_target(&self, id: &str) -> Result<Value, AdminError> {
@@ -90,4 +91,10 @@ impl Admin {
             Err(AdminError::NotFound(format!("target {id}")))
         }
     }
+}
+
+/// A saved target's answer: the target, and `warnings` (always present, maybe empty).
+fn with_warnings(mut target: Value, warnings: Vec<String>) -> Value {
+    target["warnings"] = json!(warnings);
+    target
 }

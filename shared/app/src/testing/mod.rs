@@ -11,12 +11,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::ports::{
-    Claim, Clock, DedupeStore, DeliveryQueue, IdSource, ParkingLot, QueueError, ScheduleError, Sender, SourceStore,
-    StateStore, StoreError, TargetStore, WakeupScheduler, WakeupVia,
+    Claim, Clock, DedupeStore, DeliveryQueue, IdSource, ParkingLot, QueueError, RejectedStore, ScheduleError, Sender,
+    SourceStore, StateStore, StoreError, TargetStore, WakeupScheduler, WakeupVia,
 };
 use herald_domain::message::DeliveryMessage;
 use herald_domain::message::WakeupMessage;
 use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::rejection::Rejection;
 use herald_domain::request::OutboundRequest;
 use herald_domain::state::TargetState;
 use herald_domain::{Source, SourceId, Target, TargetId};
@@ -24,6 +25,9 @@ use herald_domain::{Source, SourceId, Target, TargetId};
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// Rejected deliveries by (target, delivery id), with when they expire.
+pub type RejectedMap = std::collections::BTreeMap<(TargetId, ulid::Ulid), (Rejection, DateTime<Utc>)>;
 
 /// Parked deliveries by (target, delivery id), with when they expire.
 pub type ParkedMap = std::collections::BTreeMap<(TargetId, ulid::Ulid), (DeliveryMessage, DateTime<Utc>)>;
@@ -36,6 +40,7 @@ pub struct MemoryStore {
     pub states: Mutex<HashMap<TargetId, TargetState>>,
     pub claims: Mutex<HashMap<String, DateTime<Utc>>>,
     pub parked: Mutex<ParkedMap>,
+    pub rejected: Mutex<RejectedMap>,
     /// Counts every read and write, to check what a path costs.
     pub calls: Mutex<Vec<&'static str>>,
 }
@@ -110,7 +115,12 @@ impl StateStore for MemoryStore {
         // Like the DynamoDB adapter, a transition leaves the parking counters alone.
         states.insert(
             target.clone(),
-            TargetState { parked: current.parked, parked_expired: current.parked_expired, ..next.clone() },
+            TargetState {
+                parked: current.parked,
+                parked_expired: current.parked_expired,
+                rejections_in_row: current.rejections_in_row,
+                ..next.clone()
+            },
         );
         Ok(())
     }
@@ -158,6 +168,48 @@ impl ParkingLot for MemoryStore {
         state.parked = 0;
         state.parked_expired += left;
         Ok(left)
+    }
+}
+
+#[async_trait]
+impl RejectedStore for MemoryStore {
+    async fn set_aside(&self, rejection: &Rejection, expires_at: DateTime<Utc>) -> Result<Option<u32>, StoreError> {
+        self.note("set_aside");
+        let d = &rejection.delivery;
+        let fresh = lock(&self.rejected).insert((d.target_id.clone(), d.delivery_id), (rejection.clone(), expires_at));
+        if fresh.is_some() {
+            return Ok(None);
+        }
+        let mut states = lock(&self.states);
+        let state = states.entry(d.target_id.clone()).or_default();
+        state.rejections_in_row += 1;
+        Ok(Some(state.rejections_in_row))
+    }
+
+    async fn rejected(
+        &self,
+        target: &TargetId,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        self.note("rejected");
+        Ok(lock(&self.rejected)
+            .iter()
+            .filter(|((t, _), (_, expires))| t == target && *expires > now)
+            .take(limit)
+            .map(|(_, (r, _))| r.clone())
+            .collect())
+    }
+
+    async fn discard(&self, target: &TargetId, delivery_id: &ulid::Ulid) -> Result<bool, StoreError> {
+        self.note("discard");
+        Ok(lock(&self.rejected).remove(&(target.clone(), *delivery_id)).is_some())
+    }
+
+    async fn reset_streak(&self, target: &TargetId) -> Result<(), StoreError> {
+        self.note("reset_streak");
+        lock(&self.states).entry(target.clone()).or_default().rejections_in_row = 0;
+        Ok(())
     }
 }
 

@@ -39,6 +39,7 @@ pub fn world() -> TestWorld {
         targets: store.clone(),
         states: store.clone(),
         parking: store.clone(),
+        rejected: store.clone(),
         wakeups: wakeups.clone(),
         queue: queue.clone(),
         sender: sender.clone(),
@@ -46,6 +47,7 @@ pub fn world() -> TestWorld {
         ids: Arc::new(SequentialIds),
         ladder: Ladder::default(),
         retention: Duration::from_secs(7 * 86_400),
+        overdue_after: Duration::from_secs(5 * 60),
     });
     TestWorld { store, sender, wakeups, queue, clock, backoff }
 }
@@ -64,4 +66,18 @@ pub fn failed(status: u16) -> DeliveryOutcome {
 
 pub fn t() -> TargetId {
     TargetId::parse("t").unwrap()
+}
+
+pub fn delivered() -> DeliveryOutcome {
+    DeliveryOutcome::Delivered { status: 204, elapsed: Duration::ZERO }
+}
+
+/// A receiver refusing the payload, as Discord does for a `content` over 2000 characters.
+pub fn rejected(status: u16) -> DeliveryOutcome {
+    DeliveryOutcome::Rejected {
+        status: Some(status),
+        error: format!("HTTP {status} Bad Request"),
+        response: Some(r#"{"content": ["Must be 2000 or fewer in length."]}"#.to_owned()),
+        elapsed: Duration::ZERO,
+    }
 }

@@ -14,6 +14,8 @@ pub const SOURCES: &str = "SOURCES";
 pub const TARGETS: &str = "TARGETS";
 /// Sort keys of parked deliveries start with this; their ULIDs sort them by arrival.
 pub const PARKED_PREFIX: &str = "PARKED#";
+/// Sort keys of rejected deliveries start with this.
+pub const REJECTED_PREFIX: &str = "REJECTED#";
 
 /// A primary key: partition and sort key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +49,10 @@ pub fn state(target: &TargetId) -> Key {
 
 pub fn parked(target: &TargetId, delivery: &Ulid) -> Key {
     Key { pk: target_partition(target), sk: format!("{PARKED_PREFIX}{delivery}") }
+}
+
+pub fn rejected(target: &TargetId, delivery: &Ulid) -> Key {
+    Key { pk: target_partition(target), sk: format!("{REJECTED_PREFIX}{delivery}") }
 }
 
 pub fn dedupe(key: &str) -> Key {

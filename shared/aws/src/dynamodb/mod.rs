@@ -6,6 +6,7 @@ mod config;
 mod dedupe;
 pub mod keys;
 mod parking;
+mod rejected;
 mod state;
 
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use herald_app::ports::StoreError;
+use herald_domain::message::{DeliveryMessage, Message};
 use keys::Key;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -145,5 +147,79 @@ impl Table {
             .await
             .map_err(unavailable)?;
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+}
+
+pub(crate) fn deflate(text: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(text.as_bytes()).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
+pub(crate) fn inflate(bytes: &[u8]) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    flate2::read::DeflateDecoder::new(bytes).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// The deflated text in `attribute` of `item`.
+pub(crate) fn inflated(item: &mut Item, attribute: &str) -> Result<String, StoreError> {
+    let key = format!("{:?}", item.get("SK"));
+    match item.remove(attribute) {
+        Some(AttributeValue::B(bytes)) => {
+            inflate(bytes.as_ref()).map_err(|e| StoreError::Corrupt { key, source: Box::new(e) })
+        }
+        _ => Err(StoreError::Corrupt { key, source: format!("an item without its {attribute}").into() }),
+    }
+}
+
+/// The delivery message stored deflated in `attribute`.
+pub(crate) fn delivery_in(item: &mut Item, attribute: &str) -> Result<DeliveryMessage, StoreError> {
+    let key = format!("{:?}", item.get("SK"));
+    match Message::from_json(&inflated(item, attribute)?) {
+        Ok(Message::Deliver(d)) => Ok(*d),
+        Ok(_) => Err(StoreError::Corrupt { key, source: "the item holds no delivery".into() }),
+        Err(e) => Err(StoreError::Corrupt { key, source: Box::new(e) }),
+    }
+}
+
+impl Table {
+    /// Up to `limit` items of partition `pk` whose sort key starts with `prefix` and that have not
+    /// expired at `now`, in sort-key order (TTL deletion lags: an expired item is gone to us).
+    pub(crate) async fn live_items(
+        &self,
+        pk: &str,
+        prefix: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        while found.len() < limit {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .filter_expression("#exp > :now")
+                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .expression_attribute_values(":now", n(now.timestamp()))
+                .limit((limit - found.len()).clamp(1, 100) as i32)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            found.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
     }
 }

@@ -5,10 +5,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use herald_app::ports::{ParkingLot, StateStore, StoreError};
 use herald_domain::TargetId;
-use herald_domain::message::{DeliveryMessage, Message};
+use herald_domain::message::DeliveryMessage;
 use ulid::Ulid;
 
-use super::{TTL_ATTRIBUTE, Table, conflict_or_unavailable, keys, n, s, to_item, unavailable};
+use super::{Table, conflict_or_unavailable, deflate, delivery_in, keys, n, to_item, unavailable};
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Parked {
@@ -19,20 +19,6 @@ struct Parked {
 /// twice (put, then delete). An Ombi message shrinks from about 3 KiB to under 1.
 const PARKED_MESSAGE: &str = "message_deflate";
 
-fn deflate(text: &str) -> Vec<u8> {
-    use std::io::Write as _;
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(text.as_bytes()).expect("writing to memory");
-    encoder.finish().expect("writing to memory")
-}
-
-fn inflate(bytes: &[u8]) -> std::io::Result<String> {
-    use std::io::Read as _;
-    let mut text = String::new();
-    flate2::read::DeflateDecoder::new(bytes).read_to_string(&mut text)?;
-    Ok(text)
-}
-
 #[async_trait]
 impl ParkingLot for Table {
     async fn park(&self, delivery: &DeliveryMessage, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
@@ -40,7 +26,7 @@ impl ParkingLot for Table {
             keys::parked(&delivery.target_id, &delivery.delivery_id),
             &Parked { expires_at: expires_at.timestamp() },
         );
-        item.insert(PARKED_MESSAGE.into(), AttributeValue::B(deflate(&delivery.to_json()).into()));
+        item.insert(PARKED_MESSAGE.into(), AttributeValue::B(deflate(&delivery.to_wire()).into()));
         let put = self
             .client
             .put_item()
@@ -63,44 +49,8 @@ impl ParkingLot for Table {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<DeliveryMessage>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        while found.len() < limit {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :parked)")
-                // TTL deletion lags; an expired item is gone as far as we are concerned.
-                .filter_expression("#exp > :now")
-                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
-                .expression_attribute_values(":pk", s(keys::target_partition(target)))
-                .expression_attribute_values(":parked", s(keys::PARKED_PREFIX))
-                .expression_attribute_values(":now", n(now.timestamp()))
-                .limit((limit - found.len()).clamp(1, 100) as i32)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for mut item in out.items.unwrap_or_default() {
-                let key = format!("{:?}", item.get("SK"));
-                let message = match item.remove(PARKED_MESSAGE) {
-                    Some(AttributeValue::B(bytes)) => inflate(bytes.as_ref())
-                        .map_err(|e| StoreError::Corrupt { key: key.clone(), source: Box::new(e) })?,
-                    _ => return Err(StoreError::Corrupt { key, source: "a parked item without its message".into() }),
-                };
-                match Message::from_json(&message) {
-                    Ok(Message::Deliver(d)) => found.push(*d),
-                    Ok(_) => return Err(StoreError::Corrupt { key, source: "a parked item holds a wake-up".into() }),
-                    Err(e) => return Err(StoreError::Corrupt { key, source: Box::new(e) }),
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        Ok(found)
+        let items = self.live_items(&keys::target_partition(target), keys::PARKED_PREFIX, now, limit).await?;
+        items.into_iter().map(|mut item| delivery_in(&mut item, PARKED_MESSAGE)).collect()
     }
 
     async fn remove(&self, target: &TargetId, delivery_id: &Ulid) -> Result<(), StoreError> {
@@ -144,6 +94,7 @@ impl ParkingLot for Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dynamodb::inflate;
     use herald_domain::event::SourceKind;
     use herald_domain::sample::sample_event;
 
@@ -154,7 +105,7 @@ mod tests {
             target_id: TargetId::parse("discord").unwrap(),
             event: sample_event(SourceKind::Ombi, Ulid::new(), Utc::now()),
         }
-        .to_json();
+        .to_wire();
         let deflated = deflate(&message);
         assert!(message.len() > 2048, "the message itself is {} bytes", message.len());
         assert!(deflated.len() < 900, "deflated to {} bytes", deflated.len());

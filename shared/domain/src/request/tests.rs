@@ -127,10 +127,48 @@ fn hex_signature_goes_in_the_configured_header() {
 }
 
 #[test]
-fn header_injection_is_refused() {
+fn header_injection_is_folded_away() {
     let t = target(json!({"headers": {"X-Title": "{{title}}"}}));
-    let err = build(&t, &ombi_titled("a\r\nX-Evil: 1"), "d", 0).unwrap_err();
-    assert!(matches!(err, BuildError::Render(RenderError::HeaderInjection { .. })), "{err}");
+    let req = build(&t, &ombi_titled("a\r\nX-Evil: 1\nMore lines"), "d", 0).unwrap();
+    assert_eq!(header(&req, "x-title"), Some("a X-Evil: 1 More lines"));
+    assert!(header(&req, "x-evil").is_none());
+    let accented = build(&t, &ombi_titled("Amélie"), "d", 0).unwrap();
+    let value = accented.headers.iter().find(|(n, _)| n == "x-title").unwrap().1.as_bytes();
+    assert_eq!(value, "Amélie".as_bytes());
+}
+
+#[test]
+fn preset_limits_cut_the_message_field() {
+    let long = "word ".repeat(1000);
+    let discord = build(&target(json!({"preset": "discord"})), &ombi_titled(&long), "d", 0).unwrap();
+    let body: Value = serde_json::from_slice(&discord.body).unwrap();
+    let content = body["content"].as_str().unwrap();
+    assert_eq!(content.chars().count(), 2000);
+    assert!(content.ends_with('…'));
+    let custom = target(json!({"preset": "discord", "body": "{\"content\": \"{{title}}\", \"username\": \"x\"}"}));
+    let (req, notes) = build_noting(&custom, &ombi_titled(&long), "d", 0).unwrap();
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["content"].as_str().unwrap().chars().count(), 2000);
+    assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+    assert!(notes[0].contains("Discord takes 2000"), "{notes:?}");
+    let telegram = build(&target(json!({"preset": "telegram"})), &ombi_titled(&long), "d", 0).unwrap();
+    let body: Value = serde_json::from_slice(&telegram.body).unwrap();
+    assert!(body["text"].as_str().unwrap().chars().count() <= 4096);
+    let ntfy = build(&target(json!({"preset": "ntfy"})), &ombi_titled(&"🎬".repeat(3000)), "d", 0).unwrap();
+    assert!(ntfy.body.len() <= 4096 && String::from_utf8(ntfy.body).unwrap().ends_with('…'));
+    let (_, quiet) = build_noting(&target(json!({"preset": "discord"})), &ombi_titled("Dune"), "d", 0).unwrap();
+    assert!(quiet.is_empty());
+}
+
+#[test]
+fn a_view_of_a_request_hides_its_secrets() {
+    let t = target(json!({"url": "https://discord.com/api/webhooks/1/TOKEN", "secret": "kiosk", "signature": "hex",
+                          "headers": {"Authorization": "Bearer s3cret"}}));
+    let req = build(&t, &ombi_titled("Dune"), "d", 0).unwrap();
+    let view = RequestView::of(&req, 10);
+    let text = serde_json::to_string(&view).unwrap();
+    assert!(!text.contains("TOKEN") && !text.contains("s3cret") && !text.contains("sha256="), "{text}");
+    assert!(view.body_truncated && view.body.len() <= 10);
 }
 
 #[test]

@@ -1,0 +1,103 @@
+//! Rejected deliveries: `TARGET#<id>`/`REJECTED#<delivery ulid>`, the delivery and why it was
+//! refused, each deflated, expiring with the parked retention. The streak of rejections in a row
+//! is a counter on the target's state item.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use chrono::{DateTime, Utc};
+use herald_app::ports::{RejectedStore, StoreError};
+use herald_domain::TargetId;
+use herald_domain::rejection::{Rejection, RejectionNote};
+use ulid::Ulid;
+
+use super::{Item, Table, conflict_or_unavailable, deflate, delivery_in, inflated, keys, n, to_item, unavailable};
+
+const MESSAGE: &str = "message_deflate";
+const NOTE: &str = "note_deflate";
+/// The state item's counter of rejections since the last success.
+const STREAK: &str = "rejections_in_row";
+
+#[derive(serde::Serialize)]
+struct Expiry {
+    expires_at: i64,
+}
+
+fn rejection_in(mut item: Item) -> Result<Rejection, StoreError> {
+    let key = format!("{:?}", item.get("SK"));
+    let delivery = delivery_in(&mut item, MESSAGE)?;
+    let note: RejectionNote = serde_json::from_str(&inflated(&mut item, NOTE)?)
+        .map_err(|e| StoreError::Corrupt { key, source: Box::new(e) })?;
+    Ok(Rejection { delivery, note })
+}
+
+#[async_trait]
+impl RejectedStore for Table {
+    async fn set_aside(&self, rejection: &Rejection, expires_at: DateTime<Utc>) -> Result<Option<u32>, StoreError> {
+        let d = &rejection.delivery;
+        let mut item =
+            to_item(keys::rejected(&d.target_id, &d.delivery_id), &Expiry { expires_at: expires_at.timestamp() });
+        item.insert(MESSAGE.into(), AttributeValue::B(deflate(&d.to_wire()).into()));
+        let note = serde_json::to_string(&rejection.note).expect("notes serialize");
+        item.insert(NOTE.into(), AttributeValue::B(deflate(&note).into()));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match put.map_err(conflict_or_unavailable) {
+            Ok(_) => {}
+            // A redelivered message: kept already, and counted already.
+            Err(StoreError::Conflict) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        // ADD answers with the new count, so exactly one writer sees the streak reach a number.
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(keys::state(&d.target_id).into()))
+            .update_expression("ADD #streak :one")
+            .expression_attribute_names("#streak", STREAK)
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let in_row = out
+            .attributes
+            .and_then(|a| a.get(STREAK).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u32>().ok()))
+            .unwrap_or(1);
+        Ok(Some(in_row))
+    }
+
+    async fn rejected(
+        &self,
+        target: &TargetId,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        let items = self.live_items(&keys::target_partition(target), keys::REJECTED_PREFIX, now, limit).await?;
+        items.into_iter().map(rejection_in).collect()
+    }
+
+    async fn discard(&self, target: &TargetId, delivery_id: &Ulid) -> Result<bool, StoreError> {
+        self.delete_returning(keys::rejected(target, delivery_id)).await
+    }
+
+    async fn reset_streak(&self, target: &TargetId) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(keys::state(target).into()))
+            .update_expression("SET #streak = :zero")
+            .expression_attribute_names("#streak", STREAK)
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
