@@ -141,6 +141,20 @@ pub enum TargetsCmd {
     Replay {
         id: String,
     },
+    /// Deliveries the target's receiver refused for their content (400, 413, 415, 422) or that
+    /// could not be built: list them, or replay or discard them once the template is fixed.
+    Rejected {
+        id: String,
+        /// Put them back on the deliveries queue, rendered with the target's current template.
+        #[arg(long, conflicts_with = "discard")]
+        replay: bool,
+        /// Delete them.
+        #[arg(long)]
+        discard: bool,
+        /// Only this delivery (its id from the listing); default: every rejected delivery.
+        #[arg(long)]
+        delivery: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -293,6 +307,22 @@ pub async fn run(cli: Cli) -> Result<String> {
         }
         Command::Targets(TargetsCmd::Replay { id }) => {
             (api.call("POST", &format!("/admin/targets/{id}/replay"), None).await?, render::replay)
+        }
+        Command::Targets(TargetsCmd::Rejected { id, replay, discard, delivery }) => {
+            if delivery.is_some() && !replay && !discard {
+                anyhow::bail!("--delivery picks what to --replay or --discard; give one of them");
+            }
+            let one = delivery.map(|d| format!("/{d}")).unwrap_or_default();
+            match (replay, discard) {
+                (true, _) => (
+                    api.call("POST", &format!("/admin/targets/{id}/rejected{one}/replay"), None).await?,
+                    render::rejected_replayed as fn(&Value) -> String,
+                ),
+                (_, true) => {
+                    (api.call("DELETE", &format!("/admin/targets/{id}/rejected{one}"), None).await?, render::discarded)
+                }
+                _ => (api.call("GET", &format!("/admin/targets/{id}/rejected"), None).await?, render::rejected),
+            }
         }
         Command::DeadLetters(DeadLettersCmd::List) => {
             (api.call("GET", "/admin/dead-letters", None).await?, render::dead_letters)

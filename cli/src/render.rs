@@ -121,6 +121,8 @@ pub fn status(v: &Value) -> String {
         "next_attempt_at",
         "parked",
         "parked_expired",
+        "rejected",
+        "rejections_in_row",
         "last_status",
         "last_error",
         "last_success_at",
@@ -132,6 +134,27 @@ pub fn status(v: &Value) -> String {
 
 pub fn replay(v: &Value) -> String {
     format!("replaying {} parked deliveries\n", s(&v["replaying"]))
+}
+
+pub fn rejected(v: &Value) -> String {
+    let rows = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let why = format!("{} {}", s(&r["reason"]), r["response"].as_str().unwrap_or(""));
+            vec![s(&r["delivery_id"]), s(&r["event"]), s(&r["rejected_at"]), why.trim().chars().take(80).collect()]
+        })
+        .collect();
+    table(&["DELIVERY", "EVENT", "REJECTED AT", "WHY"], rows)
+}
+
+pub fn rejected_replayed(v: &Value) -> String {
+    format!("replayed {} rejected deliveries\n", s(&v["replayed"]))
+}
+
+pub fn discarded(v: &Value) -> String {
+    format!("discarded {} rejected deliveries\n", s(&v["discarded"]))
 }
 
 pub fn dead_letters(v: &Value) -> String {

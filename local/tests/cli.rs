@@ -113,3 +113,41 @@ async fn a_missing_token_is_a_clear_error() {
     let err = herald_cli::run(cli).await.unwrap_err();
     assert!(err.to_string().starts_with("no admin token"), "{err}");
 }
+
+#[tokio::test]
+async fn rejected_deliveries_are_listed_replayed_and_discarded() {
+    let w = world(json!({"sources": [{"id": "g", "kind": "generic", "token": "g-token"}],
+                         "targets": [{"id": "r", "name": "R", "url": "{receiver}/r", "events": ["g:*"]}]}))
+    .await;
+    w.receiver.then(Reply::Status { status: 422, headers: vec![], body: "bad field".into() }).then(Reply::status(400));
+    for event in ["first", "second"] {
+        let (status, _) = w.post("g", &[("access-token", "g-token")], json!({"event": event}).to_string()).await;
+        assert_eq!(status, 202);
+    }
+    w.receiver.wait_for("/r", 2, WAIT).await;
+    let listed: Value =
+        serde_json::from_str(&herald(&w, &["--json", "targets", "rejected", "r"]).await.unwrap()).unwrap();
+    let listed = listed.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let first = listed.iter().find(|r| r["event"] == "first").unwrap();
+    assert_eq!((first["status"].as_u64(), first["response"].as_str()), (Some(422), Some("bad field")));
+    let human = herald(&w, &["targets", "rejected", "r"]).await.unwrap();
+    assert!(human.contains("HTTP 422 Unprocessable Entity bad field"), "{human}");
+    let status = herald(&w, &["targets", "status", "r"]).await.unwrap();
+    assert!(status.lines().any(|l| l.starts_with("rejected") && l.ends_with(" 2")), "{status}");
+
+    let one = first["delivery_id"].as_str().unwrap();
+    let replayed = herald(&w, &["targets", "rejected", "r", "--replay", "--delivery", one]).await.unwrap();
+    assert_eq!(replayed, "replayed 1 rejected deliveries\n");
+    let again = w.receiver.wait_for("/r", 3, WAIT).await;
+    assert_eq!((again[2].json()["event"].as_str(), again[2].status), (Some("first"), 204));
+    let discarded = herald(&w, &["targets", "rejected", "r", "--discard"]).await.unwrap();
+    assert_eq!(discarded, "discarded 1 rejected deliveries\n");
+    let empty: Value =
+        serde_json::from_str(&herald(&w, &["--json", "targets", "rejected", "r"]).await.unwrap()).unwrap();
+    assert_eq!(empty, json!([]));
+    let err = herald(&w, &["targets", "rejected", "r", "--delivery", one]).await.unwrap_err();
+    assert!(err.to_string().contains("--replay or --discard"), "{err}");
+    let missing = herald(&w, &["targets", "rejected", "r", "--replay", "--delivery", one]).await.unwrap_err();
+    assert!(format!("{missing:#}").contains("404") || format!("{missing:#}").contains("not found"), "{missing:#}");
+}
