@@ -40,16 +40,26 @@ async fn state_writes_are_conditional_on_the_epoch() {
 }
 
 #[tokio::test]
-async fn dedupe_claims_expire_even_before_ttl_sweeps() {
+async fn dedupe_claims_lease_complete_and_expire_even_before_ttl_sweeps() {
     let (_, _, table) = stack().await;
-    let now = Utc::now();
-    let ttl = Duration::from_secs(60);
-    assert_eq!(table.claim("k1", now, ttl).await.unwrap(), Claim::Claimed);
-    assert_eq!(table.claim("k1", now + Duration::from_secs(30), ttl).await.unwrap(), Claim::Duplicate);
-    assert_eq!(table.claim("k2", now, ttl).await.unwrap(), Claim::Claimed, "other keys are independent");
-    assert_eq!(table.claim("k1", now + Duration::from_secs(61), ttl).await.unwrap(), Claim::Claimed, "expired");
-    table.release("k2").await.unwrap();
-    assert_eq!(table.claim("k2", now, ttl).await.unwrap(), Claim::Claimed, "released");
+    // Markers keep milliseconds; a whole second keeps lease arithmetic exact.
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let (lease, window) = (Duration::from_secs(60), Duration::from_secs(600));
+    let claimed = Claim::Claimed { first_seen: now };
+    assert_eq!(table.claim("k1", now, lease, window).await.unwrap(), claimed);
+    assert_eq!(table.claim("k1", now + Duration::from_secs(30), lease, window).await.unwrap(), Claim::InProgress);
+    assert_eq!(table.claim("k2", now, lease, window).await.unwrap(), Claim::Claimed { first_seen: now }, "independent");
+    // The attempt on k1 died: after its lease a retry takes it over, keeping when it was first seen.
+    let later = now + Duration::from_secs(61);
+    assert_eq!(table.claim("k1", later, lease, window).await.unwrap(), claimed, "taken over");
+    assert_eq!(table.claim("k1", later, lease, window).await.unwrap(), Claim::InProgress, "only once");
+    table.complete("k1", later, window).await.unwrap();
+    assert_eq!(table.claim("k1", later, lease, window).await.unwrap(), Claim::Duplicate { first_seen: now });
+    let expired = later + window + Duration::from_secs(1);
+    assert_eq!(table.claim("k1", expired, lease, window).await.unwrap(), Claim::Claimed { first_seen: expired });
+    // An abandoned claim is claimable at once, with its first time.
+    table.abandon("k2").await.unwrap();
+    assert_eq!(table.claim("k2", now + Duration::from_secs(1), lease, window).await.unwrap(), Claim::Claimed { first_seen: now });
 }
 
 #[tokio::test]

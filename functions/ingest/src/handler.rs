@@ -54,7 +54,7 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use herald_app::testing::{FixedClock, MemoryQueue, MemoryStore, SequentialIds};
+    use herald_app::testing::{FixedClock, MemoryQueue, MemoryStore};
     use herald_domain::source::SourceAuth;
     use herald_domain::{Source, SourceId, SourceKind};
 
@@ -76,8 +76,8 @@ mod tests {
             dedupe: store,
             queue: queue.clone(),
             clock: FixedClock::at(chrono::DateTime::UNIX_EPOCH),
-            ids: Arc::new(SequentialIds),
             dedupe_window: Duration::from_secs(60),
+            dedupe_lease: Duration::from_secs(30),
         };
         (queue, ingest)
     }

@@ -8,9 +8,10 @@ use serde::Serialize;
 use ulid::Ulid;
 
 use crate::ports::{
-    Claim, Clock, DedupeStore, DeliveryQueue, IdSource, QueueError, SourceStore, StoreError, TargetStore,
+    Claim, Clock, DedupeStore, DeliveryQueue, QueueError, SourceStore, StoreError, TargetStore,
 };
-use herald_domain::adapters::{NormalizeError, Origin, normalize};
+use herald_domain::adapters::{NormalizeError, Origin, normalize, restamp};
+use herald_domain::ids::derived_id;
 use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES};
 use herald_domain::source::{Credentials, sha256_hex};
 use herald_domain::{Event, SourceId};
@@ -43,6 +44,8 @@ pub enum IngestError {
     TooLargeQueued(usize),
     #[error("missing or wrong credential for this source")]
     Unauthorized,
+    #[error("an earlier attempt at this webhook is still being processed; retry in a minute")]
+    InProgress,
     #[error("{0}")]
     BadBody(#[from] NormalizeError),
     #[error(transparent)]
@@ -58,7 +61,7 @@ impl IngestError {
             Self::TooLarge(_) | Self::TooLargeQueued(_) => 413,
             Self::Unauthorized => 401,
             Self::BadBody(_) => 400,
-            Self::Store(_) | Self::Queue(_) => 503,
+            Self::Store(_) | Self::Queue(_) | Self::InProgress => 503,
         }
     }
 
@@ -77,8 +80,10 @@ pub struct Ingest {
     pub dedupe: Arc<dyn DedupeStore>,
     pub queue: Arc<dyn DeliveryQueue>,
     pub clock: Arc<dyn Clock>,
-    pub ids: Arc<dyn IdSource>,
     pub dedupe_window: Duration,
+    /// How long a claim is held while its deliveries are queued: longer than the ingest
+    /// function's timeout, so a live attempt is never taken over.
+    pub dedupe_lease: Duration,
 }
 
 impl Ingest {
@@ -101,34 +106,53 @@ impl Ingest {
         }
         let origin =
             Origin { source_id: &source.id, kind: source.kind, event_pointer: source.event_pointer.as_deref() };
-        let event = normalize(&origin, req.body, self.ids.new_id(), now)?;
+        // Checked before anything is written; its id and time come from the claim.
+        let mut event = normalize(&origin, req.body, Ulid::nil(), now)?;
 
         let mut key_material = Vec::with_capacity(source_id.as_str().len() + 1 + req.body.len());
         key_material.extend_from_slice(source_id.as_str().as_bytes());
         key_material.push(0);
         key_material.extend_from_slice(req.body);
         let dedupe_key = sha256_hex(&key_material);
-        if self.dedupe.claim(&dedupe_key, now, self.dedupe_window).await? == Claim::Duplicate {
-            return Ok(Accepted { event_id: event.id, deliveries: 0, duplicate: true });
-        }
-        match self.route_and_enqueue(event).await {
-            Ok(accepted) => Ok(accepted),
+        let first_seen = match self.dedupe.claim(&dedupe_key, now, self.dedupe_lease, self.dedupe_window).await? {
+            Claim::Claimed { first_seen } => first_seen,
+            Claim::Duplicate { first_seen } => {
+                let event_id = derived_id(first_seen, &[dedupe_key.as_bytes()]);
+                return Ok(Accepted { event_id, deliveries: 0, duplicate: true });
+            }
+            Claim::InProgress => return Err(IngestError::InProgress),
+        };
+        // Every attempt at this body makes the same event id and delivery ids, so a retry after a
+        // crash or a partial failure sends receivers the same `webhook-id`.
+        restamp(&mut event, derived_id(first_seen, &[dedupe_key.as_bytes()]), first_seen);
+        match self.route_and_enqueue(event, &dedupe_key).await {
+            Ok(accepted) => {
+                if let Err(e) = self.dedupe.complete(&dedupe_key, self.clock.now(), self.dedupe_window).await {
+                    // Queued all the same: at worst a retry after the lease sends the same ids again.
+                    tracing::error!(error = %e, event_id = %accepted.event_id, "could not mark the event done");
+                }
+                Ok(accepted)
+            }
             Err(e) => {
-                // Nothing reached the queue intact: forget the claim so the sender's retry goes through.
-                if let Err(release) = self.dedupe.release(&dedupe_key).await {
-                    tracing::error!(error = %release, "could not release the dedupe claim after a failed enqueue");
+                // Not everything reached the queue: end the lease so the sender's retry goes through.
+                if let Err(abandon) = self.dedupe.abandon(&dedupe_key).await {
+                    tracing::error!(error = %abandon, "could not end the dedupe lease after a failed enqueue");
                 }
                 Err(e)
             }
         }
     }
 
-    async fn route_and_enqueue(&self, event: Event) -> Result<Accepted, IngestError> {
+    async fn route_and_enqueue(&self, event: Event, dedupe_key: &str) -> Result<Accepted, IngestError> {
         let targets = self.targets.list_targets().await?;
         let deliveries: Vec<DeliveryMessage> = targets
             .iter()
             .filter(|t| t.wants(&event))
-            .map(|t| DeliveryMessage { delivery_id: self.ids.new_id(), target_id: t.id.clone(), event: event.clone() })
+            .map(|t| DeliveryMessage {
+                delivery_id: derived_id(event.received_at, &[dedupe_key.as_bytes(), t.id.as_str().as_bytes()]),
+                target_id: t.id.clone(),
+                event: event.clone(),
+            })
             .collect();
         if let Some(first) = deliveries.first() {
             // Every delivery of an event is the same size but for the target id.

@@ -6,7 +6,8 @@ use http::{HeaderMap, HeaderValue};
 use serde_json::json;
 
 use super::*;
-use crate::testing::{FixedClock, MemoryQueue, MemoryStore, SequentialIds};
+use crate::ports::{Claim, Clock};
+use crate::testing::{FixedClock, MemoryQueue, MemoryStore};
 use herald_domain::source::SourceAuth;
 use herald_domain::{Source, SourceKind, Target};
 
@@ -44,8 +45,8 @@ fn world() -> World {
         dedupe: store.clone(),
         queue: queue.clone(),
         clock: clock.clone(),
-        ids: Arc::new(SequentialIds),
         dedupe_window: Duration::from_secs(600),
+        dedupe_lease: Duration::from_secs(60),
     };
     World { store, queue, clock, ingest }
 }
@@ -126,4 +127,71 @@ async fn a_failed_enqueue_releases_the_claim_so_a_retry_goes_through() {
     let retry = post(&w, "kino", &token(), DONE).await.unwrap();
     assert!(!retry.duplicate);
     assert_eq!(retry.deliveries, 2);
+}
+
+#[tokio::test]
+async fn a_retry_after_a_failed_enqueue_carries_the_same_ids() {
+    let w = world();
+    w.queue.fail_next(true);
+    post(&w, "kino", &token(), DONE).await.unwrap_err();
+    w.queue.fail_next(false);
+    w.clock.advance(Duration::from_secs(5));
+    let first = post(&w, "kino", &token(), DONE).await.unwrap();
+    let sent = w.queue.sent();
+    let again = post(&w, "kino", &token(), DONE).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.event_id, first.event_id, "a duplicate answers the original event id");
+    assert_eq!(sent[0].event.id, first.event_id);
+    assert_eq!(sent[0].event.received_at, DateTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000), "first seen");
+}
+
+#[tokio::test]
+async fn an_attempt_that_died_holds_its_key_for_the_lease_then_a_retry_gets_the_same_ids() {
+    let w = world();
+    // An attempt that queued its deliveries and died before marking the key done, as a killed
+    // process or a Lambda timeout leaves it.
+    let key_claim = w
+        .store
+        .claim("k", w.clock.now(), Duration::from_secs(60), Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(key_claim, Claim::Claimed { first_seen: w.clock.now() });
+    assert_eq!(
+        w.store.claim("k", w.clock.now(), Duration::from_secs(60), Duration::from_secs(600)).await.unwrap(),
+        Claim::InProgress
+    );
+    w.clock.advance(Duration::from_secs(61));
+    let now = w.clock.now();
+    assert_eq!(
+        w.store.claim("k", now, Duration::from_secs(60), Duration::from_secs(600)).await.unwrap(),
+        Claim::Claimed { first_seen: now - Duration::from_secs(61) },
+        "an expired lease is claimable, and keeps when the key was first seen"
+    );
+
+    // Through ingest: the same body's deliveries get the same ids on every attempt.
+    let w = world();
+    let accepted = post(&w, "kino", &token(), DONE).await.unwrap();
+    let first: Vec<_> = w.queue.sent().iter().map(|d| d.delivery_id).collect();
+    w.store.claims.lock().unwrap().values_mut().for_each(|m| m.lease_until = Some(DateTime::UNIX_EPOCH));
+    let retried = post(&w, "kino", &token(), DONE).await.unwrap();
+    assert!(!retried.duplicate, "a dead attempt's pending claim is taken over");
+    let second: Vec<_> = w.queue.sent()[2..].iter().map(|d| d.delivery_id).collect();
+    assert_eq!(first, second);
+    assert_eq!(retried.event_id, accepted.event_id);
+}
+
+#[tokio::test]
+async fn a_live_pending_claim_answers_retry_later() {
+    let w = world();
+    w.store.claim(&dedupe_key_of(DONE), w.clock.now(), Duration::from_secs(60), Duration::from_secs(600)).await.unwrap();
+    let err = post(&w, "kino", &token(), DONE).await.unwrap_err();
+    assert!(matches!(err, IngestError::InProgress));
+    assert_eq!(err.status(), 503);
+    assert!(w.queue.sent().is_empty());
+}
+
+fn dedupe_key_of(body: &str) -> String {
+    let mut material = b"kino\0".to_vec();
+    material.extend_from_slice(body.as_bytes());
+    sha256_hex(&material)
 }

@@ -57,17 +57,30 @@ pub trait TargetStore: Send + Sync {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// First time inside the window: go ahead.
-    Claimed,
-    /// Seen inside the window: do nothing.
-    Duplicate,
+    /// Go ahead: the first time inside the window, or a retry of an attempt that never finished (its
+    /// lease ran out). `first_seen` is when the key was first claimed; ids derive from it.
+    Claimed { first_seen: DateTime<Utc> },
+    /// Done inside the window: do nothing.
+    Duplicate { first_seen: DateTime<Utc> },
+    /// Another attempt holds the key (or died less than a lease ago): the sender should retry later.
+    InProgress,
 }
 
+/// Dedupe markers that survive a crash: a claim is *pending* under a lease until every delivery is
+/// queued, then *done* for the window. A process that dies in between leaves a pending marker whose
+/// lease runs out, so the sender's retry goes through (with the same ids) instead of being taken
+/// for a duplicate.
 #[async_trait]
 pub trait DedupeStore: Send + Sync {
-    async fn claim(&self, key: &str, now: DateTime<Utc>, ttl: Duration) -> Result<Claim, StoreError>;
-    /// Undoes a claim whose work could not be done, so the sender's retry is not taken for a duplicate.
-    async fn release(&self, key: &str) -> Result<(), StoreError>;
+    /// A pending marker is kept for `lease + window`, so a retry after a crash still finds its
+    /// `first_seen`.
+    async fn claim(&self, key: &str, now: DateTime<Utc>, lease: Duration, window: Duration)
+    -> Result<Claim, StoreError>;
+    /// Every delivery is queued: a duplicate until `now + window`.
+    async fn complete(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<(), StoreError>;
+    /// The attempt failed before everything was queued: the lease ends now, so the sender's retry
+    /// goes through at once, keeping `first_seen` (and so the ids).
+    async fn abandon(&self, key: &str) -> Result<(), StoreError>;
 }
 
 #[async_trait]

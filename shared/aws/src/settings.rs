@@ -20,6 +20,7 @@ pub const DELIVERIES_DLQ_URL: &str = "HERALD_DELIVERIES_DLQ_URL";
 pub const WAKEUPS_DLQ_URL: &str = "HERALD_WAKEUPS_DLQ_URL";
 pub const WAKEUPS_DLQ_ARN: &str = "HERALD_WAKEUPS_DLQ_ARN";
 pub const DEDUPE_WINDOW: &str = "HERALD_DEDUPE_WINDOW";
+pub const DEDUPE_LEASE: &str = "HERALD_DEDUPE_LEASE";
 pub const TARGET_CACHE_TTL: &str = "HERALD_TARGET_CACHE_TTL";
 pub const ALLOW_NETWORKS: &str = "HERALD_ALLOW_NETWORKS";
 pub const DELIVERY_CONCURRENCY: &str = "HERALD_DELIVERY_CONCURRENCY";
@@ -34,6 +35,8 @@ pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
 pub const STACK: &str = "HERALD_STACK";
 
 pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(600);
+/// Longer than the ingest function's timeout (25 s), so a live attempt is never taken over.
+pub const DEFAULT_DEDUPE_LEASE: Duration = Duration::from_secs(60);
 pub const DEFAULT_TARGET_CACHE_TTL: Duration = Duration::from_secs(30);
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 10;
 pub const DEFAULT_PARKED_RETENTION: Duration = Duration::from_secs(7 * 86_400);
@@ -133,6 +136,7 @@ pub fn process_env(name: &str) -> Option<String> {
 #[derive(Clone, Debug)]
 pub struct Tuning {
     pub dedupe_window: Duration,
+    pub dedupe_lease: Duration,
     pub target_cache_ttl: Duration,
     pub allow_networks: Vec<IpNet>,
     pub concurrency: usize,
@@ -152,6 +156,7 @@ impl Default for Tuning {
     fn default() -> Self {
         Self {
             dedupe_window: DEFAULT_DEDUPE_WINDOW,
+            dedupe_lease: DEFAULT_DEDUPE_LEASE,
             target_cache_ttl: DEFAULT_TARGET_CACHE_TTL,
             allow_networks: Vec::new(),
             concurrency: DEFAULT_DELIVERY_CONCURRENCY,
@@ -184,6 +189,7 @@ impl Tuning {
         }
         Ok(Self {
             dedupe_window: env.duration(DEDUPE_WINDOW, defaults.dedupe_window)?,
+            dedupe_lease: env.duration(DEDUPE_LEASE, defaults.dedupe_lease)?,
             target_cache_ttl: env.duration(TARGET_CACHE_TTL, defaults.target_cache_ttl)?,
             allow_networks: env.networks(ALLOW_NETWORKS)?.unwrap_or(defaults.allow_networks),
             concurrency: env.number(DELIVERY_CONCURRENCY, defaults.concurrency, 1..=100)?,
@@ -220,6 +226,7 @@ pub struct IngestConfig {
     pub table: String,
     pub deliveries_queue_url: String,
     pub dedupe_window: Duration,
+    pub dedupe_lease: Duration,
     pub target_cache_ttl: Duration,
 }
 
@@ -305,6 +312,7 @@ impl Resources {
             table: self.table.clone(),
             deliveries_queue_url: self.deliveries_queue_url.clone(),
             dedupe_window: tuning.dedupe_window,
+            dedupe_lease: tuning.dedupe_lease,
             target_cache_ttl: tuning.target_cache_ttl,
         }
     }
@@ -356,6 +364,7 @@ impl IngestConfig {
             table: env.required(TABLE)?,
             deliveries_queue_url: env.required(DELIVERIES_QUEUE_URL)?,
             dedupe_window: tuning.dedupe_window,
+            dedupe_lease: tuning.dedupe_lease,
             target_cache_ttl: tuning.target_cache_ttl,
         })
     }

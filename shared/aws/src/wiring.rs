@@ -48,8 +48,8 @@ pub fn ingest(config: &IngestConfig, aws: &Clients) -> Ingest {
         dedupe: table,
         queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
         clock: Arc::new(SystemClock),
-        ids: Arc::new(MonotonicIds::default()),
         dedupe_window: config.dedupe_window,
+        dedupe_lease: config.dedupe_lease,
     }
 }
 

@@ -17,6 +17,26 @@ pub enum NormalizeError {
     NoEventName(String),
 }
 
+/// Gives a normalized event its final id and arrival time (ingest learns them from the dedupe
+/// claim, after the body was checked): the canonical `event_id`, `herald_event_id` and `timestamp`
+/// fields follow, unless the source had fields of those names.
+pub fn restamp(event: &mut Event, id: Ulid, received_at: DateTime<Utc>) {
+    let (old_id, old_time) = (Value::String(event.id.to_string()), Value::String(rfc3339(event.received_at)));
+    for (name, old, new) in [
+        ("event_id", &old_id, id.to_string()),
+        ("herald_event_id", &old_id, id.to_string()),
+        ("timestamp", &old_time, rfc3339(received_at)),
+    ] {
+        if let Some(value) = event.fields.get_mut(name)
+            && value == old
+        {
+            *value = Value::String(new);
+        }
+    }
+    event.id = id;
+    event.received_at = received_at;
+}
+
 /// What the adapter needs to know about the source besides the body.
 pub struct Origin<'a> {
     pub source_id: &'a SourceId,
@@ -184,6 +204,22 @@ mod tests {
         let id = SourceId::parse("src").unwrap();
         let origin = Origin { source_id: &id, kind, event_pointer: None };
         normalize(&origin, body.to_string().as_bytes(), Ulid::nil(), DateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn restamping_moves_only_herald_s_own_canonical_fields() {
+        let at = DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_700_000_000);
+        let id = Ulid::from_parts(7, 7);
+        let mut generic = run(SourceKind::Generic, json!({"event": "x"})).unwrap();
+        restamp(&mut generic, id, at);
+        assert_eq!((generic.id, generic.received_at), (id, at));
+        assert_eq!(generic.fields["event_id"], json!(id.to_string()));
+        assert_eq!(generic.fields["herald_event_id"], json!(id.to_string()));
+        assert_eq!(generic.fields["timestamp"], json!(rfc3339(at)));
+        let mut own = run(SourceKind::Generic, json!({"event": "x", "event_id": "theirs", "timestamp": "then"})).unwrap();
+        restamp(&mut own, id, at);
+        assert_eq!((own.fields["event_id"].clone(), own.fields["timestamp"].clone()), (json!("theirs"), json!("then")));
+        assert_eq!(own.fields["herald_event_id"], json!(id.to_string()));
     }
 
     #[test]

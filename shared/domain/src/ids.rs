@@ -108,6 +108,22 @@ pub mod ulid_text {
     }
 }
 
+/// An id that comes out the same every time for the same inputs, so a sender's retry, a partial
+/// batch failure or a redelivery carries the same `webhook-id`: the time part is `at` (the first
+/// time the event was seen, so ids still sort by arrival), the rest a SHA-256 of `parts`.
+pub fn derived_id(at: chrono::DateTime<chrono::Utc>, parts: &[&[u8]]) -> ulid::Ulid {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    let digest = hash.finalize();
+    let mut random = [0u8; 16];
+    random[6..].copy_from_slice(&digest[..10]);
+    ulid::Ulid::from_parts(at.timestamp_millis().max(0) as u64, u128::from_be_bytes(random))
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{kind} must be 1-64 characters of letters, digits, '-' or '_' (got {value:?})")]
 pub struct InvalidId {
@@ -136,6 +152,18 @@ mod tests {
         let err = serde_json::from_str::<TargetId>("\"../etc\"").unwrap_err();
         assert!(err.to_string().contains("TargetId must be"), "{err}");
         assert!(serde_json::from_str::<SourceId>("\"\"").is_err());
+    }
+
+    #[test]
+    fn derived_ids_are_stable_distinct_and_ordered_by_time() {
+        let t0 = chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_700_000_000);
+        let t1 = t0 + chrono::Duration::milliseconds(1);
+        let a = derived_id(t0, &[b"key", b"discord"]);
+        assert_eq!(a, derived_id(t0, &[b"key", b"discord"]));
+        assert_ne!(a, derived_id(t0, &[b"key", b"slack"]));
+        assert_ne!(derived_id(t0, &[b"ab", b"c"]), derived_id(t0, &[b"a", b"bc"]), "parts are length-prefixed");
+        assert!(derived_id(t1, &[b"key", b"aaa"]) > a && derived_id(t1, &[b"key", b"zzz"]) > a);
+        assert_eq!(a.timestamp_ms(), t0.timestamp_millis() as u64);
     }
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]

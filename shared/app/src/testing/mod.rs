@@ -38,7 +38,7 @@ pub struct MemoryStore {
     pub sources: Mutex<Vec<Source>>,
     pub targets: Mutex<Vec<Target>>,
     pub states: Mutex<HashMap<TargetId, TargetState>>,
-    pub claims: Mutex<HashMap<String, DateTime<Utc>>>,
+    pub claims: Mutex<HashMap<String, Marker>>,
     pub parked: Mutex<ParkedMap>,
     pub rejected: Mutex<RejectedMap>,
     /// Counts every read and write, to check what a path costs.
@@ -79,21 +79,61 @@ impl TargetStore for MemoryStore {
     }
 }
 
+/// A dedupe marker in memory, as the DynamoDB adapter keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub first_seen: DateTime<Utc>,
+    /// `Some(lease end)` while pending; `None` once done.
+    pub lease_until: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[async_trait]
 impl DedupeStore for MemoryStore {
-    async fn claim(&self, key: &str, now: DateTime<Utc>, ttl: Duration) -> Result<Claim, StoreError> {
+    async fn claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        window: Duration,
+    ) -> Result<Claim, StoreError> {
         self.note("claim");
         let mut claims = lock(&self.claims);
-        if claims.get(key).is_some_and(|expires| *expires > now) {
-            return Ok(Claim::Duplicate);
+        match claims.get_mut(key) {
+            Some(m) if m.expires_at > now => match m.lease_until {
+                None => Ok(Claim::Duplicate { first_seen: m.first_seen }),
+                Some(until) if until > now => Ok(Claim::InProgress),
+                Some(_) => {
+                    m.lease_until = Some(now + lease);
+                    m.expires_at = now + lease + window;
+                    Ok(Claim::Claimed { first_seen: m.first_seen })
+                }
+            },
+            _ => {
+                let marker =
+                    Marker { first_seen: now, lease_until: Some(now + lease), expires_at: now + lease + window };
+                claims.insert(key.to_owned(), marker);
+                Ok(Claim::Claimed { first_seen: now })
+            }
         }
-        claims.insert(key.to_owned(), now + ttl);
-        Ok(Claim::Claimed)
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.note("release");
-        lock(&self.claims).remove(key);
+    async fn complete(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<(), StoreError> {
+        self.note("complete");
+        if let Some(m) = lock(&self.claims).get_mut(key) {
+            m.lease_until = None;
+            m.expires_at = now + window;
+        }
+        Ok(())
+    }
+
+    async fn abandon(&self, key: &str) -> Result<(), StoreError> {
+        self.note("abandon");
+        if let Some(m) = lock(&self.claims).get_mut(key)
+            && m.lease_until.is_some()
+        {
+            m.lease_until = Some(DateTime::UNIX_EPOCH);
+        }
         Ok(())
     }
 }

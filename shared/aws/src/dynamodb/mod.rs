@@ -115,6 +115,20 @@ impl Table {
         Ok(out.item)
     }
 
+    /// A strongly consistent read, for decisions that must see the latest write.
+    pub(crate) async fn get_consistent(&self, key: Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .set_key(Some(key.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
     pub(crate) async fn query_partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
