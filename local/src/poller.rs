@@ -74,6 +74,16 @@ impl Poller {
             .max_number_of_messages(max)
             .wait_time_seconds(wait_seconds)
             .message_system_attribute_names(MessageSystemAttributeName::All)
+            // A long poll outlasts the functions' call timeouts on purpose (it is the mapping's call).
+            .customize()
+            .config_override(
+                aws_sdk_sqs::config::Builder::default().timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .operation_attempt_timeout(Duration::from_secs(wait_seconds.max(0) as u64 + 5))
+                        .operation_timeout(Duration::from_secs(wait_seconds.max(0) as u64 + 10))
+                        .build(),
+                ),
+            )
             .send()
             .await?;
         Ok(out.messages.unwrap_or_default())

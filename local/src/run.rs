@@ -158,7 +158,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         let deliver_task = deliver.clone();
         let concurrency = tuning.concurrency;
         tasks.push(tokio::spawn(
-            poller.run(move |batch| herald_deliver::handler::process(deliver_task.clone(), concurrency, batch)),
+            poller.run(move |batch| herald_deliver::handler::process(deliver_task.clone(), concurrency, None, batch)),
         ));
     }
     let wakeups = Poller {
@@ -172,7 +172,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         invocations: retry_invocations.clone(),
     };
     let retry_task = retry.clone();
-    tasks.push(tokio::spawn(wakeups.run(move |batch| herald_retry::handler::process(retry_task.clone(), batch))));
+    tasks.push(tokio::spawn(wakeups.run(move |batch| herald_retry::handler::process(retry_task.clone(), None, batch))));
     let firer = crate::schedules::ScheduleFirer {
         scheduler: aws_sdk_scheduler::Client::new(aws),
         sqs,

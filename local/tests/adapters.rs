@@ -59,7 +59,10 @@ async fn dedupe_claims_lease_complete_and_expire_even_before_ttl_sweeps() {
     assert_eq!(table.claim("k1", expired, lease, window).await.unwrap(), Claim::Claimed { first_seen: expired });
     // An abandoned claim is claimable at once, with its first time.
     table.abandon("k2").await.unwrap();
-    assert_eq!(table.claim("k2", now + Duration::from_secs(1), lease, window).await.unwrap(), Claim::Claimed { first_seen: now });
+    assert_eq!(
+        table.claim("k2", now + Duration::from_secs(1), lease, window).await.unwrap(),
+        Claim::Claimed { first_seen: now }
+    );
 }
 
 #[tokio::test]

@@ -51,7 +51,7 @@ async fn the_deliver_batch_fails_only_its_malformed_record() {
     let deliver = w.running.deliver.clone();
     let batch = sqs_event("deliver-batch.json");
     let malformed = batch.records.last().unwrap().message_id.clone().unwrap();
-    let response = herald_deliver::handler::process(deliver, 4, batch).await;
+    let response = herald_deliver::handler::process(deliver, 4, None, batch).await;
     let failed: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
     assert_eq!(failed, [malformed]);
     w.receiver.wait_for("/discord", 1, common::WAIT).await;
@@ -91,7 +91,7 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
         batch_window: Duration::ZERO,
         invocations: Default::default(),
     };
-    let handler = |batch| herald_deliver::handler::process(deliver.clone(), 4, batch);
+    let handler = |batch| herald_deliver::handler::process(deliver.clone(), 4, None, batch);
     let mut handled = 0;
     while handled < 3 {
         handled += poller.poll_once(&handler).await.unwrap();

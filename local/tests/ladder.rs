@@ -165,7 +165,7 @@ async fn ten_concurrent_failures_climb_one_rung_with_one_wakeup() {
     let messages = (0..10).map(|_| {
         DeliveryMessage { delivery_id: ulid::Ulid::new(), target_id: id("down"), event: event.clone() }.to_json()
     });
-    let response = herald_deliver::handler::process(w.running.deliver.clone(), 10, batch(messages)).await;
+    let response = herald_deliver::handler::process(w.running.deliver.clone(), 10, None, batch(messages)).await;
     assert!(response.batch_item_failures.is_empty());
     let state = w.table.get_state(&id("down")).await.unwrap();
     assert_eq!((state.failures, state.epoch, state.parked), (1, 1, 10));
@@ -182,13 +182,13 @@ async fn duplicate_and_stale_wakeups_change_nothing() {
     let wake = |epoch| WakeupMessage { target_id: id("down"), epoch }.to_json();
     let retry = w.running.retry.clone();
     let before = w.table.get_state(&id("down")).await.unwrap();
-    herald_retry::handler::process(retry.clone(), batch([wake(0)])).await;
+    herald_retry::handler::process(retry.clone(), None, batch([wake(0)])).await;
     assert_eq!(w.table.get_state(&id("down")).await.unwrap(), before, "stale");
     assert_eq!(w.receiver.requests_to("/down").len(), 1);
-    herald_retry::handler::process(retry.clone(), batch([wake(1)])).await;
+    herald_retry::handler::process(retry.clone(), None, batch([wake(1)])).await;
     let recovered = w.table.get_state(&id("down")).await.unwrap();
     assert!(recovered.is_healthy());
-    herald_retry::handler::process(retry, batch([wake(1)])).await;
+    herald_retry::handler::process(retry, None, batch([wake(1)])).await;
     assert_eq!(w.table.get_state(&id("down")).await.unwrap(), recovered, "the duplicate");
     assert_eq!(w.receiver.requests_to("/down").len(), 2, "the failure and one probe");
 }

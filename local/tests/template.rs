@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use herald_app::admin::TEST_TIMEOUT;
-use herald_aws::settings::DEFAULT_RETRY_BUDGET;
+use herald_aws::clients::OPERATION_TIMEOUT;
+use herald_aws::settings::{DEFAULT_DEDUPE_LEASE, DEFAULT_RETRY_BUDGET};
 use herald_domain::target::MAX_TIMEOUT_MS;
 
 fn template() -> String {
@@ -49,4 +50,16 @@ fn the_admin_function_answers_inside_api_gateways_30_seconds() {
     let deliver = number(&t, "DeliverFunction", "Timeout");
     assert!(Duration::from_secs(deliver) >= Duration::from_millis(MAX_TIMEOUT_MS) + Duration::from_secs(5));
     assert!(number(&t, "DeliveriesQueue", "VisibilityTimeout") >= 6 * deliver);
+}
+
+#[test]
+fn an_ingest_invocation_ends_before_its_dedupe_lease_and_every_call_fits_its_function() {
+    let t = template();
+    let ingest = Duration::from_secs(number(&t, "IngestFunction", "Timeout"));
+    assert!(ingest < Duration::from_secs(30), "API Gateway cuts at 30 s");
+    assert!(DEFAULT_DEDUPE_LEASE > ingest, "a killed invocation's claim is free again only after it is surely dead");
+    for function in ["IngestFunction", "DeliverFunction", "RetryFunction", "AdminFunction"] {
+        let timeout = Duration::from_secs(number(&t, function, "Timeout"));
+        assert!(OPERATION_TIMEOUT * 3 < timeout, "{function}: a few bounded calls fit in {timeout:?}");
+    }
 }

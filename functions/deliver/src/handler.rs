@@ -5,8 +5,11 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use herald_app::deliver::Deliver;
-use herald_aws::lambda::for_each_record;
+use std::time::{Duration, Instant};
+
+use herald_aws::lambda::{for_each_record, stop_starting_at};
 use herald_domain::message::Message;
+use herald_domain::target::MAX_TIMEOUT_MS;
 use lambda_runtime::{Error, LambdaEvent};
 
 pub async fn handle(
@@ -14,11 +17,21 @@ pub async fn handle(
     concurrency: usize,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, Error> {
-    Ok(process(deliver, concurrency, event.payload).await)
+    let stop = stop_starting_at(event.context.deadline, RESERVE);
+    Ok(process(deliver, concurrency, Some(stop), event.payload).await)
 }
 
-pub async fn process(deliver: Arc<Deliver>, concurrency: usize, batch: SqsEvent) -> SqsBatchResponse {
-    for_each_record(batch, concurrency, |id, body| {
+/// What one delivery may take: the longest target timeout, and the table's writes after it.
+pub const RESERVE: Duration = Duration::from_secs(MAX_TIMEOUT_MS / 1000 + 5);
+
+/// `stop`: no delivery starts after it (it could not finish inside the invocation).
+pub async fn process(
+    deliver: Arc<Deliver>,
+    concurrency: usize,
+    stop: Option<Instant>,
+    batch: SqsEvent,
+) -> SqsBatchResponse {
+    for_each_record(batch, concurrency, stop, |id, body| {
         let deliver = deliver.clone();
         async move { deliver_one(&deliver, &id, &body).await }
     })
@@ -75,7 +88,7 @@ mod tests {
         let (w, deliver) = deliver();
         let event = batch("deliver-batch.json");
         let malformed = event.records.last().unwrap().message_id.clone().unwrap();
-        let response = process(deliver, 2, event).await;
+        let response = process(deliver, 2, None, event).await;
         let failed: Vec<_> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         assert_eq!(failed, [malformed]);
         assert_eq!(w.sender.requests().len(), 2);
@@ -84,7 +97,7 @@ mod tests {
     #[tokio::test]
     async fn wakeups_on_the_deliveries_queue_are_refused() {
         let (w, deliver) = deliver();
-        let response = process(deliver, 2, batch("wakeup-batch.json")).await;
+        let response = process(deliver, 2, None, batch("wakeup-batch.json")).await;
         assert_eq!(response.batch_item_failures.len(), 2);
         assert!(w.sender.requests().is_empty());
     }

@@ -5,8 +5,11 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use herald_app::retry::Retry;
-use herald_aws::lambda::for_each_record;
+use std::time::{Duration, Instant};
+
+use herald_aws::lambda::{for_each_record, stop_starting_at};
 use herald_domain::message::Message;
+use herald_domain::target::MAX_TIMEOUT_MS;
 use lambda_runtime::{Error, LambdaEvent};
 
 /// Wake-ups of one batch handled at once: the whole batch (the template's `BatchSize`), so the
@@ -14,11 +17,16 @@ use lambda_runtime::{Error, LambdaEvent};
 pub const CONCURRENCY: usize = 10;
 
 pub async fn handle(retry: Arc<Retry>, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    Ok(process(retry, event.payload).await)
+    // A wake-up starts sends for up to its budget, the last one may take the longest target
+    // timeout, and a few writes follow.
+    let reserve = retry.budget + Duration::from_millis(MAX_TIMEOUT_MS) + Duration::from_secs(10);
+    let stop = stop_starting_at(event.context.deadline, reserve);
+    Ok(process(retry, Some(stop), event.payload).await)
 }
 
-pub async fn process(retry: Arc<Retry>, batch: SqsEvent) -> SqsBatchResponse {
-    for_each_record(batch, CONCURRENCY, |id, body| {
+/// `stop`: no wake-up starts after it (it could not finish inside the invocation).
+pub async fn process(retry: Arc<Retry>, stop: Option<Instant>, batch: SqsEvent) -> SqsBatchResponse {
+    for_each_record(batch, CONCURRENCY, stop, |id, body| {
         let retry = retry.clone();
         async move { wake_one(&retry, &id, &body).await }
     })
@@ -78,12 +86,16 @@ mod tests {
         let path = format!("{}/../../events/wakeup-batch.json", env!("CARGO_MANIFEST_DIR"));
         let mut batch: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert!(
-            process(retry.clone(), batch.clone()).await.batch_item_failures.is_empty(),
+            process(retry.clone(), None, batch.clone()).await.batch_item_failures.is_empty(),
             "unknown targets are no error"
         );
         batch.records[0].body = Some("{\"v\":1,\"kind\":\"wakeup\"".into());
-        let failed_ids: Vec<_> =
-            process(retry, batch.clone()).await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+        let failed_ids: Vec<_> = process(retry, None, batch.clone())
+            .await
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
         assert_eq!(failed_ids, [batch.records[0].message_id.clone().unwrap()]);
     }
 

@@ -83,6 +83,10 @@ impl StateStore for CachedStates {
         Ok(state)
     }
 
+    async fn get_state_now(&self, target: &TargetId) -> Result<TargetState, StoreError> {
+        self.inner.get_state_now(target).await
+    }
+
     fn forget(&self, target: &TargetId) {
         self.slots.lock().expect("lock").remove(target);
     }

@@ -34,6 +34,8 @@ pub enum Report {
     },
     /// The target is in backoff; the delivery waits in the parking lot.
     Parked,
+    /// The target was released while the delivery was being parked: it went back on the queue.
+    Requeued,
     /// The target was deleted or disabled after the event was routed.
     Skipped(&'static str),
 }
@@ -56,6 +58,14 @@ impl Deliver {
         let state = b.states.get_state(&target.id).await?;
         if state.is_holding() {
             b.park(msg).await?;
+            // The retry function may have released the target between our read and the park, after
+            // its last look at the parking lot: this delivery would wait there until it expired.
+            if !b.states.get_state_now(&target.id).await?.is_holding() {
+                b.queue.enqueue(std::slice::from_ref(msg)).await?;
+                b.parking.remove(&target.id, &msg.delivery_id).await?;
+                tracing::info!(target_id = %target.id, delivery_id = %msg.delivery_id, "target released meanwhile; delivery queued again");
+                return Ok(Report::Requeued);
+            }
             b.nudge_if_overdue(&target, &state).await?;
             tracing::info!(target_id = %target.id, delivery_id = %msg.delivery_id, "target is in backoff; delivery parked");
             return Ok(Report::Parked);

@@ -197,3 +197,64 @@ async fn only_the_winner_schedules_and_an_overdue_target_is_nudged() {
     assert_eq!(scheduled.len(), 2);
     assert_eq!((scheduled[1].0.epoch, scheduled[1].1), (1, Duration::ZERO));
 }
+
+/// Answers `get_state` with a holding state the store no longer has: a read made just before the
+/// retry function released the target.
+struct ReadBeforeRelease(std::sync::Arc<crate::testing::MemoryStore>);
+
+#[async_trait::async_trait]
+impl crate::ports::StateStore for ReadBeforeRelease {
+    async fn get_state(
+        &self,
+        _: &herald_domain::TargetId,
+    ) -> Result<herald_domain::state::TargetState, crate::ports::StoreError> {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        Ok(herald_domain::state::TargetState::default().throttled(now))
+    }
+
+    async fn get_state_now(
+        &self,
+        target: &herald_domain::TargetId,
+    ) -> Result<herald_domain::state::TargetState, crate::ports::StoreError> {
+        self.0.get_state(target).await
+    }
+
+    async fn put_state(
+        &self,
+        target: &herald_domain::TargetId,
+        epoch: u64,
+        next: &herald_domain::state::TargetState,
+    ) -> Result<(), crate::ports::StoreError> {
+        self.0.put_state(target, epoch, next).await
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_parked_as_its_target_is_released_goes_back_on_the_queue() {
+    let w = world();
+    let backoff = Backoff { states: std::sync::Arc::new(ReadBeforeRelease(w.store.clone())), ..clone_backoff(&w) };
+    let d = Deliver { backoff: std::sync::Arc::new(backoff) };
+    let msg = message("t");
+    assert_eq!(d.deliver(&msg).await.unwrap(), Report::Requeued);
+    assert_eq!(w.queue.sent(), vec![msg]);
+    assert!(w.store.parked.lock().unwrap().is_empty(), "not left in the parking lot");
+    assert_eq!(w.store.state(&t()).parked, 0);
+}
+
+fn clone_backoff(w: &crate::testing::world::TestWorld) -> Backoff {
+    let b = &w.backoff;
+    Backoff {
+        targets: b.targets.clone(),
+        states: b.states.clone(),
+        parking: b.parking.clone(),
+        rejected: b.rejected.clone(),
+        wakeups: b.wakeups.clone(),
+        queue: b.queue.clone(),
+        sender: b.sender.clone(),
+        clock: b.clock.clone(),
+        ids: b.ids.clone(),
+        ladder: b.ladder.clone(),
+        retention: b.retention,
+        overdue_after: b.overdue_after,
+    }
+}

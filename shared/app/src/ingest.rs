@@ -7,9 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use ulid::Ulid;
 
-use crate::ports::{
-    Claim, Clock, DedupeStore, DeliveryQueue, QueueError, SourceStore, StoreError, TargetStore,
-};
+use crate::ports::{Claim, Clock, DedupeStore, DeliveryQueue, QueueError, SourceStore, StoreError, TargetStore};
 use herald_domain::adapters::{NormalizeError, Origin, normalize, restamp};
 use herald_domain::ids::derived_id;
 use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES};

@@ -150,11 +150,7 @@ async fn an_attempt_that_died_holds_its_key_for_the_lease_then_a_retry_gets_the_
     let w = world();
     // An attempt that queued its deliveries and died before marking the key done, as a killed
     // process or a Lambda timeout leaves it.
-    let key_claim = w
-        .store
-        .claim("k", w.clock.now(), Duration::from_secs(60), Duration::from_secs(600))
-        .await
-        .unwrap();
+    let key_claim = w.store.claim("k", w.clock.now(), Duration::from_secs(60), Duration::from_secs(600)).await.unwrap();
     assert_eq!(key_claim, Claim::Claimed { first_seen: w.clock.now() });
     assert_eq!(
         w.store.claim("k", w.clock.now(), Duration::from_secs(60), Duration::from_secs(600)).await.unwrap(),
@@ -183,7 +179,10 @@ async fn an_attempt_that_died_holds_its_key_for_the_lease_then_a_retry_gets_the_
 #[tokio::test]
 async fn a_live_pending_claim_answers_retry_later() {
     let w = world();
-    w.store.claim(&dedupe_key_of(DONE), w.clock.now(), Duration::from_secs(60), Duration::from_secs(600)).await.unwrap();
+    w.store
+        .claim(&dedupe_key_of(DONE), w.clock.now(), Duration::from_secs(60), Duration::from_secs(600))
+        .await
+        .unwrap();
     let err = post(&w, "kino", &token(), DONE).await.unwrap_err();
     assert!(matches!(err, IngestError::InProgress));
     assert_eq!(err.status(), 503);

@@ -74,8 +74,13 @@ pub enum Claim {
 pub trait DedupeStore: Send + Sync {
     /// A pending marker is kept for `lease + window`, so a retry after a crash still finds its
     /// `first_seen`.
-    async fn claim(&self, key: &str, now: DateTime<Utc>, lease: Duration, window: Duration)
-    -> Result<Claim, StoreError>;
+    async fn claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        window: Duration,
+    ) -> Result<Claim, StoreError>;
     /// Every delivery is queued: a duplicate until `now + window`.
     async fn complete(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<(), StoreError>;
     /// The attempt failed before everything was queued: the lease ends now, so the sender's retry
@@ -88,6 +93,11 @@ pub trait StateStore: Send + Sync {
     async fn get_state(&self, target: &TargetId) -> Result<TargetState, StoreError>;
     /// Writes `next` only if the stored epoch is still `expected_epoch`; else `StoreError::Conflict`.
     async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError>;
+    /// As `get_state`, but strongly consistent and never cached: for a decision that must see a
+    /// write made a moment ago by another function.
+    async fn get_state_now(&self, target: &TargetId) -> Result<TargetState, StoreError> {
+        self.get_state(target).await
+    }
     /// Another port changed this target's state item (its rejection streak): a cache drops its copy.
     fn forget(&self, _target: &TargetId) {}
 }
@@ -142,8 +152,10 @@ pub trait ParkingLot: Send + Sync {
     ) -> Result<Vec<DeliveryMessage>, StoreError>;
     /// Removes one that was sent (or handed back to the queue).
     async fn remove(&self, target: &TargetId, delivery_id: &Ulid) -> Result<(), StoreError>;
-    /// After a full recovery: what the counter still holds expired unsent; moves it to `parked_expired`.
-    async fn settle_expired(&self, target: &TargetId) -> Result<u64, StoreError>;
+    /// After a full recovery: of what the counter still holds, what is not parked and unexpired at
+    /// `now` expired unsent; that much moves to `parked_expired` (a delivery parked in the same
+    /// instant is not counted).
+    async fn settle_expired(&self, target: &TargetId, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 /// How a wake-up was scheduled.

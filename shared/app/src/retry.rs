@@ -120,7 +120,7 @@ impl Retry {
                 b.parking.remove(&target.id, &delivery.delivery_id).await?;
             }
         }
-        let expired = b.parking.settle_expired(&target.id).await?;
+        let expired = b.parking.settle_expired(&target.id, b.clock.now()).await?;
         if sent == 0 && state.failures > 0 {
             tracing::info!(target_id = %target.id, requeued = orphans.len(), expired, "nothing parked to probe with; target released");
             return Ok(WakeReport::Released { expired });

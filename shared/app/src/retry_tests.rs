@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::deliver::{Deliver, Report};
-use crate::ports::{Clock, RejectedStore};
+use crate::ports::{Clock, ParkingLot, RejectedStore};
 use crate::testing::world::{TestWorld, failed, message, rejected, t, world};
 
 fn retry(w: &TestWorld) -> Retry {
@@ -147,4 +147,19 @@ async fn the_sweep_wakes_a_target_whose_wake_up_was_lost() {
     assert_eq!((woken.last().unwrap().0.epoch, woken.last().unwrap().1), (1, Duration::ZERO));
     w.store.targets.lock().unwrap()[0].enabled = false;
     assert_eq!(r.sweep().await.unwrap(), 0, "a disabled target is left alone");
+}
+
+#[tokio::test]
+async fn settling_counts_only_what_really_expired() {
+    let w = world();
+    fail_once_then_park(&w, 1).await;
+    // One more parked delivery arrives in the instant of the recovery, after the last look.
+    let late = message("t");
+    w.store.park(&late, w.clock.now() + Duration::from_secs(3600)).await.unwrap();
+    w.clock.advance(Duration::from_secs(30));
+    let expired = w.store.settle_expired(&t(), w.clock.now()).await.unwrap();
+    assert_eq!(expired, 0, "all three are parked and unexpired");
+    w.clock.advance(Duration::from_secs(8 * 86_400));
+    assert_eq!(w.store.settle_expired(&t(), w.clock.now()).await.unwrap(), 3);
+    assert_eq!(w.store.state(&t()).parked_expired, 3);
 }

@@ -1,16 +1,31 @@
 //! SQS batch glue shared by the queue-driven functions: every record in its own task, a bounded
-//! number at a time; a record fails only itself (reported in `batchItemFailures`).
+//! number at a time; a record fails only itself (reported in `batchItemFailures`); a record that
+//! could not finish before the invocation's deadline is not started, and SQS hands it back later.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+/// The moment to stop starting records: `reserve` (what one record may take) before the
+/// invocation's `deadline_ms` (Lambda's, in milliseconds since the epoch).
+pub fn stop_starting_at(deadline_ms: u64, reserve: Duration) -> Instant {
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(reserve)
+}
+
 /// Runs `handle(message_id, body)` for each record; `false` (or a panic) marks the record failed.
-pub async fn for_each_record<F, Fut>(batch: SqsEvent, concurrency: usize, handle: F) -> SqsBatchResponse
+/// A record whose turn comes after `stop` is failed without being started.
+pub async fn for_each_record<F, Fut>(
+    batch: SqsEvent,
+    concurrency: usize,
+    stop: Option<Instant>,
+    handle: F,
+) -> SqsBatchResponse
 where
     F: Fn(String, String) -> Fut,
     Fut: Future<Output = bool> + Send + 'static,
@@ -25,6 +40,10 @@ where
         let message_id = id.clone();
         let task = tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("semaphore is never closed");
+            if stop.is_some_and(|stop| Instant::now() >= stop) {
+                tracing::warn!(message_id, "too close to the deadline to start; SQS hands it back later");
+                return (message_id, false);
+            }
             (message_id, work.await)
         });
         ids.insert(task.id(), id);
@@ -46,4 +65,55 @@ where
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_lambda_events::event::sqs::SqsMessage;
+
+    use super::*;
+
+    fn batch(n: usize) -> SqsEvent {
+        let mut event = SqsEvent::default();
+        event.records = (0..n)
+            .map(|i| {
+                let mut m = SqsMessage::default();
+                m.message_id = Some(format!("m{i}"));
+                m.body = Some("{}".into());
+                m
+            })
+            .collect();
+        event
+    }
+
+    #[tokio::test]
+    async fn records_whose_turn_comes_after_the_deadline_are_not_started() {
+        let started = Arc::new(AtomicUsize::new(0));
+        let count = started.clone();
+        // One at a time, each taking 50 ms, and 120 ms to go: the third and later do not start.
+        let stop = Some(Instant::now() + Duration::from_millis(120));
+        let response = for_each_record(batch(5), 1, stop, move |_, _| {
+            let count = count.clone();
+            async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                true
+            }
+        })
+        .await;
+        let done = started.load(Ordering::SeqCst);
+        assert!((2..=3).contains(&done), "{done} started");
+        assert_eq!(response.batch_item_failures.len(), 5 - done);
+    }
+
+    #[test]
+    fn the_stop_is_the_deadline_less_the_reserve() {
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let stop = stop_starting_at(now_ms + 40_000, Duration::from_secs(35));
+        let left = stop.saturating_duration_since(Instant::now());
+        assert!(left > Duration::from_secs(4) && left <= Duration::from_secs(5), "{left:?}");
+        assert!(stop_starting_at(now_ms, Duration::from_secs(1)) <= Instant::now());
+    }
 }

@@ -216,7 +216,8 @@ mod tests {
         assert_eq!(generic.fields["event_id"], json!(id.to_string()));
         assert_eq!(generic.fields["herald_event_id"], json!(id.to_string()));
         assert_eq!(generic.fields["timestamp"], json!(rfc3339(at)));
-        let mut own = run(SourceKind::Generic, json!({"event": "x", "event_id": "theirs", "timestamp": "then"})).unwrap();
+        let mut own =
+            run(SourceKind::Generic, json!({"event": "x", "event_id": "theirs", "timestamp": "then"})).unwrap();
         restamp(&mut own, id, at);
         assert_eq!((own.fields["event_id"].clone(), own.fields["timestamp"].clone()), (json!("theirs"), json!("then")));
         assert_eq!(own.fields["herald_event_id"], json!(id.to_string()));

@@ -201,13 +201,14 @@ impl ParkingLot for MemoryStore {
         Ok(())
     }
 
-    async fn settle_expired(&self, target: &TargetId) -> Result<u64, StoreError> {
+    async fn settle_expired(&self, target: &TargetId, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let live = lock(&self.parked).iter().filter(|((t, _), (_, expires))| t == target && *expires > now).count();
         let mut states = lock(&self.states);
         let state = states.entry(target.clone()).or_default();
-        let left = state.parked.max(0) as u64;
-        state.parked = 0;
-        state.parked_expired += left;
-        Ok(left)
+        let expired = (state.parked - live as i64).max(0);
+        state.parked -= expired;
+        state.parked_expired += expired as u64;
+        Ok(expired as u64)
     }
 }
 

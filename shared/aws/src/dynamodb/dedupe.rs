@@ -25,7 +25,13 @@ fn millis(ms: i64) -> DateTime<Utc> {
 
 #[async_trait]
 impl DedupeStore for Table {
-    async fn claim(&self, key: &str, now: DateTime<Utc>, lease: Duration, window: Duration) -> Result<Claim, StoreError> {
+    async fn claim(
+        &self,
+        key: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        window: Duration,
+    ) -> Result<Claim, StoreError> {
         let lease_until = now.timestamp() + lease.as_secs() as i64;
         let fresh = self
             .client

@@ -69,25 +69,37 @@ impl ParkingLot for Table {
         Ok(())
     }
 
-    async fn settle_expired(&self, target: &TargetId) -> Result<u64, StoreError> {
-        let left = self.get_state(target).await?.parked;
-        if left <= 0 {
+    async fn settle_expired(&self, target: &TargetId, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let counted = self.get_state_now(target).await?.parked;
+        if counted <= 0 {
             return Ok(0);
         }
-        self.client
+        let live =
+            self.live_items(&keys::target_partition(target), keys::PARKED_PREFIX, now, usize::MAX).await?.len() as i64;
+        let expired = counted - live;
+        if expired <= 0 {
+            return Ok(0);
+        }
+        let settled = self
+            .client
             .update_item()
             .table_name(&self.name)
             .set_key(Some(keys::state(target).into()))
             .update_expression(
-                "SET parked = parked - :left, parked_expired = if_not_exists(parked_expired, :zero) + :left",
+                "SET parked = parked - :expired, parked_expired = if_not_exists(parked_expired, :zero) + :expired",
             )
-            .condition_expression("parked = :left")
+            .condition_expression("parked = :counted")
             .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":left", n(left))
+            .expression_attribute_values(":expired", n(expired))
+            .expression_attribute_values(":counted", n(counted))
             .send()
-            .await
-            .map_err(conflict_or_unavailable)?;
-        Ok(left as u64)
+            .await;
+        match settled.map_err(conflict_or_unavailable) {
+            Ok(_) => Ok(expired as u64),
+            // The counter moved (a park or a release meanwhile): settled on a later recovery.
+            Err(StoreError::Conflict) => Ok(0),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -14,6 +14,10 @@ impl StateStore for Table {
         Ok(self.get(keys::state(target)).await?.map(from_item).transpose()?.unwrap_or_default())
     }
 
+    async fn get_state_now(&self, target: &TargetId) -> Result<TargetState, StoreError> {
+        Ok(self.get_consistent(keys::state(target)).await?.map(from_item).transpose()?.unwrap_or_default())
+    }
+
     async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError> {
         // SET/REMOVE only the transition's fields: the parking counters move on their own.
         let item: Item = serde_dynamo::to_item(next).expect("state always serializes");
