@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, MessageSystemAttributeName,
+};
 
 /// What the pollers of one queue did: handler invocations as Lambda would bill them.
 #[derive(Debug, Default)]
@@ -49,6 +51,9 @@ pub struct Poller {
     /// The template's batching window: how long to wait for a full batch once one message is in.
     pub batch_window: Duration,
     pub invocations: Arc<Invocations>,
+    /// herald-local only: hand a failed record back after this long instead of the queue's
+    /// visibility timeout (minutes), so fault-injection runs finish in seconds.
+    pub failed_visibility: Option<Duration>,
 }
 
 impl Poller {
@@ -139,6 +144,28 @@ impl Poller {
             .collect::<Result<_, _>>()?;
         if !entries.is_empty() {
             self.sqs.delete_message_batch().queue_url(&self.queue_url).set_entries(Some(entries)).send().await?;
+        }
+        if let Some(after) = self.failed_visibility {
+            let again: Vec<ChangeMessageVisibilityBatchRequestEntry> = receipts
+                .iter()
+                .enumerate()
+                .filter(|(_, (id, _))| failed.contains(&id.as_str()))
+                .map(|(i, (_, receipt))| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(receipt)
+                        .visibility_timeout(after.as_secs() as i32)
+                        .build()
+                })
+                .collect::<Result<_, _>>()?;
+            if !again.is_empty() {
+                self.sqs
+                    .change_message_visibility_batch()
+                    .queue_url(&self.queue_url)
+                    .set_entries(Some(again))
+                    .send()
+                    .await?;
+            }
         }
         Ok(handled)
     }

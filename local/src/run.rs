@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use herald_aws::settings::{self, ConfigError, Env, Tuning};
+use herald_aws::testing::faults::Faults;
 use herald_aws::{Clients, wiring};
 use herald_domain::Secret;
 use tokio::task::JoinHandle;
@@ -28,6 +29,11 @@ pub struct Options {
     pub schedule_grace: Duration,
     /// How often the sweep message goes on the wakeups queue (the template's rate schedule).
     pub sweep_every: Duration,
+    /// Fail this share of every function's AWS calls (`HERALD_LOCAL_FAULTS=seed:rate`).
+    pub faults: Option<Faults>,
+    /// Hand a record a function failed back after this long instead of the queue's visibility
+    /// timeout (set with `faults`, so a run with injected faults finishes in seconds).
+    pub failed_visibility: Option<Duration>,
     /// `Authorization: Bearer <token>` for `/admin`.
     pub admin_token: Secret,
 }
@@ -52,6 +58,8 @@ impl Default for Options {
             batch_window: Duration::from_secs(1),
             schedule_grace: Duration::from_secs(15),
             sweep_every: Duration::from_secs(60),
+            faults: None,
+            failed_visibility: None,
             admin_token: Secret::new(herald_app::admin::random_hex()),
         }
     }
@@ -62,7 +70,19 @@ impl Options {
     /// stack name, the admin token, and each tuning variable.
     pub fn from_env(env: Env<'_>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
+        let faults = env
+            .get(settings::LOCAL_FAULTS)
+            .map(|spec| {
+                Faults::parse(&spec).map_err(|why| ConfigError::Invalid {
+                    name: settings::LOCAL_FAULTS,
+                    value: spec,
+                    why,
+                })
+            })
+            .transpose()?;
         Ok(Self {
+            failed_visibility: faults.as_ref().map(|_| Duration::from_secs(1)),
+            faults,
             stack: env.get(settings::STACK).unwrap_or(defaults.stack),
             tuning: Tuning::read(env, local_tuning())?,
             admin_token: settings::admin_token(env)?.unwrap_or(defaults.admin_token),
@@ -120,10 +140,20 @@ impl RoleClients {
         let clients = Clients::new(aws);
         Self { ingest: clients.clone(), deliver: clients.clone(), retry: clients.clone(), admin: clients }
     }
+
+    /// Every function's calls (and its queue's polling) go through `faults`.
+    pub fn faulty(aws: &aws_config::SdkConfig, faults: &Faults) -> Self {
+        let clients = Clients::with_interceptor(aws, faults.clone());
+        Self { ingest: clients.clone(), deliver: clients.clone(), retry: clients.clone(), admin: clients }
+    }
 }
 
 pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Running> {
-    start_with(aws, options, RoleClients::same(aws)).await
+    let roles = match &options.faults {
+        Some(faults) => RoleClients::faulty(aws, faults),
+        None => RoleClients::same(aws),
+    };
+    start_with(aws, options, roles).await
 }
 
 /// As [`start`], with each function's clients given.
@@ -141,7 +171,13 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
     let mut tasks = vec![server];
     let sqs = aws_sdk_sqs::Client::new(aws);
     let arn = queue_arn(&sqs, &stack.resources.deliveries_queue_url).await?;
-    let deliveries_sqs = roles.deliver.sqs.clone();
+    // The event source mapping is AWS's own poller, not Herald's code: injected faults spare it
+    // (a receive lost after it was sent would hide its messages for the whole visibility timeout).
+    let mapping = |role: &aws_sdk_sqs::Client| match options.faults {
+        Some(_) => Clients::new(aws).sqs,
+        None => role.clone(),
+    };
+    let deliveries_sqs = mapping(&roles.deliver.sqs);
     let deliver_invocations = Arc::new(Invocations::default());
     let retry_invocations = Arc::new(Invocations::default());
     let region = aws.region().map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
@@ -154,6 +190,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
             batch_size: 10,
             batch_window: options.batch_window,
             invocations: deliver_invocations.clone(),
+            failed_visibility: options.failed_visibility,
         };
         let deliver_task = deliver.clone();
         let concurrency = tuning.concurrency;
@@ -162,7 +199,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         ));
     }
     let wakeups = Poller {
-        sqs: roles.retry.sqs.clone(),
+        sqs: mapping(&roles.retry.sqs),
         queue_url: stack.resources.wakeups_queue_url.clone(),
         queue_arn: stack.resources.wakeups_queue_arn.clone(),
         region,
@@ -170,6 +207,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         // The wake-ups mapping has no batching window.
         batch_window: Duration::ZERO,
         invocations: retry_invocations.clone(),
+        failed_visibility: options.failed_visibility,
     };
     let retry_task = retry.clone();
     tasks.push(tokio::spawn(wakeups.run(move |batch| herald_retry::handler::process(retry_task.clone(), None, batch))));
@@ -181,7 +219,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
     };
     tasks.push(tokio::spawn(firer.run()));
     tasks.push(tokio::spawn(sweep(
-        roles.retry.sqs.clone(),
+        mapping(&roles.retry.sqs),
         stack.resources.wakeups_queue_url.clone(),
         options.sweep_every,
     )));

@@ -90,6 +90,7 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
         batch_size: 10,
         batch_window: Duration::ZERO,
         invocations: Default::default(),
+        failed_visibility: None,
     };
     let handler = |batch| herald_deliver::handler::process(deliver.clone(), 4, None, batch);
     let mut handled = 0;

@@ -31,6 +31,8 @@ pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
 pub const RETRY_BUDGET: &str = "HERALD_RETRY_BUDGET";
 pub const WAKEUP_GRACE: &str = "HERALD_WAKEUP_GRACE";
 pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
+/// herald-local only: `seed:rate` makes that share of its AWS calls fail (see `testing::faults`).
+pub const LOCAL_FAULTS: &str = "HERALD_LOCAL_FAULTS";
 /// herald-local's stack name (the table is `<stack>`, the queues `<stack>-deliveries`, …).
 pub const STACK: &str = "HERALD_STACK";
 

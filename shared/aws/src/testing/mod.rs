@@ -1,5 +1,8 @@
 //! A real HTTP receiver on `127.0.0.1:0` that records every request and answers as told:
-//! a status (with headers and body), or hanging past the sender's timeout.
+//! a status (with headers and body), or hanging past the sender's timeout. And `faults`, an SDK
+//! interceptor that fails AWS calls at a seeded rate.
+
+pub mod faults;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

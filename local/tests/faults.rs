@@ -1,0 +1,167 @@
+//! Nothing accepted is lost when AWS misbehaves: every AWS call of every function (ingest,
+//! deliver, retry, schedules, the queues' polling) fails now and then at a seeded rate, before or
+//! after it reached the service, and one receiver fails every seventh request. Senders retry what
+//! was not accepted, as they would. Every accepted event must arrive at every target at least once,
+//! and every copy of one delivery must carry the same `webhook-id`.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{World, world_with};
+use herald_aws::testing::Reply;
+use herald_aws::testing::faults::Faults;
+use herald_domain::ladder::Ladder;
+use serde_json::{Value, json};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// What a sender saw for one event: whether Herald accepted it in the end.
+async fn send_until_accepted(http: &reqwest::Client, url: &str, body: String) -> bool {
+    for _ in 0..120 {
+        let sent = http.post(url).header("access-token", "g-token").body(body.clone()).send().await;
+        match sent.map(|r| r.status().as_u16()) {
+            Ok(200 | 202) => return true,
+            // 4xx other than these would be our bug: a sender would give up.
+            Ok(status) if status < 500 && status != 429 => panic!("{status} for {body}"),
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+    false
+}
+
+struct Outcome {
+    sent: usize,
+    accepted: usize,
+    delivered: usize,
+    copies: usize,
+    lost: Vec<(String, u64)>,
+    injected: u64,
+}
+
+async fn run(seed: u64, events: u64) -> Outcome {
+    let faults = Faults::new(seed, 0.1);
+    let tweak = {
+        let faults = faults.clone();
+        move |o: &mut herald_local::run::Options| {
+            o.faults = Some(faults);
+            o.failed_visibility = Some(Duration::from_secs(1));
+            o.tuning.ladder = Ladder::parse("1s,2s").unwrap();
+            o.tuning.timer_max = Duration::from_secs(2);
+            o.tuning.dedupe_lease = Duration::from_secs(2);
+            o.tuning.wakeup_grace = Duration::from_secs(3);
+            o.schedule_grace = Duration::from_secs(2);
+            o.sweep_every = Duration::from_secs(2);
+            o.pollers = 2;
+        }
+    };
+    let config = json!({
+        "sources": [{"id": "g", "kind": "generic", "token": "g-token"}],
+        "targets": [
+            {"id": "flaky", "name": "Flaky", "url": "{receiver}/flaky", "events": ["g:*"], "secret": SECRET},
+            {"id": "steady", "name": "Steady", "url": "{receiver}/steady", "events": ["g:*"], "secret": SECRET}
+        ]
+    });
+    let w = Arc::new(world_with(config, tweak).await);
+    w.receiver.reply_for("/flaky", Reply::FailEvery { nth: 7, status: 503 });
+    let url = w.running.url("/hooks/g");
+    let mut senders = tokio::task::JoinSet::new();
+    for n in 0..events {
+        let (http, url) = (w.http.clone(), url.clone());
+        senders.spawn(
+            async move { (n, send_until_accepted(&http, &url, json!({"event": "e", "n": n}).to_string()).await) },
+        );
+    }
+    let mut accepted = BTreeSet::new();
+    while let Some(done) = senders.join_next().await {
+        let (n, ok) = done.unwrap();
+        if ok {
+            accepted.insert(n);
+        }
+    }
+    let wanted: BTreeSet<(String, u64)> =
+        accepted.iter().flat_map(|n| ["flaky", "steady"].map(|t| (t.to_owned(), *n))).collect();
+    let deadline = Instant::now() + Duration::from_secs(150);
+    let mut redriven = false;
+    loop {
+        let got = delivered(&w);
+        let missing: Vec<_> = wanted.iter().filter(|k| !got.contains_key(*k)).cloned().collect();
+        if missing.is_empty() || Instant::now() > deadline {
+            break;
+        }
+        // What exhausted its receives waits in a dead-letter queue; an operator redrives it.
+        if !redriven && Instant::now() + Duration::from_secs(60) > deadline {
+            w.running.admin.redrive().await.ok();
+            redriven = true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let got = delivered(&w);
+    let lost: Vec<_> = wanted.iter().filter(|k| !got.contains_key(*k)).cloned().collect();
+    for ((target, n), ids) in &got {
+        assert_eq!(ids.len(), 1, "seed {seed}: every copy of {target}/{n} carries one webhook-id: {ids:?}");
+    }
+    let copies = w.receiver.requests().iter().filter(|r| r.status < 300 && event_number(r).is_some()).count();
+    Outcome {
+        sent: events as usize,
+        accepted: accepted.len(),
+        delivered: got.len(),
+        copies,
+        lost,
+        injected: faults.total(),
+    }
+}
+
+fn event_number(r: &herald_aws::testing::Recorded) -> Option<u64> {
+    serde_json::from_slice::<Value>(&r.body).ok()?.get("n")?.as_u64()
+}
+
+/// Each (target, event) that arrived with a 2xx, with the webhook-ids all its copies carried
+/// (failed ones too: a retry must carry the id the failed attempt carried).
+fn delivered(w: &World) -> BTreeMap<(String, u64), BTreeSet<String>> {
+    let mut ids: BTreeMap<(String, u64), BTreeSet<String>> = BTreeMap::new();
+    let mut ok = BTreeSet::new();
+    for r in &w.receiver.requests() {
+        let Some(n) = event_number(r) else { continue };
+        let key = (r.uri.path().trim_start_matches('/').to_owned(), n);
+        ids.entry(key.clone()).or_default().extend(r.header("webhook-id").map(str::to_owned));
+        if r.status < 300 {
+            ok.insert(key);
+        }
+    }
+    ids.retain(|k, _| ok.contains(k));
+    ids
+}
+
+async fn check(seed: u64) {
+    let o = run(seed, 30).await;
+    println!(
+        "seed {seed}: sent {}, accepted {}, delivered {} (target, event) pairs in {} copies, lost {}, faults injected {}",
+        o.sent,
+        o.accepted,
+        o.delivered,
+        o.copies,
+        o.lost.len(),
+        o.injected
+    );
+    assert_eq!(o.accepted, o.sent, "seed {seed}: a sender that retries gets every event accepted");
+    assert!(o.injected > 0, "seed {seed}: faults were injected");
+    assert!(o.lost.is_empty(), "seed {seed}: lost {:?}", o.lost);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_accepted_is_lost_under_faults_seed_1() {
+    check(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_accepted_is_lost_under_faults_seed_2() {
+    check(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_accepted_is_lost_under_faults_seed_3() {
+    check(3).await;
+}
