@@ -31,6 +31,8 @@ pub struct Options {
     pub sweep_every: Duration,
     /// Fail this share of every function's AWS calls (`HERALD_LOCAL_FAULTS=seed:rate`).
     pub faults: Option<Faults>,
+    /// The queues' visibility timeout when this run creates them (`HERALD_LOCAL_VISIBILITY`).
+    pub queue_visibility: Option<Duration>,
     /// Hand a record a function failed back after this long instead of the queue's visibility
     /// timeout (set with `faults`, so a run with injected faults finishes in seconds).
     pub failed_visibility: Option<Duration>,
@@ -60,6 +62,7 @@ impl Default for Options {
             sweep_every: Duration::from_secs(60),
             faults: None,
             failed_visibility: None,
+            queue_visibility: None,
             admin_token: Secret::new(herald_app::admin::random_hex()),
         }
     }
@@ -81,6 +84,10 @@ impl Options {
             })
             .transpose()?;
         Ok(Self {
+            queue_visibility: env
+                .get(settings::LOCAL_VISIBILITY)
+                .map(|_| env.duration(settings::LOCAL_VISIBILITY, Duration::ZERO))
+                .transpose()?,
             failed_visibility: faults.as_ref().map(|_| Duration::from_secs(1)),
             faults,
             stack: env.get(settings::STACK).unwrap_or(defaults.stack),
@@ -158,7 +165,8 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
 
 /// As [`start`], with each function's clients given.
 pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: RoleClients) -> Result<Running> {
-    let stack = Stack::ensure(aws, &options.stack).await?;
+    let visibility = options.queue_visibility.map(|v| v.as_secs().max(1) as u32);
+    let stack = Stack::ensure_with(aws, &options.stack, visibility).await?;
     let (resources, tuning) = (&stack.resources, &options.tuning);
     let ingest = wiring::ingest(&resources.ingest(tuning), &roles.ingest);
     let deliver = Arc::new(wiring::deliver(&resources.deliver(tuning), &roles.deliver)?);

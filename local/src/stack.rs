@@ -29,18 +29,33 @@ pub struct Stack {
 
 impl Stack {
     pub async fn ensure(aws: &aws_config::SdkConfig, name: &str) -> Result<Self> {
+        Self::ensure_with(aws, name, None).await
+    }
+
+    /// As [`Stack::ensure`]; `visibility` replaces both queues' visibility timeouts (a crash test
+    /// wants what a killed process had received back in seconds, not minutes).
+    pub async fn ensure_with(aws: &aws_config::SdkConfig, name: &str, visibility: Option<u32>) -> Result<Self> {
         let ddb = aws_sdk_dynamodb::Client::new(aws);
         let sqs = aws_sdk_sqs::Client::new(aws);
         let scheduler = aws_sdk_scheduler::Client::new(aws);
         ensure_table(&ddb, name).await?;
         let deliveries_dlq_url =
             ensure_queue(&sqs, &format!("{name}-deliveries-dlq"), DELIVERIES_VISIBILITY_SECS, None).await?;
-        let deliveries_queue_url =
-            ensure_queue(&sqs, &format!("{name}-deliveries"), DELIVERIES_VISIBILITY_SECS, Some(&deliveries_dlq_url))
-                .await?;
+        let deliveries_queue_url = ensure_queue(
+            &sqs,
+            &format!("{name}-deliveries"),
+            visibility.unwrap_or(DELIVERIES_VISIBILITY_SECS),
+            Some(&deliveries_dlq_url),
+        )
+        .await?;
         let wakeups_dlq_url = ensure_queue(&sqs, &format!("{name}-wakeups-dlq"), WAKEUPS_VISIBILITY_SECS, None).await?;
-        let wakeups_queue_url =
-            ensure_queue(&sqs, &format!("{name}-wakeups"), WAKEUPS_VISIBILITY_SECS, Some(&wakeups_dlq_url)).await?;
+        let wakeups_queue_url = ensure_queue(
+            &sqs,
+            &format!("{name}-wakeups"),
+            visibility.unwrap_or(WAKEUPS_VISIBILITY_SECS),
+            Some(&wakeups_dlq_url),
+        )
+        .await?;
         match scheduler.create_schedule_group().name(name).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => {}

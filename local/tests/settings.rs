@@ -44,6 +44,10 @@ fn serve_refuses_a_bad_value_of_every_setting_and_names_it() {
         (settings::RETRY_MAX_SENDS, "many"),
         (settings::RETRY_BUDGET, "8"),
         (settings::ADMIN_TOKEN, "too-short"),
+        (settings::DEDUPE_LEASE, "long"),
+        (settings::WAKEUP_GRACE, "5 mins please"),
+        (settings::LOCAL_FAULTS, "often"),
+        (settings::LOCAL_VISIBILITY, "5"),
     ] {
         let (code, stderr) = serve_with(name, bad);
         assert_ne!(code, Some(0), "{name}={bad:?} was accepted");

@@ -33,6 +33,8 @@ pub const WAKEUP_GRACE: &str = "HERALD_WAKEUP_GRACE";
 pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
 /// herald-local only: `seed:rate` makes that share of its AWS calls fail (see `testing::faults`).
 pub const LOCAL_FAULTS: &str = "HERALD_LOCAL_FAULTS";
+/// herald-local only: the queues' visibility timeout when it creates them (default: the template's).
+pub const LOCAL_VISIBILITY: &str = "HERALD_LOCAL_VISIBILITY";
 /// herald-local's stack name (the table is `<stack>`, the queues `<stack>-deliveries`, …).
 pub const STACK: &str = "HERALD_STACK";
 
