@@ -103,11 +103,15 @@ async fn main() -> Result<()> {
             if let Some(token) = admin_token {
                 options.admin_token = settings::parse_admin_token(&token).context("--admin-token")?;
             }
+            if !demo {
+                // Loaded before anything is served: a webhook that arrives as soon as /health
+                // answers finds its source.
+                let stack = herald_local::run::ensure_stack(&aws, &options).await?;
+                load(&aws, &stack, config.as_deref()).await?;
+            }
             let running = start(&aws, &options).await?;
             if demo {
                 herald_local::demo::set_up(&aws, &running, std::path::Path::new("local/demo.json")).await?;
-            } else {
-                load(&aws, &running.stack, config.as_deref()).await?;
             }
             println!(
                 "herald-local listening on {} (POST /hooks/<source_id>, /admin/..., GET /health)",

@@ -163,10 +163,15 @@ pub async fn start(aws: &aws_config::SdkConfig, options: &Options) -> Result<Run
     start_with(aws, options, roles).await
 }
 
+/// The run's stack, created if need be with the options' queue visibility.
+pub async fn ensure_stack(aws: &aws_config::SdkConfig, options: &Options) -> Result<Stack> {
+    let visibility = options.queue_visibility.map(|v| v.as_secs().max(1) as u32);
+    Stack::ensure_with(aws, &options.stack, visibility).await
+}
+
 /// As [`start`], with each function's clients given.
 pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: RoleClients) -> Result<Running> {
-    let visibility = options.queue_visibility.map(|v| v.as_secs().max(1) as u32);
-    let stack = Stack::ensure_with(aws, &options.stack, visibility).await?;
+    let stack = ensure_stack(aws, options).await?;
     let (resources, tuning) = (&stack.resources, &options.tuning);
     let ingest = wiring::ingest(&resources.ingest(tuning), &roles.ingest);
     let deliver = Arc::new(wiring::deliver(&resources.deliver(tuning), &roles.deliver)?);

@@ -36,7 +36,8 @@ impl Herald {
             .env("HERALD_LOCAL_VISIBILITY", "5s")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // Its errors, should it not come up, are in the test's output.
+            .stderr(Stdio::inherit())
             .spawn()
             .expect("herald-local starts")
     }
@@ -103,7 +104,7 @@ async fn a_process_killed_mid_burst_loses_nothing_it_accepted() {
                             answered.fetch_add(1, Ordering::SeqCst);
                             break;
                         }
-                        Ok(status) if status < 500 => panic!("{status} for event {n}"),
+                        Ok(status) if status < 500 => panic!("{status} for event {n}: a sender would give up"),
                         // Refused connections while it is down, 503 while a dead attempt's lease runs.
                         _ => tokio::time::sleep(Duration::from_millis(200)).await,
                     }
@@ -112,7 +113,9 @@ async fn a_process_killed_mid_burst_loses_nothing_it_accepted() {
         });
     }
     // Kill it once a third of the burst is answered, with requests in flight.
+    let give_up = Instant::now() + Duration::from_secs(60);
     while answered.load(Ordering::SeqCst) < EVENTS as usize / 3 {
+        assert!(Instant::now() < give_up, "the burst never got a third answered");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     child.kill().unwrap(); // SIGKILL: no cleanup of any kind

@@ -115,6 +115,24 @@ impl Table {
         Ok(out.item)
     }
 
+    /// Writes `item` unless its key exists: true if it was written. Idempotent per key, so a
+    /// redelivered message is stored (and counted) once.
+    pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match put.map_err(conflict_or_unavailable) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A strongly consistent read, for decisions that must see the latest write.
     pub(crate) async fn get_consistent(&self, key: Key) -> Result<Option<Item>, StoreError> {
         let out = self

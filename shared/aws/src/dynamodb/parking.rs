@@ -27,20 +27,11 @@ impl ParkingLot for Table {
             &Parked { expires_at: expires_at.timestamp() },
         );
         item.insert(PARKED_MESSAGE.into(), AttributeValue::B(deflate(&delivery.to_wire()).into()));
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        match put.map_err(conflict_or_unavailable) {
-            // Counted only the first time, so a redelivered message does not inflate the count.
-            Ok(_) => self.add_to_counter(&delivery.target_id, "parked", 1).await,
-            Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
+        // Counted only the first time, so a redelivered message does not inflate the count.
+        if self.put_new(item).await? {
+            self.add_to_counter(&delivery.target_id, "parked", 1).await?;
         }
+        Ok(())
     }
 
     async fn oldest(

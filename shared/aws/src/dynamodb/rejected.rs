@@ -10,7 +10,7 @@ use herald_domain::TargetId;
 use herald_domain::rejection::{Rejection, RejectionNote};
 use ulid::Ulid;
 
-use super::{Item, Table, conflict_or_unavailable, deflate, delivery_in, inflated, keys, n, to_item, unavailable};
+use super::{Item, Table, deflate, delivery_in, inflated, keys, n, to_item, unavailable};
 
 const MESSAGE: &str = "message_deflate";
 const NOTE: &str = "note_deflate";
@@ -39,19 +39,9 @@ impl RejectedStore for Table {
         item.insert(MESSAGE.into(), AttributeValue::B(deflate(&d.to_wire()).into()));
         let note = serde_json::to_string(&rejection.note).expect("notes serialize");
         item.insert(NOTE.into(), AttributeValue::B(deflate(&note).into()));
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        match put.map_err(conflict_or_unavailable) {
-            Ok(_) => {}
+        if !self.put_new(item).await? {
             // A redelivered message: kept already, and counted already.
-            Err(StoreError::Conflict) => return Ok(None),
-            Err(e) => return Err(e),
+            return Ok(None);
         }
         // ADD answers with the new count, so exactly one writer sees the streak reach a number.
         let out = self
