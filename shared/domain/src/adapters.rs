@@ -132,6 +132,55 @@ fn kinescope(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Resu
     Ok((name, summary, chatty))
 }
 
+/// Ombi's `type`, localized in the server's language since v4.13 (`HumanizeReturnType` in
+/// `NotificationMessageCurlys.cs`, values from `src/Ombi.I18n/Resources/Texts.*.resx`, v4.59.3).
+const OMBI_TV: &[&str] = &[
+    "TV Show",
+    "Sèries de TV",
+    "TV Pořad",
+    "TV-Serier",
+    "TV-Serie",
+    "Serie TV",
+    "Série",
+    "Sorozat",
+    "TV-serie",
+    "Serial",
+    "Séries",
+    "Seriál",
+    "电视节目",
+];
+const OMBI_MOVIE: &[&str] = &["Movie", "Pel·lícula", "Film", "Película", "Filmes", "电影"];
+const OMBI_ALBUM: &[&str] = &["Album", "Àlbum", "Álbum", "专辑"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OmbiMedia {
+    Tv,
+    Movie,
+    Album,
+    Unknown,
+}
+
+/// Decided from which fields Ombi filled, not from the localized `type` alone: only TV
+/// notifications carry `seasonsList`/`episodesList` (or the partially-available fields), an
+/// album's `providerId` is a MusicBrainz UUID, a movie's a TMDb number.
+fn ombi_media(root: &Map<String, Value>) -> OmbiMedia {
+    let present = |k: &str| root.get(k).is_some_and(|v| !v.is_null());
+    let kind = text(root, "type");
+    let provider = text(root, "providerId");
+    let is_uuid = provider.len() == 36 && provider.chars().filter(|c| *c == '-').count() == 4;
+    if ["seasonsList", "episodesList", "partiallyAvailableSeasonNumber"].iter().any(|k| present(k))
+        || OMBI_TV.contains(&kind)
+    {
+        OmbiMedia::Tv
+    } else if OMBI_ALBUM.contains(&kind) || is_uuid {
+        OmbiMedia::Album
+    } else if OMBI_MOVIE.contains(&kind) || (!provider.is_empty() && provider.bytes().all(|b| b.is_ascii_digit())) {
+        OmbiMedia::Movie
+    } else {
+        OmbiMedia::Unknown
+    }
+}
+
 /// Ombi: a flat object of strings (or nulls), the kind of notification in `notificationType`.
 fn ombi(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Result<Normalized, NormalizeError> {
     let name = text(root, "notificationType").to_owned();
@@ -139,17 +188,28 @@ fn ombi(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Result<No
         return Err(NormalizeError::NoEventName("ombi body has no \"notificationType\" string".into()));
     }
     flatten_map("", root, fields);
-    let (title, year, kind) = (text(root, "title"), text(root, "year"), text(root, "type"));
-    let titled = if year.is_empty() { title.to_owned() } else { format!("{title} ({year})") };
+    let (title, year) = (text(root, "title"), text(root, "year"));
+    let what = match (title, year) {
+        ("", _) => "a request".to_owned(),
+        (title, "") => title.to_owned(),
+        (title, year) => format!("{title} ({year})"),
+    };
     let first_of = |keys: &[&str]| keys.iter().map(|k| text(root, k)).find(|v| !v.is_empty()).unwrap_or("").to_owned();
-    let message = first_of(&["denyReason", "newIssueComment", "issueDescription", "additionalInformation"]);
+    // `denyReason` stays set after a declined request is approved: it is the message of a decline only.
+    let message = if name == "RequestDeclined" {
+        first_of(&["denyReason"])
+    } else {
+        first_of(&["newIssueComment", "issueDescription", "additionalInformation"])
+    };
     let mut canonical = vec![("message", message.clone())];
-    if kind == "TV Show" {
-        canonical.push(("show", title.to_owned()));
-        canonical.push(("season", text(root, "partiallyAvailableSeasonNumber").to_owned()));
-        canonical.push(("episode", text(root, "partiallyAvailableEpisodeNumbers").to_owned()));
-    } else if kind == "Movie" {
-        canonical.push(("movie_id", text(root, "providerId").to_owned()));
+    match ombi_media(root) {
+        OmbiMedia::Tv => {
+            canonical.push(("show", title.to_owned()));
+            canonical.push(("season", first_of(&["partiallyAvailableSeasonNumber", "seasonsList"])));
+            canonical.push(("episode", first_of(&["partiallyAvailableEpisodeNumbers", "episodesList"])));
+        }
+        OmbiMedia::Movie => canonical.push(("movie_id", text(root, "providerId").to_owned())),
+        OmbiMedia::Album | OmbiMedia::Unknown => {}
     }
     for (k, v) in canonical {
         if !v.is_empty() && fields.get(k).is_none_or(|f| f.is_null()) {
@@ -157,24 +217,32 @@ fn ombi(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Result<No
         }
     }
     let user = first_of(&["requestedByAlias", "requestedUser", "userName"]);
+    let with = |base: String, detail: &str| if detail.is_empty() { base } else { format!("{base}: {detail}") };
     let summary = match name.as_str() {
-        "NewRequest" => format!("{user} requested {titled}"),
-        "RequestApproved" => format!("{titled} was approved"),
-        "RequestAvailable" => format!("{titled} is now available"),
-        "RequestDeclined" if message.is_empty() => format!("{titled} was declined"),
-        "RequestDeclined" => format!("{titled} was declined: {message}"),
-        "PartiallyAvailable" => {
-            format!("{titled}: new episodes are available ({})", text(root, "partiallyAvailableEpisodesList"))
+        "NewRequest" if user.is_empty() => format!("{what} was requested"),
+        "NewRequest" => format!("{user} requested {what}"),
+        "RequestApproved" => format!("{what} was approved"),
+        "RequestAvailable" => format!("{what} is now available"),
+        "RequestDeclined" => with(format!("{what} was declined"), &message),
+        "RequestDeleted" => format!("The request for {what} was deleted"),
+        "PartiallyAvailable" => match text(root, "partiallyAvailableEpisodesList") {
+            "" => format!("{what}: new episodes are available"),
+            list => format!("{what}: new episodes are available ({list})"),
+        },
+        "ItemAddedToFaultQueue" => {
+            format!("{what} could not be sent to the downloader and waits in Ombi's fault queue")
         }
-        "Issue" => format!("New issue on {titled}: {}", text(root, "issueSubject")),
-        "IssueResolved" => format!("Issue on {titled} was resolved"),
-        "IssueComment" => format!("New comment on {titled}: {message}"),
+        "Issue" => with(format!("New issue on {what}"), text(root, "issueSubject")),
+        "IssueComment" => with(format!("New comment on {what}"), &message),
+        "IssueResolved" => format!("The issue on {what} was resolved"),
+        "IssueInProgress" => format!("The issue on {what} is in progress"),
+        "IssueDeleted" => format!("The issue on {what} was deleted"),
         "Test" => match text(root, "applicationName") {
             "" => "Test notification from Ombi".to_owned(),
             app => format!("Test notification from {app}"),
         },
         other if title.is_empty() => format!("Ombi: {other}"),
-        other => format!("Ombi {other}: {titled}"),
+        other => format!("Ombi {other}: {what}"),
     };
     Ok((name, summary, false))
 }
@@ -221,6 +289,86 @@ mod tests {
         restamp(&mut own, id, at);
         assert_eq!((own.fields["event_id"].clone(), own.fields["timestamp"].clone()), (json!("theirs"), json!("then")));
         assert_eq!(own.fields["herald_event_id"], json!(id.to_string()));
+    }
+
+    fn ombi(body: &str) -> Event {
+        run(SourceKind::Ombi, serde_json::from_str(body).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_german_ombi_server_still_gives_movie_id_and_tv_fields() {
+        let mut body: Value = serde_json::from_str(crate::sample::OMBI_REQUEST_AVAILABLE).unwrap();
+        body["type"] = json!("Film");
+        let movie = ombi(&body.to_string());
+        assert_eq!(movie.fields["movie_id"], json!("123456"));
+        let mut tv = body.clone();
+        tv["type"] = json!("TV-Serie");
+        tv["seasonsList"] = json!("1,2");
+        tv["episodesList"] = json!("1,2,3");
+        tv["providerId"] = json!("95396");
+        let tv = ombi(&tv.to_string());
+        assert_eq!((tv.fields["show"].clone(), tv.fields["season"].clone()), (json!("Example Movie"), json!("1,2")));
+        assert_eq!(tv.fields["episode"], json!("1,2,3"));
+        assert!(!tv.fields.contains_key("movie_id"), "a TV id is not a movie id");
+        let mut album = body.clone();
+        album["type"] = json!("Álbum");
+        album["providerId"] = json!("0383dadf-2a4e-4d10-a46a-e9e041da8eb3");
+        assert!(!ombi(&album.to_string()).fields.contains_key("movie_id"));
+        // Whatever the language, the fields decide: a list means TV even with an unknown `type`.
+        let mut unknown = tv_partially();
+        unknown["type"] = json!("Série télé");
+        let e = ombi(&unknown.to_string());
+        assert_eq!((e.fields["season"].clone(), e.fields["episode"].clone()), (json!("2"), json!("1, 2")));
+    }
+
+    fn tv_partially() -> Value {
+        json!({"notificationType": "PartiallyAvailable", "title": "Severance", "year": "2022", "type": "TV Show",
+               "seasonsList": "2", "episodesList": "1,2", "partiallyAvailableSeasonNumber": "2",
+               "partiallyAvailableEpisodeNumbers": "1, 2", "partiallyAvailableEpisodesList": "2x1, 2x2"})
+    }
+
+    #[test]
+    fn real_ombi_shapes_read_well() {
+        let cases = [
+            (crate::sample::OMBI_TEST.to_owned(), "Test notification from Ombi"),
+            (crate::sample::OMBI_ISSUE_WITHOUT_REQUEST.to_owned(), "New issue on Example Show: Audio out of sync"),
+            (
+                json!({"notificationType": "RequestDeleted", "title": "Dune", "type": "Film", "year": null,
+                       "userName": null, "requestedUser": null, "alias": null})
+                .to_string(),
+                "The request for Dune was deleted",
+            ),
+            (json!({"notificationType": "NewRequest", "title": "Dune", "year": ""}).to_string(), "Dune was requested"),
+            (tv_partially().to_string(), "Severance (2022): new episodes are available (2x1, 2x2)"),
+            (
+                json!({"notificationType": "RequestApproved", "title": "Dune", "year": "2021", "denyReason": "old"})
+                    .to_string(),
+                "Dune (2021) was approved",
+            ),
+            (
+                json!({"notificationType": "RequestDeclined", "title": "Dune", "year": "2021", "denyReason": null})
+                    .to_string(),
+                "Dune (2021) was declined",
+            ),
+            (
+                json!({"notificationType": "IssueInProgress", "title": "Dune"}).to_string(),
+                "The issue on Dune is in progress",
+            ),
+            (json!({"notificationType": "IssueDeleted", "title": "Dune"}).to_string(), "The issue on Dune was deleted"),
+            (
+                json!({"notificationType": "ItemAddedToFaultQueue", "title": "Dune"}).to_string(),
+                "Dune could not be sent to the downloader and waits in Ombi's fault queue",
+            ),
+        ];
+        for (body, summary) in cases {
+            let e = ombi(&body);
+            assert_eq!(e.fields["summary"], json!(summary), "{body}");
+            let text = e.fields["summary"].as_str().unwrap();
+            assert!(!text.contains("null") && !text.contains("()") && !text.ends_with(": "), "{text}");
+        }
+        let approved =
+            ombi(&json!({"notificationType": "RequestApproved", "title": "D", "denyReason": "old"}).to_string());
+        assert!(!approved.fields.contains_key("message"), "a stale denyReason is no message");
     }
 
     #[test]
