@@ -5,14 +5,14 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use herald_aws::testing::{Receiver, Recorded};
-use serde_json::{Value, json};
+use herald_aws::testing::Receiver;
+use serde_json::json;
 
 const EVENTS: u64 = 200;
 const SENDERS: usize = 16;
@@ -57,10 +57,6 @@ impl Herald {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn event_number(r: &Recorded) -> Option<u64> {
-    serde_json::from_slice::<Value>(&r.body).ok()?.get("n")?.as_u64()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,38 +127,29 @@ async fn a_process_killed_mid_burst_loses_nothing_it_accepted() {
     let wanted: BTreeSet<(String, u64)> =
         accepted.iter().flat_map(|n| ["a", "b"].map(|t| (t.to_owned(), *n))).collect();
     let deadline = Instant::now() + Duration::from_secs(120);
-    let (delivered, ids) = loop {
-        let mut ids: BTreeMap<(String, u64), BTreeSet<String>> = BTreeMap::new();
-        let mut delivered = BTreeSet::new();
-        for r in receiver.requests() {
-            let Some(n) = event_number(&r) else { continue };
-            let key = (r.uri.path().trim_start_matches('/').to_owned(), n);
-            ids.entry(key.clone()).or_default().extend(r.header("webhook-id").map(str::to_owned));
-            if r.status < 300 {
-                delivered.insert(key);
-            }
-        }
-        if wanted.is_subset(&delivered) || Instant::now() > deadline {
-            break (delivered, ids);
+    let tally = loop {
+        let tally = common::tally(&receiver);
+        if wanted.is_subset(&tally.delivered) || Instant::now() > deadline {
+            break tally;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     child.kill().ok();
     child.wait().ok();
     let _ = std::fs::remove_file(&herald.config);
-    let lost: Vec<_> = wanted.difference(&delivered).collect();
-    let copies = receiver.requests().iter().filter(|r| r.status < 300 && event_number(r).is_some()).count();
+    let lost: Vec<_> = wanted.difference(&tally.delivered).collect();
     println!(
         "crash: sent {EVENTS}, accepted {}, killed after {killed_at} answers, delivered {} (target, event) pairs in \
-         {copies} copies ({} duplicates), lost {}",
+         {} copies ({} duplicates), lost {}",
         accepted.len(),
-        delivered.len(),
-        copies - delivered.len(),
+        tally.delivered.len(),
+        tally.copies,
+        tally.copies - tally.delivered.len(),
         lost.len()
     );
     assert_eq!(accepted.len() as u64, EVENTS, "every sender got its events accepted in the end");
     assert!(lost.is_empty(), "lost: {lost:?}");
-    for (key, seen) in &ids {
+    for (key, seen) in &tally.ids {
         assert_eq!(seen.len(), 1, "{key:?} arrived with different webhook-ids: {seen:?}");
     }
 }

@@ -6,15 +6,15 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{World, world_with};
+use common::world_with;
 use herald_aws::testing::Reply;
 use herald_aws::testing::faults::Faults;
 use herald_domain::ladder::Ladder;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -86,9 +86,7 @@ async fn run(seed: u64, events: u64) -> Outcome {
     let deadline = Instant::now() + Duration::from_secs(150);
     let mut redriven = false;
     loop {
-        let got = delivered(&w);
-        let missing: Vec<_> = wanted.iter().filter(|k| !got.contains_key(*k)).cloned().collect();
-        if missing.is_empty() || Instant::now() > deadline {
+        if wanted.is_subset(&common::tally(&w.receiver).delivered) || Instant::now() > deadline {
             break;
         }
         // What exhausted its receives waits in a dead-letter queue; an operator redrives it.
@@ -98,41 +96,19 @@ async fn run(seed: u64, events: u64) -> Outcome {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let got = delivered(&w);
-    let lost: Vec<_> = wanted.iter().filter(|k| !got.contains_key(*k)).cloned().collect();
-    for ((target, n), ids) in &got {
+    let tally = common::tally(&w.receiver);
+    let lost: Vec<_> = wanted.difference(&tally.delivered).cloned().collect();
+    for ((target, n), ids) in &tally.ids {
         assert_eq!(ids.len(), 1, "seed {seed}: every copy of {target}/{n} carries one webhook-id: {ids:?}");
     }
-    let copies = w.receiver.requests().iter().filter(|r| r.status < 300 && event_number(r).is_some()).count();
     Outcome {
         sent: events as usize,
         accepted: accepted.len(),
-        delivered: got.len(),
-        copies,
+        delivered: tally.delivered.len(),
+        copies: tally.copies,
         lost,
         injected: faults.total(),
     }
-}
-
-fn event_number(r: &herald_aws::testing::Recorded) -> Option<u64> {
-    serde_json::from_slice::<Value>(&r.body).ok()?.get("n")?.as_u64()
-}
-
-/// Each (target, event) that arrived with a 2xx, with the webhook-ids all its copies carried
-/// (failed ones too: a retry must carry the id the failed attempt carried).
-fn delivered(w: &World) -> BTreeMap<(String, u64), BTreeSet<String>> {
-    let mut ids: BTreeMap<(String, u64), BTreeSet<String>> = BTreeMap::new();
-    let mut ok = BTreeSet::new();
-    for r in &w.receiver.requests() {
-        let Some(n) = event_number(r) else { continue };
-        let key = (r.uri.path().trim_start_matches('/').to_owned(), n);
-        ids.entry(key.clone()).or_default().extend(r.header("webhook-id").map(str::to_owned));
-        if r.status < 300 {
-            ok.insert(key);
-        }
-    }
-    ids.retain(|k, _| ok.contains(k));
-    ids
 }
 
 async fn check(seed: u64) {

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -118,4 +119,31 @@ pub const WAIT: Duration = Duration::from_secs(15);
 pub fn basic(user: &str, password: &str) -> String {
     use base64::Engine as _;
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
+/// What a receiver got of numbered events (bodies carrying `"n"`), by `(target, n)` where the
+/// target is the path's first segment: the pairs that arrived with a 2xx, the `webhook-id`s every
+/// copy carried (failed ones too: a retry must carry the id of the attempt it repeats), and how
+/// many 2xx copies came in all.
+pub struct Tally {
+    pub delivered: BTreeSet<(String, u64)>,
+    pub ids: BTreeMap<(String, u64), BTreeSet<String>>,
+    pub copies: usize,
+}
+
+pub fn tally(receiver: &Receiver) -> Tally {
+    let mut t = Tally { delivered: BTreeSet::new(), ids: BTreeMap::new(), copies: 0 };
+    for r in receiver.requests() {
+        let Some(n) = serde_json::from_slice::<serde_json::Value>(&r.body).ok().and_then(|b| b.get("n")?.as_u64())
+        else {
+            continue;
+        };
+        let key = (r.uri.path().trim_start_matches('/').to_owned(), n);
+        t.ids.entry(key.clone()).or_default().extend(r.header("webhook-id").map(str::to_owned));
+        if r.status < 300 {
+            t.delivered.insert(key);
+            t.copies += 1;
+        }
+    }
+    t
 }

@@ -104,15 +104,7 @@ impl Table {
     }
 
     pub(crate) async fn get(&self, key: Key) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.name)
-            .set_key(Some(key.into()))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out.item)
+        self.read(key, false).await
     }
 
     /// Writes `item` unless its key exists: true if it was written. Idempotent per key, so a
@@ -135,12 +127,16 @@ impl Table {
 
     /// A strongly consistent read, for decisions that must see the latest write.
     pub(crate) async fn get_consistent(&self, key: Key) -> Result<Option<Item>, StoreError> {
+        self.read(key, true).await
+    }
+
+    async fn read(&self, key: Key, consistent: bool) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.name)
             .set_key(Some(key.into()))
-            .consistent_read(true)
+            .consistent_read(consistent)
             .send()
             .await
             .map_err(unavailable)?;

@@ -3,7 +3,7 @@
 //! is a counter on the target's state item.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use herald_app::ports::{RejectedStore, StoreError};
 use herald_domain::TargetId;
@@ -43,24 +43,8 @@ impl RejectedStore for Table {
             // A redelivered message: kept already, and counted already.
             return Ok(None);
         }
-        // ADD answers with the new count, so exactly one writer sees the streak reach a number.
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.name)
-            .set_key(Some(keys::state(&d.target_id).into()))
-            .update_expression("ADD #streak :one")
-            .expression_attribute_names("#streak", STREAK)
-            .expression_attribute_values(":one", n(1))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let in_row = out
-            .attributes
-            .and_then(|a| a.get(STREAK).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<u32>().ok()))
-            .unwrap_or(1);
-        Ok(Some(in_row))
+        let in_row = self.add_to_counter(&d.target_id, STREAK, 1).await?.unwrap_or(1);
+        Ok(Some(u32::try_from(in_row).unwrap_or(u32::MAX)))
     }
 
     async fn rejected(

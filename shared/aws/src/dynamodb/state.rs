@@ -2,6 +2,7 @@
 //! counters move on their own (`ADD`).
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::ReturnValue;
 use herald_app::ports::{StateStore, StoreError};
 use herald_domain::TargetId;
 use herald_domain::state::{TRANSITION_FIELDS, TargetState};
@@ -49,17 +50,26 @@ impl StateStore for Table {
 }
 
 impl Table {
-    pub(super) async fn add_to_counter(&self, target: &TargetId, field: &str, by: i64) -> Result<(), StoreError> {
-        self.client
+    /// Adds `by` to a counter of the target's state item; returns the counter's new value as the
+    /// table reports it, so exactly one of several concurrent writers sees it reach a given number.
+    pub(super) async fn add_to_counter(
+        &self,
+        target: &TargetId,
+        field: &str,
+        by: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let out = self
+            .client
             .update_item()
             .table_name(&self.name)
             .set_key(Some(keys::state(target).into()))
             .update_expression("ADD #c :by")
             .expression_attribute_names("#c", field)
             .expression_attribute_values(":by", n(by))
+            .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
             .map_err(unavailable)?;
-        Ok(())
+        Ok(out.attributes.as_ref().and_then(|a| a.get(field)).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))
     }
 }
