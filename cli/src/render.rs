@@ -67,9 +67,37 @@ pub fn sources(v: &Value) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|x| vec![s(&x["id"]), s(&x["kind"]), s(&x["auth"]["type"]), s(&x["path"])])
+        .map(|x| {
+            let accepted = &x["health"]["last_accepted"];
+            let refused = &x["health"]["last_refused"];
+            let last_accepted = if accepted.is_object() {
+                format!("{} {}", s(&accepted["at"]), s(&accepted["event"]))
+            } else {
+                "never".into()
+            };
+            let last_refused = if refused.is_object() {
+                format!("{} {}: {}", s(&refused["at"]), refused["status"], s(&refused["reason"]))
+            } else {
+                "never".into()
+            };
+            vec![s(&x["id"]), s(&x["kind"]), s(&x["auth"]["type"]), s(&x["path"]), last_accepted, last_refused]
+        })
         .collect();
-    table(&["ID", "KIND", "AUTH", "PATH"], rows)
+    table(&["ID", "KIND", "AUTH", "PATH", "LAST ACCEPTED", "LAST REFUSED"], rows)
+}
+
+/// One source: every setting, then its health.
+pub fn source(v: &Value) -> String {
+    let mut out = String::new();
+    for (k, value) in v.as_object().into_iter().flatten().filter(|(k, _)| *k != "health") {
+        let _ = writeln!(out, "{k:<19} {}", if value.is_string() { s(value) } else { value.to_string() });
+    }
+    let health = &v["health"];
+    for (label, key) in [("last accepted", "last_accepted"), ("last refused", "last_refused")] {
+        let shown = if health[key].is_object() { health[key].to_string() } else { "never".into() };
+        let _ = writeln!(out, "{label:<19} {shown}");
+    }
+    out
 }
 
 pub fn targets(v: &Value) -> String {
@@ -192,7 +220,12 @@ mod tests {
 
     #[test]
     fn tables_align() {
-        let out = sources(&json!([{"id": "ombi", "kind": "ombi", "auth": {"type": "token"}, "path": "/hooks/ombi"}]));
-        assert_eq!(out, "ID    KIND  AUTH   PATH\nombi  ombi  token  /hooks/ombi\n");
+        let out = sources(&json!([{"id": "ombi", "kind": "ombi", "auth": {"type": "token"}, "path": "/hooks/ombi",
+            "health": {"last_refused": {"at": "2026-11-23T10:00:00Z", "status": 401, "reason": "no credential"}}}]));
+        assert_eq!(
+            out,
+            "ID    KIND  AUTH   PATH         LAST ACCEPTED  LAST REFUSED\n\
+             ombi  ombi  token  /hooks/ombi  never          2026-11-23T10:00:00Z 401: no credential\n"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use herald_aws::dynamodb::Table;
-use herald_domain::source::{DEFAULT_HMAC_HEADER, SourceAuth};
+use herald_domain::source::{DEFAULT_HMAC_HEADER, KIOSK_HMAC_HEADER, SourceAuth};
 use herald_domain::{Secret, Source, SourceId, SourceKind, Target};
 use serde::Deserialize;
 
@@ -29,6 +29,13 @@ pub struct LocalSource {
     pub hmac_header: Option<String>,
     pub standard_webhooks_secret: Option<String>,
     pub event_pointer: Option<String>,
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub drop: Vec<String>,
+    /// Absent: the defaults (`DEFAULT_DROP_NAMES`); `[]` drops nothing by name.
+    pub drop_names: Option<Vec<String>>,
+    pub dedupe_window_secs: Option<u64>,
+    pub delivery_id_header: Option<String>,
 }
 
 impl LocalSource {
@@ -37,7 +44,10 @@ impl LocalSource {
             (Some(token), None, None) if !token.is_empty() => SourceAuth::token(token),
             (None, Some(secret), None) if !secret.is_empty() => SourceAuth::HmacHex {
                 secret: Secret::new(secret),
-                header: self.hmac_header.clone().unwrap_or_else(|| DEFAULT_HMAC_HEADER.to_owned()),
+                header: self.hmac_header.clone().unwrap_or_else(|| {
+                    let default = if self.kind == SourceKind::Kiosk { KIOSK_HMAC_HEADER } else { DEFAULT_HMAC_HEADER };
+                    default.to_owned()
+                }),
             },
             (None, None, Some(secret)) => {
                 herald_domain::signature::StandardKey::parse(secret)
@@ -46,7 +56,19 @@ impl LocalSource {
             }
             _ => bail!("source {}: give exactly one non-empty token, hmac_secret or standard_webhooks_secret", self.id),
         };
-        Ok(Source { id: self.id.clone(), kind: self.kind, auth, event_pointer: self.event_pointer.clone() })
+        for pointer in self.drop.iter().chain(&self.event_pointer) {
+            herald_domain::adapters::check_pointer(pointer).map_err(|e| anyhow::anyhow!("source {}: {e}", self.id))?;
+        }
+        let mut source = Source::new(self.id.clone(), self.kind, auth);
+        source.event_pointer = self.event_pointer.clone();
+        source.summary = self.summary.clone();
+        source.drop = self.drop.clone();
+        if let Some(names) = &self.drop_names {
+            source.drop_names = names.clone();
+        }
+        source.dedupe_window_secs = self.dedupe_window_secs;
+        source.delivery_id_header = self.delivery_id_header.clone();
+        Ok(source)
     }
 }
 

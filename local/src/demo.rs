@@ -26,12 +26,14 @@ pub fn ingest_events(dir: &Path) -> Result<Vec<(String, ApiGatewayV2httpRequest)
         .collect()
 }
 
-/// POSTs one API Gateway request to `base` (e.g. `http://127.0.0.1:3000`); returns status and body.
+/// Sends one API Gateway request to `base` (e.g. `http://127.0.0.1:3000`) with its own method;
+/// returns status and body.
 pub async fn post(client: &reqwest::Client, base: &str, request: &ApiGatewayV2httpRequest) -> Result<(u16, String)> {
     let path = request.raw_path.as_deref().context("event has no rawPath")?;
     let query =
         request.raw_query_string.as_deref().filter(|q| !q.is_empty()).map(|q| format!("?{q}")).unwrap_or_default();
-    let mut builder = client.post(format!("{base}{path}{query}"));
+    let method = request.request_context.http.method.clone();
+    let mut builder = client.request(method, format!("{base}{path}{query}"));
     for (name, value) in &request.headers {
         if name != "content-length" && name != "host" {
             builder = builder.header(name, value);

@@ -20,7 +20,8 @@ pub struct Options {
     pub listen: SocketAddr,
     /// Every setting that tunes the functions, as in AWS (see [`Options::from_env`]).
     pub tuning: Tuning,
-    /// Batches of deliveries handled at once, like concurrent Lambda invocations.
+    /// Batches of deliveries handled at once, like concurrent Lambda invocations (0: none, for
+    /// tests that look at the queue and deliver by hand).
     pub pollers: usize,
     /// How long the deliveries poller waits to fill a batch (the template's
     /// `MaximumBatchingWindowInSeconds`).
@@ -194,7 +195,7 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
     let deliver_invocations = Arc::new(Invocations::default());
     let retry_invocations = Arc::new(Invocations::default());
     let region = aws.region().map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
-    for _ in 0..options.pollers.max(1) {
+    for _ in 0..options.pollers {
         let poller = Poller {
             sqs: deliveries_sqs.clone(),
             queue_url: stack.resources.deliveries_queue_url.clone(),

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get};
 use herald_app::admin::Admin;
 use herald_app::ingest::Ingest;
 use herald_domain::Secret;
@@ -28,7 +28,7 @@ pub struct Apps {
 
 pub fn router(apps: Apps) -> Router {
     Router::new()
-        .route("/hooks/{source_id}", post(hook))
+        .route("/hooks/{source_id}", any(hook))
         .route("/admin", any(admin))
         .route("/admin/{*rest}", any(admin))
         .route("/health", get(|| async { axum::Json(serde_json::json!({"ok": true})) }))

@@ -16,6 +16,7 @@ fn config() -> Value {
     json!({
         "sources": [
             {"id": "kinescope", "kind": "kinescope", "token": "kt"},
+            {"id": "kinescope-once", "kind": "kinescope", "token": "kt", "dedupe_window_secs": 600},
             {"id": "ombi", "kind": "ombi", "token": "ot"},
             {"id": "jelly", "kind": "generic", "token": "jt"}
         ],
@@ -144,8 +145,9 @@ async fn a_duplicate_inside_the_window_enqueues_nothing() {
     let w = world(config()).await;
     let body = kinescope("live.finished", json!({"event_id": "dup"}));
     let auth = basic("k", "kt");
-    let (first, a) = w.post("kinescope", &[("authorization", &auth)], body.clone()).await;
-    let (second, b) = w.post("kinescope", &[("authorization", &auth)], body.clone()).await;
+    // Kinescope dedupes nothing by default: this source sets a window.
+    let (first, a) = w.post("kinescope-once", &[("authorization", &auth)], body.clone()).await;
+    let (second, b) = w.post("kinescope-once", &[("authorization", &auth)], body.clone()).await;
     assert_eq!((first, second), (202, 200));
     assert_eq!(b["duplicate"], true);
     assert_eq!(b["deliveries"], 0);

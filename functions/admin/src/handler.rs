@@ -74,6 +74,8 @@ async fn route(
             }
             Ok((StatusCode::CREATED, created))
         }
+        ("GET", ["admin", "sources", id]) => ok(admin.get_source(id).await?),
+        ("PATCH", ["admin", "sources", id]) => ok(admin.update_source(id, required(body)?).await?),
         ("DELETE", ["admin", "sources", id]) => {
             admin.delete_source(id).await.map(|()| (StatusCode::NO_CONTENT, Value::Null))
         }

@@ -1,29 +1,23 @@
 //! API Gateway request → [`Ingest`] → one-line JSON answer.
 
 use herald_app::ingest::{Ingest, IngestRequest};
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde_json::json;
 
 pub async fn handle(ingest: &Ingest, request: Request) -> Result<Response<Body>, Error> {
-    if request.method() != Method::POST {
-        return reply(StatusCode::METHOD_NOT_ALLOWED, json!({"error": "webhooks must be POSTed"}));
-    }
     let path_params = request.path_parameters();
     let source_id = match path_params.first("source_id") {
         Some(id) => id.to_owned(),
         None => request.uri().path().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned(),
     };
-    let query = request.query_string_parameters();
-    let query_token = query.first("token").map(str::to_owned).or_else(|| {
-        let raw = request.uri().query()?;
-        url::form_urlencoded::parse(raw.as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned())
-    });
+    let query = query_pairs(&request);
     let result = ingest
         .handle(IngestRequest {
             source_id: &source_id,
+            method: request.method(),
             headers: request.headers(),
-            query_token: query_token.as_deref(),
+            query: &query,
             body: request.body().as_ref(),
         })
         .await;
@@ -38,6 +32,20 @@ pub async fn handle(ingest: &Ingest, request: Request) -> Result<Response<Body>,
                 tracing::info!(%status, error = %e, source_id, "webhook refused");
             }
             reply(status, json!({"error": e.public_message()}))
+        }
+    }
+}
+
+/// The URL's query in order, decoded: from the raw query string when the request has one (API
+/// Gateway's parsed parameters lose the order and repeated keys), else from the parsed ones.
+fn query_pairs(request: &Request) -> Vec<(String, String)> {
+    match request.uri().query().filter(|q| !q.is_empty()) {
+        Some(raw) => url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect(),
+        None => {
+            let parsed = request.query_string_parameters();
+            let mut pairs: Vec<(String, String)> = parsed.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+            pairs.sort();
+            pairs
         }
     }
 }
@@ -59,22 +67,22 @@ mod tests {
     use herald_domain::{Source, SourceId, SourceKind};
 
     use super::*;
+    use lambda_http::http::Method;
 
     fn ingest() -> (Arc<MemoryQueue>, Ingest) {
-        let source = Source {
-            id: SourceId::parse("ombi").unwrap(),
-            kind: SourceKind::Ombi,
-            auth: SourceAuth::token("ombi-demo-token"),
-            event_pointer: None,
-        };
+        let source =
+            Source::new(SourceId::parse("ombi").unwrap(), SourceKind::Ombi, SourceAuth::token("ombi-demo-token"));
         let target = serde_json::from_value(json!({"id": "t", "name": "T", "url": "https://t.example"})).unwrap();
         let store = MemoryStore::new(vec![source], vec![target]);
         let queue = Arc::new(MemoryQueue::default());
         let ingest = Ingest {
             sources: store.clone(),
             targets: store.clone(),
-            dedupe: store,
+            dedupe: store.clone(),
             queue: queue.clone(),
+            health: store,
+            ids: Arc::new(herald_app::testing::SequentialIds),
+            health_throttle: Default::default(),
             clock: FixedClock::at(chrono::DateTime::UNIX_EPOCH),
             dedupe_window: Duration::from_secs(60),
             dedupe_lease: Duration::from_secs(30),
@@ -113,12 +121,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_post_is_accepted_and_errors_are_json() {
+    async fn other_methods_are_refused_and_errors_are_json() {
         let (queue, ingest) = ingest();
         let mut request = event("ingest-ombi-tv-new-request.json");
-        *request.method_mut() = Method::GET;
+        *request.method_mut() = Method::DELETE;
         let (status, body) = answer(&ingest, request).await;
-        assert_eq!((status, body["error"].as_str()), (405, Some("webhooks must be POSTed")));
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (405, Some("webhooks are sent with POST, PUT, PATCH or GET, not DELETE"))
+        );
         let mut request = event("ingest-ombi-tv-new-request.json");
         request.headers_mut().remove("access-token");
         let (status, body) = answer(&ingest, request).await;

@@ -1,25 +1,33 @@
-//! Ingest: authenticate → parse → normalize → dedupe → route → enqueue, answering only after
-//! SQS holds every delivery (sources do not retry on their own).
+//! Ingest: authenticate → parse → drop secrets → normalize → dedupe → route → enqueue, answering
+//! only after SQS holds every delivery (sources do not retry on their own).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::Value;
 use ulid::Ulid;
 
-use crate::ports::{Claim, Clock, DedupeStore, DeliveryQueue, QueueError, SourceStore, StoreError, TargetStore};
-use herald_domain::adapters::{NormalizeError, Origin, normalize, restamp};
+use crate::ports::{
+    Claim, Clock, DedupeStore, DeliveryQueue, IdSource, QueueError, SourceHealthLog, SourceStore, StoreError,
+    TargetStore,
+};
+use crate::source_health::HealthThrottle;
+use herald_domain::adapters::{DropRules, NormalizeError, Origin, normalize_value, parse_body, prune, restamp};
 use herald_domain::ids::derived_id;
 use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES};
-use herald_domain::source::{Credentials, sha256_hex};
-use herald_domain::{Event, SourceId};
+use herald_domain::source::{AuthFailure, Credentials, sha256_hex};
+use herald_domain::source_health::{LastRefused, SourceSignal};
+use herald_domain::{Event, Source, SourceAuth, SourceId, SourceKind};
 
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub struct IngestRequest<'a> {
     pub source_id: &'a str,
+    pub method: &'a http::Method,
     pub headers: &'a http::HeaderMap,
-    pub query_token: Option<&'a str>,
+    /// The URL's query, decoded, in order.
+    pub query: &'a [(String, String)],
     pub body: &'a [u8],
 }
 
@@ -36,12 +44,14 @@ pub struct Accepted {
 pub enum IngestError {
     #[error("unknown source {0:?}")]
     UnknownSource(String),
+    #[error("webhooks are sent with POST, PUT, PATCH or GET, not {0}")]
+    MethodNotAllowed(String),
     #[error("body is {0} bytes; the limit is {MAX_BODY_BYTES}")]
     TooLarge(usize),
     #[error("the event is {0} bytes once queued; the queue takes {MAX_MESSAGE_BYTES}: send a smaller body")]
     TooLargeQueued(usize),
     #[error("missing or wrong credential for this source")]
-    Unauthorized,
+    Unauthorized(AuthFailure),
     #[error("an earlier attempt at this webhook is still being processed; retry in a minute")]
     InProgress,
     #[error("{0}")]
@@ -56,8 +66,9 @@ impl IngestError {
     pub fn status(&self) -> u16 {
         match self {
             Self::UnknownSource(_) => 404,
+            Self::MethodNotAllowed(_) => 405,
             Self::TooLarge(_) | Self::TooLargeQueued(_) => 413,
-            Self::Unauthorized => 401,
+            Self::Unauthorized(_) => 401,
             Self::BadBody(_) => 400,
             Self::Store(_) | Self::Queue(_) | Self::InProgress => 503,
         }
@@ -70,6 +81,14 @@ impl IngestError {
             other => other.to_string(),
         }
     }
+
+    /// Why, in the source's health: the credential failure's detail, never a value the sender sent.
+    fn reason(&self) -> String {
+        match self {
+            Self::Unauthorized(why) => why.to_string(),
+            other => other.public_message(),
+        }
+    }
 }
 
 pub struct Ingest {
@@ -77,11 +96,17 @@ pub struct Ingest {
     pub targets: Arc<dyn TargetStore>,
     pub dedupe: Arc<dyn DedupeStore>,
     pub queue: Arc<dyn DeliveryQueue>,
+    pub health: Arc<dyn SourceHealthLog>,
     pub clock: Arc<dyn Clock>,
+    /// Event ids of sources that do not dedupe (two identical bodies in one millisecond are two events).
+    pub ids: Arc<dyn IdSource>,
+    /// The dedupe window of sources that do not set their own (Kinescope's default is none).
     pub dedupe_window: Duration,
     /// How long a claim is held while its deliveries are queued: longer than the ingest
     /// function's timeout, so a live attempt is never taken over.
     pub dedupe_lease: Duration,
+    /// At most one health write per source and outcome (accepted, refused) per this long, per container.
+    pub health_throttle: HealthThrottle,
 }
 
 impl Ingest {
@@ -89,47 +114,94 @@ impl Ingest {
         let unknown = || IngestError::UnknownSource(req.source_id.to_owned());
         let source_id = SourceId::parse(req.source_id).map_err(|_| unknown())?;
         let source = self.sources.get_source(&source_id).await?.ok_or_else(unknown)?;
+        let result = self.accept(&source, &req).await;
+        let signal = match &result {
+            Ok((accepted, name)) => {
+                SourceSignal::accepted(self.clock.now(), name, accepted.event_id, accepted.deliveries)
+            }
+            Err(e) => {
+                SourceSignal::Refused(LastRefused { at: self.clock.now(), status: e.status(), reason: e.reason() })
+            }
+        };
+        if self.health_throttle.due(&source.id, &signal, self.clock.now())
+            && let Err(e) = self.health.record(&source.id, &signal).await
+        {
+            // Health is for people; the webhook's own outcome stands.
+            tracing::warn!(error = %e, source = %source.id, "could not record the source's health");
+        }
+        result.map(|(accepted, _)| accepted)
+    }
+
+    /// The webhook's outcome, and the event's name for the source's health.
+    async fn accept(&self, source: &Source, req: &IngestRequest<'_>) -> Result<(Accepted, String), IngestError> {
+        if !matches!(*req.method, http::Method::POST | http::Method::PUT | http::Method::PATCH | http::Method::GET) {
+            return Err(IngestError::MethodNotAllowed(req.method.to_string()));
+        }
         if req.body.len() > MAX_BODY_BYTES {
             return Err(IngestError::TooLarge(req.body.len()));
         }
         let now = self.clock.now();
-        let creds = Credentials {
-            headers: req.headers,
-            query_token: req.query_token,
-            body: req.body,
-            now_unix: now.timestamp(),
-        };
-        if !source.authenticate(&creds) {
-            return Err(IngestError::Unauthorized);
-        }
-        let origin =
-            Origin { source_id: &source.id, kind: source.kind, event_pointer: source.event_pointer.as_deref() };
-        // Checked before anything is written; its id and time come from the claim.
-        let mut event = normalize(&origin, req.body, Ulid::nil(), now)?;
+        let query_token = req.query.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str());
+        let creds = Credentials { headers: req.headers, query_token, body: req.body, now_unix: now.timestamp() };
+        source.check(&creds).map_err(IngestError::Unauthorized)?;
 
-        let mut key_material = Vec::with_capacity(source_id.as_str().len() + 1 + req.body.len());
-        key_material.extend_from_slice(source_id.as_str().as_bytes());
-        key_material.push(0);
-        key_material.extend_from_slice(req.body);
-        let dedupe_key = sha256_hex(&key_material);
-        let first_seen = match self.dedupe.claim(&dedupe_key, now, self.dedupe_lease, self.dedupe_window).await? {
+        let (mut body, key_body) = request_body(source, req)?;
+        let dropped = prune(&mut body, &DropRules::for_source(source, source.credential_texts(&creds)));
+        let raw_text = match (dropped, &key_body) {
+            // Unchanged: carried exactly as the sender wrote it.
+            (0, KeyBody::Bytes) => String::from_utf8_lossy(req.body).into_owned(),
+            _ => body.to_string(),
+        };
+        let origin = Origin {
+            source_id: &source.id,
+            kind: source.kind,
+            event_pointer: source.event_pointer.as_deref(),
+            summary: source.summary.as_deref(),
+        };
+        // Checked before anything is written; its id and time come from the claim.
+        let mut event = normalize_value(&origin, body, raw_text, Ulid::nil(), now)?;
+        let name = event.name.clone();
+
+        let dedupe_key = match source.delivery_id(req.headers) {
+            Some(id) => sha256_hex(format!("id\0{}\0{id}", source.id).as_bytes()),
+            None => {
+                let material = match key_body {
+                    KeyBody::Bytes => req.body.to_vec(),
+                    KeyBody::Query(text) => text.into_bytes(),
+                };
+                let mut key_material = Vec::with_capacity(source.id.as_str().len() + 1 + material.len());
+                key_material.extend_from_slice(source.id.as_str().as_bytes());
+                key_material.push(0);
+                key_material.extend_from_slice(&material);
+                sha256_hex(&key_material)
+            }
+        };
+        let window = source.dedupe_window(self.dedupe_window);
+        if window.is_zero() {
+            // No dedupe for this source: every webhook is an event of its own, with ids of its own.
+            let id = self.ids.new_id();
+            restamp(&mut event, id, now);
+            let key = format!("{dedupe_key}\0{id}");
+            return Ok((self.route_and_enqueue(event, &key).await?, name));
+        }
+        let first_seen = match self.dedupe.claim(&dedupe_key, now, self.dedupe_lease, window).await? {
             Claim::Claimed { first_seen } => first_seen,
             Claim::Duplicate { first_seen } => {
                 let event_id = derived_id(first_seen, &[dedupe_key.as_bytes()]);
-                return Ok(Accepted { event_id, deliveries: 0, duplicate: true });
+                return Ok((Accepted { event_id, deliveries: 0, duplicate: true }, name));
             }
             Claim::InProgress => return Err(IngestError::InProgress),
         };
-        // Every attempt at this body makes the same event id and delivery ids, so a retry after a
+        // Every attempt at this webhook makes the same event id and delivery ids, so a retry after a
         // crash or a partial failure sends receivers the same `webhook-id`.
         restamp(&mut event, derived_id(first_seen, &[dedupe_key.as_bytes()]), first_seen);
         match self.route_and_enqueue(event, &dedupe_key).await {
             Ok(accepted) => {
-                if let Err(e) = self.dedupe.complete(&dedupe_key, self.clock.now(), self.dedupe_window).await {
+                if let Err(e) = self.dedupe.complete(&dedupe_key, self.clock.now(), window).await {
                     // Queued all the same: at worst a retry after the lease sends the same ids again.
                     tracing::error!(error = %e, event_id = %accepted.event_id, "could not mark the event done");
                 }
-                Ok(accepted)
+                Ok((accepted, name))
             }
             Err(e) => {
                 // Not everything reached the queue: end the lease so the sender's retry goes through.
@@ -164,6 +236,39 @@ impl Ingest {
         tracing::info!(event_id = %event.id, source = %event.source_id, name = %event.name, deliveries = deliveries.len(), "event accepted");
         Ok(Accepted { event_id: event.id, deliveries: deliveries.len(), duplicate: false })
     }
+}
+
+/// What the dedupe key is made of when the sender sends no delivery id.
+enum KeyBody {
+    /// The body's bytes.
+    Bytes,
+    /// A bodiless request's fields, as JSON.
+    Query(String),
+}
+
+/// The event's body: the JSON body, or for JellyNext and generic sources with a token, a GET's
+/// (or any bodiless request's) query parameters; their other query parameters fill in keys the
+/// body lacks. `token` is never a field.
+fn request_body(source: &Source, req: &IngestRequest<'_>) -> Result<(Value, KeyBody), IngestError> {
+    let takes_query = matches!(source.kind, SourceKind::Jellynext | SourceKind::Generic)
+        && matches!(source.auth, SourceAuth::Token { .. });
+    let fields = || req.query.iter().filter(|(k, _)| k != "token" && !k.is_empty());
+    let bodiless = req.body.iter().all(u8::is_ascii_whitespace);
+    if takes_query && bodiless && fields().next().is_some() {
+        let object: serde_json::Map<String, Value> =
+            fields().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let object = Value::Object(object);
+        let text = object.to_string();
+        return Ok((object, KeyBody::Query(text)));
+    }
+    let mut body = parse_body(source.kind, req.body)?;
+    if takes_query && let Value::Object(map) = &mut body {
+        for (k, v) in fields() {
+            map.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
+        }
+    }
+    let key = if takes_query && fields().next().is_some() { KeyBody::Query(body.to_string()) } else { KeyBody::Bytes };
+    Ok((body, key))
 }
 
 #[cfg(test)]

@@ -19,12 +19,24 @@ struct World {
 }
 
 fn world() -> World {
-    let sources = vec![Source {
-        id: SourceId::parse("kino").unwrap(),
-        kind: SourceKind::Kinescope,
-        auth: SourceAuth::token("secret-token"),
-        event_pointer: None,
-    }];
+    // Kinescope dedupes nothing by default; these tests set a window to see dedupe at work.
+    let mut kino =
+        Source::new(SourceId::parse("kino").unwrap(), SourceKind::Kinescope, SourceAuth::token("secret-token"));
+    kino.dedupe_window_secs = Some(600);
+    let kinescope =
+        Source::new(SourceId::parse("kinescope").unwrap(), SourceKind::Kinescope, SourceAuth::token("secret-token"));
+    let jellynext =
+        Source::new(SourceId::parse("jn").unwrap(), SourceKind::Jellynext, SourceAuth::token("secret-token"));
+    let kiosk = Source::new(
+        SourceId::parse("kiosk").unwrap(),
+        SourceKind::Kiosk,
+        SourceAuth::HmacHex {
+            secret: herald_domain::Secret::new(KIOSK_SECRET),
+            header: "X-Kiosk-Signature-256".into(),
+        },
+    );
+    let generic = Source::new(SourceId::parse("gen").unwrap(), SourceKind::Generic, SourceAuth::token("secret-token"));
+    let sources = vec![kino, kinescope, jellynext, kiosk, generic];
     let targets: Vec<Target> = vec![
         serde_json::from_value(
             json!({"id": "discord", "name": "Discord", "url": "https://discord.example/x", "preset": "discord",
@@ -44,9 +56,12 @@ fn world() -> World {
         targets: store.clone(),
         dedupe: store.clone(),
         queue: queue.clone(),
+        health: store.clone(),
         clock: clock.clone(),
+        ids: Arc::new(crate::testing::SequentialIds),
         dedupe_window: Duration::from_secs(600),
         dedupe_lease: Duration::from_secs(60),
+        health_throttle: Default::default(),
     };
     World { store, queue, clock, ingest }
 }
@@ -57,8 +72,22 @@ fn token() -> HeaderMap {
     h
 }
 
+const KIOSK_SECRET: &str = "kiosk-signing-secret";
+
 async fn post(w: &World, source: &str, headers: &HeaderMap, body: &str) -> Result<Accepted, IngestError> {
-    w.ingest.handle(IngestRequest { source_id: source, headers, query_token: None, body: body.as_bytes() }).await
+    send(w, &http::Method::POST, source, headers, &[], body).await
+}
+
+async fn send(
+    w: &World,
+    method: &http::Method,
+    source: &str,
+    headers: &HeaderMap,
+    query: &[(&str, &str)],
+    body: &str,
+) -> Result<Accepted, IngestError> {
+    let query: Vec<(String, String)> = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    w.ingest.handle(IngestRequest { source_id: source, method, headers, query: &query, body: body.as_bytes() }).await
 }
 
 const DONE: &str = r#"{"event": "media.update.status", "data": {"id": "v1", "status": "done"}}"#;
@@ -193,4 +222,82 @@ fn dedupe_key_of(body: &str) -> String {
     let mut material = b"kino\0".to_vec();
     material.extend_from_slice(body.as_bytes());
     sha256_hex(&material)
+}
+
+#[tokio::test]
+async fn kinescope_repeats_are_events_by_default_and_a_senders_delivery_id_is_the_key() {
+    let w = world();
+    let first = post(&w, "kinescope", &token(), DONE).await.unwrap();
+    w.clock.advance(Duration::from_secs(60));
+    let second = post(&w, "kinescope", &token(), DONE).await.unwrap();
+    assert!(!second.duplicate && second.event_id != first.event_id);
+    assert_eq!(w.queue.sent().len(), 4);
+    assert!(lock_claims_empty(&w.store), "no dedupe write when the window is 0");
+
+    let mut headers = token();
+    headers.insert("webhook-id", HeaderValue::from_static("msg_2Lh9"));
+    let original = post(&w, "gen", &headers, r#"{"event": "a", "attempt": 1}"#).await.unwrap();
+    let redelivery = post(&w, "gen", &headers, r#"{"event": "a", "attempt": 2}"#).await.unwrap();
+    assert!(redelivery.duplicate, "same webhook-id, whatever the body");
+    assert_eq!(redelivery.event_id, original.event_id);
+    headers.insert("webhook-id", HeaderValue::from_static("msg_other"));
+    assert!(!post(&w, "gen", &headers, r#"{"event": "a", "attempt": 1}"#).await.unwrap().duplicate);
+}
+
+#[tokio::test]
+async fn jellynext_get_query_is_the_event_and_its_token_is_no_field() {
+    let w = world();
+    let query = [("token", "secret-token"), ("tmdbId", "438631"), ("title", "Dune"), ("year", "2021")];
+    let accepted = send(&w, &http::Method::GET, "jn", &HeaderMap::new(), &query, "").await.unwrap();
+    assert_eq!(accepted.deliveries, 2, "discord's `when` does not narrow an event without a status");
+    let event = &w.queue.sent()[0].event;
+    assert_eq!(event.name, "download.movie");
+    assert_eq!(event.fields["movie_id"], json!("438631"));
+    assert!(!event.fields.contains_key("token") && !event.raw.get().contains("secret-token"));
+    let err = send(&w, &http::Method::DELETE, "jn", &HeaderMap::new(), &query, "").await.unwrap_err();
+    assert_eq!(err.status(), 405);
+    let broken = r#"{"tmdbId": "1", "title": "Say "Hi"", "year": "2020"}"#;
+    let err = send(&w, &http::Method::POST, "jn", &HeaderMap::new(), &query[..1], broken).await.unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert!(err.public_message().contains("line 1 column 32") && err.public_message().contains("JellyNext"));
+}
+
+#[tokio::test]
+async fn a_kiosk_bodys_secrets_reach_no_queue_message() {
+    let w = world();
+    let body = json!({"meta": {"source": "immich-kiosk"}, "event": "user.like.info_overlay", "clientName": "pi",
+        "assets": [{"id": "a1", "originalFileName": "IMG_1.jpg"}],
+        "config": {"webhooks": [{"url": "https://h.example/hooks/kiosk", "secret": KIOSK_SECRET}],
+                   "weather": {"locations": [{"API": "owm-key-0123456789"}]}},
+        "note": format!("echoes {KIOSK_SECRET}")})
+    .to_string();
+    let mut headers = HeaderMap::new();
+    let signature = herald_domain::signature::hex_signature(KIOSK_SECRET.as_bytes(), body.as_bytes());
+    headers.insert("x-kiosk-signature-256", HeaderValue::from_str(&signature).unwrap());
+    post(&w, "kiosk", &headers, &body).await.unwrap();
+    let sent = w.queue.sent();
+    let wire = sent[0].to_wire();
+    for secret in [KIOSK_SECRET, "owm-key-0123456789", "webhooks"] {
+        assert!(!wire.contains(secret), "{secret} in {wire}");
+    }
+    assert_eq!(sent[0].event.fields["summary"], json!("Kiosk pi: IMG_1.jpg was liked"));
+}
+
+#[tokio::test]
+async fn health_records_the_last_accepted_and_refused_at_most_once_a_minute_each() {
+    let w = world();
+    post(&w, "kino", &token(), DONE).await.unwrap();
+    post(&w, "kino", &token(), PROCESSING).await.unwrap();
+    post(&w, "kino", &HeaderMap::new(), DONE).await.unwrap_err();
+    post(&w, "kino", &token(), "{not json").await.unwrap_err();
+    let health = w.store.health.lock().unwrap().clone();
+    assert_eq!(health.len(), 2, "{health:?}");
+    let herald_domain::source_health::SourceSignal::Refused(refused) = &health[1].1 else { panic!("{health:?}") };
+    assert_eq!(refused.status, 401);
+    assert!(refused.reason.starts_with("no credential"), "{}", refused.reason);
+    w.clock.advance(Duration::from_secs(60));
+    post(&w, "kino", &token(), PROCESSING).await.unwrap();
+    assert_eq!(w.store.health.lock().unwrap().len(), 3);
+    post(&w, "nope", &token(), DONE).await.unwrap_err();
+    assert_eq!(w.store.health.lock().unwrap().len(), 3, "an unknown source has no health");
 }

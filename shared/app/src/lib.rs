@@ -9,5 +9,6 @@ pub mod deliver;
 pub mod ingest;
 pub mod ports;
 pub mod retry;
+pub mod source_health;
 #[cfg(feature = "test-util")]
 pub mod testing;

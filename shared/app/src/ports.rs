@@ -1,5 +1,6 @@
 //! One small trait per capability, so each function is built from exactly what its IAM policy grants.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::rejection::Rejection;
 use herald_domain::request::OutboundRequest;
+use herald_domain::source_health::{SourceHealth, SourceSignal};
 use herald_domain::state::TargetState;
 use herald_domain::{Source, SourceId, Target, TargetId};
 
@@ -44,6 +46,20 @@ pub struct QueueError {
 #[async_trait]
 pub trait SourceStore: Send + Sync {
     async fn get_source(&self, id: &SourceId) -> Result<Option<Source>, StoreError>;
+}
+
+/// Ingest's side of source health: what it last accepted or refused (throttled by the caller).
+#[async_trait]
+pub trait SourceHealthLog: Send + Sync {
+    async fn record(&self, source: &SourceId, signal: &SourceSignal) -> Result<(), StoreError>;
+}
+
+/// The admin API's side of source health.
+#[async_trait]
+pub trait SourceHealthReader: Send + Sync {
+    /// Every source's health that has any, by id.
+    async fn all_health(&self) -> Result<HashMap<SourceId, SourceHealth>, StoreError>;
+    async fn forget_health(&self, source: &SourceId) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -187,6 +203,8 @@ pub trait ConfigStore: Send + Sync {
     async fn list_sources(&self) -> Result<Vec<Source>, StoreError>;
     /// `StoreError::Conflict` if a source with this id exists.
     async fn create_source(&self, source: &Source) -> Result<(), StoreError>;
+    /// Replaces an existing source; false if there was none.
+    async fn replace_source(&self, source: &Source) -> Result<bool, StoreError>;
     /// False if there was none.
     async fn delete_source(&self, id: &SourceId) -> Result<bool, StoreError>;
     /// Creates (`expected_version: None`, conflict if the id exists) or replaces the target whose

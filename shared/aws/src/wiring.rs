@@ -1,6 +1,7 @@
 //! The one place that wires adapters into use cases, once per process. Each use case gets only the
 //! ports its function's IAM policy covers.
 
+use herald_app::source_health::HealthThrottle;
 use std::sync::Arc;
 
 use herald_app::admin::Admin;
@@ -45,11 +46,14 @@ pub fn ingest(config: &IngestConfig, aws: &Clients) -> Ingest {
     Ingest {
         sources: table.clone(),
         targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
-        dedupe: table,
+        dedupe: table.clone(),
         queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
+        health: table,
         clock: Arc::new(SystemClock),
+        ids: Arc::new(MonotonicIds::default()),
         dedupe_window: config.dedupe_window,
         dedupe_lease: config.dedupe_lease,
+        health_throttle: HealthThrottle::default(),
     }
 }
 
@@ -84,6 +88,7 @@ pub fn admin(config: &AdminConfig, aws: &Clients) -> Result<Admin, reqwest::Erro
     };
     Ok(Admin {
         config: table.clone(),
+        source_health: table.clone(),
         targets: table.clone(),
         states: table.clone(),
         rejected: table,

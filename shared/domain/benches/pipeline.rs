@@ -55,7 +55,7 @@ fn large_templates() -> (String, String) {
 fn event(kind: SourceKind, body: &str) -> Event {
     let id = SourceId::parse(kind.as_str()).unwrap();
     normalize(
-        &Origin { source_id: &id, kind, event_pointer: None },
+        &Origin::of(&id, kind),
         body.as_bytes(),
         ulid::Ulid::from_parts(1_700_000_000_000, 42),
         DateTime::UNIX_EPOCH,
@@ -98,7 +98,7 @@ fn benches(c: &mut Criterion) {
         [("kinescope", SourceKind::Kinescope, KINESCOPE_DONE), ("ombi", SourceKind::Ombi, OMBI_REQUEST_AVAILABLE)]
     {
         let id = SourceId::parse(kind.as_str()).unwrap();
-        let origin = Origin { source_id: &id, kind, event_pointer: None };
+        let origin = Origin::of(&id, kind);
         let mut group = c.benchmark_group(format!("normalize_{name}"));
         group.bench_function("herald", |b| {
             b.iter(|| normalize(&origin, black_box(body.as_bytes()), ulid::Ulid::nil(), DateTime::UNIX_EPOCH).unwrap())
@@ -121,7 +121,7 @@ fn benches(c: &mut Criterion) {
     }
     .to_json();
     let id = SourceId::parse("ombi").unwrap();
-    let origin = Origin { source_id: &id, kind: SourceKind::Ombi, event_pointer: None };
+    let origin = Origin::of(&id, SourceKind::Ombi);
     let mut group = c.benchmark_group("delivery");
     group.bench_function("parse_render_sign", |b| {
         b.iter(|| {

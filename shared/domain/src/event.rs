@@ -16,6 +16,10 @@ use super::ids::SourceId;
 pub enum SourceKind {
     Kinescope,
     Ombi,
+    /// JellyNext's download webhooks (a Jellyfin plugin): no event name, decided from the body.
+    Jellynext,
+    /// immich-kiosk: its configuration subtree is removed at ingest.
+    Kiosk,
     Generic,
     /// Events Herald raises itself (`health_warning`).
     Herald,
@@ -26,6 +30,8 @@ impl SourceKind {
         match self {
             Self::Kinescope => "kinescope",
             Self::Ombi => "ombi",
+            Self::Jellynext => "jellynext",
+            Self::Kiosk => "kiosk",
             Self::Generic => "generic",
             Self::Herald => "herald",
         }
@@ -76,6 +82,9 @@ pub struct Event {
     /// The source's `event_pointer` when it has one, so a slim message normalizes as ingest did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_pointer: Option<String>,
+    /// The source's summary template when it has one, for the same reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_template: Option<String>,
     /// The body as received; `{{raw}}` and dotted names not in `fields` read from it.
     pub raw: RawBody,
 }
@@ -217,6 +226,7 @@ mod tests {
             received_at: DateTime::UNIX_EPOCH,
             chatty: false,
             event_pointer: None,
+            summary_template: None,
             fields,
             raw: RawBody::from_value(&raw),
         }

@@ -82,6 +82,7 @@ mod tests {
             chatty,
             fields,
             event_pointer: None,
+            summary_template: None,
             raw: crate::event::RawBody::from_value(&Value::Null),
         }
     }

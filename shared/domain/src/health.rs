@@ -72,6 +72,7 @@ fn warning(
         received_at: at,
         chatty: false,
         event_pointer: None,
+        summary_template: None,
         raw: RawBody::from_value(&Value::Object(fields.clone())),
         fields,
     }

@@ -17,6 +17,7 @@ pub mod sample;
 pub mod secret;
 pub mod signature;
 pub mod source;
+pub mod source_health;
 pub mod state;
 pub mod target;
 pub mod template;

@@ -106,8 +106,12 @@ fn with_fields(mut event: Event) -> Result<Event, MessageError> {
     if !event.fields.is_empty() || event.source_kind == SourceKind::Herald {
         return Ok(event);
     }
-    let origin =
-        Origin { source_id: &event.source_id, kind: event.source_kind, event_pointer: event.event_pointer.as_deref() };
+    let origin = Origin {
+        source_id: &event.source_id,
+        kind: event.source_kind,
+        event_pointer: event.event_pointer.as_deref(),
+        summary: event.summary_template.as_deref(),
+    };
     let rebuilt =
         normalize(&origin, event.raw.get().as_bytes(), event.id, event.received_at).map_err(MessageError::Rebuild)?;
     event.fields = rebuilt.fields;
@@ -214,6 +218,7 @@ mod tests {
             source_id: &crate::SourceId::parse("g").unwrap(),
             kind: SourceKind::Generic,
             event_pointer: Some("/what"),
+            summary: Some("{{what}} from {{source}}"),
         };
         let body = serde_json::json!({"what": "big", "blob": "x".repeat(200 * 1024), "n": {"deep": 1}}).to_string();
         let event = normalize(&origin, body.as_bytes(), Ulid::from_parts(9, 9), DateTime::UNIX_EPOCH).unwrap();

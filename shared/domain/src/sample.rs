@@ -26,6 +26,15 @@ pub const GENERIC_IMPORTED: &str = r#"{"event": "imported", "title": "Fight Club
 
 /// Ombi's Test button, as its code sends it (Ombi v4.59.3 `WebhookNotification.cs` with the
 /// `NotificationMessageCurlys` of a Test: every field null but the dates and `notificationType`).
+/// JellyNext's default show payload as it sends it (`Configuration/PluginConfiguration.cs`).
+pub const JELLYNEXT_SHOW: &str = "{\n  \"tvdbId\": \"73739\",\n  \"tmdbId\": \"1396\",\n  \"imdbId\": \"tt0903747\",\n  \"title\": \"Breaking Bad\",\n  \"year\": \"2008\",\n  \"seasonNumber\": 2,\n  \"isAnime\": false,\n  \"jellyfinUserId\": \"a1b2c3d4-e5f6-7890-abcd-ef1234567890\"\n}";
+
+/// An immich-kiosk `asset.new` (`internal/webhooks/webhooks.go`), its `config` trimmed (ingest removes it).
+pub const KIOSK_ASSET_NEW: &str = r#"{"meta": {"source": "immich-kiosk", "version": "0.39.3"}, "event": "asset.new",
+ "timestamp": "2026-06-08T15:20:11+01:00", "deviceID": "ed08beb1-6de7-4592-9827-078c3ad91ae4", "clientName": "dining-room-pi",
+ "assets": [{"id": "0c7a1d0e-7f3b-4c52-9e61-2b8f1f3c9a10", "type": "IMAGE", "originalFileName": "IMG_0042.jpg",
+ "originalMimeType": "image/jpeg", "isFavorite": false, "exifInfo": {"city": "Lisbon"}}], "assetCount": 1}"#;
+
 pub const OMBI_TEST: &str = r#"{"requestId": null, "requestedUser": null, "title": null, "requestedDate": null, "type": null,
  "additionalInformation": null, "longDate": "Saturday, January 1, 2024", "shortDate": "1/1/2024", "longTime": "12:00:00 PM",
  "shortTime": "12:00 PM", "overview": null, "year": null, "episodesList": null, "seasonsList": null, "posterImage": null,
@@ -52,7 +61,7 @@ pub const OMBI_ISSUE_WITHOUT_REQUEST: &str = r#"{"requestId": null, "requestedUs
 /// fix at send time.
 pub fn awkward_samples(id: Ulid, at: DateTime<Utc>) -> Vec<Event> {
     let ombi = SourceId::parse(SourceKind::Ombi.as_str()).expect("kind names are valid ids");
-    let origin = Origin { source_id: &ombi, kind: SourceKind::Ombi, event_pointer: None };
+    let origin = Origin::of(&ombi, SourceKind::Ombi);
     let mut long: serde_json::Value = serde_json::from_str(OMBI_ISSUE_WITHOUT_REQUEST).expect("valid sample");
     let paragraph = "A comment long enough to pass every receiver's limit, over several lines.\n";
     long["notificationType"] = "IssueComment".into();
@@ -70,13 +79,15 @@ pub fn sample_body(kind: SourceKind) -> &'static str {
     match kind {
         SourceKind::Kinescope => KINESCOPE_DONE,
         SourceKind::Ombi => OMBI_REQUEST_AVAILABLE,
+        SourceKind::Jellynext => JELLYNEXT_SHOW,
+        SourceKind::Kiosk => KIOSK_ASSET_NEW,
         SourceKind::Generic | SourceKind::Herald => GENERIC_IMPORTED,
     }
 }
 
 pub fn sample_event(kind: SourceKind, id: Ulid, at: DateTime<Utc>) -> Event {
     let source_id = SourceId::parse(kind.as_str()).expect("kind names are valid ids");
-    let origin = Origin { source_id: &source_id, kind, event_pointer: None };
+    let origin = Origin::of(&source_id, kind);
     normalize(&origin, sample_body(kind).as_bytes(), id, at).expect("samples are valid")
 }
 
@@ -86,7 +97,9 @@ mod tests {
 
     #[test]
     fn every_sample_normalizes() {
-        for kind in [SourceKind::Kinescope, SourceKind::Ombi, SourceKind::Generic] {
+        for kind in
+            [SourceKind::Kinescope, SourceKind::Ombi, SourceKind::Jellynext, SourceKind::Kiosk, SourceKind::Generic]
+        {
             let e = sample_event(kind, Ulid::nil(), DateTime::UNIX_EPOCH);
             assert!(!e.name.is_empty() && e.fields.contains_key("summary"));
         }

@@ -12,6 +12,30 @@ use super::secret::Secret;
 use super::signature::{StandardKey, verify_hex};
 
 pub const DEFAULT_HMAC_HEADER: &str = "X-Hub-Signature-256";
+/// immich-kiosk signs with this header and cannot send any other (`internal/webhooks/webhooks.go`).
+pub const KIOSK_HMAC_HEADER: &str = "X-Kiosk-Signature-256";
+
+/// Field names dropped from every body unless a source lists its own: matched against each key at
+/// any depth, case, `_`, `-`, `.` and spaces ignored (`apiKey`, `API_KEY` and `api-key` all match `*apikey*`).
+pub const DEFAULT_DROP_NAMES: &[&str] =
+    &["*secret*", "*token*", "*password*", "*passwd*", "*apikey*", "*authorization*"];
+
+fn default_drop_names() -> Vec<String> {
+    DEFAULT_DROP_NAMES.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Senders' own delivery-id headers, constant across their retries of one webhook: dedupe keys on
+/// the first one present instead of the body.
+pub const DELIVERY_ID_HEADERS: &[&str] = &[
+    "webhook-id",
+    "svix-id",
+    "x-github-delivery",
+    "x-gitea-delivery",
+    "x-gogs-delivery",
+    "x-gitlab-event-uuid",
+    "x-shopify-webhook-id",
+    "idempotency-key",
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Source {
@@ -21,6 +45,21 @@ pub struct Source {
     /// Generic sources only: a JSON pointer to the event name (default `/event`, `/type`, `/notificationType`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_pointer: Option<String>,
+    /// A template for the event's `summary` (`"Kiosk: {{event}} {{assets.0.id}}"`), instead of the kind's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// JSON pointers removed from every body at ingest, before anything is queued or stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drop: Vec<String>,
+    /// Key patterns (`*` and `?` wildcards) removed at any depth; see [`DEFAULT_DROP_NAMES`].
+    #[serde(default = "default_drop_names")]
+    pub drop_names: Vec<String>,
+    /// Seconds a repeat is recognised for; `None` is the kind's default ([`Source::dedupe_window`]), 0 turns dedupe off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe_window_secs: Option<u64>,
+    /// The sender's delivery-id header, when it is not one of [`DELIVERY_ID_HEADERS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_id_header: Option<String>,
 }
 
 /// How a source authenticates. Tokens are stored as their SHA-256 (we only ever compare);
@@ -38,6 +77,11 @@ pub enum SourceAuth {
 }
 
 impl SourceAuth {
+    /// What a new source of `kind` uses when its creator does not say: Kiosk can only sign.
+    pub fn default_type(kind: SourceKind) -> &'static str {
+        if kind == SourceKind::Kiosk { "hmac_hex" } else { "token" }
+    }
+
     pub fn token(plain: &str) -> Self {
         Self::Token { token_sha256: sha256_hex(plain.as_bytes()) }
     }
@@ -56,6 +100,21 @@ pub struct Credentials<'a> {
 }
 
 impl Credentials<'_> {
+    /// Where tokens were found, by name only.
+    fn token_carriers(&self) -> String {
+        let mut found = Vec::new();
+        if self.header("access-token").is_some() {
+            found.push("Access-Token");
+        }
+        if self.header("authorization").is_some() {
+            found.push("Authorization");
+        }
+        if self.query_token.is_some() {
+            found.push("?token=");
+        }
+        found.join(" and ")
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -84,32 +143,119 @@ impl Credentials<'_> {
     }
 }
 
+/// Why a request did not authenticate, for the source's health and the log (never a value sent).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("no credential: {0}")]
+    Missing(String),
+    #[error("{0}")]
+    Mismatch(String),
+}
+
 impl Source {
+    pub fn new(id: SourceId, kind: SourceKind, auth: SourceAuth) -> Self {
+        Self {
+            id,
+            kind,
+            auth,
+            event_pointer: None,
+            summary: None,
+            drop: Vec::new(),
+            drop_names: default_drop_names(),
+            dedupe_window_secs: None,
+            delivery_id_header: None,
+        }
+    }
+
+    /// How long a repeat is recognised: the source's setting, else none for Kinescope (its bodies
+    /// carry no id or time, and a byte-identical repeat is a real event: a streamer reconnecting),
+    /// else `default` (`HERALD_DEDUPE_WINDOW`).
+    pub fn dedupe_window(&self, default: std::time::Duration) -> std::time::Duration {
+        match (self.dedupe_window_secs, self.kind) {
+            (Some(secs), _) => std::time::Duration::from_secs(secs),
+            (None, SourceKind::Kinescope) => std::time::Duration::ZERO,
+            (None, _) => default,
+        }
+    }
+
+    /// The sender's own delivery id, when the request carries one.
+    pub fn delivery_id<'h>(&self, headers: &'h http::HeaderMap) -> Option<&'h str> {
+        self.delivery_id_header
+            .as_deref()
+            .into_iter()
+            .chain(DELIVERY_ID_HEADERS.iter().copied())
+            .filter_map(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+            .map(str::trim)
+            .find(|v| !v.is_empty())
+    }
+
     pub fn authenticate(&self, creds: &Credentials<'_>) -> bool {
+        self.check(creds).is_ok()
+    }
+
+    pub fn check(&self, creds: &Credentials<'_>) -> Result<(), AuthFailure> {
         match &self.auth {
             SourceAuth::Token { token_sha256 } => {
-                let Ok(expected) = hex::decode(token_sha256) else {
-                    return false;
-                };
-                creds.tokens().iter().any(|t| Sha256::digest(t.as_bytes()).as_slice().ct_eq(&expected).into())
+                let tokens = creds.tokens();
+                if tokens.is_empty() {
+                    return Err(AuthFailure::Missing(
+                        "send the token as the Access-Token header, Authorization: Bearer or Basic, or ?token= in the URL"
+                            .into(),
+                    ));
+                }
+                let expected = hex::decode(token_sha256).unwrap_or_default();
+                if tokens.iter().any(|t| Sha256::digest(t.as_bytes()).as_slice().ct_eq(&expected).into()) {
+                    Ok(())
+                } else {
+                    Err(AuthFailure::Mismatch(format!("the token sent in {} does not match", creds.token_carriers())))
+                }
             }
-            SourceAuth::HmacHex { secret, header } => {
-                creds.header(header).is_some_and(|sig| verify_hex(secret.expose().as_bytes(), creds.body, sig))
-            }
+            SourceAuth::HmacHex { secret, header } => match creds.header(header) {
+                None => Err(AuthFailure::Missing(format!("no {header} header"))),
+                Some(sig) if verify_hex(secret.expose().as_bytes(), creds.body, sig) => Ok(()),
+                Some(_) => Err(AuthFailure::Mismatch(format!(
+                    "{header} is not the HMAC of this body with the source's secret"
+                ))),
+            },
             SourceAuth::StandardWebhooks { secret } => {
-                let Ok(key) = StandardKey::parse(secret.expose()) else {
-                    return false;
-                };
+                let key = StandardKey::parse(secret.expose())
+                    .map_err(|_| AuthFailure::Mismatch("the source's secret is not a Standard Webhooks key".into()))?;
                 let (Some(id), Some(ts), Some(sig)) = (
                     creds.header("webhook-id"),
                     creds.header("webhook-timestamp").and_then(|t| t.trim().parse::<i64>().ok()),
                     creds.header("webhook-signature"),
                 ) else {
-                    return false;
+                    return Err(AuthFailure::Missing(
+                        "Standard Webhooks needs webhook-id, webhook-timestamp and webhook-signature headers".into(),
+                    ));
                 };
-                key.verify(id, ts, creds.now_unix, creds.body, sig)
+                if key.verify(id, ts, creds.now_unix, creds.body, sig) {
+                    Ok(())
+                } else {
+                    Err(AuthFailure::Mismatch(
+                        "webhook-signature does not match, or webhook-timestamp is more than 5 minutes off".into(),
+                    ))
+                }
             }
         }
+    }
+
+    /// The credentials a request carried that are this source's own, as text a body might echo
+    /// (Kiosk puts its own signing secret and its webhook URLs, `?token=` included, in every body):
+    /// ingest drops any field that contains one. Short values are left out, so a body is not
+    /// emptied by a coincidence.
+    pub fn credential_texts(&self, creds: &Credentials<'_>) -> Vec<String> {
+        const SHORTEST: usize = 8;
+        let mut texts = match &self.auth {
+            SourceAuth::Token { .. } => creds.tokens(),
+            SourceAuth::HmacHex { secret, .. } => vec![secret.expose().to_owned()],
+            SourceAuth::StandardWebhooks { secret } => {
+                let full = secret.expose();
+                vec![full.to_owned(), full.trim_start_matches("whsec_").to_owned()]
+            }
+        };
+        texts.retain(|t| t.len() >= SHORTEST);
+        texts
     }
 }
 
@@ -120,7 +266,7 @@ mod tests {
     use http::{HeaderMap, HeaderValue};
 
     fn source(auth: SourceAuth) -> Source {
-        Source { id: SourceId::parse("s").unwrap(), kind: SourceKind::Ombi, auth, event_pointer: None }
+        Source::new(SourceId::parse("s").unwrap(), SourceKind::Ombi, auth)
     }
 
     fn check(src: &Source, headers: &[(&'static str, String)], query: Option<&str>, body: &[u8]) -> bool {
@@ -165,5 +311,58 @@ mod tests {
         };
         assert!(check(&s, &headers(1_000_000), None, b"{}"));
         assert!(!check(&s, &headers(1_000_001), None, b"{}"), "timestamp is signed");
+    }
+
+    #[test]
+    fn failures_say_what_was_missing_or_wrong_without_values() {
+        let s = source(SourceAuth::token("t0k3n-long-enough"));
+        let mut map = HeaderMap::new();
+        let creds = |map: &HeaderMap, q: Option<&'static str>| {
+            s.check(&Credentials { headers: map, query_token: q, body: b"", now_unix: 0 })
+        };
+        assert!(matches!(creds(&map, None), Err(AuthFailure::Missing(_))));
+        map.insert("access-token", HeaderValue::from_static("guess"));
+        let err = creds(&map, Some("other")).unwrap_err().to_string();
+        assert_eq!(err, "the token sent in Access-Token and ?token= does not match");
+        let texts = s.credential_texts(&Credentials {
+            headers: &map,
+            query_token: Some("t0k3n-long-enough"),
+            body: b"",
+            now_unix: 0,
+        });
+        assert_eq!(texts, ["t0k3n-long-enough"], "short values are not scrubbed");
+        let k = source(SourceAuth::HmacHex { secret: Secret::new("k"), header: KIOSK_HMAC_HEADER.into() });
+        let err = k.check(&Credentials { headers: &HeaderMap::new(), query_token: None, body: b"", now_unix: 0 });
+        assert_eq!(err.unwrap_err().to_string(), "no credential: no X-Kiosk-Signature-256 header");
+    }
+
+    #[test]
+    fn dedupe_keys_on_the_senders_delivery_id_and_kinescope_repeats_are_events() {
+        let mut s = source(SourceAuth::token("t"));
+        let mut map = HeaderMap::new();
+        assert_eq!(s.delivery_id(&map), None);
+        map.insert("x-github-delivery", HeaderValue::from_static("g1"));
+        map.insert("webhook-id", HeaderValue::from_static("msg_1"));
+        assert_eq!(s.delivery_id(&map), Some("msg_1"));
+        s.delivery_id_header = Some("X-Sender-Id".into());
+        map.insert("x-sender-id", HeaderValue::from_static("own"));
+        assert_eq!(s.delivery_id(&map), Some("own"));
+        let ten = std::time::Duration::from_secs(600);
+        assert_eq!(s.dedupe_window(ten), ten);
+        s.kind = SourceKind::Kinescope;
+        assert_eq!(s.dedupe_window(ten), std::time::Duration::ZERO);
+        s.dedupe_window_secs = Some(30);
+        assert_eq!(s.dedupe_window(ten).as_secs(), 30);
+    }
+
+    #[test]
+    fn stored_sources_from_before_the_settings_read_with_defaults() {
+        let old = r#"{"id": "o", "kind": "ombi", "auth": {"type": "token", "token_sha256": "00"}}"#;
+        let s: Source = serde_json::from_str(old).unwrap();
+        assert_eq!(s.drop_names.len(), DEFAULT_DROP_NAMES.len());
+        assert!(s.drop.is_empty() && s.summary.is_none() && s.dedupe_window_secs.is_none());
+        let opted_out =
+            r#"{"id": "o", "kind": "ombi", "auth": {"type": "token", "token_sha256": "00"}, "drop_names": []}"#;
+        assert!(serde_json::from_str::<Source>(opted_out).unwrap().drop_names.is_empty(), "[] turns the default off");
     }
 }

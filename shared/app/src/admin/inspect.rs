@@ -43,7 +43,7 @@ impl Admin {
                     .map_err(|e| invalid("kind", e.to_string()))?
                     .unwrap_or(SourceKind::Generic);
                 let source_id = SourceId::parse("preview").expect("valid");
-                let origin = Origin { source_id: &source_id, kind, event_pointer: None };
+                let origin = Origin::of(&source_id, kind);
                 normalize(&origin, body.to_string().as_bytes(), self.ids.new_id(), now)
                     .map_err(|e| invalid("body", e.to_string()))?
             }

@@ -18,12 +18,12 @@ use herald_domain::state::TargetState;
 use herald_domain::{Target, TargetId};
 
 pub use inspect::{TEST_TIMEOUT, hint};
-pub use sources::{NewAuth, NewSource};
+pub use sources::{NewAuth, NewSource, SourceSettings};
 pub use targets::redacted;
 
 use crate::ports::{
     Clock, ConfigStore, DeadLetters, DeliveryQueue, IdSource, QueueError, RejectedStore, ScheduleError, Sender,
-    StateStore, StoreError, TargetStore, WakeupScheduler,
+    SourceHealthReader, StateStore, StoreError, TargetStore, WakeupScheduler,
 };
 
 pub const REDACTED: &str = "[redacted]";
@@ -84,6 +84,8 @@ pub fn random_hex() -> String {
 /// The admin function's capabilities: exactly the ports its routes call.
 pub struct Admin {
     pub config: Arc<dyn ConfigStore>,
+    /// What each source's webhooks last got: shown with the source, forgotten with it.
+    pub source_health: Arc<dyn SourceHealthReader>,
     /// Uncached: an admin sees what it just wrote.
     pub targets: Arc<dyn TargetStore>,
     pub states: Arc<dyn StateStore>,

@@ -1,31 +1,53 @@
-//! Sources: create (with a generated credential shown once), list, delete.
+//! Sources: create (with a generated credential shown once), list and show with their health,
+//! change their settings, delete.
 
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use herald_domain::adapters::check_pointer;
 use herald_domain::signature::StandardKey;
-use herald_domain::source::{DEFAULT_HMAC_HEADER, SourceAuth};
+use herald_domain::source::{DEFAULT_HMAC_HEADER, KIOSK_HMAC_HEADER, SourceAuth};
+use herald_domain::source_health::SourceHealth;
+use herald_domain::template::Template;
 use herald_domain::{Secret, Source, SourceId, SourceKind};
 
 use super::{Admin, AdminError, invalid, random_bytes};
 use crate::ports::StoreError;
 
+/// Longer than any dedupe window is useful for, and within the markers' own expiry.
+const LONGEST_DEDUPE_WINDOW_SECS: u64 = 7 * 24 * 3600;
+const LONGEST_SUMMARY: usize = 500;
+
+/// A new source: these three, and any [`SourceSettings`] beside them.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewSource {
     pub id: String,
     pub kind: SourceKind,
+    /// Default: a token, or for Kiosk (which can only sign) an HMAC in `X-Kiosk-Signature-256`.
     #[serde(default)]
-    pub auth: NewAuth,
-    #[serde(default)]
-    pub event_pointer: Option<String>,
+    pub auth: Option<NewAuth>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+const NEW_SOURCE_FIELDS: &[&str] = &["id", "kind", "auth"];
+
+/// Splits a create request into the source's identity and its settings, each checked strictly
+/// (serde's `flatten` would let a misspelt setting through).
+fn split_new(input: Value) -> Result<(NewSource, SourceSettings), AdminError> {
+    let Value::Object(mut rest) = input else {
+        return Err(invalid("body", "send a JSON object"));
+    };
+    let head: serde_json::Map<String, Value> =
+        NEW_SOURCE_FIELDS.iter().filter_map(|k| rest.remove(*k).map(|v| ((*k).to_owned(), v))).collect();
+    let new = serde_json::from_value(Value::Object(head)).map_err(|e| invalid("body", e.to_string()))?;
+    let settings = serde_json::from_value(Value::Object(rest)).map_err(|e| invalid("body", e.to_string()))?;
+    Ok((new, settings))
+}
+
+#[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum NewAuth {
-    #[default]
     Token,
     HmacHex {
         #[serde(default)]
@@ -34,22 +56,111 @@ pub enum NewAuth {
     StandardWebhooks,
 }
 
+/// A source's settings as sent to create or change it; absent ones keep their value (their default
+/// on create). `null` clears an optional one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSettings {
+    #[serde(default, with = "optional")]
+    pub event_pointer: Option<Option<String>>,
+    #[serde(default, with = "optional")]
+    pub summary: Option<Option<String>>,
+    #[serde(default)]
+    pub drop: Option<Vec<String>>,
+    #[serde(default)]
+    pub drop_names: Option<Vec<String>>,
+    #[serde(default, with = "optional")]
+    pub dedupe_window_secs: Option<Option<u64>>,
+    #[serde(default, with = "optional")]
+    pub delivery_id_header: Option<Option<String>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+mod optional {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+impl SourceSettings {
+    /// Checks every setting, then writes the given ones onto `source`.
+    fn apply(self, source: &mut Source) -> Result<(), AdminError> {
+        if let Some(pointer) = self.event_pointer {
+            if let Some(p) = &pointer {
+                check_pointer(p).map_err(|e| invalid("event_pointer", e))?;
+            }
+            source.event_pointer = pointer;
+        }
+        if let Some(summary) = self.summary {
+            if let Some(s) = &summary {
+                if s.trim().is_empty() || s.chars().count() > LONGEST_SUMMARY {
+                    return Err(invalid("summary", format!("give 1 to {LONGEST_SUMMARY} characters, or null")));
+                }
+                if Template::parse(s).placeholders().next().is_none() {
+                    return Err(invalid("summary", "has no placeholder ({{event}}, {{title}}, a field of the body)"));
+                }
+            }
+            source.summary = summary;
+        }
+        if let Some(drop) = self.drop {
+            for (i, p) in drop.iter().enumerate() {
+                check_pointer(p).map_err(|e| invalid(&format!("drop[{i}]"), e))?;
+            }
+            source.drop = drop;
+        }
+        if let Some(names) = self.drop_names {
+            if let Some(i) = names.iter().position(|n| !n.chars().any(char::is_alphanumeric)) {
+                return Err(invalid(
+                    &format!("drop_names[{i}]"),
+                    "a pattern needs a letter or digit (a lone * would drop every field)",
+                ));
+            }
+            source.drop_names = names;
+        }
+        if let Some(window) = self.dedupe_window_secs {
+            if window.is_some_and(|w| w > LONGEST_DEDUPE_WINDOW_SECS) {
+                return Err(invalid(
+                    "dedupe_window_secs",
+                    format!("at most {LONGEST_DEDUPE_WINDOW_SECS} (7 days); 0 turns dedupe off"),
+                ));
+            }
+            source.dedupe_window_secs = window;
+        }
+        if let Some(header) = self.delivery_id_header {
+            if let Some(h) = &header
+                && http::HeaderName::from_bytes(h.as_bytes()).is_err()
+            {
+                return Err(invalid("delivery_id_header", format!("{h:?} is not a valid header name")));
+            }
+            source.delivery_id_header = header;
+        }
+        Ok(())
+    }
+}
+
 impl Admin {
     pub async fn create_source(&self, input: Value) -> Result<Value, AdminError> {
-        let new: NewSource = serde_json::from_value(input).map_err(|e| invalid("body", e.to_string()))?;
+        let (new, settings) = split_new(input)?;
         let id = SourceId::parse(&new.id).map_err(|e| invalid("id", e.to_string()))?;
         if new.kind == SourceKind::Herald {
             return Err(invalid("kind", "herald is reserved for Herald's own events"));
         }
+        let default_header = if new.kind == SourceKind::Kiosk { KIOSK_HMAC_HEADER } else { DEFAULT_HMAC_HEADER };
+        let auth = new.auth.unwrap_or(match new.kind {
+            SourceKind::Kiosk => NewAuth::HmacHex { header: None },
+            _ => NewAuth::Token,
+        });
         let bytes = random_bytes();
-        let (auth, credential) = match new.auth {
+        let (auth, credential) = match auth {
             NewAuth::Token => {
                 let token = hex::encode(bytes);
                 (SourceAuth::token(&token), json!({"type": "token", "token": token}))
             }
             NewAuth::HmacHex { header } => {
                 let secret = hex::encode(bytes);
-                let header = header.unwrap_or_else(|| DEFAULT_HMAC_HEADER.to_owned());
+                let header = header.unwrap_or_else(|| default_header.to_owned());
                 if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
                     return Err(invalid("auth.header", format!("{header:?} is not a valid header name")));
                 }
@@ -65,38 +176,70 @@ impl Admin {
                 )
             }
         };
-        let source = Source { id: id.clone(), kind: new.kind, auth, event_pointer: new.event_pointer };
+        let mut source = Source::new(id.clone(), new.kind, auth);
+        settings.apply(&mut source)?;
         match self.config.create_source(&source).await {
             Err(StoreError::Conflict) => return Err(AdminError::Conflict(format!("source {id} already exists"))),
             other => other?,
         }
-        Ok(json!({"id": id, "kind": source.kind, "path": format!("/hooks/{id}"), "credential": credential,
-                  "note": "the credential is shown only now; store it in the source's webhook settings"}))
+        let mut shown = describe(&source, None);
+        shown["credential"] = credential;
+        shown["note"] = json!("the credential is shown only now; store it in the source's webhook settings");
+        Ok(shown)
     }
 
     pub async fn list_sources(&self) -> Result<Value, AdminError> {
         let sources = self.config.list_sources().await?;
-        Ok(Value::Array(
-            sources
-                .iter()
-                .map(|s| {
-                    let auth = match &s.auth {
-                        SourceAuth::Token { .. } => json!({"type": "token"}),
-                        SourceAuth::HmacHex { header, .. } => json!({"type": "hmac_hex", "header": header}),
-                        SourceAuth::StandardWebhooks { .. } => json!({"type": "standard_webhooks"}),
-                    };
-                    json!({"id": s.id, "kind": s.kind, "auth": auth, "path": format!("/hooks/{}", s.id)})
-                })
-                .collect(),
-        ))
+        let mut health = self.source_health.all_health().await?;
+        Ok(Value::Array(sources.iter().map(|s| describe(s, health.remove(&s.id))).collect()))
+    }
+
+    pub async fn get_source(&self, id: &str) -> Result<Value, AdminError> {
+        let source = self.find_source(id).await?;
+        let health = self.source_health.all_health().await?.remove(&source.id);
+        Ok(describe(&source, health))
+    }
+
+    /// Changes settings only: the credential stays (delete and create the source for a new one).
+    pub async fn update_source(&self, id: &str, input: Value) -> Result<Value, AdminError> {
+        let settings: SourceSettings = serde_json::from_value(input).map_err(|e| invalid("body", e.to_string()))?;
+        let mut source = self.find_source(id).await?;
+        settings.apply(&mut source)?;
+        if !self.config.replace_source(&source).await? {
+            return Err(AdminError::NotFound(format!("source {id}")));
+        }
+        Ok(describe(&source, None))
     }
 
     pub async fn delete_source(&self, id: &str) -> Result<(), AdminError> {
         let parsed = SourceId::parse(id).map_err(|_| AdminError::NotFound(format!("source {id}")))?;
         if self.config.delete_source(&parsed).await? {
+            self.source_health.forget_health(&parsed).await?;
             Ok(())
         } else {
             Err(AdminError::NotFound(format!("source {id}")))
         }
     }
+
+    async fn find_source(&self, id: &str) -> Result<Source, AdminError> {
+        let not_found = || AdminError::NotFound(format!("source {id}"));
+        let parsed = SourceId::parse(id).map_err(|_| not_found())?;
+        self.config.list_sources().await?.into_iter().find(|s| s.id == parsed).ok_or_else(not_found)
+    }
+}
+
+/// A source as the API shows it: its settings and health, never its credential.
+fn describe(s: &Source, health: Option<SourceHealth>) -> Value {
+    let auth = match &s.auth {
+        SourceAuth::Token { .. } => json!({"type": "token"}),
+        SourceAuth::HmacHex { header, .. } => json!({"type": "hmac_hex", "header": header}),
+        SourceAuth::StandardWebhooks { .. } => json!({"type": "standard_webhooks"}),
+    };
+    let window = s.dedupe_window_secs;
+    json!({
+        "id": s.id, "kind": s.kind, "auth": auth, "path": format!("/hooks/{}", s.id),
+        "event_pointer": s.event_pointer, "summary": s.summary, "drop": s.drop, "drop_names": s.drop_names,
+        "dedupe_window_secs": window, "delivery_id_header": s.delivery_id_header,
+        "health": health.unwrap_or_default(),
+    })
 }

@@ -12,13 +12,14 @@ use chrono::{DateTime, Utc};
 
 use crate::ports::{
     Claim, Clock, DedupeStore, DeliveryQueue, IdSource, ParkingLot, QueueError, RejectedStore, ScheduleError, Sender,
-    SourceStore, StateStore, StoreError, TargetStore, WakeupScheduler, WakeupVia,
+    SourceHealthLog, SourceStore, StateStore, StoreError, TargetStore, WakeupScheduler, WakeupVia,
 };
 use herald_domain::message::DeliveryMessage;
 use herald_domain::message::WakeupMessage;
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::rejection::Rejection;
 use herald_domain::request::OutboundRequest;
+use herald_domain::source_health::SourceSignal;
 use herald_domain::state::TargetState;
 use herald_domain::{Source, SourceId, Target, TargetId};
 
@@ -41,6 +42,8 @@ pub struct MemoryStore {
     pub claims: Mutex<HashMap<String, Marker>>,
     pub parked: Mutex<ParkedMap>,
     pub rejected: Mutex<RejectedMap>,
+    /// Every source health signal recorded, in order.
+    pub health: Mutex<Vec<(SourceId, SourceSignal)>>,
     /// Counts every read and write, to check what a path costs.
     pub calls: Mutex<Vec<&'static str>>,
 }
@@ -68,6 +71,15 @@ impl SourceStore for MemoryStore {
     async fn get_source(&self, id: &SourceId) -> Result<Option<Source>, StoreError> {
         self.note("get_source");
         Ok(lock(&self.sources).iter().find(|s| &s.id == id).cloned())
+    }
+}
+
+#[async_trait]
+impl SourceHealthLog for MemoryStore {
+    async fn record(&self, source: &SourceId, signal: &SourceSignal) -> Result<(), StoreError> {
+        self.note("record_health");
+        lock(&self.health).push((source.clone(), signal.clone()));
+        Ok(())
     }
 }
 

@@ -56,6 +56,16 @@ impl ConfigStore for Table {
         Ok(())
     }
 
+    async fn replace_source(&self, source: &Source) -> Result<bool, StoreError> {
+        let item = to_item(keys::source(&source.id), source);
+        let put = self.client.put_item().table_name(&self.name).set_item(Some(item));
+        match put.condition_expression("attribute_exists(PK)").send().await.map_err(conflict_or_unavailable) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn delete_source(&self, id: &SourceId) -> Result<bool, StoreError> {
         self.delete_returning(keys::source(id)).await
     }

@@ -10,6 +10,8 @@ use ulid::Ulid;
 
 /// The partition of every source.
 pub const SOURCES: &str = "SOURCES";
+/// The partition of every source's health (one item per source, so a Query lists them all).
+pub const SOURCE_HEALTH: &str = "SOURCE_HEALTH";
 /// The partition of every target's configuration.
 pub const TARGETS: &str = "TARGETS";
 /// Sort keys of parked deliveries start with this; their ULIDs sort them by arrival.
@@ -32,6 +34,10 @@ impl From<Key> for HashMap<String, AttributeValue> {
 
 pub fn source(id: &SourceId) -> Key {
     Key { pk: SOURCES.to_owned(), sk: format!("SOURCE#{id}") }
+}
+
+pub fn source_health(id: &SourceId) -> Key {
+    Key { pk: SOURCE_HEALTH.to_owned(), sk: format!("SOURCE#{id}") }
 }
 
 pub fn target(id: &TargetId) -> Key {
@@ -71,6 +77,7 @@ mod tests {
         let parked = parked(&t, &Ulid::from_parts(1, 2));
         assert!(parked.sk.starts_with(PARKED_PREFIX) && parked.pk == "TARGET#discord", "{parked:?}");
         assert_eq!(source(&SourceId::parse("ombi").unwrap()).sk, "SOURCE#ombi");
+        assert_eq!(source_health(&SourceId::parse("ombi").unwrap()).pk, "SOURCE_HEALTH");
         assert_eq!(dedupe("abc"), Key { pk: "DEDUPE#abc".into(), sk: "DEDUPE".into() });
     }
 }

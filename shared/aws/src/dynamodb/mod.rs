@@ -7,6 +7,7 @@ mod dedupe;
 pub mod keys;
 mod parking;
 mod rejected;
+mod source_health;
 mod state;
 
 use std::collections::HashMap;

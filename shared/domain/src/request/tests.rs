@@ -22,7 +22,7 @@ fn ombi_titled(title: &str) -> Event {
     let mut body: Value = serde_json::from_str(crate::sample::OMBI_REQUEST_AVAILABLE).unwrap();
     body["title"] = json!(title);
     let id = SourceId::parse("ombi").unwrap();
-    let origin = Origin { source_id: &id, kind: SourceKind::Ombi, event_pointer: None };
+    let origin = Origin::of(&id, SourceKind::Ombi);
     normalize(&origin, body.to_string().as_bytes(), ulid::Ulid::nil(), DateTime::UNIX_EPOCH).unwrap()
 }
 

@@ -15,6 +15,7 @@ fn event(fields: Value) -> Event {
         received_at: DateTime::UNIX_EPOCH,
         chatty: false,
         event_pointer: None,
+        summary_template: None,
         raw: crate::event::RawBody::from_value(&json!({"data": {"id": "d1"}})),
         fields: Map::from_iter(fields),
     }

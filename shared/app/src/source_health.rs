@@ -1,0 +1,63 @@
+//! Keeps source health cheap: each container writes a source's last accepted (or last refused)
+//! webhook at most once per interval, so a busy source costs one write a minute, not one per event.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use herald_domain::SourceId;
+use herald_domain::source_health::SourceSignal;
+
+pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(60);
+
+pub struct HealthThrottle {
+    every: Duration,
+    written: Mutex<HashMap<(SourceId, bool), DateTime<Utc>>>,
+}
+
+impl Default for HealthThrottle {
+    fn default() -> Self {
+        Self::every(DEFAULT_HEALTH_INTERVAL)
+    }
+}
+
+impl HealthThrottle {
+    pub fn every(every: Duration) -> Self {
+        Self { every, written: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether this signal should be written now; if so, counts it as written.
+    pub fn due(&self, source: &SourceId, signal: &SourceSignal, now: DateTime<Utc>) -> bool {
+        let mut written = self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = (source.clone(), signal.is_accepted());
+        let due = written
+            .get(&key)
+            .is_none_or(|last| now.signed_duration_since(*last).to_std().is_ok_and(|d| d >= self.every));
+        if due {
+            written.insert(key, now);
+        }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_domain::source_health::LastRefused;
+    use ulid::Ulid;
+
+    #[test]
+    fn one_write_per_source_and_outcome_per_interval() {
+        let t = HealthThrottle::default();
+        let (a, b) = (SourceId::parse("a").unwrap(), SourceId::parse("b").unwrap());
+        let at = |s: i64| DateTime::UNIX_EPOCH + chrono::Duration::seconds(s);
+        let ok = SourceSignal::accepted(at(0), "e", Ulid::nil(), 1);
+        let refused = SourceSignal::Refused(LastRefused { at: at(0), status: 401, reason: "r".into() });
+        assert!(t.due(&a, &ok, at(0)));
+        assert!(!t.due(&a, &ok, at(59)));
+        assert!(t.due(&a, &refused, at(10)), "a refusal right after an acceptance still shows");
+        assert!(t.due(&b, &ok, at(10)), "per source");
+        assert!(t.due(&a, &ok, at(60)));
+    }
+}

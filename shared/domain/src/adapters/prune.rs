@@ -1,0 +1,161 @@
+//! Secrets never pass through: what a source says to drop (JSON pointers, key patterns) and any
+//! value that contains the request's own credential are removed from the body at ingest, before
+//! anything is queued, stored, logged or delivered.
+
+use serde_json::Value;
+use wildmatch::WildMatch;
+
+use super::kiosk::CONFIG_POINTER;
+use crate::event::SourceKind;
+use crate::source::Source;
+
+pub struct DropRules<'a> {
+    pointers: Vec<&'a str>,
+    names: Vec<WildMatch>,
+    texts: Vec<String>,
+}
+
+/// A key as patterns see it: lower case, letters and digits only (`API_Key` → `apikey`).
+fn folded(key: &str) -> String {
+    key.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// A pattern folded the same way, its wildcards kept.
+fn folded_pattern(pattern: &str) -> String {
+    pattern.chars().filter(|c| c.is_alphanumeric() || matches!(c, '*' | '?')).flat_map(char::to_lowercase).collect()
+}
+
+impl<'a> DropRules<'a> {
+    /// The source's rules, the kind's own (Kiosk's configuration subtree), and `credential_texts`:
+    /// the credentials this request carried, which a body must not echo.
+    pub fn for_source(source: &'a Source, credential_texts: Vec<String>) -> Self {
+        let mut pointers: Vec<&str> = source.drop.iter().map(String::as_str).collect();
+        if source.kind == SourceKind::Kiosk {
+            pointers.push(CONFIG_POINTER);
+        }
+        let names = source
+            .drop_names
+            .iter()
+            .map(|p| folded_pattern(p))
+            .filter(|p| !p.is_empty())
+            .map(|p| WildMatch::new(&p))
+            .collect();
+        Self { pointers, names, texts: credential_texts }
+    }
+
+    fn drops_key(&self, key: &str) -> bool {
+        if self.names.is_empty() {
+            return false;
+        }
+        let key = folded(key);
+        self.names.iter().any(|p| p.matches(&key))
+    }
+
+    fn drops_value(&self, value: &Value) -> bool {
+        matches!(value, Value::String(s) if self.texts.iter().any(|t| s.contains(t.as_str())))
+    }
+}
+
+/// Removes what `rules` name from `value`; returns how many entries went.
+pub fn prune(value: &mut Value, rules: &DropRules<'_>) -> usize {
+    let mut dropped = 0;
+    for pointer in &rules.pointers {
+        dropped += usize::from(remove_pointer(value, pointer));
+    }
+    dropped + prune_tree(value, rules)
+}
+
+fn prune_tree(value: &mut Value, rules: &DropRules<'_>) -> usize {
+    let mut dropped = 0;
+    match value {
+        Value::Object(map) => {
+            let before = map.len();
+            map.retain(|k, v| !rules.drops_key(k) && !rules.drops_value(v));
+            dropped += before - map.len();
+            for v in map.values_mut() {
+                dropped += prune_tree(v, rules);
+            }
+        }
+        Value::Array(items) => {
+            let before = items.len();
+            items.retain(|v| !rules.drops_value(v));
+            dropped += before - items.len();
+            for v in items {
+                dropped += prune_tree(v, rules);
+            }
+        }
+        _ => {}
+    }
+    dropped
+}
+
+/// Removes the entry a JSON pointer (RFC 6901) names; false when there is none.
+fn remove_pointer(root: &mut Value, pointer: &str) -> bool {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match root.pointer_mut(parent) {
+        Some(Value::Object(map)) => map.shift_remove(&last).is_some(),
+        Some(Value::Array(items)) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => {
+                items.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Checks a pointer a person typed: it must name something inside the body.
+pub fn check_pointer(pointer: &str) -> Result<(), String> {
+    if !pointer.starts_with('/') || pointer.len() < 2 {
+        return Err(format!("{pointer:?} is not a JSON pointer to a field: write it like /config or /data/secret"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SourceId;
+    use crate::source::SourceAuth;
+    use serde_json::json;
+
+    fn source(kind: SourceKind) -> Source {
+        Source::new(SourceId::parse("s").unwrap(), kind, SourceAuth::token("t"))
+    }
+
+    #[test]
+    fn default_names_drop_secret_looking_keys_at_any_depth() {
+        let mut body = json!({"event": "x", "apiKey": "k", "nested": {"API_KEY": "k", "client-secret": "k",
+            "Password": "p", "authorization": "a", "tokens": ["t"], "keep": "me"}, "list": [{"secret": 1, "ok": 2}]});
+        let s = source(SourceKind::Generic);
+        let dropped = prune(&mut body, &DropRules::for_source(&s, vec![]));
+        assert_eq!(body, json!({"event": "x", "nested": {"keep": "me"}, "list": [{"ok": 2}]}));
+        assert_eq!(dropped, 7);
+    }
+
+    #[test]
+    fn pointers_kiosk_config_and_echoed_credentials_go() {
+        let mut s = source(SourceKind::Kiosk);
+        s.drop = vec!["/assets/0/exifInfo".into(), "/a~1b".into(), "/missing/x".into()];
+        s.drop_names = vec![];
+        let mut body = json!({"event": "asset.new", "config": {"webhooks": [{"secret": "s3cr3t-value"}]},
+            "assets": [{"id": "1", "exifInfo": {"city": "Lisbon"}}], "a/b": 1,
+            "echo": "https://h.example/hooks/k?token=s3cr3t-value", "urls": ["x", "s3cr3t-value"]});
+        prune(&mut body, &DropRules::for_source(&s, vec!["s3cr3t-value".into()]));
+        assert_eq!(body, json!({"event": "asset.new", "assets": [{"id": "1"}], "urls": ["x"]}));
+    }
+
+    #[test]
+    fn an_empty_name_list_drops_nothing_by_name() {
+        let mut s = source(SourceKind::Generic);
+        s.drop_names = vec![];
+        let mut body = json!({"token": "t"});
+        assert_eq!(prune(&mut body, &DropRules::for_source(&s, vec![])), 0);
+        assert_eq!(body, json!({"token": "t"}));
+        assert!(check_pointer("config").is_err() && check_pointer("/").is_err() && check_pointer("/config").is_ok());
+    }
+}
