@@ -59,8 +59,10 @@ ombi_base = {
 ombi = {
     "movie-request-available": {},
     "tv-new-request": {"title": "Severance", "type": "TV Show", "year": "2022", "providerId": "95396", "requestStatus": "Processing Request",
-                        "notificationType": "NewRequest", "seasonsList": "1, 2"},
+                        "notificationType": "NewRequest", "seasonsList": "1,2", "episodesList": "1,1,2,2,3,3"},
+    # TV: seasonsList and episodesList are "," joined, sorted, no spaces (NotificationMessageCurlys.cs).
     "tv-partially-available": {"title": "Severance", "type": "TV Show", "year": "2022", "providerId": "95396",
+                               "seasonsList": "2", "episodesList": "1,2",
                                "partiallyAvailableSeasonNumber": "2", "partiallyAvailableEpisodeNumbers": "1, 2",
                                "partiallyAvailableEpisodesList": "2x1, 2x2", "partiallyAvailableEpisodeCount": "2",
                                "notificationType": "PartiallyAvailable"},

@@ -29,7 +29,7 @@ pub async fn handle(ingest: &Ingest, request: Request) -> Result<Response<Body>,
             if status.is_server_error() {
                 tracing::error!(error = %e, error_source = ?std::error::Error::source(&e), source_id, "ingest failed");
             } else {
-                tracing::info!(%status, error = %e, source_id, "webhook refused");
+                tracing::info!(%status, reason = %e.reason(), source_id, "webhook refused");
             }
             reply(status, json!({"error": e.public_message()}))
         }

@@ -82,8 +82,9 @@ impl IngestError {
         }
     }
 
-    /// Why, in the source's health: the credential failure's detail, never a value the sender sent.
-    fn reason(&self) -> String {
+    /// Why, for the source's health and the log: the credential failure's detail, never a value the
+    /// sender sent.
+    pub fn reason(&self) -> String {
         match self {
             Self::Unauthorized(why) => why.to_string(),
             other => other.public_message(),
