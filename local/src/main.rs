@@ -56,7 +56,10 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     // The demo's show is the receiver's output; keep the logs to warnings there unless asked.
     let default_filter = if matches!(cli.command, Command::Serve { demo: true, .. }) { "warn" } else { "info" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into());
+    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| default_filter.into());
+    // The same clamps as the functions: the SDK's and HTTP crates' trace output carries secrets.
+    let filter = tracing_subscriber::EnvFilter::try_new(herald_aws::telemetry::log_filter(&spec))
+        .context("RUST_LOG is not a valid filter")?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
     // Every setting is read (and a bad one refused, naming its variable) before anything starts.
     let mut options = Options::from_env(Env::new(&settings::process_env))?;

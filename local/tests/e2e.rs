@@ -165,7 +165,10 @@ async fn every_bad_input_gets_its_status_and_enqueues_nothing() {
     let huge = kinescope("live.finished", json!({"pad": "x".repeat(300 * 1024)}));
     type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, u16, &'a str);
     let cases: Vec<Case> = vec![
-        ("nope", vec![("authorization", &auth)], ok.clone(), 404, "unknown source"),
+        // An unknown source is answered as a wrong credential: no enumeration, no echo of the id.
+        ("nope", vec![("authorization", &auth)], ok.clone(), 401, "missing or wrong credential for this source"),
+        ("nope", vec![], huge.clone(), 401, "missing or wrong credential for this source"),
+        ("kinescope", vec![], huge.clone(), 401, "credential"),
         ("kinescope", vec![], ok.clone(), 401, "credential"),
         ("kinescope", vec![("authorization", "Bearer wrong")], ok.clone(), 401, "credential"),
         ("kinescope", vec![("authorization", &auth)], "{not json".into(), 400, "not valid JSON"),
@@ -176,6 +179,7 @@ async fn every_bad_input_gets_its_status_and_enqueues_nothing() {
         let (got, answer) = w.post(source, &headers, body).await;
         assert_eq!(got, status, "{answer}");
         assert!(answer["error"].as_str().unwrap().contains(says), "{answer}");
+        assert!(!answer.to_string().contains("nope"), "{answer}");
     }
     assert_eq!(w.queued().await, 0);
     assert!(w.receiver.requests().is_empty());

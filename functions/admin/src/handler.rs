@@ -9,6 +9,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 fn authorized(request: &Request, token: &Secret) -> bool {
+    // A token too short to be one (empty, by a misconfiguration) opens nothing, whoever built the handler.
+    if token.expose().trim().chars().count() < herald_aws::settings::MIN_ADMIN_TOKEN {
+        return false;
+    }
     let given = request
         .headers()
         .get("authorization")
@@ -102,5 +106,31 @@ async fn route(
         ("GET", ["admin", "dead-letters"]) => ok(admin.dead_letters().await?),
         ("POST", ["admin", "dead-letters", "redrive"]) => ok(admin.redrive().await?),
         _ => Ok((StatusCode::NOT_FOUND, json!({"error": format!("no route {method} {path}")}))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(auth: Option<&str>) -> Request {
+        let mut request = Request::new(Body::Empty);
+        if let Some(auth) = auth {
+            request.headers_mut().insert("authorization", auth.parse().unwrap());
+        }
+        request
+    }
+
+    #[test]
+    fn an_empty_or_short_configured_token_never_authorizes() {
+        for configured in ["", " ", "x", "fifteen-chars!!"] {
+            let token = Secret::new(configured);
+            assert!(!authorized(&request(Some(&format!("Bearer {configured}"))), &token), "{configured:?}");
+            assert!(!authorized(&request(Some("Bearer ")), &token));
+            assert!(!authorized(&request(None), &token));
+        }
+        let token = Secret::new("a-long-enough-admin-token");
+        assert!(authorized(&request(Some("Bearer a-long-enough-admin-token")), &token));
+        assert!(!authorized(&request(Some("Bearer a-long-enough-admin-tokeN")), &token));
     }
 }

@@ -42,8 +42,9 @@ pub struct Accepted {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("unknown source {0:?}")]
-    UnknownSource(String),
+    /// Answered exactly as a wrong credential, so a stranger cannot tell which source ids exist.
+    #[error("missing or wrong credential for this source")]
+    UnknownSource,
     #[error("webhooks are sent with POST, PUT, PATCH or GET, not {0}")]
     MethodNotAllowed(String),
     #[error("body is {0} bytes; the limit is {MAX_BODY_BYTES}")]
@@ -65,7 +66,7 @@ pub enum IngestError {
 impl IngestError {
     pub fn status(&self) -> u16 {
         match self {
-            Self::UnknownSource(_) => 404,
+            Self::UnknownSource => 401,
             Self::MethodNotAllowed(_) => 405,
             Self::TooLarge(_) | Self::TooLargeQueued(_) => 413,
             Self::Unauthorized(_) => 401,
@@ -112,9 +113,11 @@ pub struct Ingest {
 
 impl Ingest {
     pub async fn handle(&self, req: IngestRequest<'_>) -> Result<Accepted, IngestError> {
-        let unknown = || IngestError::UnknownSource(req.source_id.to_owned());
-        let source_id = SourceId::parse(req.source_id).map_err(|_| unknown())?;
-        let source = self.sources.get_source(&source_id).await?.ok_or_else(unknown)?;
+        if !matches!(*req.method, http::Method::POST | http::Method::PUT | http::Method::PATCH | http::Method::GET) {
+            return Err(IngestError::MethodNotAllowed(req.method.to_string()));
+        }
+        let source_id = SourceId::parse(req.source_id).map_err(|_| IngestError::UnknownSource)?;
+        let source = self.sources.get_source(&source_id).await?.ok_or(IngestError::UnknownSource)?;
         let result = self.accept(&source, &req).await;
         let signal = match &result {
             Ok((accepted, name)) => {
@@ -135,16 +138,14 @@ impl Ingest {
 
     /// The webhook's outcome, and the event's name for the source's health.
     async fn accept(&self, source: &Source, req: &IngestRequest<'_>) -> Result<(Accepted, String), IngestError> {
-        if !matches!(*req.method, http::Method::POST | http::Method::PUT | http::Method::PATCH | http::Method::GET) {
-            return Err(IngestError::MethodNotAllowed(req.method.to_string()));
-        }
-        if req.body.len() > MAX_BODY_BYTES {
-            return Err(IngestError::TooLarge(req.body.len()));
-        }
         let now = self.clock.now();
         let query_token = req.query.iter().find(|(k, _)| k == "token").map(|(_, v)| v.as_str());
         let creds = Credentials { headers: req.headers, query_token, body: req.body, now_unix: now.timestamp() };
+        // The credential first: a stranger learns nothing about a source from any other answer.
         source.check(&creds).map_err(IngestError::Unauthorized)?;
+        if req.body.len() > MAX_BODY_BYTES {
+            return Err(IngestError::TooLarge(req.body.len()));
+        }
 
         let (mut body, key_body) = request_body(source, req)?;
         let dropped = prune(&mut body, &DropRules::for_source(source, source.credential_texts(&creds)));

@@ -127,8 +127,8 @@ async fn bad_inputs_get_their_status_and_change_nothing() {
     let w = world();
     let big = format!("{{\"event\": \"x\", \"pad\": \"{}\"}}", "a".repeat(MAX_BODY_BYTES));
     let cases = [
-        (post(&w, "nope", &token(), DONE).await, 404),
-        (post(&w, "../etc", &token(), DONE).await, 404),
+        (post(&w, "nope", &token(), DONE).await, 401),
+        (post(&w, "../etc", &token(), DONE).await, 401),
         (post(&w, "kino", &HeaderMap::new(), DONE).await, 401),
         (post(&w, "kino", &token(), "{not json").await, 400),
         (post(&w, "kino", &token(), r#"{"data": {}}"#).await, 400),

@@ -12,6 +12,7 @@ use super::netguard::AddressPolicy;
 use herald_app::ports::Sender;
 use herald_domain::outcome::{DeliveryOutcome, rejects_payload};
 use herald_domain::request::{OutboundRequest, USER_AGENT, redact_url};
+use herald_domain::retry_after;
 
 /// How much of a failing response we keep for the error report.
 const SNIPPET_BYTES: usize = 1024;
@@ -98,7 +99,10 @@ impl Sender for HttpSender {
         }
         let snippet = String::from_utf8_lossy(&snippet).trim().to_owned();
         if status == 429 {
-            let wait = retry_after.as_deref().and_then(parse_retry_after).or_else(|| body_retry_after(&snippet));
+            let wait = retry_after
+                .as_deref()
+                .and_then(|v| retry_after::parse(v, chrono::Utc::now()))
+                .or_else(|| retry_after::from_body(&snippet));
             return DeliveryOutcome::Throttled { retry_after: wait.map(clamp_retry_after), elapsed: started.elapsed() };
         }
         let reason = response.status().canonical_reason().unwrap_or("");
@@ -133,24 +137,6 @@ fn describe(error: &reqwest::Error, url: &url::Url) -> String {
     }
 }
 
-/// `Retry-After` as delay-seconds or an HTTP date.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    Some((at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
-}
-
-/// The wait a 429's body names, in seconds: Discord's `{"retry_after": 1.234}`, Telegram's
-/// `{"parameters": {"retry_after": 5}}`.
-fn body_retry_after(body: &str) -> Option<Duration> {
-    let json = serde_json::from_str::<serde_json::Value>(body).ok()?;
-    let secs = json.get("retry_after").or_else(|| json.pointer("/parameters/retry_after"))?.as_f64()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
-}
-
 pub fn clamp_retry_after(wait: Duration) -> Duration {
     wait.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER)
 }
@@ -160,24 +146,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_after_forms() {
-        assert_eq!(parse_retry_after("2"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO), "past dates mean now");
-        let soon = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
-        let d = parse_retry_after(&soon).unwrap();
-        assert!((85..=90).contains(&d.as_secs()), "{d:?}");
-        assert_eq!(parse_retry_after("soon"), None);
-        assert_eq!(
-            body_retry_after(r#"{"message": "You are being rate limited.", "retry_after": 0.5}"#),
-            Some(Duration::from_millis(500))
-        );
-        assert_eq!(
-            body_retry_after(
-                r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}}"#
-            ),
-            Some(Duration::from_secs(7))
-        );
-        assert_eq!(body_retry_after("{}"), None);
+    fn retry_after_is_clamped() {
         assert_eq!(clamp_retry_after(Duration::ZERO), MIN_RETRY_AFTER);
         assert_eq!(clamp_retry_after(Duration::from_secs(86_400)), MAX_RETRY_AFTER);
     }

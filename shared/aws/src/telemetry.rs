@@ -1,7 +1,75 @@
 //! Logging: JSON lines for CloudWatch.
 
-/// JSON logs for CloudWatch; `RUST_LOG` (default `info`) filters.
+/// Crates whose debug and trace output carries what Herald must never log: the AWS SDK's request and
+/// response bodies (DynamoDB items hold signing keys and source secrets), HTTP clients' and servers'
+/// headers (`Authorization`, signatures). Clamped to `info` whatever the level asks.
+const CLAMPED: &[&str] = &[
+    "aws_config",
+    "aws_credential_types",
+    "aws_runtime",
+    "aws_sdk_dynamodb",
+    "aws_sdk_scheduler",
+    "aws_sdk_sqs",
+    "aws_sigv4",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_types",
+    "h2",
+    "hyper",
+    "hyper_util",
+    "lambda_http",
+    "lambda_runtime",
+    "reqwest",
+    "rustls",
+    "tower",
+    "tower_http",
+];
+
+const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+
+/// The filter for a `RUST_LOG`-style spec: the spec, less its directives for [`CLAMPED`] crates,
+/// plus each of those at `info` (or the spec's own level, when that is quieter).
+pub fn log_filter(spec: &str) -> String {
+    let clamped = |target: &str| CLAMPED.iter().any(|c| target == *c || target.starts_with(&format!("{c}::")));
+    let mut kept = Vec::new();
+    let mut general = "info";
+    for directive in spec.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let target = directive.split(['=', '[']).next().unwrap_or_default();
+        if let Some(level) = LEVELS.iter().find(|l| l.eq_ignore_ascii_case(directive)) {
+            general = level;
+            kept.push(directive.to_owned());
+        } else if !clamped(target) {
+            kept.push(directive.to_owned());
+        }
+    }
+    let rank = |l: &str| LEVELS.iter().position(|x| *x == l).unwrap_or(3);
+    let ceiling = if rank(general) < rank("info") { general } else { "info" };
+    kept.extend(CLAMPED.iter().map(|c| format!("{c}={ceiling}")));
+    kept.join(",")
+}
+
+/// JSON logs for CloudWatch; `RUST_LOG` (default `info`) filters, within [`log_filter`]'s clamps.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(&spec))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter("info")));
     let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_and_http_crates_never_log_below_info() {
+        let filter = log_filter("trace,aws_smithy_runtime=trace,herald_app=debug,hyper::proto=trace");
+        assert!(filter.starts_with("trace,herald_app=debug,"), "{filter}");
+        assert!(filter.contains("aws_smithy_runtime=info") && filter.contains("hyper=info"), "{filter}");
+        assert!(!filter.contains("=trace") && !filter.contains("hyper::proto"), "{filter}");
+        assert!(log_filter("warn").contains("reqwest=warn"), "a quieter level stays quieter");
+        assert!(tracing_subscriber::EnvFilter::try_new(log_filter("trace")).is_ok());
+        assert!(tracing_subscriber::EnvFilter::try_new(log_filter("")).is_ok());
+    }
 }

@@ -13,6 +13,7 @@ pub mod outcome;
 pub mod preset;
 pub mod rejection;
 pub mod request;
+pub mod retry_after;
 pub mod sample;
 pub mod secret;
 pub mod signature;
