@@ -82,7 +82,10 @@ async fn the_fifth_failure_warns_healthy_others_once() {
     assert_eq!(warnings.len(), 1);
     assert_eq!(warnings[0].target_id.as_str(), "other");
     assert_eq!(warnings[0].event.name, "health_warning");
-    assert_eq!(warnings[0].event.fields["message"], json!("Webhook 'T' has failed 5 times in a row: HTTP 503"));
+    assert_eq!(
+        warnings[0].event.fields["message"],
+        json!("Webhook 'T' has failed 5 times in a row: HTTP 503 Service Unavailable")
+    );
     assert_eq!(w.wakeups.scheduled()[0].1, Duration::from_secs(86_400));
     assert_eq!(w.wakeups.scheduled()[0].2, WakeupVia::Schedule);
 }
@@ -170,9 +173,7 @@ async fn five_rejections_in_a_row_warn_the_others_once() {
     assert_eq!(warnings[0].target_id.as_str(), "other");
     assert_eq!(
         warnings[0].event.fields["message"],
-        json!(
-            "Webhook 'T' rejected 5 deliveries in a row: HTTP 400 Bad Request {\"content\": [\"Must be 2000 or fewer in length.\"]}"
-        )
+        json!("Webhook 'T' rejected 5 deliveries in a row: HTTP 400 Bad Request")
     );
     assert!(w.store.state(&t()).is_healthy());
     d.deliver(&message("t")).await.unwrap();

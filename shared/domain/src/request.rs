@@ -25,8 +25,21 @@ pub enum BuildError {
     Url(String),
     #[error("header {0:?} is not a valid header")]
     Header(String),
+    #[error("header {0:?} frames or routes the request, or carries Herald's signature: Herald sets it itself")]
+    Reserved(String),
     #[error("secret is not usable: {0}")]
     Secret(String),
+}
+
+/// Headers a target may not set: they frame the request (a wrong `Content-Length` desynchronises the
+/// receiver and poisons the pooled connection), route it, or are Herald's own signature.
+const RESERVED_HEADERS: &[&str] =
+    &["host", "content-length", "transfer-encoding", "connection", "te", "upgrade", "keep-alive", "trailer", "expect"];
+const RESERVED_PREFIXES: &[&str] = &["proxy-", "webhook-"];
+
+pub fn is_reserved_header(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    RESERVED_HEADERS.contains(&name.as_str()) || RESERVED_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 fn is_json(content_type: &str) -> bool {
@@ -80,6 +93,10 @@ pub fn build_noting(
         .chain(target.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
     for (name, value) in header_templates {
         let name = Template::parse(name).render(event, Context::Header);
+        // Checked on the rendered name too: a placeholder in a name must not make one of them.
+        if is_reserved_header(&name) {
+            return Err(BuildError::Reserved(name));
+        }
         let value = Template::parse(value).render(event, Context::Header);
         push(&name, &value)?;
     }
@@ -93,6 +110,9 @@ pub fn build_noting(
             }
             SignatureScheme::Hex => {
                 let header = target.signature_header.as_deref().unwrap_or(DEFAULT_HEX_HEADER);
+                if is_reserved_header(header) {
+                    return Err(BuildError::Reserved(header.to_owned()));
+                }
                 push(header, &hex_signature(secret.expose().as_bytes(), &body))?;
             }
         }

@@ -77,7 +77,7 @@ fn check(target: &Target, sample: &Event, at: DateTime<Utc>, warnings: &mut Vec<
         field: match e {
             BuildError::Url(_) => "url",
             BuildError::Secret(_) => "secret",
-            BuildError::Header(_) => "headers",
+            BuildError::Header(_) | BuildError::Reserved(_) => "headers",
         },
         message: e.to_string(),
     })?;

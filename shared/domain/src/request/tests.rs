@@ -175,3 +175,31 @@ fn a_view_of_a_request_hides_its_secrets() {
 fn redact_url_hides_paths_and_queries() {
     assert_eq!(redact_url("https://discord.com/api/webhooks/1/SECRET?x=1"), "https://discord.com/…");
 }
+
+#[test]
+fn framing_routing_and_signature_headers_are_refused_at_render() {
+    let event = ombi_titled("Dune");
+    for name in [
+        "Host",
+        "content-length",
+        "Transfer-Encoding",
+        "Connection",
+        "TE",
+        "Upgrade",
+        "Proxy-Authorization",
+        "webhook-signature",
+        "Webhook-Id",
+        "expect",
+    ] {
+        let t = target(json!({"headers": {name: "5"}}));
+        let err = build(&t, &event, "d1", 0).unwrap_err();
+        assert!(matches!(err, BuildError::Reserved(_)), "{name}: {err}");
+    }
+    let templated = target(json!({"headers": {"{{which}}": "5"}}));
+    let mut fields = event.clone();
+    fields.fields.insert("which".into(), json!("Content-Length"));
+    assert!(matches!(build(&templated, &fields, "d1", 0), Err(BuildError::Reserved(_))), "a rendered name too");
+    let hex = target(json!({"secret": "k", "signature": "hex", "signature_header": "Content-Length"}));
+    assert!(matches!(build(&hex, &event, "d1", 0), Err(BuildError::Reserved(_))));
+    assert!(build(&target(json!({"headers": {"X-Api-Key": "k"}})), &event, "d1", 0).is_ok());
+}
