@@ -15,7 +15,7 @@ use crate::ports::{
 use crate::source_health::HealthThrottle;
 use herald_domain::adapters::{DropRules, NormalizeError, Origin, normalize_value, parse_body, prune, restamp};
 use herald_domain::ids::derived_id;
-use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES};
+use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES, wires};
 use herald_domain::source::{AuthFailure, Credentials, sha256_hex};
 use herald_domain::source_health::{LastRefused, SourceSignal};
 use herald_domain::{Event, Source, SourceAuth, SourceId, SourceKind};
@@ -226,14 +226,14 @@ impl Ingest {
                 event: event.clone(),
             })
             .collect();
-        if let Some(first) = deliveries.first() {
-            // Every delivery of an event is the same size but for the target id.
-            let longest_id = deliveries.iter().map(|d| d.target_id.as_str().len()).max().unwrap_or(0);
-            let queued = first.to_wire().len() - first.target_id.as_str().len() + longest_id;
+        if !deliveries.is_empty() {
+            // The event is encoded once for all its deliveries, and checked before any is sent.
+            let wires = wires(&deliveries);
+            let queued = wires.iter().map(String::len).max().unwrap_or(0);
             if queued > MAX_MESSAGE_BYTES {
                 return Err(IngestError::TooLargeQueued(queued));
             }
-            self.queue.enqueue(&deliveries).await?;
+            self.queue.enqueue_wires(&wires).await?;
         }
         tracing::info!(event_id = %event.id, source = %event.source_id, name = %event.name, deliveries = deliveries.len(), "event accepted");
         Ok(Accepted { event_id: event.id, deliveries: deliveries.len(), duplicate: false })

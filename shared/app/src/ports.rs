@@ -136,7 +136,12 @@ pub trait RejectedStore: Send + Sync {
 
 #[async_trait]
 pub trait DeliveryQueue: Send + Sync {
-    async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), QueueError>;
+    /// Sends messages already on the wire ([`herald_domain::message::wires`]), all or an error.
+    async fn enqueue_wires(&self, wires: &[String]) -> Result<(), QueueError>;
+
+    async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), QueueError> {
+        self.enqueue_wires(&herald_domain::message::wires(deliveries)).await
+    }
 }
 
 #[async_trait]

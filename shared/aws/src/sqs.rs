@@ -5,7 +5,6 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
 use herald_app::ports::{DeliveryQueue, QueueError};
-use herald_domain::message::DeliveryMessage;
 
 /// SendMessageBatch takes at most 10 entries and (on emulators and older regions) 256 KiB in all.
 const MAX_BATCH_ENTRIES: usize = 10;
@@ -88,9 +87,8 @@ fn chunks(bodies: &[String]) -> Vec<Vec<(usize, &String)>> {
 
 #[async_trait]
 impl DeliveryQueue for SqsQueue {
-    async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), QueueError> {
-        let bodies: Vec<String> = deliveries.iter().map(DeliveryMessage::to_wire).collect();
-        self.send_bodies(&bodies, None).await
+    async fn enqueue_wires(&self, wires: &[String]) -> Result<(), QueueError> {
+        self.send_bodies(wires, None).await
     }
 }
 

@@ -138,10 +138,8 @@ impl Event {
         if name.eq_ignore_ascii_case("raw") {
             return Some(Cow::Owned(Value::String(self.raw.get().to_owned())));
         }
-        if name.contains('.') {
-            return walk(self.raw.parse(), name).filter(|v| is_scalar(v)).map(Cow::Borrowed);
-        }
-        None
+        // Dotted names, and names the flattening limits left out, read the raw body.
+        walk(self.raw.parse(), name).filter(|v| is_scalar(v)).map(Cow::Borrowed)
     }
 
     /// Whether `{name}` refers to a placeholder (so it is substituted, possibly with nothing).
@@ -174,24 +172,52 @@ fn walk<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
     })
 }
 
+/// At most this many flattened fields per event: a body of 125 000 array items must not become
+/// 125 000 fields (and a 32 MB queue message). What is left out stays reachable by name through
+/// [`Event::lookup`], which reads the raw body.
+pub const MAX_FIELDS: usize = 1000;
+/// Nesting flattened at most this deep.
+pub const MAX_DEPTH: usize = 16;
+/// Longer dotted names are not flattened.
+pub const MAX_NAME_BYTES: usize = 256;
+
 /// Flattens an object's entries into dotted names, without copying the object first.
 pub(crate) fn flatten_map(prefix: &str, map: &Map<String, Value>, out: &mut Map<String, Value>) {
+    flatten_entries(prefix, map, out, depth_of(prefix));
+}
+
+/// Flattens nested objects and arrays into dotted names; scalars keep their JSON type. Bounded by
+/// [`MAX_FIELDS`], [`MAX_DEPTH`] and [`MAX_NAME_BYTES`].
+pub(crate) fn flatten_into(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
+    flatten_at(prefix, value, out, depth_of(prefix));
+}
+
+fn depth_of(prefix: &str) -> usize {
+    if prefix.is_empty() { 0 } else { 1 + prefix.matches('.').count() }
+}
+
+fn flatten_entries(prefix: &str, map: &Map<String, Value>, out: &mut Map<String, Value>, depth: usize) {
     for (k, v) in map {
-        flatten_into(&join(prefix, k), v, out);
+        flatten_at(&join(prefix, k), v, out, depth + 1);
     }
 }
 
-/// Flattens nested objects and arrays into dotted names; scalars keep their JSON type.
-pub(crate) fn flatten_into(prefix: &str, value: &Value, out: &mut Map<String, Value>) {
+fn flatten_at(name: &str, value: &Value, out: &mut Map<String, Value>, depth: usize) {
+    if out.len() >= MAX_FIELDS || depth > MAX_DEPTH || name.len() > MAX_NAME_BYTES {
+        return;
+    }
     match value {
-        Value::Object(map) => flatten_map(prefix, map, out),
+        Value::Object(map) => flatten_entries(name, map, out, depth),
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                flatten_into(&join(prefix, &i.to_string()), v, out);
+                if out.len() >= MAX_FIELDS {
+                    return;
+                }
+                flatten_at(&join(name, &i.to_string()), v, out, depth + 1);
             }
         }
         scalar => {
-            out.insert(prefix.to_owned(), scalar.clone());
+            out.insert(name.to_owned(), scalar.clone());
         }
     }
 }
@@ -257,5 +283,28 @@ mod tests {
         let mut out = Map::new();
         flatten_into("", &json!({"a": {"b": [1, {"c": null}]}, "d": true}), &mut out);
         assert_eq!(Value::Object(out), json!({"a.b.0": 1, "a.b.1.c": null, "d": true}));
+    }
+
+    #[test]
+    fn flattening_is_bounded_and_the_rest_stays_reachable() {
+        let wide = json!({"items": (0..5000).collect::<Vec<_>>(), "last": "here"});
+        let mut out = Map::new();
+        flatten_into("", &wide, &mut out);
+        assert_eq!(out.len(), MAX_FIELDS);
+        let mut deep = json!("bottom");
+        for _ in 0..40 {
+            deep = json!({"d": deep});
+        }
+        let mut out = Map::new();
+        flatten_into("", &deep, &mut out);
+        assert!(out.is_empty(), "nothing under the depth limit here");
+        let long_key = "k".repeat(MAX_NAME_BYTES + 1);
+        let mut out = Map::new();
+        flatten_into("", &json!({long_key.clone(): 1, "short": 2}), &mut out);
+        assert_eq!(Value::Object(out), json!({"short": 2}));
+
+        let e = Event { fields: Map::new(), raw: RawBody::from_value(&wide), ..event() };
+        assert_eq!(e.lookup("items.4999").unwrap().as_ref(), &json!(4999), "beyond the cap, by name");
+        assert_eq!(e.lookup("LAST").unwrap().as_ref(), &json!("here"));
     }
 }

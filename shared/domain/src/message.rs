@@ -101,6 +101,48 @@ impl DeliveryMessage {
     }
 }
 
+/// One delivery on the wire with its event already encoded: the shape [`DeliveryMessage::to_json`] writes.
+#[derive(Serialize)]
+struct Encoded<'a> {
+    v: u8,
+    kind: &'static str,
+    #[serde(with = "crate::ids::ulid_text")]
+    delivery_id: Ulid,
+    target_id: &'a TargetId,
+    event: &'a serde_json::value::RawValue,
+}
+
+/// What goes on the queue for `deliveries`, as [`DeliveryMessage::to_wire`] would write each, but
+/// with each event encoded once for all of its deliveries (ingest's fan-out shares one event).
+pub fn wires(deliveries: &[DeliveryMessage]) -> Vec<String> {
+    let mut out = Vec::with_capacity(deliveries.len());
+    let mut encoded: Option<(&Event, Box<serde_json::value::RawValue>)> = None;
+    for d in deliveries {
+        let reuse = encoded.as_ref().is_some_and(|(e, _)| *e == &d.event || (e.id == d.event.id && **e == d.event));
+        if !reuse {
+            let longest_id = deliveries.iter().map(|d| d.target_id.as_str().len()).max().unwrap_or(0);
+            encoded = Some((&d.event, encode_event(&d.event, longest_id)));
+        }
+        let event = &encoded.as_ref().expect("set above").1;
+        let message =
+            Encoded { v: VERSION, kind: "deliver", delivery_id: d.delivery_id, target_id: &d.target_id, event };
+        out.push(serde_json::to_string(&message).expect("messages always serialize"));
+    }
+    out
+}
+
+/// The event as it travels: whole, or slim (without `fields`) when its message would pass [`SLIM_ABOVE`].
+fn encode_event(event: &Event, longest_target_id: usize) -> Box<serde_json::value::RawValue> {
+    // The envelope around the event: version, kind, a ULID and the target id.
+    const ENVELOPE: usize = 96;
+    let full = serde_json::value::to_raw_value(event).expect("events always serialize");
+    if full.get().len() + ENVELOPE + longest_target_id <= SLIM_ABOVE || event.source_kind == SourceKind::Herald {
+        return full;
+    }
+    let slim = Event { fields: Map::new(), ..event.clone() };
+    serde_json::value::to_raw_value(&slim).expect("events always serialize")
+}
+
 /// A slim event's fields, normalized again from its raw body exactly as ingest did.
 fn with_fields(mut event: Event) -> Result<Event, MessageError> {
     if !event.fields.is_empty() || event.source_kind == SourceKind::Herald {
@@ -234,5 +276,24 @@ mod tests {
             DeliveryMessage { delivery_id: Ulid::nil(), target_id: TargetId::parse("t").unwrap(), event: small };
         assert_eq!(small.to_wire(), small.to_json());
         assert_eq!(Message::from_json(&sweep_json()).unwrap(), Message::Sweep);
+
+        // Fanned out: each event is encoded once, and every wire reads back as its delivery.
+        for event in [m.event.clone(), small.event.clone()] {
+            let fanned: Vec<DeliveryMessage> = ["a", "bb", "ccc"]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| DeliveryMessage {
+                    delivery_id: Ulid::from_parts(1, i as u128),
+                    target_id: TargetId::parse(*t).unwrap(),
+                    event: event.clone(),
+                })
+                .collect();
+            let encoded = wires(&fanned);
+            for (wire, d) in encoded.iter().zip(&fanned) {
+                assert_eq!(Message::from_json(wire).unwrap(), Message::Deliver(Box::new(d.clone())));
+                assert!(wire.len() <= MAX_MESSAGE_BYTES);
+            }
+            assert_eq!(encoded[0], fanned[0].to_wire(), "the same bytes as one at a time");
+        }
     }
 }

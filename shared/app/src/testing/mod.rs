@@ -317,15 +317,18 @@ impl MemoryQueue {
 
 #[async_trait]
 impl DeliveryQueue for MemoryQueue {
-    async fn enqueue(&self, deliveries: &[DeliveryMessage]) -> Result<(), QueueError> {
+    async fn enqueue_wires(&self, wires: &[String]) -> Result<(), QueueError> {
         if *lock(&self.fail) {
-            return Err(QueueError {
-                failed: deliveries.len(),
-                total: deliveries.len(),
-                source: "queue refused (test)".into(),
-            });
+            return Err(QueueError { failed: wires.len(), total: wires.len(), source: "queue refused (test)".into() });
         }
-        lock(&self.sent).extend_from_slice(deliveries);
+        // Read back as the deliver function would, so a test sees what really went on the wire.
+        let mut sent = lock(&self.sent);
+        for wire in wires {
+            match herald_domain::message::Message::from_json(wire) {
+                Ok(herald_domain::message::Message::Deliver(d)) => sent.push(*d),
+                other => return Err(QueueError { failed: 1, total: wires.len(), source: format!("{other:?}").into() }),
+            }
+        }
         Ok(())
     }
 }
