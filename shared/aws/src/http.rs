@@ -42,19 +42,40 @@ impl Resolve for GuardedResolver {
 pub struct HttpSender {
     client: reqwest::Client,
     policy: Arc<AddressPolicy>,
+    /// With a proxy, the proxy resolves the target: Herald resolves and checks it first.
+    proxied: bool,
 }
 
 impl HttpSender {
-    pub fn new(policy: AddressPolicy) -> Result<Self, reqwest::Error> {
+    /// `proxy`: the only proxy used. The environment's `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY`
+    /// are ignored: through them a request would leave without its host ever being checked.
+    pub fn new(policy: AddressPolicy, proxy: Option<url::Url>) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(policy);
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(GuardedResolver(policy.clone()))
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(60))
-            .build()?;
-        Ok(Self { client, policy })
+            .no_proxy();
+        let builder = match &proxy {
+            Some(url) => builder.proxy(reqwest::Proxy::all(url.as_str())?),
+            None => builder,
+        };
+        Ok(Self { client: builder.build()?, policy, proxied: proxy.is_some() })
+    }
+
+    /// The target's host resolved and every address checked, for requests a proxy will resolve.
+    async fn check_host(&self, url: &url::Url) -> Result<(), String> {
+        let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+        let port = url.port_or_known_default().unwrap_or(443);
+        let resolved: Vec<SocketAddr> =
+            tokio::net::lookup_host((host, port)).await.map_err(|e| format!("{host} did not resolve: {e}"))?.collect();
+        if resolved.is_empty() {
+            return Err(format!("{host} did not resolve"));
+        }
+        // All of them: the proxy may pick any.
+        resolved.iter().try_for_each(|a| self.policy.check(a.ip()))
     }
 }
 
@@ -66,6 +87,11 @@ impl Sender for HttpSender {
         // An IP literal never reaches the resolver, so it is checked here.
         if let Some(ip) = request.url.host_str().and_then(|h| h.trim_matches(['[', ']']).parse().ok())
             && let Err(why) = self.policy.check(ip)
+        {
+            return failed(None, why);
+        }
+        if self.proxied
+            && let Err(why) = self.check_host(&request.url).await
         {
             return failed(None, why);
         }

@@ -1,56 +1,15 @@
-//! SSRF guard: which addresses a target may resolve to. Only public unicast addresses, unless an
-//! explicit allow-list (for local runs and tests) says otherwise.
+//! SSRF guard: which addresses a target may resolve to. Only globally reachable ones
+//! ([`herald_domain::address`], the IANA registries row by row), unless an explicit allow-list
+//! (for local runs and tests) says otherwise.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-/// Why an address is not public, for the error a user sees.
+/// Why an address is not globally reachable (its IANA special-purpose registry row), for the error
+/// a user sees; `None` when a target may connect to it.
 pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => v4_reason(v4),
-        IpAddr::V6(v6) => v6_reason(v6),
-    }
-}
-
-fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, c, _] = ip.octets();
-    Some(match () {
-        _ if ip.is_loopback() => "loopback",
-        _ if ip.is_private() => "private",
-        _ if ip.is_link_local() => "link-local",
-        _ if a == 100 && (b & 0xc0) == 64 => "carrier-grade NAT",
-        _ if ip.is_unspecified() || a == 0 => "unspecified",
-        _ if ip.is_multicast() => "multicast",
-        _ if ip.is_broadcast() || a >= 240 => "reserved",
-        _ if ip.is_documentation() => "documentation",
-        _ if a == 192 && b == 0 && c == 0 => "IETF protocol assignment",
-        _ if a == 198 && (b & 0xfe) == 18 => "benchmarking",
-        _ => return None,
-    })
-}
-
-fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return v4_reason(v4);
-    }
-    let seg = ip.segments();
-    // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address.
-    if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] {
-        let [.., hi, lo] = seg;
-        return v4_reason(Ipv4Addr::from(((hi as u32) << 16) | lo as u32));
-    }
-    Some(match () {
-        _ if ip.is_loopback() => "loopback",
-        _ if ip.is_unspecified() => "unspecified",
-        _ if ip.is_multicast() => "multicast",
-        _ if (seg[0] & 0xfe00) == 0xfc00 => "unique local",
-        _ if (seg[0] & 0xffc0) == 0xfe80 => "link-local",
-        _ if seg[0] == 0x2001 && seg[1] == 0xdb8 => "documentation",
-        // IPv4-compatible (deprecated) ::a.b.c.d
-        _ if seg[..6] == [0, 0, 0, 0, 0, 0] => "IPv4-compatible",
-        _ => return None,
-    })
+    herald_domain::address::not_global(ip)
 }
 
 #[derive(Clone, Debug, Default)]
@@ -75,7 +34,7 @@ impl AddressPolicy {
         match non_public_reason(ip) {
             None => Ok(()),
             Some(reason) => Err(format!(
-                "address {canonical} is {reason}, not public; refused (allow it with HERALD_ALLOW_NETWORKS for local runs)"
+                "address {canonical} is {reason}, not globally reachable; refused (allow it with HERALD_ALLOW_NETWORKS for local runs)"
             )),
         }
     }
@@ -110,6 +69,17 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "2001:db8::1",
             "::7f00:1",
+            // The audit's findings: NAT64 local-use, 6to4 with an embedded private or metadata
+            // address, Teredo, site-local, IPv4-translated, the 6to4 relay, discard-only, benchmarking.
+            "64:ff9b:1::a00:1",
+            "2002:a9fe:a9fe::1",
+            "2002:0a00:0001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "::ffff:0:a00:1",
+            "192.88.99.1",
+            "100::1",
+            "2001:2::1",
         ];
         let policy = AddressPolicy::default();
         for ip in refused {
@@ -127,6 +97,6 @@ mod tests {
         assert!(policy.check("127.0.0.1".parse().unwrap()).is_ok());
         assert!(policy.check("::ffff:127.0.0.1".parse().unwrap()).is_ok());
         let err = policy.check("10.0.0.1".parse().unwrap()).unwrap_err();
-        assert!(err.contains("10.0.0.1 is private"), "{err}");
+        assert!(err.contains("10.0.0.1 is Private-Use"), "{err}");
     }
 }

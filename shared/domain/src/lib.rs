@@ -3,6 +3,7 @@
 //! `Ulid::new()` do not compile here): times and ids are passed in. Tested beside its code.
 
 pub mod adapters;
+pub mod address;
 pub mod event;
 pub mod filter;
 pub mod health;

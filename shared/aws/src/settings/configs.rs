@@ -25,6 +25,7 @@ pub struct BackoffConfig {
     pub table: String,
     pub target_cache_ttl: Duration,
     pub allow_networks: Vec<IpNet>,
+    pub proxy: Option<url::Url>,
     /// Health warnings and released deliveries go here.
     pub deliveries_queue_url: String,
     pub wakeups_queue_url: String,
@@ -111,6 +112,7 @@ impl Resources {
             table: self.table.clone(),
             target_cache_ttl: tuning.target_cache_ttl,
             allow_networks: tuning.allow_networks.clone(),
+            proxy: tuning.proxy.clone(),
             deliveries_queue_url: self.deliveries_queue_url.clone(),
             wakeups_queue_url: self.wakeups_queue_url.clone(),
             wakeups_queue_arn: self.wakeups_queue_arn.clone(),
@@ -166,6 +168,7 @@ impl BackoffConfig {
             table: env.required(TABLE)?,
             target_cache_ttl: tuning.target_cache_ttl,
             allow_networks: tuning.allow_networks,
+            proxy: tuning.proxy,
             deliveries_queue_url: env.required(DELIVERIES_QUEUE_URL)?,
             wakeups_queue_url: env.required(WAKEUPS_QUEUE_URL)?,
             wakeups_queue_arn: env.required(WAKEUPS_QUEUE_ARN)?,

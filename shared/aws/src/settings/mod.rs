@@ -27,6 +27,8 @@ pub const DEDUPE_WINDOW: &str = "HERALD_DEDUPE_WINDOW";
 pub const DEDUPE_LEASE: &str = "HERALD_DEDUPE_LEASE";
 pub const TARGET_CACHE_TTL: &str = "HERALD_TARGET_CACHE_TTL";
 pub const ALLOW_NETWORKS: &str = "HERALD_ALLOW_NETWORKS";
+/// An HTTP(S) proxy for deliveries. Unset, no proxy is used: `HTTP_PROXY` and friends are ignored.
+pub const PROXY: &str = "HERALD_PROXY";
 pub const DELIVERY_CONCURRENCY: &str = "HERALD_DELIVERY_CONCURRENCY";
 pub const LADDER: &str = "HERALD_LADDER";
 pub const TIMER_MAX: &str = "HERALD_TIMER_MAX";
@@ -113,6 +115,19 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// An `http://` or `https://` proxy URL; `None` when unset.
+    pub fn proxy(&self, name: &'static str) -> Result<Option<url::Url>, ConfigError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        match url::Url::parse(&value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(Some(url)),
+            _ => Err(ConfigError::Invalid {
+                name,
+                value: herald_domain::request::redact_url(&value),
+                why: "give an http:// or https:// proxy URL".into(),
+            }),
+        }
+    }
+
     /// Comma-separated CIDRs or addresses (`127.0.0.0/8, ::1`); `None` when unset.
     pub fn networks(&self, name: &'static str) -> Result<Option<Vec<IpNet>>, ConfigError> {
         let Some(value) = self.get(name) else { return Ok(None) };
@@ -147,6 +162,8 @@ pub struct Tuning {
     pub dedupe_lease: Duration,
     pub target_cache_ttl: Duration,
     pub allow_networks: Vec<IpNet>,
+    /// Deliveries through this proxy (the target's address is checked before it is handed over).
+    pub proxy: Option<url::Url>,
     pub concurrency: usize,
     pub ladder: Ladder,
     /// Wake-ups up to this delay are SQS message timers; longer ones Scheduler schedules.
@@ -167,6 +184,7 @@ impl Default for Tuning {
             dedupe_lease: DEFAULT_DEDUPE_LEASE,
             target_cache_ttl: DEFAULT_TARGET_CACHE_TTL,
             allow_networks: Vec::new(),
+            proxy: None,
             concurrency: DEFAULT_DELIVERY_CONCURRENCY,
             ladder: Ladder::default(),
             timer_max: MAX_TIMER,
@@ -200,6 +218,7 @@ impl Tuning {
             dedupe_lease: env.duration(DEDUPE_LEASE, defaults.dedupe_lease)?,
             target_cache_ttl: env.duration(TARGET_CACHE_TTL, defaults.target_cache_ttl)?,
             allow_networks: env.networks(ALLOW_NETWORKS)?.unwrap_or(defaults.allow_networks),
+            proxy: env.proxy(PROXY)?.or(defaults.proxy),
             concurrency: env.number(DELIVERY_CONCURRENCY, defaults.concurrency, 1..=100)?,
             ladder,
             timer_max,
