@@ -360,8 +360,8 @@ pub async fn run(cli: Cli) -> Result<String> {
         Command::Targets(TargetsCmd::Edit { id, fields }) => {
             let current = api.call("GET", &format!("/admin/targets/{id}"), None).await?;
             let mut body = current.as_object().cloned().context("the API returned no target")?;
+            // The version read goes back: the API refuses to let a stale copy undo a newer change.
             body.remove("id");
-            body.remove("version");
             apply(&fields, &mut body)?;
             (api.call("PUT", &format!("/admin/targets/{id}"), Some(Value::Object(body))).await?, render::target)
         }

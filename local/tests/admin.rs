@@ -110,7 +110,7 @@ async fn sources_are_created_with_a_credential_shown_once() {
     assert_eq!(hmac["credential"]["header"], "X-Kiosk-Signature-256");
     assert_eq!(admin(&w, "DELETE", "/admin/sources/ombi", None).await.0, 204);
     assert_eq!(admin(&w, "DELETE", "/admin/sources/ombi", None).await.0, 404);
-    assert_eq!(w.post("ombi", &[("access-token", &token)], body).await.0, 404);
+    assert_eq!(w.post("ombi", &[("access-token", &token)], body).await.0, 401, "gone, and told as a stranger is");
 }
 
 #[tokio::test]
@@ -263,4 +263,61 @@ async fn preview_renders_without_sending_and_replay_releases() {
     let (_, replay) = admin(&w, "POST", "/admin/targets/p/replay", None).await;
     assert_eq!(replay["replaying"], 1);
     w.wait_for_state("p", Duration::from_secs(20), |s| s.is_healthy() && s.parked == 0).await;
+}
+
+#[tokio::test]
+async fn a_put_must_name_its_version_and_secrets_never_follow_a_target_elsewhere() {
+    let w = admin_world().await;
+    assert_eq!(admin(&w, "POST", "/admin/targets", Some(target(&w, "v", "/v"))).await.0, 201);
+    let (_, read) = admin(&w, "GET", "/admin/targets/v", None).await;
+
+    let mut unversioned = read.clone();
+    unversioned.as_object_mut().unwrap().remove("version");
+    let (status, err) = admin(&w, "PUT", "/admin/targets/v", Some(unversioned.clone())).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("version")), "{err}");
+    let mut renamed = read.clone();
+    renamed["name"] = json!("Newer");
+    assert_eq!(admin(&w, "PUT", "/admin/targets/v", Some(renamed)).await.0, 200);
+    let (status, err) = admin(&w, "PUT", "/admin/targets/v", Some(read.clone())).await;
+    assert_eq!(status, 409, "a stale copy does not undo the newer edit: {err}");
+    assert_eq!(admin(&w, "GET", "/admin/targets/v", None).await.1["name"], "Newer");
+
+    // If-Match names the version as well as the body does.
+    let response = w
+        .http
+        .put(w.running.url("/admin/targets/v"))
+        .bearer_auth(w.running.admin_token.expose())
+        .header("if-match", "\"2\"")
+        .header("content-type", "application/json")
+        .body(unversioned.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let (_, current) = admin(&w, "GET", "/admin/targets/v", None).await;
+    let mut moved = current.clone();
+    moved["url"] = json!("https://elsewhere.example/hook");
+    let (status, err) = admin(&w, "PUT", "/admin/targets/v", Some(moved.clone())).await;
+    assert_eq!(status, 422, "{err}");
+    assert!(err["error"].as_str().unwrap().contains("re-enter"), "{err}");
+    moved["secret"] = json!("whsec_bmV3LXNlY3JldC1mb3ItZWxzZXdoZXJl");
+    moved["headers"] = json!({"Authorization": "Bearer for-elsewhere"});
+    let (status, saved) = admin(&w, "PUT", "/admin/targets/v", Some(moved)).await;
+    assert_eq!(status, 200, "re-entered, it saves: {saved}");
+
+    let mut invented = saved.clone();
+    invented["headers"] = json!({"Authorization": "Bearer for-elsewhere", "X-New": "[redacted]"});
+    let (status, err) = admin(&w, "PUT", "/admin/targets/v", Some(invented)).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("headers.X-New")), "{err}");
+
+    // A URL that carries a credential is shown without it, and sending it back keeps the real one.
+    let discord = json!({"id": "dc", "name": "Discord", "preset": "discord",
+        "url": "https://discord.com/api/webhooks/123456789012345678/Secret-Webhook-Token-0123456789abcdef"});
+    let (_, created) = admin(&w, "POST", "/admin/targets", Some(discord)).await;
+    assert_eq!(created["url"], "https://discord.com/api/webhooks/[redacted]/[redacted]");
+    let (status, saved) = admin(&w, "PUT", "/admin/targets/dc", Some(created)).await;
+    assert_eq!(status, 200, "{saved}");
+    let stored = herald_app::ports::TargetStore::list_targets(&w.table).await.unwrap();
+    assert!(stored.iter().any(|t| t.url.ends_with("Secret-Webhook-Token-0123456789abcdef")), "{stored:?}");
 }

@@ -58,6 +58,16 @@ fn required(body: Option<Value>) -> Result<Value, AdminError> {
     body.ok_or_else(|| AdminError::Invalid { field: "body".into(), message: "a JSON body is required".into() })
 }
 
+/// `If-Match: "3"` (or `3`, or `W/"3"`): the target version a PUT replaces.
+fn if_match(request: &Request) -> Result<Option<u64>, AdminError> {
+    let Some(value) = request.headers().get("if-match") else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim().trim_start_matches("W/").trim_matches('"');
+    text.parse().map(Some).map_err(|_| AdminError::Invalid {
+        field: "If-Match".into(),
+        message: "give the version you read, e.g. If-Match: \"3\"".into(),
+    })
+}
+
 async fn route(
     admin: &Admin,
     request: &Request,
@@ -86,7 +96,7 @@ async fn route(
         ("GET", ["admin", "targets"]) => ok(admin.list_targets().await?),
         ("POST", ["admin", "targets"]) => Ok((StatusCode::CREATED, admin.create_target(required(body)?).await?)),
         ("GET", ["admin", "targets", id]) => ok(admin.get_target(id).await?),
-        ("PUT", ["admin", "targets", id]) => ok(admin.update_target(id, required(body)?).await?),
+        ("PUT", ["admin", "targets", id]) => ok(admin.update_target(id, required(body)?, if_match(&request)?).await?),
         ("DELETE", ["admin", "targets", id]) => {
             admin.delete_target(id).await.map(|()| (StatusCode::NO_CONTENT, Value::Null))
         }

@@ -12,6 +12,7 @@ pub mod ladder;
 pub mod message;
 pub mod outcome;
 pub mod preset;
+pub mod redact;
 pub mod rejection;
 pub mod request;
 pub mod retry_after;

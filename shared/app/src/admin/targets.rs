@@ -2,14 +2,16 @@
 
 use serde_json::{Value, json};
 
+use herald_domain::redact::{origin, redact_target_url};
 use herald_domain::validate::validate;
-use herald_domain::{Secret, Target, TargetId};
+use herald_domain::{Target, TargetId};
 
 use super::{Admin, AdminError, REDACTED, invalid};
 use crate::ports::StoreError;
 
 pub fn redacted(target: &Target) -> Value {
     let mut value = serde_json::to_value(target).expect("targets serialize");
+    value["url"] = json!(redact_target_url(&target.url));
     if target.secret.is_some() {
         value["secret"] = json!(REDACTED);
     }
@@ -27,6 +29,8 @@ impl Admin {
         let Value::Object(map) = &mut input else { return Err(invalid("body", "expected a JSON object")) };
         map.insert("id".into(), json!(id));
         map.insert("version".into(), json!(version));
+        // What a save answers besides the target: a client may send its answer back as it is.
+        map.remove("warnings");
         let target: Target = serde_json::from_value(input).map_err(|e| {
             let text = e.to_string();
             let field = text.split('`').nth(1).filter(|_| text.contains("field")).unwrap_or("body").to_owned();
@@ -50,19 +54,53 @@ impl Admin {
         Ok(with_warnings(redacted(&target), warnings))
     }
 
-    pub async fn update_target(&self, id: &str, mut input: Value) -> Result<Value, AdminError> {
+    /// Replaces a target. `if_match` (the `If-Match` header) or the body's `version` must be the
+    /// version replaced, so a stale copy cannot undo a newer change.
+    pub async fn update_target(&self, id: &str, mut input: Value, if_match: Option<u64>) -> Result<Value, AdminError> {
         let stored = self.find_target(id).await?;
-        // A client that read a redacted target and sends it back keeps the stored secrets.
+        let Some(version) = if_match.or_else(|| input.get("version").and_then(Value::as_u64)) else {
+            return Err(invalid(
+                "version",
+                "send the version you read (the `version` field or an If-Match header), so a stale copy cannot undo a newer change",
+            ));
+        };
+        if version != stored.version {
+            return Err(AdminError::Conflict(format!(
+                "target {id} is at version {}, not {version}: read it again",
+                stored.version
+            )));
+        }
+        // A client that read a redacted target and sends it back keeps what is stored, as long as
+        // requests still go where they went: secrets never follow a target to another host.
+        if input.get("url").and_then(Value::as_str) == Some(redact_target_url(&stored.url).as_str()) {
+            input["url"] = json!(stored.url);
+        }
+        let moved = input.get("url").and_then(Value::as_str).is_some_and(|url| origin(url) != origin(&stored.url));
+        let reenter = "the URL now points elsewhere: re-enter the secret and the secret headers instead of [redacted]";
         if input.get("secret").and_then(Value::as_str) == Some(REDACTED) {
-            input["secret"] = json!(stored.secret.as_ref().map(Secret::expose));
+            let Some(secret) = &stored.secret else {
+                return Err(invalid("secret", "[redacted] stands for the stored secret, and this target has none"));
+            };
+            if moved {
+                return Err(invalid("secret", reenter));
+            }
+            input["secret"] = json!(secret.expose());
         }
         if let Some(Value::Object(headers)) = input.get_mut("headers") {
             for (name, value) in headers.iter_mut() {
-                if value.as_str() == Some(REDACTED)
-                    && let Some(old) = stored.headers.get(name)
-                {
-                    *value = json!(old);
+                if value.as_str() != Some(REDACTED) {
+                    continue;
                 }
+                let Some(old) = stored.headers.get(name) else {
+                    return Err(invalid(
+                        &format!("headers.{name}"),
+                        "[redacted] stands for the stored value, and this header has none",
+                    ));
+                };
+                if moved {
+                    return Err(invalid(&format!("headers.{name}"), reenter));
+                }
+                *value = json!(old);
             }
         }
         let (target, warnings) = self.parse_target(input, id, stored.version + 1)?;
