@@ -96,7 +96,7 @@ async fn route(
         ("GET", ["admin", "targets"]) => ok(admin.list_targets().await?),
         ("POST", ["admin", "targets"]) => Ok((StatusCode::CREATED, admin.create_target(required(body)?).await?)),
         ("GET", ["admin", "targets", id]) => ok(admin.get_target(id).await?),
-        ("PUT", ["admin", "targets", id]) => ok(admin.update_target(id, required(body)?, if_match(&request)?).await?),
+        ("PUT", ["admin", "targets", id]) => ok(admin.update_target(id, required(body)?, if_match(request)?).await?),
         ("DELETE", ["admin", "targets", id]) => {
             admin.delete_target(id).await.map(|()| (StatusCode::NO_CONTENT, Value::Null))
         }
