@@ -96,6 +96,7 @@ async fn enqueue_sends_every_delivery_in_batches() {
         .map(|i| DeliveryMessage {
             delivery_id: ulid::Ulid::new(),
             target_id: TargetId::parse(format!("t{i}")).unwrap(),
+            incarnation: None,
             event: event.clone(),
         })
         .collect();

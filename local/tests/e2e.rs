@@ -223,7 +223,7 @@ async fn loopback_targets_are_refused_unless_allow_listed() {
     w.post("kinescope", &[("authorization", &auth)], kinescope("live.finished", json!({"event_id": "s"}))).await;
     let state = w.wait_for_state("discord", WAIT, |s| s.failures == 1).await;
     let error = state.last_error.unwrap();
-    assert!(error.contains("127.0.0.1 is loopback, not public"), "{error}");
+    assert!(error.contains("127.0.0.1 is Loopback, not globally reachable"), "{error}");
     assert!(w.receiver.requests().is_empty());
 }
 
@@ -236,5 +236,5 @@ async fn localhost_by_name_is_refused_by_the_resolver_too() {
     let w = world_with(config, |o| o.tuning.allow_networks.clear()).await;
     w.post("k", &[("access-token", "t")], kinescope("live.finished", json!({"event_id": "n"}))).await;
     let state = w.wait_for_state("named", WAIT, |s| s.failures == 1).await;
-    assert!(state.last_error.as_deref().unwrap().contains("is loopback, not public"), "{state:?}");
+    assert!(state.last_error.as_deref().unwrap().contains("is Loopback, not globally reachable"), "{state:?}");
 }

@@ -163,7 +163,13 @@ async fn ten_concurrent_failures_climb_one_rung_with_one_wakeup() {
     w.receiver.reply_for("/down", Reply::After { delay: Duration::from_millis(300), status: 500 });
     let event = sample_event(SourceKind::Kinescope, ulid::Ulid::new(), chrono::Utc::now());
     let messages = (0..10).map(|_| {
-        DeliveryMessage { delivery_id: ulid::Ulid::new(), target_id: id("down"), event: event.clone() }.to_json()
+        DeliveryMessage {
+            delivery_id: ulid::Ulid::new(),
+            target_id: id("down"),
+            incarnation: None,
+            event: event.clone(),
+        }
+        .to_json()
     });
     let response = herald_deliver::handler::process(w.running.deliver.clone(), 10, None, batch(messages)).await;
     assert!(response.batch_item_failures.is_empty());
@@ -179,7 +185,7 @@ async fn duplicate_and_stale_wakeups_change_nothing() {
     post(&w, 0).await;
     w.wait_for_state("down", common::WAIT, |s| s.failures == 1 && s.parked == 1).await;
     w.receiver.reply_for("/down", Reply::status(204));
-    let wake = |epoch| WakeupMessage { target_id: id("down"), epoch }.to_json();
+    let wake = |epoch| WakeupMessage { target_id: id("down"), epoch, incarnation: None }.to_json();
     let retry = w.running.retry.clone();
     let before = w.table.get_state(&id("down")).await.unwrap();
     herald_retry::handler::process(retry.clone(), None, batch([wake(0)])).await;

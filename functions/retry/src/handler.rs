@@ -105,7 +105,10 @@ mod tests {
         w.sender.then(failed(500));
         Deliver { backoff: w.backoff.clone() }.deliver(&message("t")).await.unwrap();
         let retry = Retry { backoff: w.backoff.clone(), max_sends: 10, budget: std::time::Duration::from_secs(60) };
-        let report = retry.wake(&WakeupMessage { target_id: herald_app::testing::world::t(), epoch: 1 }).await.unwrap();
+        let report = retry
+            .wake(&WakeupMessage { target_id: herald_app::testing::world::t(), epoch: 1, incarnation: None })
+            .await
+            .unwrap();
         assert_eq!(report, WakeReport::Recovered { sent: 1, expired: 0, rejected: 0 });
     }
 }

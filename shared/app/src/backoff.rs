@@ -198,10 +198,7 @@ impl Backoff {
             Err(StoreError::Conflict) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
-        let via = self
-            .wakeups
-            .schedule(&WakeupMessage { target_id: target.id.clone(), epoch: next.epoch }, delay, now)
-            .await?;
+        let via = self.wakeups.schedule(&WakeupMessage::of(target, next.epoch), delay, now).await?;
         tracing::warn!(target_id = %target.id, failures = next.failures, epoch = next.epoch, delay_s = delay.as_secs(), ?via,
             error = next.last_error.as_deref().unwrap_or(""), "target set back; next attempt scheduled");
         // Exactly one writer moves a target from 4 to 5 failures, so the warning goes once per outage.
@@ -223,7 +220,7 @@ impl Backoff {
         match state.next_attempt_at {
             Some(due) if due + self.overdue_after < now => {
                 tracing::warn!(target_id = %target.id, epoch = state.epoch, %due, "wake-up overdue; waking the target now");
-                let wakeup = WakeupMessage { target_id: target.id.clone(), epoch: state.epoch };
+                let wakeup = WakeupMessage::of(target, state.epoch);
                 self.wakeups.schedule(&wakeup, Duration::ZERO, now).await?;
                 Ok(true)
             }
@@ -238,11 +235,7 @@ impl Backoff {
             for other in self.targets.list_targets().await?.iter() {
                 if other.id != failing.id && other.wants(&event) && self.states.get_state(&other.id).await?.is_healthy()
                 {
-                    deliveries.push(DeliveryMessage {
-                        delivery_id: self.ids.new_id(),
-                        target_id: other.id.clone(),
-                        event: event.clone(),
-                    });
+                    deliveries.push(DeliveryMessage::to(other, self.ids.new_id(), event.clone()));
                 }
             }
             if !deliveries.is_empty() {

@@ -51,6 +51,10 @@ impl Deliver {
             tracing::warn!(target_id = %msg.target_id, delivery_id = %msg.delivery_id, "target no longer exists; delivery dropped");
             return Ok(Report::Skipped("target no longer exists"));
         };
+        if !msg.is_for(&target) {
+            tracing::warn!(target_id = %msg.target_id, delivery_id = %msg.delivery_id, "meant for a deleted target of that id; delivery dropped");
+            return Ok(Report::Skipped("meant for a deleted target of that id"));
+        }
         if !target.enabled {
             tracing::info!(target_id = %target.id, delivery_id = %msg.delivery_id, "target is disabled; delivery dropped");
             return Ok(Report::Skipped("target is disabled"));

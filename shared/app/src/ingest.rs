@@ -220,10 +220,9 @@ impl Ingest {
         let deliveries: Vec<DeliveryMessage> = targets
             .iter()
             .filter(|t| t.wants(&event))
-            .map(|t| DeliveryMessage {
-                delivery_id: derived_id(event.received_at, &[dedupe_key.as_bytes(), t.id.as_str().as_bytes()]),
-                target_id: t.id.clone(),
-                event: event.clone(),
+            .map(|t| {
+                let id = derived_id(event.received_at, &[dedupe_key.as_bytes(), t.id.as_str().as_bytes()]);
+                DeliveryMessage::to(t, id, event.clone())
             })
             .collect();
         if !deliveries.is_empty() {

@@ -22,6 +22,8 @@ pub enum WakeReport {
     /// The target is not holding: nothing to do.
     NotHolding,
     TargetGone,
+    /// Disabled: nothing is sent, and what is parked stays parked (and counted) until it is enabled.
+    Disabled,
     /// The probe (or a later send of the backlog) failed or was throttled; the target was set back.
     SetBack {
         sent: usize,
@@ -57,6 +59,13 @@ impl Retry {
         let Some(target) = b.targets.get_target(&wakeup.target_id).await? else {
             return Ok(WakeReport::TargetGone);
         };
+        if !wakeup.is_for(&target) {
+            // For a deleted target that had this id: the new one owes it nothing.
+            return Ok(WakeReport::TargetGone);
+        }
+        if !target.enabled {
+            return Ok(WakeReport::Disabled);
+        }
         let mut state = b.states.get_state(&target.id).await?;
         if state.epoch != wakeup.epoch {
             return Ok(WakeReport::Stale);
@@ -74,9 +83,14 @@ impl Retry {
             }
             for delivery in &batch {
                 if tries == self.max_sends || (tries > 0 && started.elapsed() >= self.budget) {
-                    let next = WakeupMessage { target_id: target.id.clone(), epoch: state.epoch };
+                    let next = WakeupMessage::of(&target, state.epoch);
                     b.wakeups.schedule(&next, std::time::Duration::ZERO, b.clock.now()).await?;
                     return Ok(WakeReport::Continues { sent });
+                }
+                if !delivery.is_for(&target) {
+                    // Parked for a deleted target of the same id: never sent to this one.
+                    b.parking.remove(&target.id, &delivery.delivery_id).await?;
+                    continue;
                 }
                 tries += 1;
                 let (outcome, request) = b.attempt(&target, delivery).await;
@@ -112,7 +126,11 @@ impl Retry {
             return Ok(WakeReport::Stale);
         };
         // Deliveries parked between our last look and the release go through the queue like new ones.
-        let orphans = b.parking.oldest(&target.id, b.clock.now(), usize::MAX).await?;
+        let (orphans, stale): (Vec<_>, Vec<_>) =
+            b.parking.oldest(&target.id, b.clock.now(), usize::MAX).await?.into_iter().partition(|d| d.is_for(&target));
+        for delivery in &stale {
+            b.parking.remove(&target.id, &delivery.delivery_id).await?;
+        }
         if !orphans.is_empty() {
             // Removed only once SQS holds them all.
             b.queue.enqueue(&orphans).await?;

@@ -20,7 +20,7 @@ async fn fail_once_then_park(w: &TestWorld, n: usize) {
 }
 
 fn wakeup(epoch: u64) -> WakeupMessage {
-    WakeupMessage { target_id: t(), epoch }
+    WakeupMessage { target_id: t(), epoch, incarnation: None }
 }
 
 #[tokio::test]

@@ -112,9 +112,9 @@ mod tests {
 
     #[test]
     fn names_and_expressions() {
-        let w = WakeupMessage { target_id: TargetId::parse("discord").unwrap(), epoch: 12 };
+        let w = WakeupMessage { target_id: TargetId::parse("discord").unwrap(), epoch: 12, incarnation: None };
         assert_eq!(schedule_name(&w), "discord-12");
-        let long = WakeupMessage { target_id: TargetId::parse("x".repeat(64)).unwrap(), epoch: 3 };
+        let long = WakeupMessage { target_id: TargetId::parse("x".repeat(64)).unwrap(), epoch: 3, incarnation: None };
         let name = schedule_name(&long);
         assert!(name.len() <= 64 && name.ends_with("-3"), "{name}");
         let at = DateTime::parse_from_rfc3339("2026-11-22T23:59:59.200Z").unwrap().with_timezone(&Utc);

@@ -117,6 +117,7 @@ fn benches(c: &mut Criterion) {
     let message = DeliveryMessage {
         delivery_id: ulid::Ulid::from_parts(1_700_000_000_000, 42),
         target_id: TargetId::parse("d").unwrap(),
+        incarnation: None,
         event: ombi.clone(),
     }
     .to_json();
@@ -148,8 +149,13 @@ fn benches(c: &mut Criterion) {
                 DateTime::UNIX_EPOCH,
             )
             .unwrap();
-            DeliveryMessage { delivery_id: ulid::Ulid::nil(), target_id: TargetId::parse("d").unwrap(), event }
-                .to_json()
+            DeliveryMessage {
+                delivery_id: ulid::Ulid::nil(),
+                target_id: TargetId::parse("d").unwrap(),
+                incarnation: None,
+                event,
+            }
+            .to_json()
         })
     });
     group.finish();

@@ -8,6 +8,7 @@ use serde_json::Map;
 use super::adapters::{NormalizeError, Origin, normalize};
 use super::event::{Event, SourceKind};
 use super::ids::TargetId;
+use super::target::Target;
 
 pub const VERSION: u8 = 1;
 
@@ -17,6 +18,10 @@ pub struct DeliveryMessage {
     #[serde(with = "crate::ids::ulid_text")]
     pub delivery_id: Ulid,
     pub target_id: TargetId,
+    /// Which life of the target this is for: a target deleted and created again under the same id
+    /// is another incarnation, and never gets what was meant for the old one.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::ids::ulid_text::option")]
+    pub incarnation: Option<Ulid>,
     pub event: Event,
 }
 
@@ -24,6 +29,10 @@ pub struct DeliveryMessage {
 pub struct WakeupMessage {
     pub target_id: TargetId,
     pub epoch: u64,
+    /// Which life of the target this is for: a target deleted and created again under the same id
+    /// is another incarnation, and never gets what was meant for the old one.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::ids::ulid_text::option")]
+    pub incarnation: Option<Ulid>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +60,8 @@ struct Wire {
     #[serde(default, with = "crate::ids::ulid_text::option")]
     delivery_id: Option<Ulid>,
     target_id: Option<TargetId>,
+    #[serde(default, with = "crate::ids::ulid_text::option")]
+    incarnation: Option<Ulid>,
     event: Option<Event>,
     epoch: Option<u64>,
 }
@@ -84,6 +95,17 @@ fn envelope_json(message: MessageRef<'_>) -> String {
 }
 
 impl DeliveryMessage {
+    /// A delivery of `event` to this incarnation of `target`.
+    pub fn to(target: &Target, delivery_id: Ulid, event: Event) -> Self {
+        Self { delivery_id, target_id: target.id.clone(), incarnation: target.incarnation, event }
+    }
+
+    /// Whether this delivery was meant for this incarnation of its target (one queued before
+    /// incarnations existed was meant for whichever target has its id).
+    pub fn is_for(&self, target: &Target) -> bool {
+        self.incarnation.is_none() || self.incarnation == target.incarnation
+    }
+
     pub fn to_json(&self) -> String {
         envelope_json(MessageRef::Deliver(self))
     }
@@ -109,6 +131,8 @@ struct Encoded<'a> {
     #[serde(with = "crate::ids::ulid_text")]
     delivery_id: Ulid,
     target_id: &'a TargetId,
+    #[serde(skip_serializing_if = "Option::is_none", with = "crate::ids::ulid_text::option")]
+    incarnation: Option<Ulid>,
     event: &'a serde_json::value::RawValue,
 }
 
@@ -124,8 +148,14 @@ pub fn wires(deliveries: &[DeliveryMessage]) -> Vec<String> {
             encoded = Some((&d.event, encode_event(&d.event, longest_id)));
         }
         let event = &encoded.as_ref().expect("set above").1;
-        let message =
-            Encoded { v: VERSION, kind: "deliver", delivery_id: d.delivery_id, target_id: &d.target_id, event };
+        let message = Encoded {
+            v: VERSION,
+            kind: "deliver",
+            delivery_id: d.delivery_id,
+            target_id: &d.target_id,
+            incarnation: d.incarnation,
+            event,
+        };
         out.push(serde_json::to_string(&message).expect("messages always serialize"));
     }
     out
@@ -166,6 +196,14 @@ pub fn sweep_json() -> String {
 }
 
 impl WakeupMessage {
+    pub fn of(target: &Target, epoch: u64) -> Self {
+        Self { target_id: target.id.clone(), epoch, incarnation: target.incarnation }
+    }
+
+    pub fn is_for(&self, target: &Target) -> bool {
+        self.incarnation.is_none() || self.incarnation == target.incarnation
+    }
+
     pub fn to_json(&self) -> String {
         envelope_json(MessageRef::Wakeup(self))
     }
@@ -213,12 +251,14 @@ impl Message {
             Kind::Deliver => Ok(Self::Deliver(Box::new(DeliveryMessage {
                 delivery_id: wire.delivery_id.ok_or(missing("deliver", "delivery_id"))?,
                 target_id: wire.target_id.ok_or(missing("deliver", "target_id"))?,
+                incarnation: wire.incarnation,
                 event: with_fields(wire.event.ok_or(missing("deliver", "event"))?)?,
             }))),
             Kind::Sweep => Ok(Self::Sweep),
             Kind::Wakeup => Ok(Self::Wakeup(WakeupMessage {
                 target_id: wire.target_id.ok_or(missing("wakeup", "target_id"))?,
                 epoch: wire.epoch.ok_or(missing("wakeup", "epoch"))?,
+                incarnation: wire.incarnation,
             })),
         }
     }
@@ -231,7 +271,8 @@ mod tests {
 
     #[test]
     fn round_trip_and_version_check() {
-        let m = Message::Wakeup(WakeupMessage { target_id: TargetId::parse("t").unwrap(), epoch: 3 });
+        let m =
+            Message::Wakeup(WakeupMessage { target_id: TargetId::parse("t").unwrap(), epoch: 3, incarnation: None });
         let json = m.to_json();
         assert_eq!(json, r#"{"v":1,"kind":"wakeup","target_id":"t","epoch":3}"#);
         assert_eq!(Message::from_json(&json).unwrap(), m);
@@ -249,6 +290,7 @@ mod tests {
         let m = Message::Deliver(Box::new(DeliveryMessage {
             delivery_id: Ulid::from_parts(7, 2),
             target_id: TargetId::parse("t").unwrap(),
+            incarnation: None,
             event,
         }));
         assert_eq!(Message::from_json(&m.to_json()).unwrap(), m);
@@ -264,16 +306,24 @@ mod tests {
         };
         let body = serde_json::json!({"what": "big", "blob": "x".repeat(200 * 1024), "n": {"deep": 1}}).to_string();
         let event = normalize(&origin, body.as_bytes(), Ulid::from_parts(9, 9), DateTime::UNIX_EPOCH).unwrap();
-        let m =
-            DeliveryMessage { delivery_id: Ulid::from_parts(9, 10), target_id: TargetId::parse("t").unwrap(), event };
+        let m = DeliveryMessage {
+            delivery_id: Ulid::from_parts(9, 10),
+            target_id: TargetId::parse("t").unwrap(),
+            incarnation: None,
+            event,
+        };
         let wire = m.to_wire();
         assert!(wire.len() < body.len() + 1024, "one copy of the body: {} bytes", wire.len());
         assert!(wire.len() <= MAX_MESSAGE_BYTES);
         assert!(m.to_json().len() > 2 * 200 * 1024, "the full form carries it twice");
         assert_eq!(Message::from_json(&wire).unwrap(), Message::Deliver(Box::new(m.clone())));
         let small = crate::sample::sample_event(SourceKind::Ombi, Ulid::nil(), DateTime::UNIX_EPOCH);
-        let small =
-            DeliveryMessage { delivery_id: Ulid::nil(), target_id: TargetId::parse("t").unwrap(), event: small };
+        let small = DeliveryMessage {
+            delivery_id: Ulid::nil(),
+            target_id: TargetId::parse("t").unwrap(),
+            incarnation: None,
+            event: small,
+        };
         assert_eq!(small.to_wire(), small.to_json());
         assert_eq!(Message::from_json(&sweep_json()).unwrap(), Message::Sweep);
 
@@ -285,6 +335,7 @@ mod tests {
                 .map(|(i, t)| DeliveryMessage {
                     delivery_id: Ulid::from_parts(1, i as u128),
                     target_id: TargetId::parse(*t).unwrap(),
+                    incarnation: None,
                     event: event.clone(),
                 })
                 .collect();

@@ -82,6 +82,10 @@ pub struct Target {
     pub enabled: bool,
     #[serde(default)]
     pub version: u64,
+    /// Set when the target is created, kept by every change: what its state, parked deliveries
+    /// and wake-ups belong to (targets saved before it existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::ids::ulid_text::option")]
+    pub incarnation: Option<ulid::Ulid>,
 }
 
 fn default_timeout() -> u64 {

@@ -68,11 +68,8 @@ impl Admin {
     pub async fn test(&self, id: &str) -> Result<Value, AdminError> {
         let target = self.find_target(id).await?;
         let now = self.clock.now();
-        let delivery = DeliveryMessage {
-            delivery_id: self.ids.new_id(),
-            target_id: target.id.clone(),
-            event: sample_event(SourceKind::Generic, self.ids.new_id(), now),
-        };
+        let delivery =
+            DeliveryMessage::to(&target, self.ids.new_id(), sample_event(SourceKind::Generic, self.ids.new_id(), now));
         // Inside API Gateway's 30 s, whatever the target's own timeout.
         let timeout = Duration::from_millis(target.timeout_ms).min(TEST_TIMEOUT);
         let (outcome, _) = attempt(self.sender.as_ref(), &target, &delivery, now, timeout).await;
@@ -91,7 +88,7 @@ impl Admin {
             if !state.is_healthy() || state.parked > 0 {
                 // The ladder resets; what was parked drains in order before new deliveries go out.
                 let now = self.clock.now();
-                self.wake_now(&target.id, &state, state.recovered(now, Some(now))).await?;
+                self.wake_now(&target, &state, state.recovered(now, Some(now))).await?;
             }
         }
         let snippet = error.as_deref().and_then(|e| e.split_once(": ").map(|(_, rest)| rest.to_owned()));
@@ -107,7 +104,7 @@ impl Admin {
         if state.parked <= 0 && !state.is_holding() {
             return Ok(json!({"replaying": 0}));
         }
-        self.wake_now(&target.id, &state, state.wake_now(self.clock.now())).await?;
+        self.wake_now(&target, &state, state.wake_now(self.clock.now())).await?;
         Ok(json!({"replaying": state.parked.max(0)}))
     }
 }

@@ -109,14 +109,15 @@ impl Admin {
 
     /// Moves the state by `transition` (epoch-checked) and wakes the retry function now, which
     /// probes or drains what is parked.
-    async fn wake_now(&self, id: &TargetId, state: &TargetState, next: TargetState) -> Result<(), AdminError> {
+    async fn wake_now(&self, target: &Target, state: &TargetState, next: TargetState) -> Result<(), AdminError> {
+        let id = &target.id;
         match self.states.put_state(id, state.epoch, &next).await {
             Err(StoreError::Conflict) => {
                 return Err(AdminError::Conflict("the target's state changed meanwhile; try again".into()));
             }
             other => other?,
         }
-        let wakeup = WakeupMessage { target_id: id.clone(), epoch: next.epoch };
+        let wakeup = WakeupMessage::of(target, next.epoch);
         self.wakeups.schedule(&wakeup, std::time::Duration::ZERO, self.clock.now()).await?;
         Ok(())
     }

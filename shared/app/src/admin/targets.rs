@@ -25,10 +25,18 @@ pub fn redacted(target: &Target) -> Value {
 
 impl Admin {
     /// The target, and validation's warnings: what Herald will fix at send time for real shapes.
-    fn parse_target(&self, mut input: Value, id: &str, version: u64) -> Result<(Target, Vec<String>), AdminError> {
+    fn parse_target(
+        &self,
+        mut input: Value,
+        id: &str,
+        version: u64,
+        incarnation: Option<ulid::Ulid>,
+    ) -> Result<(Target, Vec<String>), AdminError> {
         let Value::Object(map) = &mut input else { return Err(invalid("body", "expected a JSON object")) };
         map.insert("id".into(), json!(id));
         map.insert("version".into(), json!(version));
+        // Herald's, not the client's: set at creation, kept by every change.
+        map.insert("incarnation".into(), json!(incarnation.map(|i| i.to_string())));
         // What a save answers besides the target: a client may send its answer back as it is.
         map.remove("warnings");
         let target: Target = serde_json::from_value(input).map_err(|e| {
@@ -46,7 +54,7 @@ impl Admin {
             Some(_) => return Err(invalid("id", "must be a string")),
             None => self.ids.new_id().to_string().to_lowercase(),
         };
-        let (target, warnings) = self.parse_target(input, &id, 1)?;
+        let (target, warnings) = self.parse_target(input, &id, 1, Some(self.ids.new_id()))?;
         match self.config.save_target(&target, None).await {
             Err(StoreError::Conflict) => return Err(AdminError::Conflict(format!("target {id} already exists"))),
             other => other?,
@@ -103,12 +111,20 @@ impl Admin {
                 *value = json!(old);
             }
         }
-        let (target, warnings) = self.parse_target(input, id, stored.version + 1)?;
+        let (target, warnings) = self.parse_target(input, id, stored.version + 1, stored.incarnation)?;
         match self.config.save_target(&target, Some(stored.version)).await {
             Err(StoreError::Conflict) => {
                 return Err(AdminError::Conflict(format!("target {id} changed meanwhile; read it again")));
             }
             other => other?,
+        }
+        if !stored.enabled && target.enabled {
+            // Enabled again: what it held while disabled goes out now, in order.
+            let state = self.states.get_state(&target.id).await?;
+            if state.is_holding() {
+                let wakeup = herald_domain::message::WakeupMessage::of(&target, state.epoch);
+                self.wakeups.schedule(&wakeup, std::time::Duration::ZERO, self.clock.now()).await?;
+            }
         }
         Ok(with_warnings(redacted(&target), warnings))
     }

@@ -56,6 +56,7 @@ pub fn message(target: &str) -> DeliveryMessage {
     DeliveryMessage {
         delivery_id: next_id(),
         target_id: TargetId::parse(target).unwrap(),
+        incarnation: None,
         event: sample_event(SourceKind::Ombi, next_id(), DateTime::UNIX_EPOCH),
     }
 }

@@ -6,7 +6,10 @@ use async_trait::async_trait;
 use herald_app::ports::{ConfigStore, SourceStore, StoreError, TargetStore};
 use herald_domain::{Source, SourceId, Target, TargetId};
 
-use super::{Table, conflict_or_unavailable, from_item, keys, n, to_item, unavailable};
+use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+use herald_domain::state::TargetState;
+
+use super::{Table, conflict_or_unavailable, from_item, keys, n, s, to_item, unavailable};
 
 impl Table {
     pub async fn put_source(&self, source: &Source) -> Result<(), StoreError> {
@@ -81,7 +84,80 @@ impl ConfigStore for Table {
         Ok(())
     }
 
+    /// Deletes the target and what was kept for it: its parked and rejected deliveries go, and its
+    /// state becomes a fresh one a step past its epoch, so every wake-up still pending for it is
+    /// stale. A new target with the same id starts clean (and has a new incarnation besides).
     async fn delete_target(&self, id: &TargetId) -> Result<bool, StoreError> {
-        self.delete_returning(keys::target(id)).await
+        if !self.delete_returning(keys::target(id)).await? {
+            return Ok(false);
+        }
+        let state: TargetState =
+            self.get_consistent(keys::state(id)).await?.map(from_item).transpose()?.unwrap_or_default();
+        let tombstone = TargetState { epoch: state.epoch + 1, ..TargetState::default() };
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(to_item(keys::state(id), &tombstone)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        self.delete_partition_except_state(id).await?;
+        Ok(true)
+    }
+}
+
+impl Table {
+    /// Every parked and rejected item of a target, in batches of 25 (keys only are read).
+    async fn delete_partition_except_state(&self, id: &TargetId) -> Result<(), StoreError> {
+        let pk = keys::target_partition(id);
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .projection_expression("PK, SK")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            let keys: Vec<_> = out
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|item| {
+                    item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk != keys::state(id).sk.as_str())
+                })
+                .collect();
+            for chunk in keys.chunks(25) {
+                let mut requests: Vec<WriteRequest> = chunk
+                    .iter()
+                    .map(|key| {
+                        let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().expect("a key is set");
+                        WriteRequest::builder().delete_request(delete).build()
+                    })
+                    .collect();
+                // What DynamoDB leaves unprocessed (throttling) is sent again.
+                for _ in 0..5 {
+                    if requests.is_empty() {
+                        break;
+                    }
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .request_items(&self.name, requests)
+                        .send()
+                        .await
+                        .map_err(unavailable)?;
+                    requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.name)).unwrap_or_default();
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(()),
+            }
+        }
     }
 }

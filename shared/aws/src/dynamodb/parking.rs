@@ -106,6 +106,7 @@ mod tests {
         let message = DeliveryMessage {
             delivery_id: Ulid::new(),
             target_id: TargetId::parse("discord").unwrap(),
+            incarnation: None,
             event: sample_event(SourceKind::Ombi, Ulid::new(), Utc::now()),
         }
         .to_wire();
