@@ -301,3 +301,24 @@ async fn health_records_the_last_accepted_and_refused_at_most_once_a_minute_each
     post(&w, "nope", &token(), DONE).await.unwrap_err();
     assert_eq!(w.store.health.lock().unwrap().len(), 3, "an unknown source has no health");
 }
+
+#[tokio::test]
+async fn pathological_shapes_get_a_clear_answer_or_a_bounded_event() {
+    let w = world();
+    let deep = format!(r#"{{"event": "x", "a": {}1{}}}"#, "[".repeat(200), "]".repeat(200));
+    let err = post(&w, "gen", &token(), &deep).await.unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert!(err.public_message().contains("recursion limit"), "{}", err.public_message());
+
+    // 250 KB of array items: accepted, with bounded fields; the rest stays reachable by name.
+    let items: Vec<u32> = (0..40_000).collect();
+    let wide = json!({"event": "x", "items": items}).to_string();
+    assert!(wide.len() > 200_000);
+    let accepted = post(&w, "gen", &token(), &wide).await.unwrap();
+    assert_eq!(accepted.deliveries, 2, "discord (no status to narrow it) and the * target");
+    let sent = w.queue.sent();
+    let event = &sent[0].event;
+    assert!(event.fields.len() <= herald_domain::event::MAX_FIELDS + 8, "{}", event.fields.len());
+    assert_eq!(event.lookup("items.39999").unwrap().as_ref(), &json!(39_999));
+    assert!(sent[0].to_wire().len() < MAX_MESSAGE_BYTES);
+}
