@@ -9,7 +9,7 @@ use herald_domain::{Source, SourceId, Target, TargetId};
 use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
 use herald_domain::state::TargetState;
 
-use super::{Table, conflict_or_unavailable, from_item, keys, n, s, to_item, unavailable};
+use super::{Table, conflict_or_unavailable, from_item, keys, n, to_item, unavailable};
 
 impl Table {
     pub async fn put_source(&self, source: &Source) -> Result<(), StoreError> {
@@ -109,55 +109,36 @@ impl ConfigStore for Table {
 impl Table {
     /// Every parked and rejected item of a target, in batches of 25 (keys only are read).
     async fn delete_partition_except_state(&self, id: &TargetId) -> Result<(), StoreError> {
-        let pk = keys::target_partition(id);
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(&pk))
-                .projection_expression("PK, SK")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            let keys: Vec<_> = out
-                .items
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|item| {
-                    item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| sk != keys::state(id).sk.as_str())
+        let state_sk = keys::state(id).sk;
+        let keys: Vec<_> = self
+            .query_partition_projected(&keys::target_partition(id), Some("PK, SK"))
+            .await?
+            .into_iter()
+            .filter(|item| item.get("SK").and_then(|v| v.as_s().ok()).is_some_and(|sk| *sk != state_sk))
+            .collect();
+        for chunk in keys.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().expect("a key is set");
+                    WriteRequest::builder().delete_request(delete).build()
                 })
                 .collect();
-            for chunk in keys.chunks(25) {
-                let mut requests: Vec<WriteRequest> = chunk
-                    .iter()
-                    .map(|key| {
-                        let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().expect("a key is set");
-                        WriteRequest::builder().delete_request(delete).build()
-                    })
-                    .collect();
-                // What DynamoDB leaves unprocessed (throttling) is sent again.
-                for _ in 0..5 {
-                    if requests.is_empty() {
-                        break;
-                    }
-                    let out = self
-                        .client
-                        .batch_write_item()
-                        .request_items(&self.name, requests)
-                        .send()
-                        .await
-                        .map_err(unavailable)?;
-                    requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.name)).unwrap_or_default();
+            // What DynamoDB leaves unprocessed (throttling) is sent again.
+            for _ in 0..5 {
+                if requests.is_empty() {
+                    break;
                 }
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(()),
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.name, requests)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.name)).unwrap_or_default();
             }
         }
+        Ok(())
     }
 }

@@ -145,6 +145,15 @@ impl Table {
     }
 
     pub(crate) async fn query_partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        self.query_partition_projected(pk, None).await
+    }
+
+    /// A partition's items, or only the attributes `projection` names (`"PK, SK"`: just the keys).
+    pub(crate) async fn query_partition_projected(
+        &self,
+        pk: &str,
+        projection: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -154,6 +163,7 @@ impl Table {
                 .table_name(&self.name)
                 .key_condition_expression("PK = :pk")
                 .expression_attribute_values(":pk", s(pk))
+                .set_projection_expression(projection.map(str::to_owned))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
