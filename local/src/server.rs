@@ -1,5 +1,6 @@
-//! The HTTP side of herald-local, playing API Gateway: each request becomes the `lambda_http`
-//! request the ingest function would get, with its path and query parameters.
+//! The HTTP side of herald-local, playing API Gateway: a webhook becomes the `lambda_http` request
+//! the ingest function would get, with its path and query parameters; `/admin` is the admin
+//! function's own axum router, served as-is.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,12 +28,12 @@ pub struct Apps {
 }
 
 pub fn router(apps: Apps) -> Router {
+    let admin = herald_admin::router::router(apps.admin.clone(), apps.admin_token.clone());
     Router::new()
         .route("/hooks/{source_id}", any(hook))
-        .route("/admin", any(admin))
-        .route("/admin/{*rest}", any(admin))
         .route("/health", get(|| async { axum::Json(serde_json::json!({"ok": true})) }))
         .with_state(apps)
+        .merge(admin)
 }
 
 /// Serves until the task is dropped; returns the bound address (port 0 picks one).
@@ -79,11 +80,4 @@ async fn hook(State(apps): State<Apps>, Path(source_id): Path<String>, request: 
         Err(response) => return response,
     };
     from_lambda(herald_ingest::handler::handle(&apps.ingest, lambda_request).await)
-}
-
-async fn admin(State(apps): State<Apps>, request: Request) -> Response {
-    match to_lambda(request).await {
-        Ok(r) => from_lambda(herald_admin::handler::handle(&apps.admin, &apps.admin_token, r).await),
-        Err(response) => response,
-    }
 }

@@ -1,3 +1,3 @@
 //! herald-admin: `/admin/...` routes to configure sources and targets, test, preview and nudge them.
 
-pub mod handler;
+pub mod router;

@@ -1,6 +1,7 @@
 //! In-memory fakes of the ports for fast use-case tests. Behind the `test-util` feature: never in
 //! a Lambda binary. (The recording HTTP receiver, for tests over the real network, is herald-aws's.)
 
+pub mod admin;
 pub mod world;
 
 use std::collections::{HashMap, VecDeque};

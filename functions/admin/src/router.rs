@@ -1,0 +1,244 @@
+//! The admin API as an axum [`Router`]: Lambda serves it through `lambda_http::run`, as
+//! aws-lambda-rust-runtime's `http-axum` example does, and herald-local serves the same router
+//! as-is. Bearer-token auth in front of every route (unknown ones too), every answer JSON, errors
+//! `{"error", "field"?}` through [`ApiError`]'s `IntoResponse`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use herald_app::admin::{Admin, AdminError};
+use herald_domain::Secret;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+#[derive(Clone)]
+struct AdminState {
+    admin: Arc<Admin>,
+    token: Secret,
+}
+
+pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
+    let state = AdminState { admin, token };
+    Router::new()
+        .route("/admin/sources", get(list_sources).post(create_source))
+        .route("/admin/sources/{id}", get(get_source).patch(update_source).delete(delete_source))
+        .route("/admin/targets", get(list_targets).post(create_target))
+        .route("/admin/targets/{id}", get(get_target).put(update_target).delete(delete_target))
+        .route("/admin/targets/{id}/test", post(test))
+        .route("/admin/targets/{id}/preview", post(preview))
+        .route("/admin/targets/{id}/status", get(status))
+        .route("/admin/targets/{id}/replay", post(replay))
+        .route("/admin/targets/{id}/rejected", get(rejected).delete(discard_rejected))
+        .route("/admin/targets/{id}/rejected/replay", post(replay_rejected))
+        .route("/admin/targets/{id}/rejected/{delivery}", delete(discard_one_rejected))
+        .route("/admin/targets/{id}/rejected/{delivery}/replay", post(replay_one_rejected))
+        .route("/admin/dead-letters", get(dead_letters))
+        .route("/admin/dead-letters/redrive", post(redrive))
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_route)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+/// A use case's refusal or failure as an answer; our own failures say nothing of their internals.
+pub struct ApiError(AdminError);
+
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "admin request failed");
+        }
+        (status, axum::Json(self.0.body())).into_response()
+    }
+}
+
+type Answer = Result<(StatusCode, axum::Json<Value>), ApiError>;
+
+fn ok(value: Value) -> Answer {
+    Ok((StatusCode::OK, axum::Json(value)))
+}
+
+/// A JSON body that may be absent; a malformed one is a 422 naming `body`, like every other error.
+struct JsonBody(Option<Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes =
+            Bytes::from_request(request, state).await.map_err(|e| invalid(&format!("could not read it: {e}")))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| Self(Some(v)))
+            .map_err(|e| invalid(&format!("body is not valid JSON: {e}")))
+    }
+}
+
+impl JsonBody {
+    fn required(self) -> Result<Value, ApiError> {
+        self.0.ok_or_else(|| invalid("a JSON body is required"))
+    }
+}
+
+fn invalid(message: &str) -> ApiError {
+    ApiError(AdminError::Invalid { field: "body".into(), message: message.into() })
+}
+
+fn authorized(headers: &HeaderMap, token: &Secret) -> bool {
+    // A token too short to be one (empty, by a misconfiguration) opens nothing, whoever built the router.
+    if token.expose().trim().chars().count() < herald_aws::settings::MIN_ADMIN_TOKEN {
+        return false;
+    }
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .unwrap_or("");
+    // Hashing first makes the comparison constant-time whatever the lengths.
+    Sha256::digest(given.trim().as_bytes()).ct_eq(&Sha256::digest(token.expose().as_bytes())).into()
+}
+
+/// Before every route: the admin token; after it, one log line (never a header or a body).
+async fn guard(State(state): State<AdminState>, request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = if authorized(request.headers(), &state.token) {
+        next.run(request).await
+    } else {
+        let error = json!({"error": "missing or wrong admin token (Authorization: Bearer <token>)"});
+        (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response()
+    };
+    tracing::info!(%method, path, status = response.status().as_u16(), "admin request");
+    response
+}
+
+async fn no_route(request: Request) -> (StatusCode, axum::Json<Value>) {
+    let error = format!("no route {} {}", request.method(), request.uri().path());
+    (StatusCode::NOT_FOUND, axum::Json(json!({"error": error})))
+}
+
+/// `If-Match: "3"` (or `3`, or `W/"3"`): the target version a PUT replaces.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get("if-match") else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim().trim_start_matches("W/").trim_matches('"');
+    text.parse().map(Some).map_err(|_| {
+        ApiError(AdminError::Invalid {
+            field: "If-Match".into(),
+            message: "give the version you read, e.g. If-Match: \"3\"".into(),
+        })
+    })
+}
+
+async fn list_sources(State(s): State<AdminState>) -> Answer {
+    ok(s.admin.list_sources().await?)
+}
+
+async fn create_source(State(s): State<AdminState>, headers: HeaderMap, body: JsonBody) -> Answer {
+    let mut created = s.admin.create_source(body.required()?).await?;
+    if let (Some(host), Some(path)) = (headers.get("host").and_then(|h| h.to_str().ok()), created["path"].as_str()) {
+        created["url"] = json!(format!("https://{host}{path}"));
+    }
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+async fn get_source(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
+    ok(s.admin.get_source(&id).await?)
+}
+
+async fn update_source(State(s): State<AdminState>, Path(id): Path<String>, body: JsonBody) -> Answer {
+    ok(s.admin.update_source(&id, body.required()?).await?)
+}
+
+async fn delete_source(State(s): State<AdminState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    s.admin.delete_source(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_targets(State(s): State<AdminState>) -> Answer {
+    ok(s.admin.list_targets().await?)
+}
+
+async fn create_target(State(s): State<AdminState>, body: JsonBody) -> Answer {
+    Ok((StatusCode::CREATED, axum::Json(s.admin.create_target(body.required()?).await?)))
+}
+
+async fn get_target(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
+    ok(s.admin.get_target(&id).await?)
+}
+
+async fn update_target(
+    State(s): State<AdminState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody,
+) -> Answer {
+    ok(s.admin.update_target(&id, body.required()?, if_match(&headers)?).await?)
+}
+
+async fn delete_target(State(s): State<AdminState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    s.admin.delete_target(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn test(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
+    ok(s.admin.test(&id).await?)
+}
+
+async fn preview(State(s): State<AdminState>, Path(id): Path<String>, body: JsonBody) -> Answer {
+    ok(s.admin.preview(&id, body.0).await?)
+}
+
+async fn status(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
+    ok(s.admin.status(&id).await?)
+}
+
+async fn replay(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
+    ok(s.admin.replay(&id).await?)
+}
+
+async fn rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
+    ok(s.admin.rejected(&id).await?)
+}
+
+async fn replay_rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
+    ok(s.admin.replay_rejected(&id, None).await?)
+}
+
+async fn replay_one_rejected(State(s): State<AdminState>, Path((id, delivery)): Path<(String, String)>) -> Answer {
+    ok(s.admin.replay_rejected(&id, Some(&delivery)).await?)
+}
+
+async fn discard_rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
+    ok(s.admin.discard_rejected(&id, None).await?)
+}
+
+async fn discard_one_rejected(State(s): State<AdminState>, Path((id, delivery)): Path<(String, String)>) -> Answer {
+    ok(s.admin.discard_rejected(&id, Some(&delivery)).await?)
+}
+
+async fn dead_letters(State(s): State<AdminState>) -> Answer {
+    ok(s.admin.dead_letters().await?)
+}
+
+async fn redrive(State(s): State<AdminState>) -> Answer {
+    ok(s.admin.redrive().await?)
+}
+
+#[cfg(test)]
+#[path = "router_tests.rs"]
+mod tests;

@@ -1,0 +1,196 @@
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use herald_app::testing::MemoryStore;
+use herald_app::testing::admin::{AdminFakes, admin};
+use herald_domain::source::SourceAuth;
+use herald_domain::{Source, SourceId, SourceKind, Target};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use super::*;
+
+const TOKEN: &str = "an-admin-token-long-enough";
+
+fn app() -> (Router, AdminFakes) {
+    let source = Source::new(SourceId::parse("ombi").unwrap(), SourceKind::Ombi, SourceAuth::token("t"));
+    let target: Target = serde_json::from_value(json!({"id": "t", "name": "T", "url": "https://t.example/hook",
+        "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "headers": {"Authorization": "Bearer private-value"},
+        "version": 1}))
+    .unwrap();
+    let (admin, fakes) = admin(MemoryStore::new(vec![source], vec![target]));
+    (router(Arc::new(admin), Secret::new(TOKEN)), fakes)
+}
+
+async fn call(app: &Router, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    for secret in ["private-value", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"] {
+        assert!(!text.contains(secret), "{method} {path} answered a secret: {text}");
+    }
+    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+}
+
+async fn admin_call(app: &Router, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    call(app, method, path, body, Some(TOKEN)).await
+}
+
+#[tokio::test]
+async fn every_route_and_unknown_ones_need_the_token() {
+    let (app, _) = app();
+    let routes = [
+        ("GET", "/admin/sources"),
+        ("POST", "/admin/sources"),
+        ("GET", "/admin/sources/ombi"),
+        ("PATCH", "/admin/sources/ombi"),
+        ("DELETE", "/admin/sources/ombi"),
+        ("GET", "/admin/targets"),
+        ("POST", "/admin/targets"),
+        ("GET", "/admin/targets/t"),
+        ("PUT", "/admin/targets/t"),
+        ("DELETE", "/admin/targets/t"),
+        ("POST", "/admin/targets/t/test"),
+        ("POST", "/admin/targets/t/preview"),
+        ("GET", "/admin/targets/t/status"),
+        ("POST", "/admin/targets/t/replay"),
+        ("GET", "/admin/targets/t/rejected"),
+        ("DELETE", "/admin/targets/t/rejected"),
+        ("POST", "/admin/targets/t/rejected/replay"),
+        ("POST", "/admin/targets/t/rejected/01J0000000000000000000000A/replay"),
+        ("DELETE", "/admin/targets/t/rejected/01J0000000000000000000000A"),
+        ("GET", "/admin/dead-letters"),
+        ("POST", "/admin/dead-letters/redrive"),
+        ("GET", "/admin/nothing-here"),
+    ];
+    for (method, path) in routes {
+        for token in [None, Some("wrong-but-long-enough-token")] {
+            let (status, body) = call(&app, method, path, None, token).await;
+            assert_eq!(status, 401, "{method} {path}");
+            assert!(body["error"].as_str().unwrap().contains("admin token"), "{body}");
+        }
+    }
+    let short = router(Arc::new(admin(MemoryStore::new(vec![], vec![])).0), Secret::new(""));
+    assert_eq!(call(&short, "GET", "/admin/sources", None, Some("")).await.0, 401, "an empty token opens nothing");
+}
+
+#[tokio::test]
+async fn sources_routes() {
+    let (app, fakes) = app();
+    let (status, created) = admin_call(&app, "POST", "/admin/sources", Some(json!({"id": "k", "kind": "kiosk"}))).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["credential"]["header"], "X-Kiosk-Signature-256");
+    let (status, listed) = admin_call(&app, "GET", "/admin/sources", None).await;
+    assert_eq!((status, listed.as_array().unwrap().len()), (200, 2));
+    assert!(!listed.to_string().contains(created["credential"]["secret"].as_str().unwrap()));
+    let (status, one) = admin_call(&app, "GET", "/admin/sources/k", None).await;
+    assert_eq!((status, one["kind"].as_str()), (200, Some("kiosk")));
+    let (status, patched) = admin_call(&app, "PATCH", "/admin/sources/k", Some(json!({"dedupe_window_secs": 0}))).await;
+    assert_eq!((status, patched["dedupe_window_secs"].as_u64()), (200, Some(0)));
+    let (status, err) = admin_call(&app, "PATCH", "/admin/sources/k", Some(json!({"drop": ["nope"]}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("drop[0]")));
+    let (status, err) = admin_call(&app, "PATCH", "/admin/sources/k", Some(json!({"sumary": "x"}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("body")), "a misspelt setting is refused: {err}");
+    assert_eq!(admin_call(&app, "POST", "/admin/sources", Some(json!({"id": "k", "kind": "ombi"}))).await.0, 409);
+    assert_eq!(admin_call(&app, "DELETE", "/admin/sources/k", None).await.0, 204);
+    assert_eq!(admin_call(&app, "DELETE", "/admin/sources/k", None).await.0, 404);
+    assert_eq!(admin_call(&app, "GET", "/admin/sources/k", None).await.0, 404);
+    assert_eq!(fakes.store.sources.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn targets_routes() {
+    let (app, fakes) = app();
+    let (status, created) = admin_call(
+        &app,
+        "POST",
+        "/admin/targets",
+        Some(json!({"id": "d", "name": "D", "url": "https://discord.com/api/webhooks/1/secret-token-0123456789abc",
+                    "preset": "discord"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["url"], "https://discord.com/api/webhooks/1/[redacted]", "the token, not a short id");
+    assert!(created["warnings"].is_array());
+    let (status, list) = admin_call(&app, "GET", "/admin/targets", None).await;
+    assert_eq!((status, list.as_array().unwrap().len()), (200, 2));
+    let (status, read) = admin_call(&app, "GET", "/admin/targets/t", None).await;
+    assert_eq!((status, read["secret"].as_str()), (200, Some("[redacted]")));
+    let mut renamed = read.clone();
+    renamed["name"] = json!("Renamed");
+    let (status, saved) = admin_call(&app, "PUT", "/admin/targets/t", Some(renamed.clone())).await;
+    assert_eq!((status, saved["version"].as_u64()), (200, Some(2)), "{saved}");
+    assert_eq!(admin_call(&app, "PUT", "/admin/targets/t", Some(renamed)).await.0, 409, "stale");
+    let (status, err) = admin_call(&app, "PUT", "/admin/targets/t", None).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("body")));
+    let request = Request::builder()
+        .method("PUT")
+        .uri("/admin/targets/t")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("if-match", "soon")
+        .body(Body::from(read.to_string()))
+        .unwrap();
+    assert_eq!(app.clone().oneshot(request).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, err) = admin_call(&app, "POST", "/admin/targets", Some(json!({"name": "x", "url": "ftp://x"}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("url")));
+    assert_eq!(admin_call(&app, "GET", "/admin/targets/none", None).await.0, 404);
+    assert_eq!(admin_call(&app, "DELETE", "/admin/targets/d", None).await.0, 204);
+    assert_eq!(admin_call(&app, "DELETE", "/admin/targets/d", None).await.0, 404);
+    assert_eq!(fakes.store.targets.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn inspection_routes() {
+    let (app, fakes) = app();
+    let (status, test) = admin_call(&app, "POST", "/admin/targets/t/test", None).await;
+    assert_eq!((status, test["ok"].as_bool(), test["status"].as_u64()), (200, Some(true), Some(204)), "{test}");
+    assert_eq!(fakes.sender.requests.lock().unwrap().len(), 1, "Test sends through the sender");
+    let (status, preview) = admin_call(&app, "POST", "/admin/targets/t/preview", None).await;
+    assert_eq!((status, preview["method"].as_str()), (200, Some("POST")), "{preview}");
+    let (status, preview) =
+        admin_call(&app, "POST", "/admin/targets/t/preview", Some(json!({"kind": "kinescope"}))).await;
+    assert_eq!(status, 200, "{preview}");
+    let (status, state) = admin_call(&app, "GET", "/admin/targets/t/status", None).await;
+    assert_eq!((status, state["holding"].as_bool()), (200, Some(false)), "{state}");
+    assert_eq!(admin_call(&app, "POST", "/admin/targets/t/replay", None).await.0, 200);
+    let (status, rejected) = admin_call(&app, "GET", "/admin/targets/t/rejected", None).await;
+    assert_eq!(status, 200, "{rejected}");
+    assert_eq!(admin_call(&app, "POST", "/admin/targets/t/rejected/replay", None).await.0, 200);
+    assert_eq!(admin_call(&app, "DELETE", "/admin/targets/t/rejected", None).await.0, 200);
+    let one = "/admin/targets/t/rejected/01J0000000000000000000000A";
+    assert_eq!(admin_call(&app, "DELETE", one, None).await.0, 404, "no such rejected delivery");
+    assert_eq!(admin_call(&app, "POST", &format!("{one}/replay"), None).await.0, 404);
+    assert_eq!(admin_call(&app, "GET", "/admin/targets/none/status", None).await.0, 404);
+    let (status, dead) = admin_call(&app, "GET", "/admin/dead-letters", None).await;
+    assert_eq!(status, 200, "{dead}");
+    assert_eq!(admin_call(&app, "POST", "/admin/dead-letters/redrive", None).await.0, 200);
+}
+
+#[tokio::test]
+async fn bad_bodies_unknown_routes_and_methods_answer_json() {
+    let (app, _) = app();
+    let request = Request::builder()
+        .method("POST")
+        .uri("/admin/targets")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::from("{not json"))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value =
+        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()).unwrap();
+    assert_eq!(body["field"], "body");
+    assert!(body["error"].as_str().unwrap().contains("not valid JSON"), "{body}");
+    let (status, body) = admin_call(&app, "GET", "/admin/nothing", None).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("no route GET /admin/nothing")));
+    let (status, body) = admin_call(&app, "PATCH", "/admin/targets/t", None).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("no route PATCH"), "{body}");
+}
