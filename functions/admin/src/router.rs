@@ -150,8 +150,11 @@ async fn list_sources(State(s): State<AdminState>) -> Answer {
 
 async fn create_source(State(s): State<AdminState>, headers: HeaderMap, body: JsonBody) -> Answer {
     let mut created = s.admin.create_source(body.required()?).await?;
-    if let (Some(host), Some(path)) = (headers.get("host").and_then(|h| h.to_str().ok()), created["path"].as_str()) {
-        created["url"] = json!(format!("https://{host}{path}"));
+    let header = |name: &str| headers.get(name).and_then(|h| h.to_str().ok());
+    if let (Some(host), Some(path)) = (header("host"), created["path"].as_str()) {
+        // API Gateway says https in X-Forwarded-Proto; herald-local serves plain http and says nothing.
+        let scheme = header("x-forwarded-proto").filter(|p| matches!(*p, "http" | "https")).unwrap_or("http");
+        created["url"] = json!(format!("{scheme}://{host}{path}"));
     }
     Ok((StatusCode::CREATED, axum::Json(created)))
 }

@@ -87,8 +87,21 @@ async fn sources_routes() {
     let (status, created) = admin_call(&app, "POST", "/admin/sources", Some(json!({"id": "k", "kind": "kiosk"}))).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["credential"]["header"], "X-Kiosk-Signature-256");
+    assert!(created.get("url").is_none(), "no Host, no URL: {created}");
+    let request = Request::builder()
+        .method("POST")
+        .uri("/admin/sources")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("host", "abc.execute-api.eu-west-1.amazonaws.com")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(json!({"id": "j", "kind": "jellynext"}).to_string()))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let body: Value =
+        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()).unwrap();
+    assert_eq!(body["url"], "https://abc.execute-api.eu-west-1.amazonaws.com/hooks/j");
     let (status, listed) = admin_call(&app, "GET", "/admin/sources", None).await;
-    assert_eq!((status, listed.as_array().unwrap().len()), (200, 2));
+    assert_eq!((status, listed.as_array().unwrap().len()), (200, 3));
     assert!(!listed.to_string().contains(created["credential"]["secret"].as_str().unwrap()));
     let (status, one) = admin_call(&app, "GET", "/admin/sources/k", None).await;
     assert_eq!((status, one["kind"].as_str()), (200, Some("kiosk")));
@@ -102,7 +115,7 @@ async fn sources_routes() {
     assert_eq!(admin_call(&app, "DELETE", "/admin/sources/k", None).await.0, 204);
     assert_eq!(admin_call(&app, "DELETE", "/admin/sources/k", None).await.0, 404);
     assert_eq!(admin_call(&app, "GET", "/admin/sources/k", None).await.0, 404);
-    assert_eq!(fakes.store.sources.lock().unwrap().len(), 1);
+    assert_eq!(fakes.store.sources.lock().unwrap().len(), 2);
 }
 
 #[tokio::test]
