@@ -39,6 +39,7 @@ pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
         .route("/admin/targets/{id}/rejected/replay", post(replay_rejected))
         .route("/admin/targets/{id}/rejected/{delivery}", delete(discard_one_rejected))
         .route("/admin/targets/{id}/rejected/{delivery}/replay", post(replay_one_rejected))
+        .route("/admin/catalog", get(catalog))
         .route("/admin/dead-letters", get(dead_letters))
         .route("/admin/dead-letters/redrive", post(redrive))
         .fallback(no_route)
@@ -232,6 +233,10 @@ async fn discard_rejected(State(s): State<AdminState>, Path(id): Path<String>) -
 
 async fn discard_one_rejected(State(s): State<AdminState>, Path((id, delivery)): Path<(String, String)>) -> Answer {
     ok(s.admin.discard_rejected(&id, Some(&delivery)).await?)
+}
+
+async fn catalog(State(s): State<AdminState>) -> Answer {
+    ok(s.admin.catalog())
 }
 
 async fn dead_letters(State(s): State<AdminState>) -> Answer {

@@ -66,6 +66,7 @@ async fn every_route_and_unknown_ones_need_the_token() {
         ("POST", "/admin/targets/t/rejected/replay"),
         ("POST", "/admin/targets/t/rejected/01J0000000000000000000000A/replay"),
         ("DELETE", "/admin/targets/t/rejected/01J0000000000000000000000A"),
+        ("GET", "/admin/catalog"),
         ("GET", "/admin/dead-letters"),
         ("POST", "/admin/dead-letters/redrive"),
         ("GET", "/admin/nothing-here"),
@@ -181,6 +182,11 @@ async fn inspection_routes() {
     assert_eq!(admin_call(&app, "DELETE", one, None).await.0, 404, "no such rejected delivery");
     assert_eq!(admin_call(&app, "POST", &format!("{one}/replay"), None).await.0, 404);
     assert_eq!(admin_call(&app, "GET", "/admin/targets/none/status", None).await.0, 404);
+    let (status, catalog) = admin_call(&app, "GET", "/admin/catalog", None).await;
+    assert_eq!(status, 200);
+    let kinds: Vec<&str> = catalog["sources"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["kinescope", "ombi", "jellynext", "kiosk", "generic"]);
+    assert!(catalog["presets"].as_array().unwrap().iter().any(|p| p["preset"] == "discord"));
     let (status, dead) = admin_call(&app, "GET", "/admin/dead-letters", None).await;
     assert_eq!(status, 200, "{dead}");
     assert_eq!(admin_call(&app, "POST", "/admin/dead-letters/redrive", None).await.0, 200);

@@ -4,6 +4,7 @@
 
 pub mod adapters;
 pub mod address;
+pub mod catalog;
 pub mod event;
 pub mod filter;
 pub mod health;

@@ -102,6 +102,12 @@ pub struct Admin {
 }
 
 impl Admin {
+    /// Event names per source kind (which are chatty), placeholders with sample values, presets.
+    pub fn catalog(&self) -> Value {
+        let catalog = herald_domain::catalog::catalog(self.ids.new_id(), self.clock.now());
+        serde_json::to_value(catalog).expect("the catalog serializes")
+    }
+
     async fn find_target(&self, id: &str) -> Result<Target, AdminError> {
         let parsed = TargetId::parse(id).map_err(|_| AdminError::NotFound(format!("target {id}")))?;
         self.targets.get_target(&parsed).await?.ok_or_else(|| AdminError::NotFound(format!("target {id}")))
