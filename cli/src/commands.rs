@@ -37,12 +37,20 @@ pub enum Command {
     /// Messages that failed to be processed repeatedly.
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(DeadLettersCmd),
+    /// Event names per source kind, placeholders with sample values, presets.
+    Catalog,
+    /// Print a shell completion script: `herald completions bash > /etc/bash_completion.d/herald`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum SourcesCmd {
     /// Create a source; prints its URL and credential (shown once).
     Add {
+        /// The last part of its URL (`…/hooks/<id>`): letters, digits, `-`, `_`.
         id: String,
         /// kinescope, ombi, jellynext, kiosk or generic.
         #[arg(long)]
@@ -60,15 +68,19 @@ pub enum SourcesCmd {
     List,
     /// One source: its settings and health.
     Show {
+        /// The source's id (the last part of its URL).
         id: String,
     },
     /// Change a source's settings (its credential stays).
     Set {
+        /// The source's id.
         id: String,
         #[command(flatten)]
         settings: SourceFields,
     },
+    /// Delete a source: its URL answers 401 from then on.
     Remove {
+        /// The source's id.
         id: String,
     },
 }
@@ -84,6 +96,7 @@ pub struct SourceFields {
     /// Key pattern to remove at any depth (repeatable; replaces the default list). --no-drop-names drops none.
     #[arg(long = "drop-name", value_name = "PATTERN")]
     pub drop_names: Vec<String>,
+    /// Drop no field by its name (the source's `drop_names` becomes `[]`).
     #[arg(long, conflicts_with = "drop_names")]
     pub no_drop_names: bool,
     /// Seconds a repeat is recognised for; 0 turns dedupe off.
@@ -124,22 +137,28 @@ impl SourceFields {
 
 #[derive(Args, Debug, Default)]
 pub struct TargetFields {
+    /// A name for people: it appears in logs and health warnings.
     #[arg(long)]
     pub name: Option<String>,
+    /// Where deliveries go: http(s)://…, placeholders allowed (`?tmdb={tmdbId}`).
     #[arg(long = "target-url")]
     pub target_url: Option<String>,
     /// discord, slack, ntfy, telegram, home_assistant, generic.
     #[arg(long)]
     pub preset: Option<String>,
+    /// POST (default), PUT, PATCH or GET.
     #[arg(long)]
     pub method: Option<String>,
     /// Header as Name=value template (repeatable).
     #[arg(long = "header", value_name = "NAME=VALUE")]
     pub headers: Vec<String>,
+    /// The body template ({{title}}, {tmdbId}, …); default: the preset's.
     #[arg(long, conflicts_with = "body_file")]
     pub body: Option<String>,
+    /// The body template, from a file.
     #[arg(long)]
     pub body_file: Option<PathBuf>,
+    /// The body's Content-Type; default: the preset's, else application/json.
     #[arg(long)]
     pub content_type: Option<String>,
     /// Event pattern (repeatable), e.g. ombi:Request* or live.*.
@@ -148,65 +167,86 @@ pub struct TargetFields {
     /// Condition as field=value1,value2 (repeatable).
     #[arg(long = "when", value_name = "FIELD=VALUES")]
     pub when: Vec<String>,
-    #[arg(long)]
-    pub secret: Option<String>,
+    /// The signing secret, read from this file, or from standard input with `-` (never from
+    /// the command line, where shell history and `ps` would keep it).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
     /// standard or hex.
     #[arg(long)]
     pub signature: Option<String>,
+    /// The header of a hex signature (default X-Herald-Signature-256).
     #[arg(long)]
     pub signature_header: Option<String>,
+    /// How long to wait for the receiver, 1 to 30000 ms (default 10000).
     #[arg(long)]
     pub timeout_ms: Option<u64>,
+    /// Send nothing to it; what it has parked stays parked.
     #[arg(long, conflicts_with = "enable")]
     pub disable: bool,
+    /// Send to it again (and release what it parked while disabled).
     #[arg(long)]
     pub enable: bool,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum TargetsCmd {
+    /// Create a target; prints it with validation's warnings.
     Add {
+        /// Its id (default: a generated one).
         #[arg(long)]
         id: Option<String>,
         #[command(flatten)]
         fields: TargetFields,
     },
+    /// Every target.
     List,
+    /// One target, secrets redacted.
     Show {
+        /// The target\'s id.
         id: String,
     },
     /// Change the given fields; the rest stay as they are.
     Edit {
+        /// The target\'s id.
         id: String,
         #[command(flatten)]
         fields: TargetFields,
     },
+    /// Delete a target, with what it had parked or rejected.
     Remove {
+        /// The target\'s id.
         id: String,
     },
     /// Send a synthetic `imported` event and report status and round trip.
     Test {
+        /// The target\'s id.
         id: String,
     },
     /// Show the request that would be sent, without sending it.
     Preview {
+        /// The target\'s id.
         id: String,
         /// A webhook body (JSON file) to render instead of a sample.
         #[arg(long)]
         body_file: Option<PathBuf>,
+        /// The source kind whose sample to render: kinescope, ombi, jellynext, kiosk, generic.
         #[arg(long, default_value = "generic")]
         kind: String,
     },
+    /// Failures, holding, parked and rejected counts.
     Status {
+        /// The target\'s id.
         id: String,
     },
     /// Send what is parked for the target now.
     Replay {
+        /// The target\'s id.
         id: String,
     },
     /// Deliveries the target's receiver refused for their content (400, 413, 415, 422) or that
     /// could not be built: list them, or replay or discard them once the template is fixed.
     Rejected {
+        /// The target\'s id.
         id: String,
         /// Put them back on the deliveries queue, rendered with the target's current template.
         #[arg(long, conflicts_with = "discard")]
@@ -222,6 +262,7 @@ pub enum TargetsCmd {
 
 #[derive(Subcommand, Debug)]
 pub enum DeadLettersCmd {
+    /// What waits in the two dead-letter queues, and how many.
     List,
     /// Move every dead letter back to its queue.
     Redrive,
@@ -273,7 +314,9 @@ fn apply(fields: &TargetFields, base: &mut Map<String, Value>) -> Result<()> {
     set("preset", fields.preset.clone().map(Value::from));
     set("method", fields.method.as_ref().map(|m| json!(m.to_uppercase())));
     set("content_type", fields.content_type.clone().map(Value::from));
-    set("secret", fields.secret.clone().map(Value::from));
+    if let Some(path) = &fields.secret_file {
+        set("secret", Some(Value::from(read_secret(path)?)));
+    }
     set("signature", fields.signature.clone().map(Value::from));
     set("signature_header", fields.signature_header.clone().map(Value::from));
     set("timeout_ms", fields.timeout_ms.map(Value::from));
@@ -307,7 +350,31 @@ fn apply(fields: &TargetFields, base: &mut Map<String, Value>) -> Result<()> {
     Ok(())
 }
 
+/// A secret from a file, or from standard input for `-`; surrounding whitespace (a final newline) dropped.
+fn read_secret(path: &std::path::Path) -> Result<String> {
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the secret from standard input")?
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading the secret from {}", path.display()))?
+    };
+    let secret = text.trim().to_owned();
+    if secret.is_empty() {
+        bail!("the secret file {} is empty", path.display());
+    }
+    Ok(secret)
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "herald", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub async fn run(cli: Cli) -> Result<String> {
+    if let Command::Completions { shell } = cli.command {
+        return Ok(completions(shell));
+    }
     let token = cli.token.clone().context("no admin token: pass --token or set HERALD_ADMIN_TOKEN")?;
     let api = Api { http: reqwest::Client::new(), base: cli.url.clone(), token };
     let (value, human): (Value, fn(&Value) -> String) = match cli.command {
@@ -411,6 +478,8 @@ pub async fn run(cli: Cli) -> Result<String> {
         Command::DeadLetters(DeadLettersCmd::Redrive) => {
             (api.call("POST", "/admin/dead-letters/redrive", None).await?, render::redriven)
         }
+        Command::Catalog => (api.call("GET", "/admin/catalog", None).await?, render::json),
+        Command::Completions { shell } => return Ok(completions(shell)),
     };
     Ok(if cli.json { format!("{}\n", serde_json::to_string_pretty(&value)?) } else { human(&value) })
 }

@@ -4,4 +4,4 @@
 mod commands;
 mod render;
 
-pub use commands::{Cli, run};
+pub use commands::{Cli, completions, run};

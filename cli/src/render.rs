@@ -31,6 +31,11 @@ fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     out
 }
 
+/// The API's answer as indented JSON, for what has no table.
+pub fn json(v: &Value) -> String {
+    format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
+}
+
 pub fn done(_: &Value) -> String {
     "done\n".into()
 }

@@ -151,3 +151,35 @@ async fn rejected_deliveries_are_listed_replayed_and_discarded() {
     let missing = herald(&w, &["targets", "rejected", "r", "--replay", "--delivery", one]).await.unwrap_err();
     assert!(format!("{missing:#}").contains("404") || format!("{missing:#}").contains("not found"), "{missing:#}");
 }
+
+#[tokio::test]
+async fn a_target_secret_comes_from_a_file_and_signs_deliveries() {
+    let w = world(json!({"sources": [{"id": "k", "kind": "kinescope", "token": "kt"}]})).await;
+    let secret = "whsec_ZmlsZS1zZWNyZXQtZm9yLXRoZS1jbGktdGVzdA==";
+    let file = std::env::temp_dir().join(format!("herald-secret-{}", ulid::Ulid::new()));
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    let url = w.receiver.url("/signed");
+    let path = file.to_string_lossy().into_owned();
+    let args =
+        ["targets", "add", "--id", "s", "--name", "S", "--target-url", &url, "--secret-file", &path, "--event", "k:*"];
+    let added = herald(&w, &args).await.unwrap();
+    assert!(!added.contains(secret), "{added}");
+    std::fs::remove_file(&file).unwrap();
+    let body = json!({"event": "live.finished", "data": {"event_id": "s1"}}).to_string();
+    w.post("k", &[("access-token", "kt")], body).await;
+    let got = w.receiver.wait_for("/signed", 1, WAIT).await;
+    let key = herald_domain::signature::StandardKey::parse(secret).unwrap();
+    let ts: i64 = got[0].header("webhook-timestamp").unwrap().parse().unwrap();
+    assert!(key.verify(
+        got[0].header("webhook-id").unwrap(),
+        ts,
+        ts,
+        &got[0].body,
+        got[0].header("webhook-signature").unwrap()
+    ));
+    let empty = std::env::temp_dir().join(format!("herald-empty-{}", ulid::Ulid::new()));
+    std::fs::write(&empty, "\n").unwrap();
+    let err = herald(&w, &["targets", "edit", "s", "--secret-file", &empty.to_string_lossy()]).await.unwrap_err();
+    assert!(format!("{err:#}").contains("is empty"), "{err:#}");
+    std::fs::remove_file(&empty).unwrap();
+}
