@@ -26,8 +26,11 @@ pub fn adapters(data: &[u8]) {
     let kind = KINDS[usize::from(first % 5)];
     let options = first / 5;
     let mut input = Input::new(rest);
-    let (pointer, text) =
-        if options & 1 == 1 { (lossy(input.until_nul()), lossy(input.until_nul())) } else { (String::new(), String::new()) };
+    let (pointer, text) = if options & 1 == 1 {
+        (lossy(input.until_nul()), lossy(input.until_nul()))
+    } else {
+        (String::new(), String::new())
+    };
     let body = input.rest();
 
     let source_id = SourceId::parse(kind.as_str()).expect("kind names are valid ids");

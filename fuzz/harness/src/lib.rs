@@ -5,6 +5,7 @@
 //! promises (round trips, escaping, verification), not just that nothing panics.
 
 mod adapters;
+mod address;
 mod input;
 mod message;
 mod retry_after;
@@ -12,6 +13,7 @@ mod signatures;
 mod template;
 
 pub use adapters::adapters;
+pub use address::{address, differs_from_std_as_documented};
 pub use message::message;
 pub use retry_after::retry_after;
 pub use signatures::signatures;

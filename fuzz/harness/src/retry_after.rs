@@ -19,7 +19,11 @@ use crate::lossy;
 pub fn retry_after(data: &[u8]) {
     let mut input = Input::new(data);
     let secs = input.i64();
-    let now = DateTime::from_timestamp(secs, 0).unwrap_or(if secs < 0 { DateTime::<Utc>::MIN_UTC } else { DateTime::<Utc>::MAX_UTC });
+    let now = DateTime::from_timestamp(secs, 0).unwrap_or(if secs < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    });
     let text = lossy(input.rest());
 
     let waited = parse(&text, now);

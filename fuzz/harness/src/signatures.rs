@@ -181,7 +181,10 @@ fn token_source(c: &Case<'_>) {
             .map(|b| lossy(&b))
             .unwrap_or_default();
         let carried = [text("access-token"), auth, basic, query.clone().unwrap_or_default()];
-        assert!(carried.iter().any(|h| h.contains(token.as_str())), "accepted without the token: {headers:?} {query:?}");
+        assert!(
+            carried.iter().any(|h| h.contains(token.as_str())),
+            "accepted without the token: {headers:?} {query:?}"
+        );
     } else if headers.is_empty() && query.is_none() {
         assert!(matches!(check(&s, &headers, None, c.body, c.now), Err(AuthFailure::Missing(_))));
     }
@@ -196,7 +199,8 @@ fn token_source(c: &Case<'_>) {
         presented.push(("authorization", format!("Bearer {token}")));
         presented.push(("authorization", format!("bearer   {token} ")));
     }
-    if !token.contains(':') {
+    if !token.is_empty() && !token.contains(':') {
+        // A bare token with no `user:` (`Basic ` with nothing after it carries no credential).
         presented.push(("authorization", format!("Basic {}", BASE64.encode(&token))));
     }
     for (name, value) in presented {

@@ -13,7 +13,9 @@ fn replay(dir: &str, name: &str, target: fn(&[u8])) -> usize {
     };
     let mut files: Vec<PathBuf> = entries
         .map(|e| e.expect("readable directory").path())
-        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n == "README.md" || n.to_string_lossy().starts_with('.')))
+        .filter(|p| {
+            p.is_file() && !p.file_name().is_some_and(|n| n == "README.md" || n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     files.sort();
     let failed: Vec<String> = files
@@ -24,7 +26,14 @@ fn replay(dir: &str, name: &str, target: fn(&[u8])) -> usize {
         })
         .map(|path| path.display().to_string())
         .collect();
-    assert!(failed.is_empty(), "{} of {} inputs failed in {}:\n{}", failed.len(), files.len(), root.display(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} inputs failed in {}:\n{}",
+        failed.len(),
+        files.len(),
+        root.display(),
+        failed.join("\n")
+    );
     files.len()
 }
 
@@ -44,6 +53,7 @@ macro_rules! replay_target {
 }
 
 replay_target!(adapters, corpus_adapters, regressions_adapters);
+replay_target!(address, corpus_address, regressions_address);
 replay_target!(template, corpus_template, regressions_template);
 replay_target!(message, corpus_message, regressions_message);
 replay_target!(signatures, corpus_signatures, regressions_signatures);
