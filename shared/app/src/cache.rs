@@ -39,6 +39,13 @@ impl TargetStore for CachedTargets {
         *cached = Some((Instant::now(), fresh.clone()));
         Ok(fresh)
     }
+
+    async fn get_target_fresh(&self, id: &TargetId) -> Result<Option<Target>, StoreError> {
+        let mut cached = self.cached.lock().await;
+        let fresh = self.inner.list_targets().await?;
+        *cached = Some((Instant::now(), fresh.clone()));
+        Ok(fresh.iter().find(|t| &t.id == id).cloned())
+    }
 }
 
 /// How long the deliver function reuses a healthy state it read. A target that starts failing in

@@ -47,7 +47,14 @@ pub struct Deliver {
 impl Deliver {
     pub async fn deliver(&self, msg: &DeliveryMessage) -> Result<Report, DeliverError> {
         let b = &self.backoff;
-        let Some(target) = b.targets.get_target(&msg.target_id).await? else {
+        let cached = b.targets.get_target(&msg.target_id).await?;
+        // A target created (or created again) after our copy of the list was read: look again
+        // before calling anything gone.
+        let target = match cached {
+            Some(t) if !msg.is_newer_than(&t) => Some(t),
+            _ => b.targets.get_target_fresh(&msg.target_id).await?,
+        };
+        let Some(target) = target else {
             tracing::warn!(target_id = %msg.target_id, delivery_id = %msg.delivery_id, "target no longer exists; delivery dropped");
             return Ok(Report::Skipped("target no longer exists"));
         };

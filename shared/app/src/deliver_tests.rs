@@ -1,3 +1,4 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -258,4 +259,37 @@ fn clone_backoff(w: &crate::testing::world::TestWorld) -> Backoff {
         retention: b.retention,
         overdue_after: b.overdue_after,
     }
+}
+
+#[tokio::test]
+async fn a_target_created_again_after_the_list_was_cached_still_gets_its_deliveries() {
+    let w = world();
+    // A deliver function whose copy of the target list predates the target's new incarnation.
+    let cached = Arc::new(crate::cache::CachedTargets::new(w.store.clone(), Duration::from_secs(3600)));
+    let b = &w.backoff;
+    let backoff = Backoff {
+        targets: cached.clone(),
+        states: b.states.clone(),
+        parking: b.parking.clone(),
+        rejected: b.rejected.clone(),
+        wakeups: b.wakeups.clone(),
+        queue: b.queue.clone(),
+        sender: b.sender.clone(),
+        clock: b.clock.clone(),
+        ids: b.ids.clone(),
+        ladder: b.ladder.clone(),
+        retention: b.retention,
+        overdue_after: b.overdue_after,
+    };
+    let deliver = Deliver { backoff: Arc::new(backoff) };
+    assert!(crate::ports::TargetStore::get_target(&*cached, &t()).await.unwrap().is_some(), "cached");
+    let new_incarnation = ulid::Ulid::from_parts(1_800_000_000_000, 1);
+    w.store.targets.lock().unwrap().iter_mut().find(|x| x.id == t()).unwrap().incarnation = Some(new_incarnation);
+    let mut msg = message("t");
+    msg.incarnation = Some(new_incarnation);
+    assert!(matches!(deliver.deliver(&msg).await.unwrap(), Report::Delivered { .. }));
+    // And one for the incarnation before it is dropped.
+    let mut old = message("t");
+    old.incarnation = Some(ulid::Ulid::from_parts(1_700_000_000_000, 1));
+    assert_eq!(deliver.deliver(&old).await.unwrap(), Report::Skipped("meant for a deleted target of that id"));
 }

@@ -69,6 +69,12 @@ pub trait TargetStore: Send + Sync {
     async fn get_target(&self, id: &TargetId) -> Result<Option<Target>, StoreError> {
         Ok(self.list_targets().await?.iter().find(|t| &t.id == id).cloned())
     }
+
+    /// As [`Self::get_target`], past any cache: for a message that names a target (or an
+    /// incarnation of it) newer than the copy at hand.
+    async fn get_target_fresh(&self, id: &TargetId) -> Result<Option<Target>, StoreError> {
+        self.get_target(id).await
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -56,7 +56,11 @@ pub struct Retry {
 impl Retry {
     pub async fn wake(&self, wakeup: &WakeupMessage) -> Result<WakeReport, DeliverError> {
         let b = &self.backoff;
-        let Some(target) = b.targets.get_target(&wakeup.target_id).await? else {
+        let target = match b.targets.get_target(&wakeup.target_id).await? {
+            Some(t) if !wakeup.is_newer_than(&t) => Some(t),
+            _ => b.targets.get_target_fresh(&wakeup.target_id).await?,
+        };
+        let Some(target) = target else {
             return Ok(WakeReport::TargetGone);
         };
         if !wakeup.is_for(&target) {

@@ -106,6 +106,12 @@ impl DeliveryMessage {
         self.incarnation.is_none() || self.incarnation == target.incarnation
     }
 
+    /// Made for a later incarnation than `target` (ids sort by creation): the copy of the target
+    /// at hand is older than the message, not the other way round.
+    pub fn is_newer_than(&self, target: &Target) -> bool {
+        self.incarnation > target.incarnation
+    }
+
     pub fn to_json(&self) -> String {
         envelope_json(MessageRef::Deliver(self))
     }
@@ -202,6 +208,10 @@ impl WakeupMessage {
 
     pub fn is_for(&self, target: &Target) -> bool {
         self.incarnation.is_none() || self.incarnation == target.incarnation
+    }
+
+    pub fn is_newer_than(&self, target: &Target) -> bool {
+        self.incarnation > target.incarnation
     }
 
     pub fn to_json(&self) -> String {
