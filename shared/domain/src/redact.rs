@@ -87,12 +87,18 @@ fn looks_like_token(text: &str) -> bool {
         && text.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
-/// `scheme://host:port`, lower case, without credentials: where a URL's requests go.
-pub fn origin(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
+/// `scheme://host:port` as the URL parser that sends the request reads it (WHATWG: a `\` ends
+/// the authority of an http URL as `/` does), or `None` when the origin is not fixed text: a URL
+/// that does not parse, or with a placeholder before its path, can go anywhere.
+pub fn origin(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
+    if authority.contains('{') || authority.contains('}') {
+        return None;
+    }
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str()?;
+    Some(format!("{}://{}:{}", parsed.scheme(), host.to_ascii_lowercase(), parsed.port_or_known_default()?))
 }
 
 #[cfg(test)]
@@ -137,6 +143,11 @@ mod tests {
         assert_eq!(origin("HTTPS://Discord.com/api/webhooks/1/x"), origin("https://discord.com/other"));
         assert_ne!(origin("https://discord.com/x"), origin("https://evil.example/x"));
         assert_ne!(origin("https://discord.com/x"), origin("https://discord.com:8443/x"));
-        assert_eq!(origin("https://u:p@example.com/x"), "https://example.com");
+        assert_eq!(origin("https://discord.com:443/x"), origin("https://discord.com/y"));
+        assert_eq!(origin("https://u:p@example.com/x").as_deref(), Some("https://example.com:443"));
+        // The parser that sends the request ends the authority at a backslash: evil.example it is.
+        assert_eq!(origin("https://evil.example\\@hooks.example.com/x").as_deref(), Some("https://evil.example:443"));
+        assert_eq!(origin("https://{{host}}/x"), None, "a placeholder host goes anywhere");
+        assert_eq!(origin("not a url"), None);
     }
 }

@@ -83,7 +83,11 @@ impl Admin {
         if input.get("url").and_then(Value::as_str) == Some(redact_target_url(&stored.url).as_str()) {
             input["url"] = json!(stored.url);
         }
-        let moved = input.get("url").and_then(Value::as_str).is_some_and(|url| origin(url) != origin(&stored.url));
+        // Moved unless both origins are fixed and the same: an unparseable or templated one can go anywhere.
+        let moved = input.get("url").and_then(Value::as_str).is_some_and(|url| {
+            let (new, old) = (origin(url), origin(&stored.url));
+            new.is_none() || new != old
+        });
         let reenter = "the URL now points elsewhere: re-enter the secret and the secret headers instead of [redacted]";
         if input.get("secret").and_then(Value::as_str) == Some(REDACTED) {
             let Some(secret) = &stored.secret else {
