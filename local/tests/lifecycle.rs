@@ -103,8 +103,18 @@ async fn a_disabled_target_sends_nothing_and_keeps_its_backlog_until_enabled() {
     assert_eq!(admin(&w, "POST", "/admin/targets/t/replay", None).await.0, 200);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(w.receiver.requests_to("/t").len(), before, "nothing sent while disabled");
+    // A delivery already on the queue when the target was disabled is kept too.
+    let target = herald_app::ports::TargetStore::get_target(&w.table, &id()).await.unwrap().unwrap();
+    let source = herald_domain::SourceId::parse("k").unwrap();
+    let origin = herald_domain::adapters::Origin::of(&source, herald_domain::SourceKind::Kinescope);
+    let body = json!({"event": "live.finished", "data": {"event_id": "s3", "n": 3}}).to_string();
+    let event =
+        herald_domain::adapters::normalize(&origin, body.as_bytes(), ulid::Ulid::new(), chrono::Utc::now()).unwrap();
+    let in_flight = herald_domain::message::DeliveryMessage::to(&target, ulid::Ulid::new(), event);
+    let report = w.running.deliver.deliver(&in_flight).await.unwrap();
+    assert_eq!(report, herald_app::deliver::Report::Parked);
     let state = herald_app::ports::StateStore::get_state_now(&w.table, &id()).await.unwrap();
-    assert_eq!(state.parked, 3, "the backlog stays parked and counted: {state:?}");
+    assert_eq!(state.parked, 4, "the backlog stays parked and counted: {state:?}");
 
     let (_, mut read) = admin(&w, "GET", "/admin/targets/t", None).await;
     read["enabled"] = json!(true);

@@ -69,3 +69,22 @@ async fn an_explicit_proxy_gets_only_checked_targets() {
     }
     assert!(proxy.requests().is_empty(), "nothing refused reached the proxy: {:?}", proxy.requests());
 }
+
+#[tokio::test]
+async fn an_explicit_proxy_named_by_host_carries_checked_public_targets() {
+    let proxy = Receiver::start().await;
+    let by_name = proxy.url("").replace("127.0.0.1", "localhost");
+    // The proxy is loopback by name: it is the operator's choice, not held to the targets' policy.
+    let sender = HttpSender::new(AddressPolicy::default(), Some(by_name.parse().unwrap())).unwrap();
+    let outcome = sender.send(&request("http://1.1.1.1/hook"), Duration::from_secs(5)).await;
+    assert!(matches!(outcome, DeliveryOutcome::Delivered { .. }), "{outcome:?}");
+    let got = proxy.requests();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].uri.host(), Some("1.1.1.1"), "the proxy was asked for the target: {}", got[0].uri);
+    let outcome = sender.send(&request("http://localhost:9/x"), Duration::from_secs(5)).await;
+    assert!(
+        matches!(outcome, DeliveryOutcome::Failed { status: None, .. }),
+        "a loopback target still is not: {outcome:?}"
+    );
+    assert_eq!(proxy.requests().len(), 1);
+}

@@ -63,8 +63,10 @@ impl Deliver {
             return Ok(Report::Skipped("meant for a deleted target of that id"));
         }
         if !target.enabled {
-            tracing::info!(target_id = %target.id, delivery_id = %msg.delivery_id, "target is disabled; delivery dropped");
-            return Ok(Report::Skipped("target is disabled"));
+            // Kept, not sent: enabling the target again releases what it parked meanwhile.
+            b.park(msg).await?;
+            tracing::info!(target_id = %target.id, delivery_id = %msg.delivery_id, "target is disabled; delivery parked");
+            return Ok(Report::Parked);
         }
         let state = b.states.get_state(&target.id).await?;
         if state.is_holding() {

@@ -288,7 +288,13 @@ async fn a_target_created_again_after_the_list_was_cached_still_gets_its_deliver
     let mut msg = message("t");
     msg.incarnation = Some(new_incarnation);
     assert!(matches!(deliver.deliver(&msg).await.unwrap(), Report::Delivered { .. }));
-    // And one for the incarnation before it is dropped.
+    // Routed by an ingest whose copy of the list still had the old incarnation, but arrived
+    // after the new one was created: it is the new target's.
+    let mut routed_stale = message("t");
+    routed_stale.incarnation = Some(ulid::Ulid::from_parts(1_700_000_000_000, 1));
+    routed_stale.event.received_at = chrono::DateTime::from_timestamp_millis(1_800_000_000_001).unwrap();
+    assert!(matches!(deliver.deliver(&routed_stale).await.unwrap(), Report::Delivered { .. }));
+    // And one for the incarnation before it, of an event from before, is dropped.
     let mut old = message("t");
     old.incarnation = Some(ulid::Ulid::from_parts(1_700_000_000_000, 1));
     assert_eq!(deliver.deliver(&old).await.unwrap(), Report::Skipped("meant for a deleted target of that id"));

@@ -56,11 +56,8 @@ pub struct Retry {
 impl Retry {
     pub async fn wake(&self, wakeup: &WakeupMessage) -> Result<WakeReport, DeliverError> {
         let b = &self.backoff;
-        let target = match b.targets.get_target(&wakeup.target_id).await? {
-            Some(t) if !wakeup.is_newer_than(&t) => Some(t),
-            _ => b.targets.get_target_fresh(&wakeup.target_id).await?,
-        };
-        let Some(target) = target else {
+        // Past any cache: a wake-up acts on the target as it is now (deleted, re-created, disabled).
+        let Some(target) = b.targets.get_target_fresh(&wakeup.target_id).await? else {
             return Ok(WakeReport::TargetGone);
         };
         if !wakeup.is_for(&target) {
@@ -75,6 +72,20 @@ impl Retry {
             return Ok(WakeReport::Stale);
         }
         if !state.is_holding() {
+            // Parked while the target was disabled (it never held): back on the queue, oldest first.
+            if state.parked > 0 {
+                let parked = b.parking.oldest(&target.id, b.clock.now(), usize::MAX).await?;
+                let (mine, stale): (Vec<_>, Vec<_>) = parked.into_iter().partition(|d| d.is_for(&target));
+                if !mine.is_empty() {
+                    b.queue.enqueue(&mine).await?;
+                }
+                for delivery in mine.iter().chain(&stale) {
+                    b.parking.remove(&target.id, &delivery.delivery_id).await?;
+                }
+                let expired = b.parking.settle_expired(&target.id, b.clock.now()).await?;
+                tracing::info!(target_id = %target.id, requeued = mine.len(), expired, "parked while disabled; released");
+                return Ok(WakeReport::Released { expired });
+            }
             return Ok(WakeReport::NotHolding);
         }
         let started = std::time::Instant::now();

@@ -19,14 +19,23 @@ const SNIPPET_BYTES: usize = 1024;
 pub const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
-struct GuardedResolver(Arc<AddressPolicy>);
+struct GuardedResolver {
+    policy: Arc<AddressPolicy>,
+    /// The configured proxy's host: reqwest resolves it through this resolver too, and it is the
+    /// operator's choice, not a target's, so it is not held to the policy (targets still are).
+    proxy_host: Option<String>,
+}
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.0.clone();
+        let policy = self.policy.clone();
+        let is_proxy = self.proxy_host.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(name.as_str()));
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if is_proxy {
+                return Ok(Box::new(resolved.into_iter()) as Addrs);
+            }
             let mut refusal = None;
             let allowed: Vec<SocketAddr> =
                 resolved.into_iter().filter(|a| policy.check(a.ip()).map_err(|e| refusal = Some(e)).is_ok()).collect();
@@ -53,7 +62,10 @@ impl HttpSender {
         let policy = Arc::new(policy);
         let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(GuardedResolver(policy.clone()))
+            .dns_resolver(GuardedResolver {
+                policy: policy.clone(),
+                proxy_host: proxy.as_ref().and_then(|p| p.host_str()).map(str::to_owned),
+            })
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(60))

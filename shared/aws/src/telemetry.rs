@@ -40,6 +40,10 @@ pub fn log_filter(spec: &str) -> String {
         if let Some(level) = LEVELS.iter().find(|l| l.eq_ignore_ascii_case(directive)) {
             general = level;
             kept.push(directive.to_owned());
+        } else if directive.contains('[') {
+            // A span filter (`[invoke]=trace`) enables every target inside the span, the SDK's
+            // too: not allowed.
+            continue;
         } else if !clamped(target) {
             kept.push(directive.to_owned());
         }
@@ -69,6 +73,7 @@ mod tests {
         assert!(filter.contains("aws_smithy_runtime=info") && filter.contains("hyper=info"), "{filter}");
         assert!(!filter.contains("=trace") && !filter.contains("hyper::proto"), "{filter}");
         assert!(log_filter("warn").contains("reqwest=warn"), "a quieter level stays quieter");
+        assert!(!log_filter("info,[delivery]=trace,herald_app[x]=debug").contains('['), "no span filters");
         assert!(tracing_subscriber::EnvFilter::try_new(log_filter("trace")).is_ok());
         assert!(tracing_subscriber::EnvFilter::try_new(log_filter("")).is_ok());
     }

@@ -100,10 +100,16 @@ impl DeliveryMessage {
         Self { delivery_id, target_id: target.id.clone(), incarnation: target.incarnation, event }
     }
 
-    /// Whether this delivery was meant for this incarnation of its target (one queued before
-    /// incarnations existed was meant for whichever target has its id).
+    /// Whether this delivery belongs to this incarnation of its target: made for it, or for an
+    /// older copy of the target list (ingest caches it for seconds) but of an event that arrived
+    /// after this incarnation was created. What arrived before belongs to a deleted target.
     pub fn is_for(&self, target: &Target) -> bool {
-        self.incarnation.is_none() || self.incarnation == target.incarnation
+        if self.incarnation == target.incarnation {
+            return true;
+        }
+        target.incarnation.is_some_and(|current| {
+            u64::try_from(self.event.received_at.timestamp_millis()).is_ok_and(|at| at >= current.timestamp_ms())
+        })
     }
 
     /// Made for a later incarnation than `target` (ids sort by creation): the copy of the target
@@ -169,8 +175,9 @@ pub fn wires(deliveries: &[DeliveryMessage]) -> Vec<String> {
 
 /// The event as it travels: whole, or slim (without `fields`) when its message would pass [`SLIM_ABOVE`].
 fn encode_event(event: &Event, longest_target_id: usize) -> Box<serde_json::value::RawValue> {
-    // The envelope around the event: version, kind, a ULID and the target id.
-    const ENVELOPE: usize = 96;
+    // The envelope around the event: version, kind, two ULIDs (delivery, incarnation) and the
+    // target id, with their keys.
+    const ENVELOPE: usize = 160;
     let full = serde_json::value::to_raw_value(event).expect("events always serialize");
     if full.get().len() + ENVELOPE + longest_target_id <= SLIM_ABOVE || event.source_kind == SourceKind::Herald {
         return full;
@@ -206,12 +213,10 @@ impl WakeupMessage {
         Self { target_id: target.id.clone(), epoch, incarnation: target.incarnation }
     }
 
+    /// Only for the incarnation it was scheduled for (one from before incarnations existed, only
+    /// for a target that has none either).
     pub fn is_for(&self, target: &Target) -> bool {
-        self.incarnation.is_none() || self.incarnation == target.incarnation
-    }
-
-    pub fn is_newer_than(&self, target: &Target) -> bool {
-        self.incarnation > target.incarnation
+        self.incarnation == target.incarnation
     }
 
     pub fn to_json(&self) -> String {

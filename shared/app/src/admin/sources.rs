@@ -65,10 +65,12 @@ pub struct SourceSettings {
     pub event_pointer: Option<Option<String>>,
     #[serde(default, with = "optional")]
     pub summary: Option<Option<String>>,
-    #[serde(default)]
-    pub drop: Option<Vec<String>>,
-    #[serde(default)]
-    pub drop_names: Option<Vec<String>>,
+    /// `null`: none.
+    #[serde(default, with = "optional")]
+    pub drop: Option<Option<Vec<String>>>,
+    /// `null`: the defaults.
+    #[serde(default, with = "optional")]
+    pub drop_names: Option<Option<Vec<String>>>,
     #[serde(default, with = "optional")]
     pub dedupe_window_secs: Option<Option<u64>>,
     #[serde(default, with = "optional")]
@@ -105,12 +107,15 @@ impl SourceSettings {
             source.summary = summary;
         }
         if let Some(drop) = self.drop {
+            let drop = drop.unwrap_or_default();
             for (i, p) in drop.iter().enumerate() {
                 check_pointer(p).map_err(|e| invalid(&format!("drop[{i}]"), e))?;
             }
             source.drop = drop;
         }
         if let Some(names) = self.drop_names {
+            let names = names
+                .unwrap_or_else(|| herald_domain::source::DEFAULT_DROP_NAMES.iter().map(|n| (*n).to_owned()).collect());
             if let Some(i) = names.iter().position(|n| !n.chars().any(char::is_alphanumeric)) {
                 return Err(invalid(
                     &format!("drop_names[{i}]"),

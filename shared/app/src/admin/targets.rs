@@ -125,7 +125,7 @@ impl Admin {
         if !stored.enabled && target.enabled {
             // Enabled again: what it held while disabled goes out now, in order.
             let state = self.states.get_state(&target.id).await?;
-            if state.is_holding() {
+            if state.is_holding() || state.parked > 0 {
                 let wakeup = herald_domain::message::WakeupMessage::of(&target, state.epoch);
                 self.wakeups.schedule(&wakeup, std::time::Duration::ZERO, self.clock.now()).await?;
             }

@@ -88,7 +88,8 @@ impl ConfigStore for Table {
     /// state becomes a fresh one a step past its epoch, so every wake-up still pending for it is
     /// stale. A new target with the same id starts clean (and has a new incarnation besides).
     async fn delete_target(&self, id: &TargetId) -> Result<bool, StoreError> {
-        if !self.delete_returning(keys::target(id)).await? {
+        // What was kept for it goes first: if that fails, the target is still there to delete again.
+        if self.get_consistent(keys::target(id)).await?.is_none() {
             return Ok(false);
         }
         let state: TargetState =
@@ -102,7 +103,7 @@ impl ConfigStore for Table {
             .await
             .map_err(unavailable)?;
         self.delete_partition_except_state(id).await?;
-        Ok(true)
+        self.delete_returning(keys::target(id)).await
     }
 }
 
@@ -124,11 +125,12 @@ impl Table {
                     WriteRequest::builder().delete_request(delete).build()
                 })
                 .collect();
-            // What DynamoDB leaves unprocessed (throttling) is sent again.
-            for _ in 0..5 {
+            // What DynamoDB leaves unprocessed (throttling) is sent again, a little later each time.
+            for attempt in 0..5u64 {
                 if requests.is_empty() {
                     break;
                 }
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
                 let out = self
                     .client
                     .batch_write_item()
@@ -137,6 +139,12 @@ impl Table {
                     .await
                     .map_err(unavailable)?;
                 requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.name)).unwrap_or_default();
+            }
+            if !requests.is_empty() {
+                let left = requests.len();
+                return Err(StoreError::Unavailable(
+                    format!("{left} parked or rejected items were left; delete again").into(),
+                ));
             }
         }
         Ok(())

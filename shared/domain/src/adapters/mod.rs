@@ -70,6 +70,16 @@ pub fn restamp(event: &mut Event, id: Ulid, received_at: DateTime<Utc>) {
     }
     event.id = id;
     event.received_at = received_at;
+    // A source's summary may name the id or the time: rendered again with the final ones.
+    render_summary(event);
+}
+
+/// The source's summary template over the finished event, when it has one.
+fn render_summary(event: &mut Event) {
+    if let Some(template) = event.summary_template.clone() {
+        let summary = Template::parse(&template).render(event, Context::Text);
+        event.fields.insert("summary".into(), Value::String(summary.trim().to_owned()));
+    }
 }
 
 /// What the adapter needs to know about the source besides the body.
@@ -153,11 +163,8 @@ pub fn normalize_value(
         summary_template: origin.summary.map(str::to_owned),
         raw: RawBody::from_json(raw_text).map_err(|e| NormalizeError::NotJson(e.to_string()))?,
     };
-    if let Some(template) = origin.summary {
-        // Rendered over the finished event, so it may use canonical names as well as the body's.
-        let summary = Template::parse(template).render(&event, Context::Text);
-        event.fields.insert("summary".into(), Value::String(summary.trim().to_owned()));
-    }
+    // Rendered over the finished event, so it may use canonical names as well as the body's.
+    render_summary(&mut event);
     Ok(event)
 }
 

@@ -246,6 +246,11 @@ fn generic_summaries_name_source_event_and_title_or_follow_the_source_template()
     let e = normalize(&origin, body, Ulid::nil(), DateTime::UNIX_EPOCH).unwrap();
     assert_eq!(e.fields["summary"], json!("Kiosk: asset.new a1"));
     assert_eq!(e.summary_template.as_deref(), origin.summary, "carried for a slim message's rebuild");
+    let with_id = Origin { summary: Some("{{event}} {{event_id}}"), ..Origin::of(&id, SourceKind::Generic) };
+    let mut e = normalize(&with_id, body, Ulid::nil(), DateTime::UNIX_EPOCH).unwrap();
+    let id = Ulid::from_parts(5, 5);
+    restamp(&mut e, id, DateTime::UNIX_EPOCH);
+    assert_eq!(e.fields["summary"], json!(format!("asset.new {id}")), "the final id, not the placeholder one");
 }
 
 #[test]
