@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use crate::ports::{StateStore, StoreError, TargetStore};
+use crate::ports::{SourceStore, StateStore, StoreError, TargetStore};
 use herald_domain::state::TargetState;
-use herald_domain::{Target, TargetId};
+use herald_domain::{Source, SourceId, Target, TargetId};
 
 pub struct CachedTargets {
     inner: Arc<dyn TargetStore>,
@@ -45,6 +45,47 @@ impl TargetStore for CachedTargets {
         let fresh = self.inner.list_targets().await?;
         *cached = Some((Instant::now(), fresh.clone()));
         Ok(fresh.iter().find(|t| &t.id == id).cloned())
+    }
+}
+
+/// Sources ingest has read, each for `ttl`: a warm container's webhook costs no source read. A
+/// deleted source, a new credential or new settings take effect within `ttl`. Only sources that
+/// exist are kept, so a stranger trying ids cannot grow the cache.
+pub struct CachedSources {
+    inner: Arc<dyn SourceStore>,
+    ttl: Duration,
+    cached: std::sync::Mutex<HashMap<SourceId, (Instant, Source)>>,
+}
+
+impl CachedSources {
+    pub fn new(inner: Arc<dyn SourceStore>, ttl: Duration) -> Self {
+        Self { inner, ttl, cached: std::sync::Mutex::new(HashMap::new()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SourceId, (Instant, Source)>> {
+        self.cached.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl SourceStore for CachedSources {
+    async fn get_source(&self, id: &SourceId) -> Result<Option<Source>, StoreError> {
+        if let Some((at, source)) = self.lock().get(id)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(Some(source.clone()));
+        }
+        let fresh = self.inner.get_source(id).await?;
+        let mut cached = self.lock();
+        match &fresh {
+            Some(source) => {
+                cached.insert(id.clone(), (Instant::now(), source.clone()));
+            }
+            None => {
+                cached.remove(id);
+            }
+        }
+        Ok(fresh)
     }
 }
 
@@ -113,6 +154,28 @@ impl StateStore for CachedStates {
 mod tests {
     use super::*;
     use crate::testing::MemoryStore;
+
+    #[tokio::test]
+    async fn a_source_is_read_once_per_ttl_and_unknown_ids_are_not_kept() {
+        use herald_domain::source::SourceAuth;
+        use herald_domain::{Source, SourceKind};
+        let id = SourceId::parse("ombi").unwrap();
+        let store = MemoryStore::new(vec![Source::new(id.clone(), SourceKind::Ombi, SourceAuth::token("t"))], vec![]);
+        let cache = CachedSources::new(store.clone(), Duration::from_millis(50));
+        for _ in 0..5 {
+            assert!(cache.get_source(&id).await.unwrap().is_some());
+        }
+        assert_eq!(store.calls(), ["get_source"]);
+        // Deleted: still answered from the cache until the TTL passes, then gone.
+        store.sources.lock().unwrap().clear();
+        assert!(cache.get_source(&id).await.unwrap().is_some());
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(cache.get_source(&id).await.unwrap().is_none());
+        for i in 0..100 {
+            cache.get_source(&SourceId::parse(format!("guess{i}")).unwrap()).await.unwrap();
+        }
+        assert!(cache.lock().is_empty(), "strangers' guesses are not kept");
+    }
 
     #[tokio::test]
     async fn reads_once_per_ttl() {

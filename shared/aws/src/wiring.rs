@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use herald_app::admin::Admin;
 use herald_app::backoff::Backoff;
-use herald_app::cache::{CachedStates, CachedTargets, HEALTHY_STATE_TTL};
+use herald_app::cache::{CachedSources, CachedStates, CachedTargets, HEALTHY_STATE_TTL};
 use herald_app::deliver::Deliver;
 use herald_app::ingest::Ingest;
 use herald_app::retry::Retry;
@@ -44,7 +44,7 @@ pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest
 pub fn ingest(config: &IngestConfig, aws: &Clients) -> Ingest {
     let table = Arc::new(Table::new(aws.dynamodb.clone(), &config.table));
     Ingest {
-        sources: table.clone(),
+        sources: Arc::new(CachedSources::new(table.clone(), config.target_cache_ttl)),
         targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
         dedupe: table.clone(),
         queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
