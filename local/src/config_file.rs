@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use herald_app::admin::SourceSettings;
 use herald_aws::dynamodb::Table;
-use herald_domain::source::{DEFAULT_HMAC_HEADER, KIOSK_HMAC_HEADER, SourceAuth};
+use herald_domain::source::SourceAuth;
 use herald_domain::{Secret, Source, SourceId, SourceKind, Target};
 use serde::Deserialize;
 
@@ -44,10 +45,10 @@ impl LocalSource {
             (Some(token), None, None) if !token.is_empty() => SourceAuth::token(token),
             (None, Some(secret), None) if !secret.is_empty() => SourceAuth::HmacHex {
                 secret: Secret::new(secret),
-                header: self.hmac_header.clone().unwrap_or_else(|| {
-                    let default = if self.kind == SourceKind::Kiosk { KIOSK_HMAC_HEADER } else { DEFAULT_HMAC_HEADER };
-                    default.to_owned()
-                }),
+                header: self
+                    .hmac_header
+                    .clone()
+                    .unwrap_or_else(|| SourceAuth::default_hmac_header(self.kind).to_owned()),
             },
             (None, None, Some(secret)) => {
                 herald_domain::signature::StandardKey::parse(secret)
@@ -56,18 +57,17 @@ impl LocalSource {
             }
             _ => bail!("source {}: give exactly one non-empty token, hmac_secret or standard_webhooks_secret", self.id),
         };
-        for pointer in self.drop.iter().chain(&self.event_pointer) {
-            herald_domain::adapters::check_pointer(pointer).map_err(|e| anyhow::anyhow!("source {}: {e}", self.id))?;
-        }
+        // The admin API's own checks, so a file cannot set what the API would refuse.
+        let settings = SourceSettings {
+            event_pointer: self.event_pointer.clone().map(Some),
+            summary: self.summary.clone().map(Some),
+            drop: Some(Some(self.drop.clone())),
+            drop_names: self.drop_names.clone().map(Some),
+            dedupe_window_secs: self.dedupe_window_secs.map(Some),
+            delivery_id_header: self.delivery_id_header.clone().map(Some),
+        };
         let mut source = Source::new(self.id.clone(), self.kind, auth);
-        source.event_pointer = self.event_pointer.clone();
-        source.summary = self.summary.clone();
-        source.drop = self.drop.clone();
-        if let Some(names) = &self.drop_names {
-            source.drop_names = names.clone();
-        }
-        source.dedupe_window_secs = self.dedupe_window_secs;
-        source.delivery_id_header = self.delivery_id_header.clone();
+        settings.apply(&mut source).map_err(|e| anyhow::anyhow!("source {}: {e}", self.id))?;
         Ok(source)
     }
 }
@@ -120,6 +120,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("target t: body: rendered for a sample"), "{err:#}");
+    }
+
+    #[test]
+    fn source_settings_are_checked_as_the_admin_api_checks_them() {
+        let err =
+            LocalConfig::parse(r#"{"sources": [{"id": "s", "kind": "generic", "token": "t", "drop_names": ["*"]}]}"#)
+                .unwrap_err();
+        assert!(format!("{err:#}").contains("source s: a pattern needs a letter or digit"), "{err:#}");
+        let err =
+            LocalConfig::parse(r#"{"sources": [{"id": "s", "kind": "generic", "token": "t", "drop": ["config"]}]}"#)
+                .unwrap_err();
+        assert!(format!("{err:#}").contains("source s: \"config\" is not a JSON pointer"), "{err:#}");
     }
 
     #[test]

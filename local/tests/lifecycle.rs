@@ -18,18 +18,6 @@ fn config() -> Value {
     json!({"sources": [{"id": "k", "kind": "kinescope", "token": "kt"}], "targets": []})
 }
 
-async fn admin(w: &World, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut request =
-        w.http.request(method.parse().unwrap(), w.running.url(path)).bearer_auth(w.running.admin_token.expose());
-    if let Some(body) = body {
-        request = request.header("content-type", "application/json").body(body.to_string());
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
-}
-
 async fn event(w: &World, n: u64) {
     let body = json!({"event": "live.finished", "data": {"event_id": format!("s{n}"), "n": n}}).to_string();
     let (status, answer) = w.post("k", &[("authorization", &basic("k", "kt"))], body).await;
@@ -44,7 +32,7 @@ fn id() -> TargetId {
 async fn holding_with_parked(w: &World, path: &str, n: u64) -> herald_domain::state::TargetState {
     w.receiver.reply_for(path, Reply::status(503));
     let target = json!({"id": "t", "name": "T", "url": w.receiver.url(path), "events": ["k:*"]});
-    assert_eq!(admin(w, "POST", "/admin/targets", Some(target)).await.0, 201);
+    assert_eq!(w.admin("POST", "/admin/targets", Some(target)).await.0, 201);
     for i in 0..n {
         event(w, i).await;
     }
@@ -55,12 +43,12 @@ async fn holding_with_parked(w: &World, path: &str, n: u64) -> herald_domain::st
 async fn a_target_created_again_under_a_deleted_ones_id_gets_nothing_old() {
     let w = world(config()).await;
     let old = holding_with_parked(&w, "/old", 3).await;
-    let (_, read) = admin(&w, "GET", "/admin/targets/t", None).await;
+    let (_, read) = w.admin("GET", "/admin/targets/t", None).await;
     let old_incarnation = read["incarnation"].as_str().unwrap().parse().unwrap();
 
-    assert_eq!(admin(&w, "DELETE", "/admin/targets/t", None).await.0, 204);
+    assert_eq!(w.admin("DELETE", "/admin/targets/t", None).await.0, 204);
     let target = json!({"id": "t", "name": "T again", "url": w.receiver.url("/new"), "events": ["k:*"]});
-    let (status, created) = admin(&w, "POST", "/admin/targets", Some(target)).await;
+    let (status, created) = w.admin("POST", "/admin/targets", Some(target)).await;
     assert_eq!(status, 201, "{created}");
     assert_ne!(created["incarnation"], read["incarnation"]);
 
@@ -87,9 +75,9 @@ async fn a_target_created_again_under_a_deleted_ones_id_gets_nothing_old() {
 async fn a_disabled_target_sends_nothing_and_keeps_its_backlog_until_enabled() {
     let w = world(config()).await;
     let holding = holding_with_parked(&w, "/t", 3).await;
-    let (_, mut read) = admin(&w, "GET", "/admin/targets/t", None).await;
+    let (_, mut read) = w.admin("GET", "/admin/targets/t", None).await;
     read["enabled"] = json!(false);
-    let (status, saved) = admin(&w, "PUT", "/admin/targets/t", Some(read)).await;
+    let (status, saved) = w.admin("PUT", "/admin/targets/t", Some(read)).await;
     assert_eq!(status, 200, "{saved}");
     w.receiver.reply_for("/t", Reply::status(204));
     let before = w.receiver.requests_to("/t").len();
@@ -100,7 +88,7 @@ async fn a_disabled_target_sends_nothing_and_keeps_its_backlog_until_enabled() {
         incarnation: saved["incarnation"].as_str().map(|i| i.parse().unwrap()),
     };
     assert_eq!(w.running.retry.wake(&wakeup).await.unwrap(), WakeReport::Disabled);
-    assert_eq!(admin(&w, "POST", "/admin/targets/t/replay", None).await.0, 200);
+    assert_eq!(w.admin("POST", "/admin/targets/t/replay", None).await.0, 200);
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(w.receiver.requests_to("/t").len(), before, "nothing sent while disabled");
     // A delivery already on the queue when the target was disabled is kept too.
@@ -116,9 +104,9 @@ async fn a_disabled_target_sends_nothing_and_keeps_its_backlog_until_enabled() {
     let state = herald_app::ports::StateStore::get_state_now(&w.table, &id()).await.unwrap();
     assert_eq!(state.parked, 4, "the backlog stays parked and counted: {state:?}");
 
-    let (_, mut read) = admin(&w, "GET", "/admin/targets/t", None).await;
+    let (_, mut read) = w.admin("GET", "/admin/targets/t", None).await;
     read["enabled"] = json!(true);
-    assert_eq!(admin(&w, "PUT", "/admin/targets/t", Some(read)).await.0, 200);
+    assert_eq!(w.admin("PUT", "/admin/targets/t", Some(read)).await.0, 200);
     let got = w.receiver.wait_for("/t", before + 3, WAIT).await;
     let delivered: Vec<u64> = got.iter().filter(|r| r.status == 204).map(|r| r.json()["n"].as_u64().unwrap()).collect();
     assert_eq!(delivered, [0, 1, 2], "enabled again, the backlog goes out in order");

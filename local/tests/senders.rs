@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
@@ -109,26 +107,6 @@ async fn a_standard_webhooks_redelivery_with_the_same_webhook_id_is_a_duplicate(
     w.receiver.wait_for("/t", 2, WAIT).await;
 }
 
-/// Everything written by the tracing subscriber this test installs.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 const TARGET_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// Secrets the Kiosk files carry in their `config` (events/ingest-kiosk-*.json).
@@ -142,7 +120,7 @@ fn assert_clean(place: &str, text: &str) {
 
 #[tokio::test]
 async fn a_kiosk_bodys_secrets_appear_in_no_queue_message_parked_item_delivery_log_or_admin_answer() {
-    let logs = Captured::default();
+    let logs = common::Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         // The most a deployment may log: everything, within the clamps the functions apply.
@@ -232,7 +210,6 @@ async fn a_kiosk_bodys_secrets_appear_in_no_queue_message_parked_item_delivery_l
     assert!(stored.contains("PARKED#") && stored.contains("REJECTED#"), "the failures were stored: {stored}");
     assert_clean("the table", &stored);
 
-    let token = w.running.admin_token.expose().to_owned();
     for path in [
         "/admin/sources",
         "/admin/sources/kiosk",
@@ -240,15 +217,15 @@ async fn a_kiosk_bodys_secrets_appear_in_no_queue_message_parked_item_delivery_l
         "/admin/targets/down/status",
         "/admin/targets/refusing/rejected",
     ] {
-        let response = w.http.get(w.running.url(path)).bearer_auth(&token).send().await.unwrap();
-        assert!(response.status().is_success(), "{path}");
-        assert_clean(path, &response.text().await.unwrap());
+        let (status, answer) = w.admin("GET", path, None).await;
+        assert_eq!(status, 200, "{path}");
+        assert_clean(path, &answer.to_string());
     }
 
     let logged = logs.text();
     assert!(logged.contains("event accepted") && logged.contains("kiosk"), "the capture saw the pipeline: {logged}");
     assert_clean("the logs", &logged);
-    for secret in [TARGET_SECRET, "target-header-secret-123", token.as_str()] {
+    for secret in [TARGET_SECRET, "target-header-secret-123", w.running.admin_token.expose()] {
         assert!(!logged.contains(secret), "a target's or the admin's secret in the logs");
     }
 }
@@ -262,9 +239,7 @@ async fn source_health_shows_what_herald_last_accepted_and_refused() {
     let kinescope =
         w.post("kinescope", &[("authorization", &basic("kinescope", "kinescope-demo-token"))], "not json").await;
     assert_eq!(kinescope.0, 400);
-    let token = w.running.admin_token.expose().to_owned();
-    let response = w.http.get(w.running.url("/admin/sources")).bearer_auth(&token).send().await.unwrap();
-    let listed: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    let (_, listed) = w.admin("GET", "/admin/sources", None).await;
     let health = |id: &str| listed.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap()["health"].clone();
     let ombi = health("ombi");
     assert_eq!(ombi["last_accepted"]["event"], "Test");

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use herald_app::testing::MemoryStore;
 use herald_app::testing::admin::{AdminFakes, admin};
 use herald_domain::source::SourceAuth;
@@ -23,20 +23,30 @@ fn app() -> (Router, AdminFakes) {
     (router(Arc::new(admin), Secret::new(TOKEN)), fakes)
 }
 
-async fn call(app: &Router, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let request = request.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap();
+/// A request with the admin token, for the headers a test adds before its body.
+fn authorized(method: &str, path: &str) -> axum::http::request::Builder {
+    Request::builder().method(method).uri(path).header("authorization", format!("Bearer {TOKEN}"))
+}
+
+/// Sends `request`; the status and the JSON answer, which must never hold a stored secret.
+async fn send(app: &Router, request: Request<Body>) -> (u16, Value) {
+    let what = format!("{} {}", request.method(), request.uri());
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status().as_u16();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     for secret in ["private-value", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"] {
-        assert!(!text.contains(secret), "{method} {path} answered a secret: {text}");
+        assert!(!text.contains(secret), "{what} answered a secret: {text}");
     }
     (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+}
+
+async fn call(app: &Router, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    send(app, request.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap()).await
 }
 
 async fn admin_call(app: &Router, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -89,17 +99,12 @@ async fn sources_routes() {
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["credential"]["header"], "X-Kiosk-Signature-256");
     assert!(created.get("url").is_none(), "no Host, no URL: {created}");
-    let request = Request::builder()
-        .method("POST")
-        .uri("/admin/sources")
-        .header("authorization", format!("Bearer {TOKEN}"))
+    let request = authorized("POST", "/admin/sources")
         .header("host", "abc.execute-api.eu-west-1.amazonaws.com")
         .header("x-forwarded-proto", "https")
         .body(Body::from(json!({"id": "j", "kind": "jellynext"}).to_string()))
         .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let body: Value =
-        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()).unwrap();
+    let (_, body) = send(&app, request).await;
     assert_eq!(body["url"], "https://abc.execute-api.eu-west-1.amazonaws.com/hooks/j");
     let (status, listed) = admin_call(&app, "GET", "/admin/sources", None).await;
     assert_eq!((status, listed.as_array().unwrap().len()), (200, 3));
@@ -153,14 +158,9 @@ async fn targets_routes() {
     }
     let (status, err) = admin_call(&app, "PUT", "/admin/targets/t", None).await;
     assert_eq!((status, err["field"].as_str()), (422, Some("body")));
-    let request = Request::builder()
-        .method("PUT")
-        .uri("/admin/targets/t")
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .header("if-match", "soon")
-        .body(Body::from(read.to_string()))
-        .unwrap();
-    assert_eq!(app.clone().oneshot(request).await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let request = authorized("PUT", "/admin/targets/t").header("if-match", "soon").body(Body::from(read.to_string()));
+    let (status, err) = send(&app, request.unwrap()).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("If-Match")));
     let (status, err) = admin_call(&app, "POST", "/admin/targets", Some(json!({"name": "x", "url": "ftp://x"}))).await;
     assert_eq!((status, err["field"].as_str()), (422, Some("url")));
     assert_eq!(admin_call(&app, "GET", "/admin/targets/none", None).await.0, 404);
@@ -204,16 +204,8 @@ async fn inspection_routes() {
 #[tokio::test]
 async fn bad_bodies_unknown_routes_and_methods_answer_json() {
     let (app, _) = app();
-    let request = Request::builder()
-        .method("POST")
-        .uri("/admin/targets")
-        .header("authorization", format!("Bearer {TOKEN}"))
-        .body(Body::from("{not json"))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body: Value =
-        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap()).unwrap();
+    let (status, body) = send(&app, authorized("POST", "/admin/targets").body(Body::from("{not json")).unwrap()).await;
+    assert_eq!(status, 422);
     assert_eq!(body["field"], "body");
     assert!(body["error"].as_str().unwrap().contains("not valid JSON"), "{body}");
     let (status, body) = admin_call(&app, "GET", "/admin/nothing", None).await;

@@ -76,6 +76,21 @@ impl World {
         (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("answer is not JSON ({e}): {text}")))
     }
 
+    /// Calls the admin API with the admin token; returns status and the JSON answer (`Null` when empty).
+    pub async fn admin(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), self.running.url(path))
+            .bearer_auth(self.running.admin_token.expose());
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_string());
+        }
+        let response = request.send().await.expect("herald-local answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap() })
+    }
+
     /// Messages still on the deliveries queue (visible and in flight).
     pub async fn queued(&self) -> u64 {
         let out = aws_sdk_sqs::Client::new(&self.aws)
@@ -146,4 +161,25 @@ pub fn tally(receiver: &Receiver) -> Tally {
         }
     }
     t
+}
+
+/// Log lines as a tracing subscriber writes them, to grep for secrets: hand a clone to
+/// `with_writer(move || captured.clone())`.
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
 }

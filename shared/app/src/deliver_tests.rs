@@ -266,21 +266,7 @@ async fn a_target_created_again_after_the_list_was_cached_still_gets_its_deliver
     let w = world();
     // A deliver function whose copy of the target list predates the target's new incarnation.
     let cached = Arc::new(crate::cache::CachedTargets::new(w.store.clone(), Duration::from_secs(3600)));
-    let b = &w.backoff;
-    let backoff = Backoff {
-        targets: cached.clone(),
-        states: b.states.clone(),
-        parking: b.parking.clone(),
-        rejected: b.rejected.clone(),
-        wakeups: b.wakeups.clone(),
-        queue: b.queue.clone(),
-        sender: b.sender.clone(),
-        clock: b.clock.clone(),
-        ids: b.ids.clone(),
-        ladder: b.ladder.clone(),
-        retention: b.retention,
-        overdue_after: b.overdue_after,
-    };
+    let backoff = Backoff { targets: cached.clone(), ..clone_backoff(&w) };
     let deliver = Deliver { backoff: Arc::new(backoff) };
     assert!(crate::ports::TargetStore::get_target(&*cached, &t()).await.unwrap().is_some(), "cached");
     let new_incarnation = ulid::Ulid::from_parts(1_800_000_000_000, 1);

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use super::backoff::{Backoff, DeliverError, Rejected, Setback};
 use crate::ports::StoreError;
-use herald_domain::TargetId;
 use herald_domain::message::WakeupMessage;
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::state::TargetState;
+use herald_domain::{Target, TargetId};
 
 /// Parked deliveries read per query while draining.
 const PAGE: usize = 25;
@@ -74,16 +74,8 @@ impl Retry {
         if !state.is_holding() {
             // Parked while the target was disabled (it never held): back on the queue, oldest first.
             if state.parked > 0 {
-                let parked = b.parking.oldest(&target.id, b.clock.now(), usize::MAX).await?;
-                let (mine, stale): (Vec<_>, Vec<_>) = parked.into_iter().partition(|d| d.is_for(&target));
-                if !mine.is_empty() {
-                    b.queue.enqueue(&mine).await?;
-                }
-                for delivery in mine.iter().chain(&stale) {
-                    b.parking.remove(&target.id, &delivery.delivery_id).await?;
-                }
-                let expired = b.parking.settle_expired(&target.id, b.clock.now()).await?;
-                tracing::info!(target_id = %target.id, requeued = mine.len(), expired, "parked while disabled; released");
+                let (requeued, expired) = self.requeue_parked(&target).await?;
+                tracing::info!(target_id = %target.id, requeued, expired, "parked while disabled; released");
                 return Ok(WakeReport::Released { expired });
             }
             return Ok(WakeReport::NotHolding);
@@ -141,25 +133,34 @@ impl Retry {
             return Ok(WakeReport::Stale);
         };
         // Deliveries parked between our last look and the release go through the queue like new ones.
-        let (orphans, stale): (Vec<_>, Vec<_>) =
-            b.parking.oldest(&target.id, b.clock.now(), usize::MAX).await?.into_iter().partition(|d| d.is_for(&target));
+        let (requeued, expired) = self.requeue_parked(&target).await?;
+        if sent == 0 && state.failures > 0 {
+            tracing::info!(target_id = %target.id, requeued, expired, "nothing parked to probe with; target released");
+            return Ok(WakeReport::Released { expired });
+        }
+        tracing::info!(target_id = %target.id, sent, requeued, expired, "target recovered; backlog released");
+        Ok(WakeReport::Recovered { sent: sent + requeued, expired, rejected })
+    }
+
+    /// Puts what the target has parked back on the deliveries queue, oldest first, and settles
+    /// what expired; parked items of a deleted target of the same id are dropped. Returns how many
+    /// were queued and how many had expired.
+    async fn requeue_parked(&self, target: &Target) -> Result<(usize, u64), DeliverError> {
+        let b = &self.backoff;
+        let (mine, stale): (Vec<_>, Vec<_>) =
+            b.parking.oldest(&target.id, b.clock.now(), usize::MAX).await?.into_iter().partition(|d| d.is_for(target));
         for delivery in &stale {
             b.parking.remove(&target.id, &delivery.delivery_id).await?;
         }
-        if !orphans.is_empty() {
+        if !mine.is_empty() {
             // Removed only once SQS holds them all.
-            b.queue.enqueue(&orphans).await?;
-            for delivery in &orphans {
+            b.queue.enqueue(&mine).await?;
+            for delivery in &mine {
                 b.parking.remove(&target.id, &delivery.delivery_id).await?;
             }
         }
         let expired = b.parking.settle_expired(&target.id, b.clock.now()).await?;
-        if sent == 0 && state.failures > 0 {
-            tracing::info!(target_id = %target.id, requeued = orphans.len(), expired, "nothing parked to probe with; target released");
-            return Ok(WakeReport::Released { expired });
-        }
-        tracing::info!(target_id = %target.id, sent, requeued = orphans.len(), expired, "target recovered; backlog released");
-        Ok(WakeReport::Recovered { sent: sent + orphans.len(), expired, rejected })
+        Ok((mine.len(), expired))
     }
 
     /// The periodic sweep: wakes every enabled, holding target whose wake-up is overdue by more

@@ -152,11 +152,12 @@ struct Encoded<'a> {
 /// with each event encoded once for all of its deliveries (ingest's fan-out shares one event).
 pub fn wires(deliveries: &[DeliveryMessage]) -> Vec<String> {
     let mut out = Vec::with_capacity(deliveries.len());
+    let longest_id = deliveries.iter().map(|d| d.target_id.as_str().len()).max().unwrap_or(0);
     let mut encoded: Option<(&Event, Box<serde_json::value::RawValue>)> = None;
     for d in deliveries {
-        let reuse = encoded.as_ref().is_some_and(|(e, _)| *e == &d.event || (e.id == d.event.id && **e == d.event));
+        // The id first: only the same event is compared whole.
+        let reuse = encoded.as_ref().is_some_and(|(e, _)| e.id == d.event.id && **e == d.event);
         if !reuse {
-            let longest_id = deliveries.iter().map(|d| d.target_id.as_str().len()).max().unwrap_or(0);
             encoded = Some((&d.event, encode_event(&d.event, longest_id)));
         }
         let event = &encoded.as_ref().expect("set above").1;

@@ -77,9 +77,9 @@ pub enum SourceAuth {
 }
 
 impl SourceAuth {
-    /// What a new source of `kind` uses when its creator does not say: Kiosk can only sign.
-    pub fn default_type(kind: SourceKind) -> &'static str {
-        if kind == SourceKind::Kiosk { "hmac_hex" } else { "token" }
+    /// The signature header of an HMAC source of `kind` when its creator names none.
+    pub fn default_hmac_header(kind: SourceKind) -> &'static str {
+        if kind == SourceKind::Kiosk { KIOSK_HMAC_HEADER } else { DEFAULT_HMAC_HEADER }
     }
 
     pub fn token(plain: &str) -> Self {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use herald_domain::adapters::check_pointer;
 use herald_domain::signature::StandardKey;
-use herald_domain::source::{DEFAULT_HMAC_HEADER, KIOSK_HMAC_HEADER, SourceAuth};
+use herald_domain::source::SourceAuth;
 use herald_domain::source_health::SourceHealth;
 use herald_domain::template::Template;
 use herald_domain::{Secret, Source, SourceId, SourceKind};
@@ -88,7 +88,7 @@ mod optional {
 
 impl SourceSettings {
     /// Checks every setting, then writes the given ones onto `source`.
-    fn apply(self, source: &mut Source) -> Result<(), AdminError> {
+    pub fn apply(self, source: &mut Source) -> Result<(), AdminError> {
         if let Some(pointer) = self.event_pointer {
             if let Some(p) = &pointer {
                 check_pointer(p).map_err(|e| invalid("event_pointer", e))?;
@@ -152,7 +152,6 @@ impl Admin {
         if new.kind == SourceKind::Herald {
             return Err(invalid("kind", "herald is reserved for Herald's own events"));
         }
-        let default_header = if new.kind == SourceKind::Kiosk { KIOSK_HMAC_HEADER } else { DEFAULT_HMAC_HEADER };
         let auth = new.auth.unwrap_or(match new.kind {
             SourceKind::Kiosk => NewAuth::HmacHex { header: None },
             _ => NewAuth::Token,
@@ -165,7 +164,7 @@ impl Admin {
             }
             NewAuth::HmacHex { header } => {
                 let secret = hex::encode(bytes);
-                let header = header.unwrap_or_else(|| default_header.to_owned());
+                let header = header.unwrap_or_else(|| SourceAuth::default_hmac_header(new.kind).to_owned());
                 if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
                     return Err(invalid("auth.header", format!("{header:?} is not a valid header name")));
                 }

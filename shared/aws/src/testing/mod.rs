@@ -39,6 +39,19 @@ impl Recorded {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// Whether the Standard Webhooks headers are a signature of this body with `secret` (`whsec_…`).
+    pub fn is_signed_with(&self, secret: &str) -> bool {
+        let (Ok(key), Some(id), Some(ts), Some(sig)) = (
+            herald_domain::signature::StandardKey::parse(secret),
+            self.header("webhook-id"),
+            self.header("webhook-timestamp").and_then(|t| t.parse::<i64>().ok()),
+            self.header("webhook-signature"),
+        ) else {
+            return false;
+        };
+        key.verify(id, ts, ts, &self.body, sig)
+    }
 }
 
 #[derive(Clone, Debug)]
