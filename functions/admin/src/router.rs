@@ -5,16 +5,21 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use herald_app::admin::{Admin, AdminError};
+use axum::{Json, Router};
+use herald_app::admin::inputs::{self, DraftPreview, PreviewInput, TargetInput};
+use herald_app::admin::views::{
+    Count, CreatedSource, DeadLettersView, PreviewView, RejectedView, SourceView, StatusView, TargetView, TestReport,
+};
+use herald_app::admin::{Admin, AdminError, ErrorBody, SourceSettings, parse_new_source};
 use herald_domain::Secret;
-use serde_json::{Value, json};
+use herald_domain::catalog::Catalog;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -26,13 +31,14 @@ struct AdminState {
 
 pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
     let state = AdminState { admin, token };
-    Router::new()
+    let api = Router::new()
         .route("/admin/sources", get(list_sources).post(create_source))
         .route("/admin/sources/{id}", get(get_source).patch(update_source).delete(delete_source))
         .route("/admin/targets", get(list_targets).post(create_target))
         .route("/admin/targets/{id}", get(get_target).put(update_target).delete(delete_target))
         .route("/admin/targets/{id}/test", post(test))
         .route("/admin/targets/{id}/preview", post(preview))
+        .route("/admin/preview", post(preview_draft))
         .route("/admin/targets/{id}/status", get(status))
         .route("/admin/targets/{id}/replay", post(replay))
         .route("/admin/targets/{id}/rejected", get(rejected).delete(discard_rejected))
@@ -45,7 +51,9 @@ pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
-        .with_state(state)
+        .with_state(state);
+    // The page holds no data, so it needs no token: it asks for one.
+    crate::page::routes().merge(api)
 }
 
 /// A use case's refusal or failure as an answer; our own failures say nothing of their internals.
@@ -63,37 +71,41 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self.0, "admin request failed");
         }
-        (status, axum::Json(self.0.body())).into_response()
+        (status, Json(self.0.body())).into_response()
     }
 }
 
-type Answer = Result<(StatusCode, axum::Json<Value>), ApiError>;
+type Answer<T> = Result<Json<T>, ApiError>;
 
-fn ok(value: Value) -> Answer {
-    Ok((StatusCode::OK, axum::Json(value)))
-}
+/// A JSON body as the use case's input type; a malformed one is a 422 naming the field at fault.
+struct Input<T>(T);
 
-/// A JSON body that may be absent; a malformed one is a 422 naming `body`, like every other error.
-struct JsonBody(Option<Value>);
-
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes =
             Bytes::from_request(request, state).await.map_err(|e| invalid(&format!("could not read it: {e}")))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(None));
+            return Err(invalid("a JSON body is required"));
         }
-        serde_json::from_slice(&bytes)
-            .map(|v| Self(Some(v)))
-            .map_err(|e| invalid(&format!("body is not valid JSON: {e}")))
+        Ok(Self(inputs::parse(&bytes)?))
     }
 }
 
-impl JsonBody {
-    fn required(self) -> Result<Value, ApiError> {
-        self.0.ok_or_else(|| invalid("a JSON body is required"))
+/// Like [`Input`], but an empty body is the input's default.
+struct OptionalInput<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalInput<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes =
+            Bytes::from_request(request, state).await.map_err(|e| invalid(&format!("could not read it: {e}")))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        Ok(Self(inputs::parse(&bytes)?))
     }
 }
 
@@ -121,16 +133,17 @@ async fn guard(State(state): State<AdminState>, request: Request, next: Next) ->
     let response = if authorized(request.headers(), &state.token) {
         next.run(request).await
     } else {
-        let error = json!({"error": "missing or wrong admin token (Authorization: Bearer <token>)"});
-        (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response()
+        let error =
+            ErrorBody { error: "missing or wrong admin token (Authorization: Bearer <token>)".into(), field: None };
+        (StatusCode::UNAUTHORIZED, Json(error)).into_response()
     };
     tracing::info!(%method, path, status = response.status().as_u16(), "admin request");
     response
 }
 
-async fn no_route(request: Request) -> (StatusCode, axum::Json<Value>) {
+async fn no_route(request: Request) -> (StatusCode, Json<ErrorBody>) {
     let error = format!("no route {} {}", request.method(), request.uri().path());
-    (StatusCode::NOT_FOUND, axum::Json(json!({"error": error})))
+    (StatusCode::NOT_FOUND, Json(ErrorBody { error, field: None }))
 }
 
 /// `If-Match: "3"` (or `3`, or `W/"3"`): the target version a PUT replaces.
@@ -145,27 +158,36 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     })
 }
 
-async fn list_sources(State(s): State<AdminState>) -> Answer {
-    ok(s.admin.list_sources().await?)
+async fn list_sources(State(s): State<AdminState>) -> Answer<Vec<SourceView>> {
+    Ok(Json(s.admin.list_sources().await?))
 }
 
-async fn create_source(State(s): State<AdminState>, headers: HeaderMap, body: JsonBody) -> Answer {
-    let mut created = s.admin.create_source(body.required()?).await?;
+async fn create_source(
+    State(s): State<AdminState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<CreatedSource>), ApiError> {
+    let (new, settings) = parse_new_source(&body)?;
+    let mut created = s.admin.create_source(new, settings).await?;
     let header = |name: &str| headers.get(name).and_then(|h| h.to_str().ok());
-    if let (Some(host), Some(path)) = (header("host"), created["path"].as_str()) {
+    if let Some(host) = header("host") {
         // API Gateway says https in X-Forwarded-Proto; herald-local serves plain http and says nothing.
         let scheme = header("x-forwarded-proto").filter(|p| matches!(*p, "http" | "https")).unwrap_or("http");
-        created["url"] = json!(format!("{scheme}://{host}{path}"));
+        created.url = Some(format!("{scheme}://{host}{}", created.source.path));
     }
-    Ok((StatusCode::CREATED, axum::Json(created)))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
-async fn get_source(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
-    ok(s.admin.get_source(&id).await?)
+async fn get_source(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<SourceView> {
+    Ok(Json(s.admin.get_source(&id).await?))
 }
 
-async fn update_source(State(s): State<AdminState>, Path(id): Path<String>, body: JsonBody) -> Answer {
-    ok(s.admin.update_source(&id, body.required()?).await?)
+async fn update_source(
+    State(s): State<AdminState>,
+    Path(id): Path<String>,
+    Input(settings): Input<SourceSettings>,
+) -> Answer<SourceView> {
+    Ok(Json(s.admin.update_source(&id, settings).await?))
 }
 
 async fn delete_source(State(s): State<AdminState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
@@ -173,25 +195,28 @@ async fn delete_source(State(s): State<AdminState>, Path(id): Path<String>) -> R
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_targets(State(s): State<AdminState>) -> Answer {
-    ok(s.admin.list_targets().await?)
+async fn list_targets(State(s): State<AdminState>) -> Answer<Vec<TargetView>> {
+    Ok(Json(s.admin.list_targets().await?))
 }
 
-async fn create_target(State(s): State<AdminState>, body: JsonBody) -> Answer {
-    Ok((StatusCode::CREATED, axum::Json(s.admin.create_target(body.required()?).await?)))
+async fn create_target(
+    State(s): State<AdminState>,
+    Input(input): Input<TargetInput>,
+) -> Result<(StatusCode, Json<TargetView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(s.admin.create_target(input).await?)))
 }
 
-async fn get_target(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
-    ok(s.admin.get_target(&id).await?)
+async fn get_target(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<TargetView> {
+    Ok(Json(s.admin.get_target(&id).await?))
 }
 
 async fn update_target(
     State(s): State<AdminState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: JsonBody,
-) -> Answer {
-    ok(s.admin.update_target(&id, body.required()?, if_match(&headers)?).await?)
+    Input(input): Input<TargetInput>,
+) -> Answer<TargetView> {
+    Ok(Json(s.admin.update_target(&id, input, if_match(&headers)?).await?))
 }
 
 async fn delete_target(State(s): State<AdminState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
@@ -199,52 +224,66 @@ async fn delete_target(State(s): State<AdminState>, Path(id): Path<String>) -> R
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn test(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
-    ok(s.admin.test(&id).await?)
+async fn test(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<TestReport> {
+    Ok(Json(s.admin.test(&id).await?))
 }
 
-async fn preview(State(s): State<AdminState>, Path(id): Path<String>, body: JsonBody) -> Answer {
-    ok(s.admin.preview(&id, body.0).await?)
+async fn preview(
+    State(s): State<AdminState>,
+    Path(id): Path<String>,
+    OptionalInput(input): OptionalInput<PreviewInput>,
+) -> Answer<PreviewView> {
+    Ok(Json(s.admin.preview(&id, input).await?))
 }
 
-async fn status(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
-    ok(s.admin.status(&id).await?)
+async fn preview_draft(State(s): State<AdminState>, Input(draft): Input<DraftPreview>) -> Answer<PreviewView> {
+    Ok(Json(s.admin.preview_draft(draft).await?))
 }
 
-async fn replay(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
-    ok(s.admin.replay(&id).await?)
+async fn status(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<StatusView> {
+    Ok(Json(s.admin.status(&id).await?))
 }
 
-async fn rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
-    ok(s.admin.rejected(&id).await?)
+async fn replay(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Count> {
+    Ok(Json(s.admin.replay(&id).await?))
 }
 
-async fn replay_rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
-    ok(s.admin.replay_rejected(&id, None).await?)
+async fn rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Vec<RejectedView>> {
+    Ok(Json(s.admin.rejected(&id).await?))
 }
 
-async fn replay_one_rejected(State(s): State<AdminState>, Path((id, delivery)): Path<(String, String)>) -> Answer {
-    ok(s.admin.replay_rejected(&id, Some(&delivery)).await?)
+async fn replay_rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Count> {
+    Ok(Json(s.admin.replay_rejected(&id, None).await?))
 }
 
-async fn discard_rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer {
-    ok(s.admin.discard_rejected(&id, None).await?)
+async fn replay_one_rejected(
+    State(s): State<AdminState>,
+    Path((id, delivery)): Path<(String, String)>,
+) -> Answer<Count> {
+    Ok(Json(s.admin.replay_rejected(&id, Some(&delivery)).await?))
 }
 
-async fn discard_one_rejected(State(s): State<AdminState>, Path((id, delivery)): Path<(String, String)>) -> Answer {
-    ok(s.admin.discard_rejected(&id, Some(&delivery)).await?)
+async fn discard_rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Count> {
+    Ok(Json(s.admin.discard_rejected(&id, None).await?))
 }
 
-async fn catalog(State(s): State<AdminState>) -> Answer {
-    ok(s.admin.catalog())
+async fn discard_one_rejected(
+    State(s): State<AdminState>,
+    Path((id, delivery)): Path<(String, String)>,
+) -> Answer<Count> {
+    Ok(Json(s.admin.discard_rejected(&id, Some(&delivery)).await?))
 }
 
-async fn dead_letters(State(s): State<AdminState>) -> Answer {
-    ok(s.admin.dead_letters().await?)
+async fn catalog(State(s): State<AdminState>) -> Answer<Catalog> {
+    Ok(Json(s.admin.catalog()))
 }
 
-async fn redrive(State(s): State<AdminState>) -> Answer {
-    ok(s.admin.redrive().await?)
+async fn dead_letters(State(s): State<AdminState>) -> Answer<DeadLettersView> {
+    Ok(Json(s.admin.dead_letters().await?))
+}
+
+async fn redrive(State(s): State<AdminState>) -> Answer<Count> {
+    Ok(Json(s.admin.redrive().await?))
 }
 
 #[cfg(test)]

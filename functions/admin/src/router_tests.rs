@@ -69,6 +69,7 @@ async fn every_route_and_unknown_ones_need_the_token() {
         ("DELETE", "/admin/targets/t"),
         ("POST", "/admin/targets/t/test"),
         ("POST", "/admin/targets/t/preview"),
+        ("POST", "/admin/preview"),
         ("GET", "/admin/targets/t/status"),
         ("POST", "/admin/targets/t/replay"),
         ("GET", "/admin/targets/t/rejected"),
@@ -116,7 +117,7 @@ async fn sources_routes() {
     let (status, err) = admin_call(&app, "PATCH", "/admin/sources/k", Some(json!({"drop": ["nope"]}))).await;
     assert_eq!((status, err["field"].as_str()), (422, Some("drop[0]")));
     let (status, err) = admin_call(&app, "PATCH", "/admin/sources/k", Some(json!({"sumary": "x"}))).await;
-    assert_eq!((status, err["field"].as_str()), (422, Some("body")), "a misspelt setting is refused: {err}");
+    assert_eq!((status, err["field"].as_str()), (422, Some("sumary")), "a misspelt setting is refused, by name: {err}");
     assert_eq!(admin_call(&app, "POST", "/admin/sources", Some(json!({"id": "k", "kind": "ombi"}))).await.0, 409);
     assert_eq!(admin_call(&app, "DELETE", "/admin/sources/k", None).await.0, 204);
     assert_eq!(admin_call(&app, "DELETE", "/admin/sources/k", None).await.0, 404);
@@ -213,4 +214,61 @@ async fn bad_bodies_unknown_routes_and_methods_answer_json() {
     let (status, body) = admin_call(&app, "PATCH", "/admin/targets/t", None).await;
     assert_eq!(status, 404, "{body}");
     assert!(body["error"].as_str().unwrap().starts_with("no route PATCH"), "{body}");
+}
+
+#[tokio::test]
+async fn the_page_is_public_embedded_and_locked_down() {
+    let (app, _) = app();
+    for path in ["/admin", "/admin/", "/admin/page/app.js", "/admin/page/editor.js", "/admin/page/style.css"] {
+        let response = app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        // Nothing from elsewhere, nothing inline for the CSP to refuse.
+        for load in ["src=\"http", "href=\"http", "url(", "@import", "from 'http", "from \"http", "fetch('http"] {
+            assert!(!text.contains(load), "{path} loads nothing from elsewhere ({load})");
+        }
+        assert!(!text.contains("<script>") && !text.contains(" style=\""), "{path} has nothing inline");
+    }
+    let index = app.clone().oneshot(Request::get("/admin/").body(Body::empty()).unwrap()).await.unwrap();
+    let html = String::from_utf8(axum::body::to_bytes(index.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap();
+    for module in html.split("src=\"").skip(1).filter_map(|s| s.split('"').next()) {
+        let response = app.clone().oneshot(Request::get(module).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), 200, "{module} is served");
+    }
+    let missing = app.clone().oneshot(Request::get("/admin/page/../router.rs").body(Body::empty()).unwrap()).await;
+    assert_eq!(missing.unwrap().status(), 401, "only the page's own files are public");
+    let missing = app.clone().oneshot(Request::get("/admin/page/nothing.js").body(Body::empty()).unwrap()).await;
+    assert_eq!(missing.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn a_draft_previews_as_it_would_save() {
+    let (app, fakes) = app();
+    let draft = json!({"target": {"name": "D", "url": "https://discord.com/api/webhooks/1/secret-token-0123456789abc",
+        "preset": "discord", "events": ["ombi:RequestAvailable"]}, "kind": "ombi", "event": "RequestAvailable"});
+    let (status, preview) = admin_call(&app, "POST", "/admin/preview", Some(draft)).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["url"], "https://discord.com/api/webhooks/1/[redacted]", "the URL's token stays hidden");
+    assert_eq!((preview["event"].as_str(), preview["kind"].as_str()), (Some("RequestAvailable"), Some("ombi")));
+    let body: Value = serde_json::from_str(preview["body"].as_str().unwrap()).unwrap();
+    assert!(body["content"].as_str().unwrap().contains("Example Movie"), "{body}");
+    assert!(preview["warnings"].is_array());
+    let broken =
+        json!({"target": {"name": "D", "url": "https://x.example/h", "body": "{\n  \"a\": {{title}} {{year}}\n}"}});
+    let (status, err) = admin_call(&app, "POST", "/admin/preview", Some(broken)).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("body")), "{err}");
+    assert!(err["error"].as_str().unwrap().contains("line 2"), "the position is given: {err}");
+    // An edited target previews with what is stored behind [redacted], and shows none of it.
+    let (_, stored) = admin_call(&app, "GET", "/admin/targets/t", None).await;
+    let (status, preview) = admin_call(&app, "POST", "/admin/preview", Some(json!({"target": stored}))).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["headers"]["authorization"], "[redacted]");
+    let (status, err) = admin_call(&app, "POST", "/admin/preview", Some(json!({"target": {"name": "x"}}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("url")), "{err}");
+    assert!(fakes.sender.requests.lock().unwrap().is_empty(), "a preview sends nothing");
+    assert_eq!(fakes.store.targets.lock().unwrap().len(), 1, "and saves nothing");
 }

@@ -1,20 +1,15 @@
 //! The two dead-letter queues: a look, and moving everything back.
 
-use serde_json::{Value, json};
-
+use super::views::{Count, DeadLettersView};
 use super::{Admin, AdminError};
 
 impl Admin {
-    pub async fn dead_letters(&self) -> Result<Value, AdminError> {
+    pub async fn dead_letters(&self) -> Result<DeadLettersView, AdminError> {
         let (messages, counts) = self.dead_letters.peek(10).await?;
-        let mut out = json!({"messages": messages});
-        for (queue, count) in counts {
-            out[queue] = json!(count);
-        }
-        Ok(out)
+        Ok(DeadLettersView { messages, counts: counts.into_iter().collect() })
     }
 
-    pub async fn redrive(&self) -> Result<Value, AdminError> {
-        Ok(json!({"redriven": self.dead_letters.redrive().await?}))
+    pub async fn redrive(&self) -> Result<Count, AdminError> {
+        Ok(Count::Redriven(self.dead_letters.redrive().await?))
     }
 }

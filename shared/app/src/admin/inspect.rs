@@ -1,71 +1,42 @@
-//! Looking at and nudging one target: status, preview, Kino's Test button, replay.
+//! Looking at and nudging one target: status, Kino's Test button, replay.
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-
-use herald_domain::adapters::{Origin, normalize};
+use herald_domain::SourceKind;
 use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
-use herald_domain::request::{build, shown_header_value};
 use herald_domain::sample::sample_event;
-use herald_domain::validate::samples_for;
-use herald_domain::{SourceId, SourceKind};
 
-use super::{Admin, AdminError, invalid};
+use super::views::{Count, StatusView, TestReport};
+use super::{Admin, AdminError};
 use crate::backoff::attempt;
 
 /// Test's longest wait for the receiver: the admin function answers inside API Gateway's 30 s.
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Admin {
-    pub async fn status(&self, id: &str) -> Result<Value, AdminError> {
+    pub async fn status(&self, id: &str) -> Result<StatusView, AdminError> {
         let target = self.find_target(id).await?;
         let s = self.states.get_state(&target.id).await?;
         let rejected = self.rejected.rejected(&target.id, self.clock.now(), usize::MAX).await?.len();
-        Ok(json!({"failures": s.failures, "next_attempt_at": s.next_attempt_at, "parked": s.parked,
-                  "parked_expired": s.parked_expired, "rejected": rejected, "rejections_in_row": s.rejections_in_row,
-                  "last_status": s.last_status, "last_error": s.last_error,
-                  "last_success_at": s.last_success_at, "holding": s.is_holding()}))
-    }
-
-    /// The request Herald would send, for a given body (`{"kind", "body"}`) or a sample, unsent.
-    pub async fn preview(&self, id: &str, input: Option<Value>) -> Result<Value, AdminError> {
-        let target = self.find_target(id).await?;
-        let now = self.clock.now();
-        let event = match input.as_ref().and_then(|i| i.get("body")) {
-            Some(body) => {
-                let kind: SourceKind = input
-                    .as_ref()
-                    .and_then(|i| i.get("kind"))
-                    .map(|k| serde_json::from_value(k.clone()))
-                    .transpose()
-                    .map_err(|e| invalid("kind", e.to_string()))?
-                    .unwrap_or(SourceKind::Generic);
-                let source_id = SourceId::parse("preview").expect("valid");
-                let origin = Origin::of(&source_id, kind);
-                normalize(&origin, body.to_string().as_bytes(), self.ids.new_id(), now)
-                    .map_err(|e| invalid("body", e.to_string()))?
-            }
-            None => {
-                let id = self.ids.new_id();
-                samples_for(&target, id, now)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| sample_event(SourceKind::Generic, id, now))
-            }
-        };
-        let request =
-            build(&target, &event, "preview", now.timestamp()).map_err(|e| invalid("target", e.to_string()))?;
-        let headers: serde_json::Map<String, Value> =
-            request.headers.iter().map(|(n, v)| (n.to_string(), json!(shown_header_value(n, v)))).collect();
-        Ok(json!({"method": request.method.as_str(), "url": request.url.as_str(), "headers": headers,
-                  "body": String::from_utf8_lossy(&request.body), "event": event.name}))
+        Ok(StatusView {
+            failures: s.failures,
+            next_attempt_at: s.next_attempt_at,
+            parked: s.parked,
+            parked_expired: s.parked_expired,
+            rejected,
+            rejections_in_row: s.rejections_in_row,
+            holding: s.is_holding(),
+            last_status: s.last_status,
+            last_error: s.last_error,
+            last_success_at: s.last_success_at,
+            enabled: target.enabled,
+        })
     }
 
     /// Kino's Test button: a synthetic `imported` event through the real sending path. Success
     /// resets the ladder and releases what was parked.
-    pub async fn test(&self, id: &str) -> Result<Value, AdminError> {
+    pub async fn test(&self, id: &str) -> Result<TestReport, AdminError> {
         let target = self.find_target(id).await?;
         let now = self.clock.now();
         let delivery =
@@ -92,20 +63,25 @@ impl Admin {
             }
         }
         let snippet = error.as_deref().and_then(|e| e.split_once(": ").map(|(_, rest)| rest.to_owned()));
-        Ok(json!({"ok": ok, "status": outcome.status(), "round_trip_ms": elapsed, "error": error,
-                  "hint": outcome.status().map(hint).or_else(|| error.as_ref().map(|_| hint_for_error())),
-                  "response_snippet": snippet}))
+        Ok(TestReport {
+            ok,
+            status: outcome.status(),
+            round_trip_ms: elapsed,
+            hint: outcome.status().map(hint).or_else(|| error.as_ref().map(|_| hint_for_error())),
+            error,
+            response_snippet: snippet,
+        })
     }
 
     /// Sends what is parked now: the retry function drains it in order (and probes a failing target).
-    pub async fn replay(&self, id: &str) -> Result<Value, AdminError> {
+    pub async fn replay(&self, id: &str) -> Result<Count, AdminError> {
         let target = self.find_target(id).await?;
         let state = self.states.get_state(&target.id).await?;
         if state.parked <= 0 && !state.is_holding() {
-            return Ok(json!({"replaying": 0}));
+            return Ok(Count::Replaying(0));
         }
         self.wake_now(&target, &state, state.wake_now(self.clock.now())).await?;
-        Ok(json!({"replaying": state.parked.max(0)}))
+        Ok(Count::Replaying(state.parked.max(0)))
     }
 }
 

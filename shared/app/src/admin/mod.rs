@@ -1,24 +1,27 @@
 //! The admin use cases: configure sources and targets, preview and test targets, see and nudge
 //! their state, look into the dead letters. Secrets and header values never leave in a response.
-//! One file per concern: `sources`, `targets`, `inspect` (status, preview, Test, replay),
-//! `dead_letters`.
+//! One file per concern: `sources`, `targets`, `preview`, `inspect` (status, Test, replay),
+//! `rejected`, `dead_letters`; what they take in `inputs`, what they answer in `views`.
 
 mod dead_letters;
+pub mod inputs;
 mod inspect;
+mod preview;
 mod rejected;
 mod sources;
 mod targets;
+pub mod views;
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use herald_domain::message::WakeupMessage;
 use herald_domain::state::TargetState;
 use herald_domain::{Target, TargetId};
 
 pub use inspect::{TEST_TIMEOUT, hint};
-pub use sources::{NewAuth, NewSource, SourceSettings};
+pub use sources::{NewAuth, NewSource, SourceSettings, parse_new_source};
 pub use targets::redacted;
 
 use crate::ports::{
@@ -55,15 +58,23 @@ impl AdminError {
     }
 
     /// `{"error", "field"?}`; our own failures say nothing of their internals.
-    pub fn body(&self) -> Value {
+    pub fn body(&self) -> ErrorBody {
         match self {
-            Self::Invalid { field, message } => json!({"error": message, "field": field}),
+            Self::Invalid { field, message } => ErrorBody { error: message.clone(), field: Some(field.clone()) },
             Self::Store(_) | Self::Schedule(_) | Self::Queue(_) => {
-                json!({"error": "Herald could not reach its storage; retry later"})
+                ErrorBody { error: "Herald could not reach its storage; retry later".into(), field: None }
             }
-            other => json!({"error": other.to_string()}),
+            other => ErrorBody { error: other.to_string(), field: None },
         }
     }
+}
+
+/// Every refusal's answer: what is wrong, and the field at fault when one is.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 pub(crate) fn invalid(field: &str, message: impl Into<String>) -> AdminError {
@@ -103,9 +114,8 @@ pub struct Admin {
 
 impl Admin {
     /// Event names per source kind (which are chatty), placeholders with sample values, presets.
-    pub fn catalog(&self) -> Value {
-        let catalog = herald_domain::catalog::catalog(self.ids.new_id(), self.clock.now());
-        serde_json::to_value(catalog).expect("the catalog serializes")
+    pub fn catalog(&self) -> herald_domain::catalog::Catalog {
+        herald_domain::catalog::catalog(self.ids.new_id(), self.clock.now())
     }
 
     async fn find_target(&self, id: &str) -> Result<Target, AdminError> {

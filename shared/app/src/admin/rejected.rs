@@ -1,26 +1,26 @@
 //! A target's rejected list: deliveries its receiver refused for their content, kept for the
 //! parked retention so a person can fix the template, then replay or discard them.
 
-use serde_json::{Value, json};
 use ulid::Ulid;
 
 use herald_domain::rejection::Rejection;
 
+use super::views::{Count, RejectedView};
 use super::{Admin, AdminError};
 
 /// The most rejections one listing shows.
 pub const LIST_LIMIT: usize = 100;
 
 impl Admin {
-    pub async fn rejected(&self, id: &str) -> Result<Value, AdminError> {
+    pub async fn rejected(&self, id: &str) -> Result<Vec<RejectedView>, AdminError> {
         let target = self.find_target(id).await?;
         let rejected = self.rejected.rejected(&target.id, self.clock.now(), LIST_LIMIT).await?;
-        Ok(Value::Array(rejected.iter().map(shown).collect()))
+        Ok(rejected.iter().map(shown).collect())
     }
 
     /// Puts one rejected delivery (or all of them) back on the deliveries queue, as it was: the
     /// target's current template renders it. Removed from the list once the queue holds it.
-    pub async fn replay_rejected(&self, id: &str, delivery: Option<&str>) -> Result<Value, AdminError> {
+    pub async fn replay_rejected(&self, id: &str, delivery: Option<&str>) -> Result<Count, AdminError> {
         let (target, chosen) = self.chosen(id, delivery).await?;
         let messages: Vec<_> = chosen.iter().map(|r| r.delivery.clone()).collect();
         if !messages.is_empty() {
@@ -29,16 +29,16 @@ impl Admin {
         for message in &messages {
             self.rejected.discard(&target, &message.delivery_id).await?;
         }
-        Ok(json!({"replayed": messages.len()}))
+        Ok(Count::Replayed(messages.len()))
     }
 
-    pub async fn discard_rejected(&self, id: &str, delivery: Option<&str>) -> Result<Value, AdminError> {
+    pub async fn discard_rejected(&self, id: &str, delivery: Option<&str>) -> Result<Count, AdminError> {
         let (target, chosen) = self.chosen(id, delivery).await?;
         let mut discarded = 0;
         for rejection in &chosen {
             discarded += usize::from(self.rejected.discard(&target, &rejection.delivery.delivery_id).await?);
         }
-        Ok(json!({"discarded": discarded}))
+        Ok(Count::Discarded(discarded))
     }
 
     /// One rejection by delivery id (404 if it is not in the list), or every one.
@@ -66,17 +66,17 @@ impl Admin {
 }
 
 /// A rejection as the API shows it: what was sent (secrets redacted), why, and what came back.
-fn shown(r: &Rejection) -> Value {
+fn shown(r: &Rejection) -> RejectedView {
     let event = &r.delivery.event;
-    json!({
-        "delivery_id": r.delivery.delivery_id.to_string(),
-        "event": event.name,
-        "event_id": event.id.to_string(),
-        "summary": event.fields.get("summary"),
-        "rejected_at": r.note.rejected_at,
-        "status": r.note.status,
-        "reason": r.note.reason,
-        "response": r.note.response,
-        "request": r.note.request,
-    })
+    RejectedView {
+        delivery_id: r.delivery.delivery_id.to_string(),
+        event: event.name.clone(),
+        event_id: event.id.to_string(),
+        summary: event.fields.get("summary").cloned(),
+        rejected_at: r.note.rejected_at,
+        status: r.note.status,
+        reason: r.note.reason.clone(),
+        response: r.note.response.clone(),
+        request: r.note.request.clone(),
+    }
 }

@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use herald_domain::adapters::check_pointer;
 use herald_domain::signature::StandardKey;
@@ -12,6 +12,7 @@ use herald_domain::source_health::SourceHealth;
 use herald_domain::template::Template;
 use herald_domain::{Secret, Source, SourceId, SourceKind};
 
+use super::views::{AuthView, CreatedSource, Credential, SourceView};
 use super::{Admin, AdminError, invalid, random_bytes};
 use crate::ports::StoreError;
 
@@ -34,8 +35,8 @@ const NEW_SOURCE_FIELDS: &[&str] = &["id", "kind", "auth"];
 
 /// Splits a create request into the source's identity and its settings, each checked strictly
 /// (serde's `flatten` would let a misspelt setting through).
-fn split_new(input: Value) -> Result<(NewSource, SourceSettings), AdminError> {
-    let Value::Object(mut rest) = input else {
+pub fn parse_new_source(body: &[u8]) -> Result<(NewSource, SourceSettings), AdminError> {
+    let Value::Object(mut rest) = super::inputs::parse(body)? else {
         return Err(invalid("body", "send a JSON object"));
     };
     let head: serde_json::Map<String, Value> =
@@ -146,8 +147,7 @@ impl SourceSettings {
 }
 
 impl Admin {
-    pub async fn create_source(&self, input: Value) -> Result<Value, AdminError> {
-        let (new, settings) = split_new(input)?;
+    pub async fn create_source(&self, new: NewSource, settings: SourceSettings) -> Result<CreatedSource, AdminError> {
         let id = SourceId::parse(&new.id).map_err(|e| invalid("id", e.to_string()))?;
         if new.kind == SourceKind::Herald {
             return Err(invalid("kind", "herald is reserved for Herald's own events"));
@@ -160,7 +160,7 @@ impl Admin {
         let (auth, credential) = match auth {
             NewAuth::Token => {
                 let token = hex::encode(bytes);
-                (SourceAuth::token(&token), json!({"type": "token", "token": token}))
+                (SourceAuth::token(&token), Credential::Token { token })
             }
             NewAuth::HmacHex { header } => {
                 let secret = hex::encode(bytes);
@@ -169,15 +169,12 @@ impl Admin {
                     return Err(invalid("auth.header", format!("{header:?} is not a valid header name")));
                 }
                 let auth = SourceAuth::HmacHex { secret: Secret::new(&secret), header: header.clone() };
-                (auth, json!({"type": "hmac_hex", "secret": secret, "header": header}))
+                (auth, Credential::HmacHex { secret, header })
             }
             NewAuth::StandardWebhooks => {
                 let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes));
                 StandardKey::parse(&secret).expect("generated secrets are valid");
-                (
-                    SourceAuth::StandardWebhooks { secret: Secret::new(&secret) },
-                    json!({"type": "standard_webhooks", "secret": secret}),
-                )
+                (SourceAuth::StandardWebhooks { secret: Secret::new(&secret) }, Credential::StandardWebhooks { secret })
             }
         };
         let mut source = Source::new(id.clone(), new.kind, auth);
@@ -186,27 +183,28 @@ impl Admin {
             Err(StoreError::Conflict) => return Err(AdminError::Conflict(format!("source {id} already exists"))),
             other => other?,
         }
-        let mut shown = describe(&source, None);
-        shown["credential"] = credential;
-        shown["note"] = json!("the credential is shown only now; store it in the source's webhook settings");
-        Ok(shown)
+        Ok(CreatedSource {
+            source: describe(&source, None),
+            url: None,
+            credential,
+            note: "the credential is shown only now; store it in the source's webhook settings",
+        })
     }
 
-    pub async fn list_sources(&self) -> Result<Value, AdminError> {
+    pub async fn list_sources(&self) -> Result<Vec<SourceView>, AdminError> {
         let sources = self.config.list_sources().await?;
         let mut health = self.source_health.all_health().await?;
-        Ok(Value::Array(sources.iter().map(|s| describe(s, health.remove(&s.id))).collect()))
+        Ok(sources.iter().map(|s| describe(s, health.remove(&s.id))).collect())
     }
 
-    pub async fn get_source(&self, id: &str) -> Result<Value, AdminError> {
+    pub async fn get_source(&self, id: &str) -> Result<SourceView, AdminError> {
         let source = self.find_source(id).await?;
         let health = self.source_health.all_health().await?.remove(&source.id);
         Ok(describe(&source, health))
     }
 
     /// Changes settings only: the credential stays (delete and create the source for a new one).
-    pub async fn update_source(&self, id: &str, input: Value) -> Result<Value, AdminError> {
-        let settings: SourceSettings = serde_json::from_value(input).map_err(|e| invalid("body", e.to_string()))?;
+    pub async fn update_source(&self, id: &str, settings: SourceSettings) -> Result<SourceView, AdminError> {
         let mut source = self.find_source(id).await?;
         settings.apply(&mut source)?;
         if !self.config.replace_source(&source).await? {
@@ -233,17 +231,23 @@ impl Admin {
 }
 
 /// A source as the API shows it: its settings and health, never its credential.
-fn describe(s: &Source, health: Option<SourceHealth>) -> Value {
+fn describe(s: &Source, health: Option<SourceHealth>) -> SourceView {
     let auth = match &s.auth {
-        SourceAuth::Token { .. } => json!({"type": "token"}),
-        SourceAuth::HmacHex { header, .. } => json!({"type": "hmac_hex", "header": header}),
-        SourceAuth::StandardWebhooks { .. } => json!({"type": "standard_webhooks"}),
+        SourceAuth::Token { .. } => AuthView::Token,
+        SourceAuth::HmacHex { header, .. } => AuthView::HmacHex { header: header.clone() },
+        SourceAuth::StandardWebhooks { .. } => AuthView::StandardWebhooks,
     };
-    let window = s.dedupe_window_secs;
-    json!({
-        "id": s.id, "kind": s.kind, "auth": auth, "path": format!("/hooks/{}", s.id),
-        "event_pointer": s.event_pointer, "summary": s.summary, "drop": s.drop, "drop_names": s.drop_names,
-        "dedupe_window_secs": window, "delivery_id_header": s.delivery_id_header,
-        "health": health.unwrap_or_default(),
-    })
+    SourceView {
+        id: s.id.to_string(),
+        kind: s.kind,
+        auth,
+        path: format!("/hooks/{}", s.id),
+        event_pointer: s.event_pointer.clone(),
+        summary: s.summary.clone(),
+        drop: s.drop.clone(),
+        drop_names: s.drop_names.clone(),
+        dedupe_window_secs: s.dedupe_window_secs,
+        delivery_id_header: s.delivery_id_header.clone(),
+        health: health.unwrap_or_default(),
+    }
 }

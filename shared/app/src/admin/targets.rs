@@ -1,72 +1,71 @@
 //! Targets: create, read, replace (version-checked), delete; every answer redacted.
 
-use serde_json::{Value, json};
-
 use herald_domain::redact::{origin, redact_target_url};
 use herald_domain::validate::validate;
-use herald_domain::{Target, TargetId};
+use herald_domain::{Secret, Target, TargetId};
 
+use super::inputs::TargetInput;
+use super::views::TargetView;
 use super::{Admin, AdminError, REDACTED, invalid};
 use crate::ports::StoreError;
 
-pub fn redacted(target: &Target) -> Value {
-    let mut value = serde_json::to_value(target).expect("targets serialize");
-    value["url"] = json!(redact_target_url(&target.url));
-    if target.secret.is_some() {
-        value["secret"] = json!(REDACTED);
+/// The target as anyone may see it: URL secrets, the secret and every header value redacted.
+pub fn redacted(target: &Target) -> Target {
+    let mut shown = target.clone();
+    shown.url = redact_target_url(&target.url);
+    if shown.secret.is_some() {
+        shown.secret = Some(Secret::new(REDACTED));
     }
-    if let Some(Value::Object(headers)) = value.get_mut("headers") {
-        for v in headers.values_mut() {
-            *v = json!(REDACTED);
-        }
+    for value in shown.headers.values_mut() {
+        *value = REDACTED.to_owned();
     }
-    value
+    shown
+}
+
+fn view(target: &Target, warnings: Option<Vec<String>>) -> TargetView {
+    TargetView { target: redacted(target), warnings }
 }
 
 impl Admin {
     /// The target, and validation's warnings: what Herald will fix at send time for real shapes.
-    fn parse_target(
+    pub(super) fn checked_target(
         &self,
-        mut input: Value,
-        id: &str,
+        input: TargetInput,
+        id: TargetId,
         version: u64,
         incarnation: Option<ulid::Ulid>,
     ) -> Result<(Target, Vec<String>), AdminError> {
-        let Value::Object(map) = &mut input else { return Err(invalid("body", "expected a JSON object")) };
-        map.insert("id".into(), json!(id));
-        map.insert("version".into(), json!(version));
-        // Herald's, not the client's: set at creation, kept by every change.
-        map.insert("incarnation".into(), json!(incarnation.map(|i| i.to_string())));
-        // What a save answers besides the target: a client may send its answer back as it is.
-        map.remove("warnings");
-        let target: Target = serde_json::from_value(input).map_err(|e| {
-            let text = e.to_string();
-            let field = text.split('`').nth(1).filter(|_| text.contains("field")).unwrap_or("body").to_owned();
-            invalid(&field, text)
-        })?;
+        let target = input.into_target(id, version, incarnation);
         let warnings = validate(&target, self.clock.now()).map_err(|e| invalid(e.field, e.message))?;
         Ok((target, warnings))
     }
 
-    pub async fn create_target(&self, input: Value) -> Result<Value, AdminError> {
-        let id = match input.get("id") {
-            Some(Value::String(id)) => TargetId::parse(id).map_err(|e| invalid("id", e.to_string()))?.to_string(),
-            Some(_) => return Err(invalid("id", "must be a string")),
-            None => self.ids.new_id().to_string().to_lowercase(),
+    pub async fn create_target(&self, input: TargetInput) -> Result<TargetView, AdminError> {
+        let id = match &input.id {
+            Some(id) => TargetId::parse(id).map_err(|e| invalid("id", e.to_string()))?,
+            None => TargetId::parse(self.ids.new_id().to_string().to_lowercase()).expect("ULIDs are valid ids"),
         };
-        let (target, warnings) = self.parse_target(input, &id, 1, Some(self.ids.new_id()))?;
+        let (target, warnings) = self.checked_target(input, id.clone(), 1, Some(self.ids.new_id()))?;
         match self.config.save_target(&target, None).await {
             Err(StoreError::Conflict) => return Err(AdminError::Conflict(format!("target {id} already exists"))),
             other => other?,
         }
-        Ok(with_warnings(redacted(&target), warnings))
+        Ok(view(&target, Some(warnings)))
     }
 
     /// Replaces a target. `if_match` (the `If-Match` header) or the body's `version` must be the
     /// version replaced, so a stale copy cannot undo a newer change.
-    pub async fn update_target(&self, id: &str, mut input: Value, if_match: Option<u64>) -> Result<Value, AdminError> {
+    pub async fn update_target(
+        &self,
+        id: &str,
+        mut input: TargetInput,
+        if_match: Option<u64>,
+    ) -> Result<TargetView, AdminError> {
         let stored = self.find_target(id).await?;
-        let Some(version) = if_match.or_else(|| input.get("version").and_then(Value::as_u64)) else {
+        if input.id.as_deref().is_some_and(|given| given != stored.id.as_str()) {
+            return Err(invalid("id", "a target's id cannot change: create a new target instead"));
+        }
+        let Some(version) = if_match.or(input.version) else {
             return Err(invalid(
                 "version",
                 "send the version you read (the `version` field or an If-Match header), so a stale copy cannot undo a newer change",
@@ -78,44 +77,9 @@ impl Admin {
                 stored.version
             )));
         }
-        // A client that read a redacted target and sends it back keeps what is stored, as long as
-        // requests still go where they went: secrets never follow a target to another host.
-        if input.get("url").and_then(Value::as_str) == Some(redact_target_url(&stored.url).as_str()) {
-            input["url"] = json!(stored.url);
-        }
-        // Moved unless both origins are fixed and the same: an unparseable or templated one can go anywhere.
-        let moved = input.get("url").and_then(Value::as_str).is_some_and(|url| {
-            let (new, old) = (origin(url), origin(&stored.url));
-            new.is_none() || new != old
-        });
-        let reenter = "the URL now points elsewhere: re-enter the secret and the secret headers instead of [redacted]";
-        if input.get("secret").and_then(Value::as_str) == Some(REDACTED) {
-            let Some(secret) = &stored.secret else {
-                return Err(invalid("secret", "[redacted] stands for the stored secret, and this target has none"));
-            };
-            if moved {
-                return Err(invalid("secret", reenter));
-            }
-            input["secret"] = json!(secret.expose());
-        }
-        if let Some(Value::Object(headers)) = input.get_mut("headers") {
-            for (name, value) in headers.iter_mut() {
-                if value.as_str() != Some(REDACTED) {
-                    continue;
-                }
-                let Some(old) = stored.headers.get(name) else {
-                    return Err(invalid(
-                        &format!("headers.{name}"),
-                        "[redacted] stands for the stored value, and this header has none",
-                    ));
-                };
-                if moved {
-                    return Err(invalid(&format!("headers.{name}"), reenter));
-                }
-                *value = json!(old);
-            }
-        }
-        let (target, warnings) = self.parse_target(input, id, stored.version + 1, stored.incarnation)?;
+        keep_redacted(&mut input, &stored)?;
+        let (target, warnings) =
+            self.checked_target(input, stored.id.clone(), stored.version + 1, stored.incarnation)?;
         match self.config.save_target(&target, Some(stored.version)).await {
             Err(StoreError::Conflict) => {
                 return Err(AdminError::Conflict(format!("target {id} changed meanwhile; read it again")));
@@ -130,15 +94,15 @@ impl Admin {
                 self.wakeups.schedule(&wakeup, std::time::Duration::ZERO, self.clock.now()).await?;
             }
         }
-        Ok(with_warnings(redacted(&target), warnings))
+        Ok(view(&target, Some(warnings)))
     }
 
-    pub async fn get_target(&self, id: &str) -> Result<Value, AdminError> {
-        Ok(redacted(&self.find_target(id).await?))
+    pub async fn get_target(&self, id: &str) -> Result<TargetView, AdminError> {
+        Ok(view(&self.find_target(id).await?, None))
     }
 
-    pub async fn list_targets(&self) -> Result<Value, AdminError> {
-        Ok(Value::Array(self.targets.list_targets().await?.iter().map(redacted).collect()))
+    pub async fn list_targets(&self) -> Result<Vec<TargetView>, AdminError> {
+        Ok(self.targets.list_targets().await?.iter().map(|t| view(t, None)).collect())
     }
 
     pub async fn delete_target(&self, id: &str) -> Result<(), AdminError> {
@@ -151,8 +115,41 @@ impl Admin {
     }
 }
 
-/// A saved target's answer: the target, and `warnings` (always present, maybe empty).
-fn with_warnings(mut target: Value, warnings: Vec<String>) -> Value {
-    target["warnings"] = json!(warnings);
-    target
+/// A client that read a redacted target and sends it back keeps what is stored, as long as
+/// requests still go where they went: secrets never follow a target to another host.
+pub(super) fn keep_redacted(input: &mut TargetInput, stored: &Target) -> Result<(), AdminError> {
+    if input.url == redact_target_url(&stored.url) {
+        input.url = stored.url.clone();
+    }
+    // Moved unless both origins are fixed and the same: an unparseable or templated one can go anywhere.
+    let moved = {
+        let (new, old) = (origin(&input.url), origin(&stored.url));
+        new.is_none() || new != old
+    };
+    let reenter = "the URL now points elsewhere: re-enter the secret and the secret headers instead of [redacted]";
+    if input.secret.as_deref() == Some(REDACTED) {
+        let Some(secret) = &stored.secret else {
+            return Err(invalid("secret", "[redacted] stands for the stored secret, and this target has none"));
+        };
+        if moved {
+            return Err(invalid("secret", reenter));
+        }
+        input.secret = Some(secret.expose().to_owned());
+    }
+    for (name, value) in input.headers.iter_mut() {
+        if value != REDACTED {
+            continue;
+        }
+        let Some(old) = stored.headers.get(name) else {
+            return Err(invalid(
+                &format!("headers.{name}"),
+                "[redacted] stands for the stored value, and this header has none",
+            ));
+        };
+        if moved {
+            return Err(invalid(&format!("headers.{name}"), reenter));
+        }
+        value.clone_from(old);
+    }
+    Ok(())
 }

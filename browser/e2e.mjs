@@ -1,0 +1,165 @@
+// The settings page end to end, in Debian's Chromium driven by playwright-core, against a running
+// herald-local and the recording receiver. local/tests/browser.rs starts both and runs this with:
+//   HERALD_URL        herald-local's base URL
+//   HERALD_TOKEN      its admin token
+//   RECEIVER_URL      where the Discord target delivers (the recording receiver)
+//   CONTROL_URL       POST /fail, POST /ok (the receiver's answers), GET /delivered (2xx count)
+//   SCREENSHOTS       optional: a folder for targets.png and target-form.png (the README's)
+import { readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through local/tests/browser.rs`);
+  return value;
+};
+const base = env('HERALD_URL');
+const adminToken = env('HERALD_TOKEN');
+const receiver = env('RECEIVER_URL');
+const control = env('CONTROL_URL');
+const shots = process.env.SCREENSHOTS;
+
+const started = Date.now();
+const step = (what) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`);
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--no-first-run', '--disable-sync', '--disable-quic'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+const page = await context.newPage();
+page.setDefaultTimeout(15000);
+const problems = [];
+// Refused API calls show as console errors too; those are checked as answers, below.
+page.on('console', (m) => {
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+});
+const refusals = [];
+page.on('response', (r) => { if (r.status() >= 400) refusals.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`); });
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+const visited = [];
+page.on('request', (r) => visited.push(r.url()));
+
+try {
+  step('a wrong token is refused');
+  await page.goto(`${base}/admin/`);
+  await page.fill('#token', 'not-the-admin-token-at-all');
+  await page.click('#sign-in button[type=submit]');
+  await page.locator('#sign-in .error').filter({ hasText: 'refused' }).waitFor();
+  check(await page.locator('#nav').isHidden(), 'nothing is shown without the token');
+  check(refusals.length === 1 && refusals[0] === '401 GET /admin/catalog', `one refusal: ${refusals}`);
+  refusals.length = 0;
+
+  step('sign in');
+  await page.fill('#token', adminToken);
+  await page.click('#sign-in button[type=submit]');
+  await page.getByRole('heading', { name: 'Targets' }).waitFor();
+  check(await page.evaluate(() => sessionStorage.getItem('herald-admin-token')) === adminToken, 'the token is in session storage');
+
+  step('add an Ombi source and read its URL and token');
+  await page.click('nav button[data-view=sources]');
+  await page.fill('#add-source input[name=id]', 'ombi');
+  await page.selectOption('#add-source select[name=kind]', 'ombi');
+  await page.click('#add-source button[type=submit]');
+  const hookUrl = await page.locator('#created-source [data-copy="Webhook URL"]').textContent();
+  check(hookUrl === `${base}/hooks/ombi`, `the hook URL is herald-local's own, with its scheme: ${hookUrl}`);
+  const sourceToken = await page.locator('#created-source [data-copy="Token"]').textContent();
+  check(/^[0-9a-f]{64}$/.test(sourceToken), 'a token is shown once');
+  await page.locator('#created-source ol.steps').filter({ hasText: 'Application Token' }).waitFor();
+  await page.locator('#sources article[data-id=ombi]').waitFor();
+
+  step('add a Discord target with event toggles, and see the preview');
+  await page.click('nav button[data-view=targets]');
+  await page.click('#add-target');
+  await page.fill('#target-form input[name=name]', 'Discord');
+  await page.fill('#target-form input[name=url]', `${receiver}/discord`);
+  await page.selectOption('#target-form select[name=preset]', 'discord');
+  check((await page.inputValue('#target-form textarea[name=body]')).includes('{{summary}}'), 'the preset fills the body');
+  await page.uncheck('#all-events');
+  check(await page.isChecked('[data-pattern="ombi:RequestAvailable"]'), 'a plain event is on by default');
+  check(!(await page.isChecked('[data-pattern="kiosk:asset.new"]')), 'a chatty event is off by default');
+  await page.uncheck('[data-pattern="ombi:NewRequest"]');
+  await page.locator('#preview-request').filter({ hasText: '"content"' }).waitFor();
+  check((await page.textContent('#preview-request')).startsWith('POST http://127.0.0.1'), 'the preview shows the request line');
+  step('a broken body is shown at its line and column');
+  const body = await page.inputValue('#target-form textarea[name=body]');
+  await page.fill('#target-form textarea[name=body]', '{\n  "content": {{title}} {{year}}\n}');
+  await page.locator('#preview-error').filter({ hasText: /line 2, column \d+/ }).waitFor();
+  await page.fill('#target-form textarea[name=body]', body);
+  await page.locator('#preview-request').filter({ hasText: '"content"' }).waitFor();
+  await page.click('#placeholders button:has-text("{{title}}")');
+  check((await page.inputValue('#target-form textarea[name=body]')).includes('{{title}}'), 'a placeholder button inserts it');
+  await page.fill('#target-form textarea[name=body]', body);
+  await page.locator('#preview-request').filter({ hasText: '"content"' }).waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  if (shots) await page.screenshot({ path: `${shots}/target-form.png` });
+  await page.click('#target-form button[type=submit]');
+  const card = page.locator('#targets article[data-name=Discord]');
+  await card.waitFor();
+  await card.locator('.badge.healthy').waitFor();
+
+  step('Test shows HTTP 204 and a time');
+  await card.getByRole('button', { name: 'Test' }).click();
+  const status = card.locator('.test-status');
+  await status.filter({ hasText: /^HTTP 204 in \d+ ms$/ }).waitFor();
+
+  step('the receiver fails: the badge turns to holding with the next attempt');
+  await fetch(`${control}/fail`, { method: 'POST' });
+  const hook = JSON.parse(readFileSync(new URL('../events/ingest-ombi-movie-request-available.json', import.meta.url)));
+  const sent = await fetch(hookUrl, { method: 'POST', body: hook.body,
+    headers: { 'content-type': 'application/json', 'access-token': sourceToken } });
+  check(sent.status === 202, `the webhook is accepted: ${sent.status}`);
+  await card.locator('.badge.holding').filter({ hasText: /holding until .+ · 1 failure/ }).waitFor({ timeout: 30000 });
+  if (shots) await page.screenshot({ path: `${shots}/targets.png`, fullPage: true });
+
+  step('Test after fixing it: healthy, and what was held goes out');
+  await fetch(`${control}/ok`, { method: 'POST' });
+  await card.getByRole('button', { name: 'Test' }).click();
+  await status.filter({ hasText: /^HTTP 204 in \d+ ms$/ }).waitFor();
+  await card.locator('.badge.healthy').waitFor({ timeout: 20000 });
+  for (let i = 0; ; i++) {
+    const { delivered } = await (await fetch(`${control}/delivered`)).json();
+    if (delivered.some((b) => b.includes('Example Movie'))) break;
+    check(i < 60, 'the held Ombi delivery reaches the receiver after recovery');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  step('usable on a phone: nothing wider than the screen');
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const view of ['targets', 'sources']) {
+    await page.click(`nav button[data-view=${view}]`);
+    await page.waitForLoadState('networkidle');
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(wide <= 390, `${view} fits a phone (${wide} px wide)`);
+  }
+  await page.click('nav button[data-view=targets]');
+  await card.getByRole('button', { name: 'Edit' }).click();
+  await page.locator('#target-form').waitFor();
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(wide <= 390, `the form fits a phone (${wide} px wide)`);
+
+  step('sign out forgets the token');
+  await page.click('#sign-out');
+  await page.locator('#sign-in').waitFor();
+  check(await page.evaluate(() => sessionStorage.getItem('herald-admin-token')) === null, 'the token is gone');
+
+  check(!visited.some((u) => u.includes(adminToken) || u.includes(sourceToken)), 'no token in any URL');
+  check(visited.every((u) => u.startsWith(base) || u.startsWith('data:')), `nothing loaded from elsewhere: ${visited.filter((u) => !u.startsWith(base))}`);
+  check(problems.length === 0, `no console errors or CSP violations: ${problems.join('; ')}`);
+  // The broken body's previews, and nothing else: no 401 once signed in.
+  check(refusals.every((r) => r === '422 POST /admin/preview'), `only the broken body was refused: ${refusals}`);
+  step('the page works');
+} catch (e) {
+  console.error(e.stack || String(e));
+  if (shots) await page.screenshot({ path: `${shots}/failure.png`, fullPage: true }).catch(() => {});
+  console.error(`page text at failure:\n${(await page.locator('body').innerText().catch(() => '')).slice(0, 3000)}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

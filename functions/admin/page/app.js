@@ -1,0 +1,64 @@
+// Herald's settings page: sign in with the admin token, then targets, sources and dead letters.
+import { api, catalog, token, whenSignedOut } from './api.js';
+import { h, show } from './dom.js';
+import { sourcesView } from './sources.js';
+import { targetsView } from './targets.js';
+import { deadLettersView } from './dead-letters.js';
+
+const views = { targets: targetsView, sources: sourcesView, 'dead-letters': deadLettersView };
+const view = document.getElementById('view');
+const nav = document.getElementById('nav');
+let leave = () => {};
+
+function open(name) {
+  leave();
+  leave = () => {};
+  for (const b of nav.querySelectorAll('button[data-view]')) {
+    if (b.dataset.view === name) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
+  }
+  const ctx = { view, open, onLeave: (fn) => { leave = fn; } };
+  views[name](ctx);
+}
+
+function signIn(message) {
+  leave();
+  leave = () => {};
+  nav.hidden = true;
+  const input = h('input', { type: 'password', id: 'token', autocomplete: 'current-password', required: true,
+    placeholder: 'HERALD_ADMIN_TOKEN' });
+  const error = h('p', { class: 'error', role: 'alert', text: message ?? '' });
+  const form = h('form', { class: 'card', id: 'sign-in' },
+    h('h1', { text: 'Sign in' }),
+    h('label', { for: 'token', text: 'Admin token' }), input,
+    h('p', { class: 'help', text: 'The token Herald was deployed with (HERALD_ADMIN_TOKEN). It stays in this tab and is sent only to this API.' }),
+    error,
+    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', text: 'Sign in' })));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    token.set(input.value.trim());
+    try {
+      await api('GET', '/admin/catalog');
+      start();
+    } catch (err) {
+      if (err.status !== 401) error.textContent = err.message;
+    }
+  });
+  show(view, form);
+  input.focus();
+}
+
+function start() {
+  nav.hidden = false;
+  catalog().catch(() => {});
+  open(location.hash.slice(1) in views ? location.hash.slice(1) : 'targets');
+}
+
+whenSignedOut((message) => signIn(message));
+nav.addEventListener('click', (e) => {
+  const name = e.target.closest('button[data-view]')?.dataset.view;
+  if (name) { history.replaceState(null, '', `#${name}`); open(name); }
+});
+document.getElementById('sign-out').addEventListener('click', () => { token.clear(); signIn('Signed out.'); });
+
+if (token.get()) start(); else signIn();

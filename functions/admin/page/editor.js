@@ -1,0 +1,215 @@
+// Adding or editing a target: the form, event toggles from the catalog, and a live preview of the
+// request for a sample event, validated as a save would be.
+import { api, catalog } from './api.js';
+import { debounce, field, h, select, show } from './dom.js';
+
+const REDACTED = '[redacted]';
+const METHODS = ['POST', 'PUT', 'PATCH', 'GET'].map((m) => [m]);
+const SIGNATURES = [['standard', 'Standard Webhooks (webhook-signature)'], ['hex', 'sha256=<hex> in a header (GitHub style)']];
+
+function glob(pattern, text) {
+  const re = pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(`^${re}$`).test(text);
+}
+
+// Whether a stored pattern covers `kind:name` (a source-id prefix is not a kind: it stays as typed).
+function covers(pattern, kind, name) {
+  const [source, rest] = pattern.includes(':') ? pattern.split(/:(.*)/s) : ['*', pattern];
+  return (source === '*' || source === kind) && glob(rest, name);
+}
+
+function keyValueRows(rows, keyLabel, valueLabel, onChange) {
+  const box = h('div', { class: 'rows' });
+  const add = (key = '', value = '', stored = false) => {
+    const k = h('input', { value: key, placeholder: keyLabel, 'aria-label': keyLabel, oninput: onChange });
+    const v = h('input', { value: stored ? '' : value, placeholder: stored ? 'stored value kept: type to replace' : valueLabel,
+      'aria-label': valueLabel, oninput: onChange });
+    const row = h('div', { class: 'row kv' }, k, v,
+      h('button', { type: 'button', class: 'quiet', text: 'Remove', onclick: () => { row.remove(); onChange(); } }));
+    row.read = () => [k.value.trim(), v.value, stored];
+    box.append(row);
+  };
+  for (const [key, value, stored] of rows) add(key, value, stored);
+  const el = h('div', {}, box, h('button', { type: 'button', text: `Add ${keyLabel.toLowerCase()}`, onclick: () => add() }));
+  el.read = () => [...box.children].map((r) => r.read()).filter(([k]) => k);
+  return el;
+}
+
+function toggles(cat, stored, onChange) {
+  const everything = h('input', { type: 'checkbox', id: 'all-events', checked: !stored?.events, onchange: () => { touched = true; sync(); onChange(); } });
+  let touched = false;
+  const boxes = [];
+  const known = new Set();
+  const groups = cat.sources.map((src) => {
+    const events = src.events.length ? src.events : [{ name: '*', chatty: false }];
+    return h('fieldset', { class: 'card' }, h('legend', { text: src.kind }),
+      h('div', { class: 'toggles' }, events.map((e) => {
+        const pattern = `${src.kind}:${e.name}`;
+        known.add(pattern);
+        const on = stored?.events ? stored.events.some((p) => covers(p, src.kind, e.name)) : !e.chatty;
+        const box = h('input', { type: 'checkbox', 'data-pattern': pattern, checked: on, onchange: () => { touched = true; onChange(); } });
+        boxes.push(box);
+        const label = e.name === '*' ? `every ${src.kind} event` : e.name;
+        return h('label', { class: 'check', title: e.chatty_when ?? '' }, box, label, e.chatty ? h('span', { class: 'help', text: '\u00a0(chatty)' }) : null);
+      })));
+  });
+  const others = (stored?.events ?? []).filter((p) => !known.has(p) && !cat.sources.some((s) => p.startsWith(`${s.kind}:`)));
+  const other = h('input', { id: 'other-events', value: others.join(', '), placeholder: 'e.g. my-source:push, *.failed',
+    oninput: () => { touched = true; onChange(); } });
+  const detail = h('div', {}, groups, field('Other patterns (comma-separated)', other, '* matches anything; a source: prefix narrows to a source id or kind.'));
+  const sync = () => { detail.hidden = everything.checked; };
+  sync();
+  const el = h('div', {}, h('label', { class: 'check' }, everything, 'Every event except the chatty ones'), detail);
+  el.read = () => {
+    if (everything.checked) return undefined;
+    if (!touched && stored?.events) return stored.events;
+    const chosen = boxes.filter((b) => b.checked).map((b) => b.dataset.pattern);
+    return [...chosen, ...other.value.split(',').map((p) => p.trim()).filter(Boolean)];
+  };
+  return el;
+}
+
+function insertAt(textarea, text) {
+  const { selectionStart: a, selectionEnd: b, value } = textarea;
+  textarea.value = value.slice(0, a) + text + value.slice(b);
+  textarea.selectionStart = textarea.selectionEnd = a + text.length;
+  textarea.focus();
+  textarea.dispatchEvent(new Event('input'));
+}
+
+export async function editor(ctx, id) {
+  const { view } = ctx;
+  ctx.onLeave(() => {});
+  const [cat, stored] = await Promise.all([catalog(), id ? api('GET', `/admin/targets/${id}`) : null]);
+  const changed = () => refreshPreview();
+  const name = h('input', { name: 'name', value: stored?.name ?? '', required: true, oninput: changed });
+  const url = h('input', { name: 'url', value: stored?.url ?? '', placeholder: 'https://discord.com/api/webhooks/…', oninput: changed });
+  const method = select(METHODS, stored?.method ?? 'POST', { name: 'method', onchange: changed });
+  const presetOf = (p) => cat.presets.find((e) => e.preset === p);
+  const preset = select(cat.presets.map((p) => [p.preset]), stored?.preset ?? 'generic', { name: 'preset' });
+  const limit = h('p', { class: 'help' });
+  const body = h('textarea', { name: 'body', spellcheck: 'false', oninput: changed });
+  body.value = stored?.body ?? presetOf(preset.value)?.body ?? '';
+  let presetBody = presetOf(preset.value)?.body ?? '';
+  preset.addEventListener('change', () => {
+    const p = presetOf(preset.value);
+    if (!body.value.trim() || body.value === presetBody) body.value = p?.body ?? '';
+    presetBody = p?.body ?? '';
+    limit.textContent = p?.limit ? `Cut to fit: ${p.limit}.` : '';
+    changed();
+  });
+  limit.textContent = presetOf(preset.value)?.limit ? `Cut to fit: ${presetOf(preset.value).limit}.` : '';
+  const contentType = h('input', { name: 'content_type', value: stored?.content_type ?? '', placeholder: 'the preset\'s', oninput: changed });
+  const headers = keyValueRows(Object.entries(stored?.headers ?? {}).map(([k, v]) => [k, v, v === REDACTED]), 'Header', 'Value', changed);
+  const events = toggles(cat, stored, changed);
+  const when = keyValueRows(Object.entries(stored?.when ?? {}).map(([k, v]) => [k, v.join(', ')]), 'Field', 'Values, comma-separated', changed);
+  const secret = h('input', { name: 'secret', type: 'password', autocomplete: 'off', oninput: changed,
+    placeholder: stored?.secret ? 'stored secret kept: type to replace' : 'none: requests are not signed' });
+  const dropSecret = h('input', { type: 'checkbox', onchange: changed });
+  const signature = select(SIGNATURES, stored?.signature ?? 'standard', { name: 'signature', onchange: () => { sigHeader.hidden = signature.value !== 'hex'; changed(); } });
+  const sigHeaderInput = h('input', { name: 'signature_header', value: stored?.signature_header ?? '', placeholder: 'X-Herald-Signature-256', oninput: changed });
+  const sigHeader = field('Signature header', sigHeaderInput);
+  sigHeader.hidden = signature.value !== 'hex';
+  const timeout = h('input', { name: 'timeout_ms', type: 'number', min: 1, max: 30000, value: stored?.timeout_ms ?? 10000, oninput: changed });
+  const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: stored ? stored.enabled : true, onchange: changed });
+
+  // The preview's sample event and the body's placeholder buttons follow the chosen kind.
+  const kinds = cat.sources.map((s) => s.kind);
+  const sampleKind = select(kinds.map((k) => [k]), kinds.includes('ombi') ? 'ombi' : kinds[0], { 'aria-label': 'Sample source kind' });
+  const sampleEvent = h('select', { 'aria-label': 'Sample event' });
+  const chips = h('div', { class: 'chips', id: 'placeholders' });
+  const fillSamples = () => {
+    const src = cat.sources.find((s) => s.kind === sampleKind.value);
+    show(sampleEvent, h('option', { value: '', text: 'its sample event' }), src.events.map((e) => h('option', { value: e.name, text: e.name })));
+    const names = [...new Set([...cat.canonical, ...src.placeholders.map(([n]) => n)])].slice(0, 32);
+    show(chips, names.map((n) => h('button', { type: 'button', text: `{{${n}}}`, onclick: () => insertAt(body, `{{${n}}}`) })));
+  };
+  fillSamples();
+  sampleKind.addEventListener('change', () => { fillSamples(); changed(); });
+  sampleEvent.addEventListener('change', changed);
+
+  const draft = () => {
+    const t = { name: name.value, url: url.value.trim(), method: method.value, preset: preset.value,
+      timeout_ms: Number(timeout.value) || undefined, enabled: enabled.checked, signature: signature.value, headers: {} };
+    if (stored) { t.id = stored.id; t.version = stored.version; }
+    if (body.value.trim()) t.body = body.value;
+    if (contentType.value.trim()) t.content_type = contentType.value.trim();
+    for (const [k, v, kept] of headers.read()) t.headers[k] = v === '' && kept ? REDACTED : v;
+    const chosen = events.read();
+    if (chosen) t.events = chosen;
+    const conditions = when.read();
+    if (conditions.length) t.when = Object.fromEntries(conditions.map(([k, v]) => [k, v.split(',').map((s) => s.trim()).filter(Boolean)]));
+    if (!dropSecret.checked) {
+      if (secret.value) t.secret = secret.value;
+      else if (stored?.secret) t.secret = REDACTED;
+    }
+    if (signature.value === 'hex' && sigHeaderInput.value.trim()) t.signature_header = sigHeaderInput.value.trim();
+    return t;
+  };
+
+  const errors = h('p', { class: 'error', role: 'alert', id: 'form-error' });
+  const request = h('pre', { id: 'preview-request' });
+  const warnings = h('ul', { class: 'plain warning', id: 'preview-warnings' });
+  const problem = h('p', { class: 'error', id: 'preview-error', role: 'alert' });
+  const where = (message) => message.match(/line (\d+),? column (\d+)/);
+  const refreshPreview = debounce(async () => {
+    try {
+      const p = await api('POST', '/admin/preview', { target: draft(), kind: sampleKind.value, event: sampleEvent.value || undefined });
+      problem.textContent = '';
+      body.removeAttribute('aria-invalid');
+      const lines = [`${p.method} ${p.url}`, ...Object.entries(p.headers).map(([k, v]) => `${k}: ${v}`), '', p.body];
+      request.textContent = lines.join('\n');
+      show(warnings, p.warnings.map((w) => h('li', { text: w })));
+    } catch (e) {
+      const at = e.field === 'body' ? where(e.message) : null;
+      problem.textContent = `${e.field ? `${e.field}: ` : ''}${at ? `line ${at[1]}, column ${at[2]}: ` : ''}${e.message}`;
+      if (e.field === 'body') body.setAttribute('aria-invalid', 'true');
+      request.textContent = '';
+      show(warnings);
+    }
+  }, 300);
+
+  const save = h('button', { type: 'submit', class: 'primary', text: stored ? 'Save' : 'Add target' });
+  const form = h('form', { id: 'target-form', class: 'editor', novalidate: true },
+    h('div', {},
+      h('h1', { text: stored ? `Edit ${stored.name}` : 'Add a target' }),
+      field('Name', name),
+      field('URL', url, 'A template: {{title}} and {tmdbId} are percent-encoded into it.'),
+      h('div', { class: 'row' }, field('Method', method), field('Preset', preset), field('Timeout (ms)', timeout)),
+      limit,
+      h('h2', { text: 'Request' }),
+      field('Body', body, 'Empty: the preset\'s body, or every field as JSON. Click a placeholder to insert it.'),
+      chips,
+      h('label', { text: 'Headers' }), headers,
+      field('Content type', contentType),
+      h('h2', { text: 'Events' }), events,
+      h('h3', { text: 'Only when' }), h('p', { class: 'help', text: 'Optional: a field must have one of these values (e.g. status: done, error).' }), when,
+      h('h2', { text: 'Signing' }),
+      field('Secret', secret, 'Signs each request. Never shown again once saved.'),
+      stored?.secret ? h('label', { class: 'check' }, dropSecret, 'Remove the stored secret') : null,
+      field('Signature scheme', signature), sigHeader,
+      h('label', { class: 'check' }, enabled, 'Enabled (a disabled target keeps its deliveries parked)'),
+      errors,
+      h('div', { class: 'actions' }, save, h('button', { type: 'button', text: 'Cancel', onclick: () => ctx.open('targets') }))),
+    h('aside', { class: 'preview card', 'aria-label': 'Preview' },
+      h('h2', { text: 'Preview' }),
+      h('div', { class: 'row' }, sampleKind, sampleEvent),
+      problem, request, warnings));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    errors.textContent = '';
+    save.disabled = true;
+    try {
+      const t = draft();
+      if (stored) await api('PUT', `/admin/targets/${stored.id}`, t);
+      else await api('POST', '/admin/targets', t);
+      ctx.open('targets');
+    } catch (err) {
+      errors.textContent = `${err.field ? `${err.field}: ` : ''}${err.message}`;
+      save.disabled = false;
+    }
+  });
+  show(view, form);
+  name.focus();
+  refreshPreview();
+}

@@ -1,0 +1,118 @@
+// Sources: where webhooks come from. Adding one shows its URL and credential once, with the
+// sender's own setup steps.
+import { api, catalog } from './api.js';
+import { copyButton, field, h, select, show, time } from './dom.js';
+
+const AUTH = [['token', 'Token'], ['hmac_hex', 'HMAC signature (sha256=hex)'], ['standard_webhooks', 'Standard Webhooks']];
+
+// Each sender's settings, as its own interface names them (see the README's source sections).
+function steps(kind, url, credential) {
+  const withToken = credential.token ? `${url}?token=${credential.token}` : url;
+  switch (kind) {
+    case 'ombi': return [
+      'Ombi → Settings → Notifications → Webhook.',
+      `Webhook URL: ${url}`,
+      'Application Token: the token above (Ombi sends it as Access-Token).',
+      'Press Test, then look here: Ombi reports success whatever Herald answered; this list shows what Herald accepted.'];
+    case 'kinescope': return [
+      `Create the webhook in Kinescope with endpoint ${url}`,
+      'login: any name; password: the token above (Kinescope sends them as Basic auth).',
+      `Or use the endpoint ${withToken}`];
+    case 'jellynext': return [
+      'Jellyfin Dashboard → Plugins → JellyNext → Downloads → Webhook.',
+      `Movie URL and Show URL: ${withToken}`,
+      'Keep every placeholder in the payload quoted: JellyNext does not escape values.'];
+    case 'kiosk': return [
+      "In Kiosk's config.yaml, under webhooks: one entry per event you want,",
+      `url: ${url}`,
+      'secret: the secret above (Kiosk signs with it in X-Kiosk-Signature-256).'];
+    default: return credential.token
+      ? [`Send webhooks to ${url} with Authorization: Bearer <token>, or to ${withToken}`]
+      : [`Send webhooks to ${url}, signed with the secret above.`];
+  }
+}
+
+function credentialRows(credential) {
+  const rows = [];
+  if (credential.token) rows.push(['Token', credential.token]);
+  if (credential.secret) rows.push(['Secret', credential.secret]);
+  if (credential.header) rows.push(['Signature header', credential.header]);
+  return rows;
+}
+
+function created(source) {
+  const url = source.url || `${location.origin}${source.path}`;
+  const rows = [['Webhook URL', url], ...credentialRows(source.credential)];
+  return h('section', { class: 'card', id: 'created-source', 'aria-live': 'polite' },
+    h('h2', { text: `Source ${source.id} is ready` }),
+    h('p', { class: 'warning', text: 'The credential is shown only now: copy it into the sender. Herald keeps only what it needs to check it.' }),
+    rows.map(([label, value]) => h('div', {},
+      h('label', { text: label }),
+      h('div', { class: 'row' }, h('span', { class: 'secret', 'data-copy': label, text: value }), copyButton(value)))),
+    h('h3', { text: 'Set up the sender' }),
+    h('ol', { class: 'steps' }, steps(source.kind, url, source.credential).map((s) => h('li', { text: s }))));
+}
+
+function health(source) {
+  const accepted = source.health?.last_accepted;
+  const refused = source.health?.last_refused;
+  return h('ul', { class: 'plain meta' },
+    accepted ? h('li', { text: `last accepted ${time(accepted.at)}: ${accepted.event}` }) : h('li', { text: 'nothing accepted yet' }),
+    refused ? h('li', { class: 'error', text: `last refused ${time(refused.at)}: ${refused.status} ${refused.reason}` }) : null);
+}
+
+function card(source, reload) {
+  const auth = source.auth.type === 'hmac_hex' ? `HMAC in ${source.auth.header}` : source.auth.type.replace('_', ' ');
+  return h('article', { class: 'card source', 'data-id': source.id },
+    h('div', { class: 'title' }, h('strong', { text: source.id }), h('span', { class: 'meta', text: `${source.kind} · ${auth}` })),
+    h('div', { class: 'row' }, h('span', { class: 'meta', text: `${location.origin}${source.path}` }),
+      copyButton(`${location.origin}${source.path}`, 'Copy URL')),
+    health(source),
+    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', text: 'Delete',
+      onclick: async () => {
+        if (!confirm(`Delete source ${source.id}? Its webhooks will be refused from now on.`)) return;
+        try { await api('DELETE', `/admin/sources/${encodeURIComponent(source.id)}`); reload(); } catch (e) { alert(e.message); }
+      } })));
+}
+
+async function addForm(onCreated) {
+  const kinds = (await catalog()).sources.map((s) => s.kind).filter((k) => k !== 'herald');
+  const id = h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9_\\-]+', placeholder: 'ombi', autocomplete: 'off' });
+  const kind = select(kinds.map((k) => [k]), 'ombi', { name: 'kind' });
+  const auth = select(AUTH, 'token', { name: 'auth' });
+  kind.addEventListener('change', () => { auth.value = kind.value === 'kiosk' ? 'hmac_hex' : 'token'; });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'card', id: 'add-source' },
+    h('h2', { text: 'Add a source' }),
+    h('div', { class: 'row' },
+      field('Id (the end of its URL)', id),
+      field('Kind', kind),
+      field('Authentication', auth)),
+    error,
+    h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', text: 'Add source' })));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    try {
+      const source = await api('POST', '/admin/sources', { id: id.value.trim(), kind: kind.value, auth: { type: auth.value } });
+      form.reset();
+      onCreated(source);
+    } catch (err) { error.textContent = err.message; }
+  });
+  return form;
+}
+
+export async function sourcesView({ view }) {
+  const list = h('div', { id: 'sources' });
+  const fresh = h('div');
+  const reload = async () => {
+    try {
+      const sources = await api('GET', '/admin/sources');
+      show(list, sources.length ? sources.map((s) => card(s, reload)) : h('p', { class: 'help', text: 'No sources yet.' }));
+    } catch (e) { show(list, h('p', { class: 'error', text: e.message })); }
+  };
+  let form;
+  try { form = await addForm((source) => { show(fresh, created(source)); reload(); }); } catch (e) { form = h('p', { class: 'error', text: e.message }); }
+  show(view, h('h1', { text: 'Sources' }), fresh, form, h('h2', { text: 'Your sources' }), list);
+  reload();
+}

@@ -1,0 +1,127 @@
+// Targets: where events go. Each shows where it stands on its ladder, what it keeps aside, and
+// Kino's Test button.
+import { api } from './api.js';
+import { h, show, time } from './dom.js';
+import { editor } from './editor.js';
+
+const REFRESH_MS = 5000;
+
+export function badge(status) {
+  if (!status.enabled) return h('span', { class: 'badge disabled', text: 'disabled' });
+  if (status.holding) {
+    const until = status.next_attempt_at ? ` until ${time(status.next_attempt_at)}` : '';
+    const n = status.failures;
+    return h('span', { class: 'badge holding', text: `holding${until} · ${n} failure${n === 1 ? '' : 's'}` });
+  }
+  if (status.failures > 0) return h('span', { class: 'badge failing', text: `failing · ${status.failures} failures` });
+  return h('span', { class: 'badge healthy', text: 'healthy' });
+}
+
+export function testResult(r) {
+  const head = r.status ? `HTTP ${r.status} in ${r.round_trip_ms} ms` : `No answer after ${r.round_trip_ms} ms`;
+  return h('div', { class: `result ${r.ok ? 'ok' : 'bad'}`, role: 'status' },
+    h('strong', { class: 'test-status', text: head }),
+    r.ok ? null : h('div', { class: 'meta', text: r.error ?? '' }),
+    r.hint && !r.ok ? h('div', { class: 'help', text: r.hint }) : null);
+}
+
+function rejectedList(target, into, refresh) {
+  return async () => {
+    const items = await api('GET', `/admin/targets/${target.id}/rejected`);
+    const path = `/admin/targets/${target.id}/rejected`;
+    const act = (method, suffix) => async () => {
+      try { await api(method, `${path}${suffix}`); await refresh(); show(into); } catch (e) { alert(e.message); }
+    };
+    show(into, h('div', { class: 'result' },
+      h('h3', { text: 'Rejected deliveries' }),
+      h('p', { class: 'help', text: 'The receiver refused these for their content. Fix the template, then replay them.' }),
+      h('ul', { class: 'plain' }, items.map((r) => h('li', { class: 'meta' },
+        `${time(r.rejected_at)} · ${r.event} · ${r.reason}`, r.response ? ` · “${r.response.slice(0, 120)}”` : '',
+        ' ', h('button', { type: 'button', text: 'Replay', onclick: act('POST', `/${r.delivery_id}/replay`) }),
+        ' ', h('button', { type: 'button', class: 'danger', text: 'Discard', onclick: act('DELETE', `/${r.delivery_id}`) })))),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', text: 'Replay all', onclick: act('POST', '/replay') }),
+        h('button', { type: 'button', class: 'danger', text: 'Discard all', onclick: act('DELETE', '') }))));
+  };
+}
+
+// "ombi: 12 events, kiosk: 7 events" rather than every pattern: the form shows them all.
+function eventsSummary(events) {
+  if (!events) return 'every event but chatty ones';
+  const byKind = new Map();
+  for (const p of events) {
+    const [kind, name] = p.includes(':') ? p.split(/:(.*)/s) : ['any source', p];
+    byKind.set(kind, [...(byKind.get(kind) ?? []), name]);
+  }
+  return [...byKind].map(([kind, names]) => (names.length === 1 ? `${kind}: ${names[0]}` : `${kind}: ${names.length} events`)).join(', ');
+}
+
+function card(target, ctx, reload) {
+  const statusLine = h('div', { class: 'status' });
+  const counts = h('span', { class: 'meta counts' });
+  const result = h('div');
+  const extra = h('div');
+  const replay = h('button', { type: 'button', text: 'Send parked now', hidden: true });
+  const rejected = h('button', { type: 'button', text: 'Rejected', hidden: true });
+  const refresh = async () => {
+    const status = await api('GET', `/admin/targets/${target.id}/status`);
+    const unhealthy = status.holding || status.failures > 0;
+    show(statusLine, badge(status), unhealthy && status.last_error ? h('span', { class: 'meta', text: ` ${status.last_error}` }) : null);
+    counts.textContent = `${status.parked} parked · ${status.rejected} rejected`;
+    replay.hidden = status.parked <= 0 && !status.holding;
+    rejected.hidden = status.rejected === 0;
+  };
+  replay.addEventListener('click', async () => {
+    try {
+      const r = await api('POST', `/admin/targets/${target.id}/replay`);
+      show(result, h('div', { class: 'result', text: `Sending ${r.replaying} parked deliveries in order.` }));
+      await refresh();
+    } catch (e) { show(result, h('p', { class: 'error', text: e.message })); }
+  });
+  rejected.addEventListener('click', () => rejectedList(target, extra, refresh)().catch((e) => alert(e.message)));
+  const test = h('button', { type: 'button', class: 'primary', text: 'Test', onclick: async () => {
+    test.disabled = true;
+    show(result, h('div', { class: 'result', text: 'Sending a test event…' }));
+    try {
+      show(result, testResult(await api('POST', `/admin/targets/${target.id}/test`)));
+      await refresh();
+    } catch (e) { show(result, h('p', { class: 'error', text: e.message })); }
+    test.disabled = false;
+  } });
+  const el = h('article', { class: 'card target', 'data-id': target.id, 'data-name': target.name },
+    h('div', { class: 'title' }, h('strong', { text: target.name }), statusLine),
+    h('div', { class: 'meta', text: `${target.method} ${target.url}` }),
+    h('div', { class: 'meta' }, `${target.preset} · `, counts,
+      ` · ${eventsSummary(target.events)}`),
+    h('div', { class: 'actions' }, test,
+      h('button', { type: 'button', text: 'Edit', onclick: () => editor(ctx, target.id) }),
+      replay, rejected,
+      h('button', { type: 'button', class: 'danger', text: 'Delete', onclick: async () => {
+        if (!confirm(`Delete target ${target.name}? What it has parked is discarded.`)) return;
+        try { await api('DELETE', `/admin/targets/${target.id}`); reload(); } catch (e) { alert(e.message); }
+      } })),
+    result, extra);
+  return { el, refresh };
+}
+
+export async function targetsView(ctx) {
+  const { view } = ctx;
+  const list = h('div', { id: 'targets' });
+  let cards = [];
+  const reload = async () => {
+    try {
+      const targets = await api('GET', '/admin/targets');
+      cards = targets.map((t) => card(t, ctx, reload));
+      show(list, cards.length ? cards.map((c) => c.el) : h('p', { class: 'help', text: 'No targets yet: add one.' }));
+      await Promise.all(cards.map((c) => c.refresh().catch(() => {})));
+    } catch (e) { show(list, h('p', { class: 'error', text: e.message })); }
+  };
+  show(view,
+    h('div', { class: 'title' }, h('h1', { text: 'Targets' }),
+      h('button', { type: 'button', class: 'primary', id: 'add-target', text: 'Add target', onclick: () => editor(ctx, null) })),
+    list);
+  await reload();
+  // Badges follow the ladder while the list is open.
+  const timer = setInterval(() => cards.forEach((c) => c.refresh().catch(() => {})), REFRESH_MS);
+  ctx.onLeave(() => clearInterval(timer));
+}
