@@ -4,5 +4,6 @@ pub mod cold;
 pub mod coldrun;
 pub mod cost;
 pub mod counting;
+pub mod drain;
 pub mod load;
 pub mod report;

@@ -28,6 +28,34 @@ pub struct LoadOptions {
     /// Concurrent deliver invocations (the event source mapping scales them on AWS).
     pub pollers: usize,
     pub timeout: Duration,
+    /// How long the receiver takes to answer, ± `receiver_jitter`: Discord and Telegram take
+    /// 100-500 ms, and Lambda bills the wait.
+    pub receiver_latency: Duration,
+    pub receiver_jitter: Duration,
+    /// Targets (the last ones) that answer 503 for the whole run: their deliveries are parked,
+    /// not delivered, and the rest must not pay for them.
+    pub down_targets: usize,
+}
+
+impl LoadOptions {
+    pub fn new(events: usize, fan_out: usize) -> Self {
+        Self {
+            events,
+            fan_out,
+            fail_every: None,
+            in_flight: 32,
+            pollers: 4,
+            timeout: Duration::from_secs(1800),
+            receiver_latency: Duration::ZERO,
+            receiver_jitter: Duration::ZERO,
+            down_targets: 0,
+        }
+    }
+
+    /// Targets that are up: the deliveries a run waits for are `events` × this.
+    pub fn up_targets(&self) -> usize {
+        self.fan_out.saturating_sub(self.down_targets)
+    }
 }
 
 /// One run's measurements.
@@ -79,6 +107,10 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
     if let Some(nth) = o.fail_every {
         receiver.reply_with(Reply::FailEvery { nth, status: 500 });
     }
+    receiver.set_latency(o.receiver_latency, o.receiver_jitter);
+    for t in o.up_targets()..o.fan_out {
+        receiver.reply_for(&format!("/t{t}/"), Reply::status(503));
+    }
     let counters =
         Counters { ingest: CallCounter::default(), deliver: CallCounter::default(), retry: CallCounter::default() };
     let roles = RoleClients {
@@ -96,7 +128,11 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
             target_cache_ttl: settings::DEFAULT_TARGET_CACHE_TTL,
             // A failing target climbs the ladder; short rungs keep the run minutes long, and every
             // hold, park and release is still counted.
-            ladder: if o.fail_every.is_some() { Ladder::parse("1s,2s,4s")? } else { Ladder::default() },
+            ladder: if o.fail_every.is_some() || o.down_targets > 0 {
+                Ladder::parse("1s,2s,4s")?
+            } else {
+                Ladder::default()
+            },
             ..herald_local::run::local_tuning()
         },
         ..Options::default()
@@ -120,13 +156,16 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
     let (deliver_after, retry_after) = (counts(&running.deliver_invocations), counts(&running.retry_invocations));
 
     let mut seen = HashSet::new();
-    let mut latencies = Vec::with_capacity(o.events * o.fan_out);
+    let mut latencies = Vec::with_capacity(o.events * o.up_targets());
     let mut duplicates = 0;
     let mut failed_attempts = 0;
     let mut last = started;
     for r in &recorded {
         if r.status >= 300 {
             failed_attempts += 1;
+            continue;
+        }
+        if delivery_key(r).is_some_and(|(_, t)| t >= o.up_targets()) {
             continue;
         }
         let key = delivery_key(r).context("a delivery the bench did not send")?;
@@ -234,11 +273,16 @@ async fn post_all(running: &Running, credential: &str, o: &LoadOptions) -> Resul
 }
 
 async fn wait_for_deliveries(receiver: &Receiver, o: &LoadOptions, started: Instant) -> Result<Vec<Recorded>> {
-    let expected = o.events * o.fan_out;
+    let expected = o.events * o.up_targets();
     loop {
         if receiver.count() >= expected {
             let recorded = receiver.requests();
-            let delivered: HashSet<_> = recorded.iter().filter(|r| r.status < 300).filter_map(delivery_key).collect();
+            let delivered: HashSet<_> = recorded
+                .iter()
+                .filter(|r| r.status < 300)
+                .filter_map(delivery_key)
+                .filter(|(_, t)| *t < o.up_targets())
+                .collect();
             if delivered.len() >= expected {
                 return Ok(recorded);
             }

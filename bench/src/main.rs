@@ -32,6 +32,32 @@ enum Command {
         pollers: usize,
         #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
         timeout: Duration,
+        /// How long the receiver takes to answer (e.g. 150ms; Discord and Telegram take 100-500 ms).
+        #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
+        receiver_latency: Duration,
+        /// ± this much, uniformly (reproducibly) drawn per request.
+        #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
+        receiver_jitter: Duration,
+        /// Of the fan-out's targets, this many answer 503 for the whole run.
+        #[arg(long, default_value_t = 0)]
+        down_targets: usize,
+    },
+    /// A backlog parked for a target that was down, released when it is back: how fast it drains,
+    /// against the rate the receiver alone sustains.
+    Drain {
+        #[arg(long, default_value_t = 5_000)]
+        parked: usize,
+        #[arg(long, default_value = "150ms", value_parser = humantime::parse_duration)]
+        receiver_latency: Duration,
+        #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
+        receiver_jitter: Duration,
+        #[arg(long, default_value_t = 4)]
+        pollers: usize,
+        /// Also drain an ordered target (released one by one by the retry function).
+        #[arg(long)]
+        ordered: bool,
+        #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+        timeout: Duration,
     },
     /// Each function's release binary against a fake Lambda Runtime API: init and first response.
     ColdStart {
@@ -48,15 +74,49 @@ async fn main() -> Result<()> {
     tracing_subscriber::fmt().with_env_filter("warn").with_writer(std::io::stderr).init();
     let aws = herald_local::aws::sdk_config().await;
     match Cli::parse().command {
-        Command::Load { events, fan_out, fail_every, in_flight, pollers, timeout } => {
+        Command::Load {
+            events,
+            fan_out,
+            fail_every,
+            in_flight,
+            pollers,
+            timeout,
+            receiver_latency,
+            receiver_jitter,
+            down_targets,
+        } => {
             let fan_outs = if fan_out.is_empty() { vec![1, 5] } else { fan_out };
             let failing = if fail_every == 0 { vec![None] } else { vec![None, Some(fail_every)] };
             for fan_out in fan_outs {
                 for &fail_every in &failing {
-                    let options = LoadOptions { events, fan_out, fail_every, in_flight, pollers, timeout };
+                    let options = LoadOptions {
+                        fail_every,
+                        in_flight,
+                        pollers,
+                        timeout,
+                        receiver_latency,
+                        receiver_jitter,
+                        down_targets,
+                        ..LoadOptions::new(events, fan_out)
+                    };
                     let run = herald_bench::load::run(&aws, &options).await?;
                     println!("{}", herald_bench::report::markdown(&run));
                 }
+            }
+        }
+        Command::Drain { parked, receiver_latency, receiver_jitter, pollers, ordered, timeout } => {
+            println!("{}", herald_bench::drain::MARKDOWN_HEADER);
+            for ordered in if ordered { vec![false, true] } else { vec![false] } {
+                let options = herald_bench::drain::DrainOptions {
+                    parked,
+                    receiver_latency,
+                    receiver_jitter,
+                    pollers,
+                    ordered,
+                    timeout,
+                };
+                let run = herald_bench::drain::run(&aws, &options).await?;
+                println!("{}", herald_bench::drain::markdown(&run));
             }
         }
         Command::ColdStart { bin_dir, runs } => {

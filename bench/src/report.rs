@@ -67,11 +67,18 @@ fn calls_line(tally: &Tally, per: usize) -> String {
 pub fn markdown(run: &LoadRun) -> String {
     let o = &run.options;
     let d = run.deliveries;
-    let health = o.fail_every.map_or_else(|| "healthy".to_owned(), |n| format!("failing 1 in {n}"));
+    let mut health = o.fail_every.map_or_else(|| "healthy".to_owned(), |n| format!("failing 1 in {n}"));
+    if o.down_targets > 0 {
+        health = format!("{health}, {} of {} targets down", o.down_targets, o.fan_out);
+    }
+    if !o.receiver_latency.is_zero() {
+        health =
+            format!("{health}, receiver {} ± {} ms", o.receiver_latency.as_millis(), o.receiver_jitter.as_millis());
+    }
     let delivery = delivery_usage(run);
     let ingest = ingest_usage(run);
     let mut s = String::new();
-    let _ = writeln!(s, "### {} events, fan-out {}, {health} target(s)\n", o.events, o.fan_out);
+    let _ = writeln!(s, "### {} events, fan-out {}, {health}\n", o.events, o.fan_out);
     let _ = writeln!(s, "| figure | value | goal |\n|---|---|---|");
     let mut row = |k: &str, v: String, goal: &str| {
         let _ = writeln!(s, "| {k} | {v} | {goal} |");

@@ -7,7 +7,13 @@ use herald_bench::load::{LoadOptions, run};
 use herald_bench::report::{delivery_usage, ingest_usage, markdown};
 
 fn options(events: usize, fan_out: usize, fail_every: Option<usize>) -> LoadOptions {
-    LoadOptions { events, fan_out, fail_every, in_flight: 8, pollers: 2, timeout: Duration::from_secs(120) }
+    LoadOptions {
+        fail_every,
+        in_flight: 8,
+        pollers: 2,
+        timeout: Duration::from_secs(120),
+        ..LoadOptions::new(events, fan_out)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,4 +61,26 @@ async fn a_failing_target_parks_retries_and_still_delivers_everything() {
     assert!(r.deliver.write_units + r.retry.write_units > 0.0, "holds and parks are writes");
     assert!(r.retry_invocations >= 1, "the retry function woke up");
     assert!(delivery_usage(&r).dynamodb_write_units > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_is_billed_and_a_target_down_all_run_holds_up_no_other() {
+    let aws = herald_local::aws::sdk_config().await;
+    let o = LoadOptions {
+        receiver_latency: Duration::from_millis(100),
+        receiver_jitter: Duration::from_millis(20),
+        down_targets: 1,
+        ..options(20, 2, None)
+    };
+    let r = run(&aws, &o).await.unwrap();
+    assert_eq!(r.deliveries, 20, "every delivery to the target that is up");
+    assert!(r.failed_attempts >= 1, "the down target was tried");
+    assert!(
+        r.deliver_billed_ms >= 80 * r.deliver_invocations,
+        "each invocation waits for the receiver: {} ms over {} invocations",
+        r.deliver_billed_ms,
+        r.deliver_invocations
+    );
+    assert!(r.percentile(50.0) >= Duration::from_millis(80), "latency includes the receiver's");
+    assert!(markdown(&r).contains("1 of 2 targets down"), "{}", markdown(&r));
 }

@@ -186,6 +186,13 @@ pub struct TargetFields {
     /// Send to it again (and release what it parked while disabled).
     #[arg(long)]
     pub enable: bool,
+    /// Deliveries must arrive in order: any failure holds the target and its backlog goes out one
+    /// by one (default: an isolated failure holds nothing; a backlog goes out in parallel).
+    #[arg(long, conflicts_with = "unordered")]
+    pub ordered: bool,
+    /// Back to the default: order may give way to speed after a failure.
+    #[arg(long)]
+    pub unordered: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -322,6 +329,9 @@ fn apply(fields: &TargetFields, base: &mut Map<String, Value>) -> Result<()> {
     set("timeout_ms", fields.timeout_ms.map(Value::from));
     if fields.disable || fields.enable {
         set("enabled", Some(json!(fields.enable)));
+    }
+    if fields.ordered || fields.unordered {
+        set("ordered", Some(json!(fields.ordered)));
     }
     let body = match &fields.body_file {
         Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?),

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use herald_aws::dynamodb::Table;
 use herald_aws::settings::{self, Env};
 use herald_aws::testing::Receiver;
+use herald_local::aws::Account;
 use herald_local::config_file::LocalConfig;
 use herald_local::run::{Options, start};
 use herald_local::stack::Stack;
@@ -17,6 +18,14 @@ struct Cli {
     /// Stack name: the table is <stack>, the queues <stack>-deliveries, <stack>-wakeups, … (as template.yaml) [env: HERALD_STACK; default: herald].
     #[arg(long, global = true)]
     stack: Option<String>,
+    /// setup and status: the deployed stack in your AWS account (credentials and region from the AWS
+    /// CLI's chain), not the emulator; setup then creates nothing and only loads --config.
+    #[arg(long, global = true)]
+    aws: bool,
+    /// Where AWS calls go: the emulator's URL, or with --aws an endpoint to use instead of AWS's
+    /// [env: AWS_ENDPOINT_URL (emulator only); default: http://127.0.0.1:4566].
+    #[arg(long, global = true, value_name = "URL")]
+    endpoint: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,15 +76,30 @@ async fn main() -> Result<()> {
     if let Some(stack) = cli.stack {
         options.stack = stack;
     }
-    let aws = herald_local::aws::sdk_config().await;
+    let account =
+        Account::choose(cli.aws, cli.endpoint, std::env::var("AWS_ENDPOINT_URL").ok()).map_err(anyhow::Error::msg)?;
+    let aws = account.sdk_config().await;
     match cli.command {
+        Command::Setup { config, .. } if account.is_aws() => {
+            // The stack is SAM's: its table is named after it. Load into it; create nothing.
+            let client = aws_sdk_dynamodb::Client::new(&aws);
+            client.describe_table().table_name(&options.stack).send().await.with_context(|| {
+                format!("no table {} in this account and region: deploy with sam, or pass --stack", options.stack)
+            })?;
+            load_into(&Table::new(client, &options.stack), config.as_deref()).await?;
+            println!("stack {} in AWS: configuration loaded", options.stack);
+        }
+        Command::Serve { .. } if account.is_aws() => {
+            anyhow::bail!("serve runs the functions locally against the emulator; drop --aws (AWS runs them itself)");
+        }
         Command::Setup { config, env_file } => {
             let stack = Stack::ensure(&aws, &options.stack).await?;
             load(&aws, &stack, config.as_deref()).await?;
             if let Some(dir) = env_file.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::write(&env_file, stack.env_lines(&herald_local::aws::endpoint(), &options.admin_token))?;
+            let Account::Emulator(endpoint) = &account else { unreachable!("AWS setups are handled above") };
+            std::fs::write(&env_file, stack.env_lines(endpoint, &options.admin_token))?;
             println!("stack {} ready; environment for cargo lambda written to {}", stack.name, env_file.display());
             if !token_from_env {
                 println!(
@@ -134,9 +158,13 @@ async fn main() -> Result<()> {
 }
 
 async fn load(aws: &aws_config::SdkConfig, stack: &Stack, config: Option<&std::path::Path>) -> Result<()> {
+    load_into(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.resources.table), config).await
+}
+
+async fn load_into(table: &Table, config: Option<&std::path::Path>) -> Result<()> {
     if let Some(path) = config {
         let config = LocalConfig::load(path)?;
-        config.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.resources.table)).await?;
+        config.apply(table).await?;
         println!(
             "loaded {} sources and {} targets from {}",
             config.sources.len(),

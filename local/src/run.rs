@@ -144,9 +144,19 @@ pub struct RoleClients {
 }
 
 impl RoleClients {
+    /// The same configuration for every function; each writes down its operations when
+    /// `HERALD_AWS_CALL_LOG` is set (the IAM check in `scripts/test`).
     pub fn same(aws: &aws_config::SdkConfig) -> Self {
-        let clients = Clients::new(aws);
-        Self { ingest: clients.clone(), deliver: clients.clone(), retry: clients.clone(), admin: clients }
+        let clients = |function| match herald_aws::testing::calls::CallLog::from_env(function) {
+            Some(log) => Clients::with_interceptor(aws, log),
+            None => Clients::new(aws),
+        };
+        Self {
+            ingest: clients("ingest"),
+            deliver: clients("deliver"),
+            retry: clients("retry"),
+            admin: clients("admin"),
+        }
     }
 
     /// Every function's calls (and its queue's polling) go through `faults`.

@@ -191,7 +191,9 @@ async fn the_test_button_reports_status_time_and_hints() {
 #[tokio::test]
 async fn a_successful_test_resets_the_ladder_and_releases_what_was_parked() {
     let w = admin_world().await;
-    admin(&w, "POST", "/admin/targets", Some(target(&w, "t", "/t"))).await;
+    let mut strict = target(&w, "t", "/t");
+    strict["ordered"] = json!(true);
+    admin(&w, "POST", "/admin/targets", Some(strict)).await;
     w.receiver.reply_for("/t", Reply::status(500));
     for n in 0..3 {
         w.post(

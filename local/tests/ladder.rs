@@ -121,7 +121,9 @@ async fn the_ladder_climbs_at_its_delays_warns_once_and_resets_on_success() {
 
 #[tokio::test]
 async fn twenty_events_sent_during_an_outage_arrive_once_and_in_order() {
-    let w = world_with(config(json!([])), compressed("3s,5s")).await;
+    let mut strict = config(json!([]));
+    strict["targets"][0]["ordered"] = json!(true);
+    let w = world_with(strict, compressed("3s,5s")).await;
     w.receiver.reply_for("/down", Reply::status(500));
     post(&w, 0).await;
     w.wait_for_state("down", common::WAIT, |s| s.failures == 1).await;
@@ -138,6 +140,58 @@ async fn twenty_events_sent_during_an_outage_arrive_once_and_in_order() {
     assert_eq!(order, expected, "the failed first, then the probe and the backlog in arrival order");
     let state = w.table.get_state(&id("down")).await.unwrap();
     assert!(state.is_healthy() && state.parked == 0, "{state:?}");
+}
+
+#[tokio::test]
+async fn an_unordered_backlog_goes_out_in_parallel_once_each_after_the_probe() {
+    let w = world_with(config(json!([])), compressed("3s,5s")).await;
+    w.receiver.reply_for("/down", Reply::status(500));
+    post(&w, 0).await;
+    w.wait_for_state("down", common::WAIT, |s| s.failures == 1).await;
+    for n in 1..=40 {
+        post(&w, n).await;
+    }
+    w.wait_for_state("down", common::WAIT, |s| s.parked == 41).await;
+    w.receiver.reply_for("/down", Reply::status(204));
+    let got = w.receiver.wait_for("/down", 1 + 41, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut delivered: Vec<String> = w
+        .receiver
+        .requests_to("/down")
+        .iter()
+        .filter(|r| r.status == 204)
+        .map(|r| r.json()["event_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got[1].json()["event_id"], "e0", "the oldest is the probe");
+    delivered.sort();
+    delivered.dedup();
+    assert_eq!(delivered.len(), 41, "every one, once");
+    let state = w.wait_for_state("down", common::WAIT, |s| s.is_healthy() && s.parked == 0).await;
+    assert_eq!(state.failures, 0);
+}
+
+#[tokio::test]
+async fn an_isolated_failure_of_a_busy_target_holds_nothing() {
+    let w = world_with(config(json!([])), compressed("3s,5s")).await;
+    post(&w, 0).await;
+    w.receiver.wait_for("/down", 1, common::WAIT).await;
+    w.receiver.then(Reply::status(500));
+    post(&w, 1).await;
+    let state = w.wait_for_state("down", common::WAIT, |s| s.failures == 1).await;
+    assert!(!state.is_holding() && state.grace_until.is_some(), "{state:?}");
+    for n in 2..=5 {
+        post(&w, n).await;
+    }
+    // The later ones went straight through, and the failed one arrives after its rung.
+    let got = w.receiver.wait_for("/down", 1 + 1 + 4 + 1, Duration::from_secs(20)).await;
+    let delivered: Vec<String> =
+        got.iter().filter(|r| r.status == 204).map(|r| r.json()["event_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!((delivered.first().map(String::as_str), delivered.last().map(String::as_str)), (Some("e0"), Some("e1")));
+    let mut meanwhile = delivered[1..delivered.len() - 1].to_vec();
+    meanwhile.sort();
+    assert_eq!(meanwhile, ["e2", "e3", "e4", "e5"], "nothing held behind the failure: {delivered:?}");
+    let state = w.wait_for_state("down", common::WAIT, |s| s.parked == 0).await;
+    assert!(state.is_healthy(), "{state:?}");
 }
 
 fn batch(messages: impl IntoIterator<Item = String>) -> SqsEvent {

@@ -63,3 +63,74 @@ fn an_ingest_invocation_ends_before_its_dedupe_lease_and_every_call_fits_its_fun
         assert!(OPERATION_TIMEOUT * 3 < timeout, "{function}: a few bounded calls fit in {timeout:?}");
     }
 }
+
+/// The `KEY:` names of the `Variables:` block under `section` (`Globals` or a resource).
+fn variables(template: &str, section: &str) -> Vec<String> {
+    let (header, depth) = if section == "Globals" { ("Globals:".to_owned(), 0) } else { (format!("  {section}:"), 2) };
+    // The section ends at the next line indented no deeper than its header.
+    let body: Vec<&str> = template
+        .lines()
+        .skip_while(|l| *l != header)
+        .skip(1)
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() > depth)
+        .collect();
+    let Some(start) = body.iter().position(|l| l.trim() == "Variables:") else { return Vec::new() };
+    let indent = body[start].len() - body[start].trim_start().len();
+    body[start + 1..]
+        .iter()
+        .take_while(|l| l.len() - l.trim_start().len() > indent)
+        .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k.to_owned()))
+        .collect()
+}
+
+/// A value each variable may take, so reading the template's set succeeds.
+fn sample(name: &str) -> String {
+    match name {
+        "HERALD_TARGET_CACHE_TTL" | "HERALD_DEDUPE_WINDOW" => "30s".into(),
+        "HERALD_LADDER" => "30s,15m,1h,4h,24h".into(),
+        "HERALD_PARKED_RETENTION" => "7d".into(),
+        "HERALD_DELIVERY_CONCURRENCY" => "10".into(),
+        "HERALD_ADMIN_TOKEN" => "a-token-long-enough-for-admin".into(),
+        "HERALD_WAKEUPS_QUEUE_ARN" | "HERALD_WAKEUPS_DLQ_ARN" | "HERALD_SCHEDULER_ROLE_ARN" => {
+            "arn:aws:sqs:eu-west-1:123456789012:x".into()
+        }
+        "RUST_LOG" => "info".into(),
+        _ => "https://sqs.eu-west-1.amazonaws.com/123456789012/x".into(),
+    }
+}
+
+#[test]
+fn every_variable_a_function_reads_is_in_the_template_and_every_one_it_sets_is_read() {
+    use herald_aws::settings::{AdminConfig, ConfigError, DeliverConfig, Env, IngestConfig, RetryConfig};
+    let t = template();
+    let globals = variables(&t, "Globals");
+    assert!(globals.contains(&"HERALD_TABLE".to_owned()), "{globals:?}");
+    type Reader = fn(Env<'_>) -> Result<(), ConfigError>;
+    let functions: [(&str, Reader); 4] = [
+        ("IngestFunction", |env| IngestConfig::read(env).map(drop)),
+        ("DeliverFunction", |env| DeliverConfig::read(env).map(drop)),
+        ("RetryFunction", |env| RetryConfig::read(env).map(drop)),
+        ("AdminFunction", |env| AdminConfig::read(env).map(drop)),
+    ];
+    for (function, read) in functions {
+        let own = variables(&t, function);
+        let set: Vec<String> = globals.iter().chain(&own).cloned().collect();
+        let asked = std::cell::RefCell::new(Vec::new());
+        let lookup = |name: &str| {
+            asked.borrow_mut().push(name.to_owned());
+            set.iter().any(|s| s == name).then(|| sample(name))
+        };
+        if let Err(e) = read(Env::new(&lookup)) {
+            panic!("{function} fails to start with the template's variables: {e}");
+        }
+        let asked = asked.into_inner();
+        for name in &own {
+            assert!(asked.contains(name), "{function} sets {name}, which its code never reads");
+        }
+        // And a variable it requires, taken away, stops it: the check above is not vacuous.
+        if let Some(required) = own.iter().find(|n| n.starts_with("HERALD_") && n.ends_with("_URL")) {
+            let without = |name: &str| (name != required && set.iter().any(|s| s == name)).then(|| sample(name));
+            assert!(read(Env::new(&without)).is_err(), "{function} starts without {required}");
+        }
+    }
+}

@@ -112,6 +112,7 @@ export async function editor(ctx, id) {
   sigHeader.hidden = signature.value !== 'hex';
   const timeout = h('input', { name: 'timeout_ms', type: 'number', min: 1, max: 30000, value: stored?.timeout_ms ?? 10000, oninput: changed });
   const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: stored ? stored.enabled : true, onchange: changed });
+  const ordered = h('input', { type: 'checkbox', name: 'ordered', checked: stored?.ordered ?? false, onchange: changed });
 
   // The preview's sample event and the body's placeholder buttons follow the chosen kind.
   const kinds = cat.sources.map((s) => s.kind);
@@ -130,7 +131,8 @@ export async function editor(ctx, id) {
 
   const draft = () => {
     const t = { name: name.value, url: url.value.trim(), method: method.value, preset: preset.value,
-      timeout_ms: Number(timeout.value) || undefined, enabled: enabled.checked, signature: signature.value, headers: {} };
+      timeout_ms: Number(timeout.value) || undefined, enabled: enabled.checked, ordered: ordered.checked,
+      signature: signature.value, headers: {} };
     if (stored) { t.id = stored.id; t.version = stored.version; }
     if (body.value.trim()) t.body = body.value;
     if (contentType.value.trim()) t.content_type = contentType.value.trim();
@@ -189,6 +191,7 @@ export async function editor(ctx, id) {
       stored?.secret ? h('label', { class: 'check' }, dropSecret, 'Remove the stored secret') : null,
       field('Signature scheme', signature), sigHeader,
       h('label', { class: 'check' }, enabled, 'Enabled (a disabled target keeps its deliveries parked)'),
+      h('label', { class: 'check' }, ordered, 'Strict order: any failure holds the target, and its backlog goes out one by one'),
       errors,
       h('div', { class: 'actions' }, save, h('button', { type: 'button', text: 'Cancel', onclick: () => ctx.open('targets') }))),
     h('aside', { class: 'preview card', 'aria-label': 'Preview' },

@@ -1,13 +1,15 @@
 //! One SQS batch of delivery messages. A record fails only itself, and only for our own reasons:
 //! a target's HTTP failure is recorded (and the delivery parked) and the message acknowledged.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use herald_app::deliver::Deliver;
+use herald_app::backoff::Warned;
+use herald_app::deliver::{Deliver, Report};
 use std::time::{Duration, Instant};
 
 use herald_aws::lambda::{for_each_record, stop_starting_at};
+use herald_aws::metrics::{Metrics, Unit};
 use herald_domain::message::Message;
 use herald_domain::target::MAX_TIMEOUT_MS;
 use lambda_runtime::{Error, LambdaEvent};
@@ -18,7 +20,10 @@ pub async fn handle(
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, Error> {
     let stop = stop_starting_at(event.context.deadline, RESERVE);
-    Ok(process(deliver, concurrency, Some(stop), event.payload).await)
+    let metrics = Arc::new(Mutex::new(Metrics::default()));
+    let response = process_measured(deliver, concurrency, Some(stop), event.payload, metrics.clone()).await;
+    metrics.lock().expect("metrics lock").emit("deliver");
+    Ok(response)
 }
 
 /// What one delivery may take: the longest target timeout, and the table's writes after it.
@@ -31,33 +36,74 @@ pub async fn process(
     stop: Option<Instant>,
     batch: SqsEvent,
 ) -> SqsBatchResponse {
+    process_measured(deliver, concurrency, stop, batch, Arc::default()).await
+}
+
+/// [`process`], adding each delivery's outcome (and a success's latency) to `metrics`.
+pub async fn process_measured(
+    deliver: Arc<Deliver>,
+    concurrency: usize,
+    stop: Option<Instant>,
+    batch: SqsEvent,
+    metrics: Arc<Mutex<Metrics>>,
+) -> SqsBatchResponse {
     for_each_record(batch, concurrency, stop, |id, body| {
-        let deliver = deliver.clone();
-        async move { deliver_one(&deliver, &id, &body).await }
+        let (deliver, metrics) = (deliver.clone(), metrics.clone());
+        async move { deliver_one(&deliver, &id, &body, &metrics).await }
     })
     .await
 }
 
 /// True when the message is done with (delivered, parked, set aside as rejected, recorded as a
 /// target failure, or skipped).
-async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str) -> bool {
+async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str, metrics: &Mutex<Metrics>) -> bool {
+    let count = |outcome: &str| metrics.lock().expect("metrics lock").count("Deliveries", &[("Outcome", outcome)]);
     let message = match Message::from_json(body) {
         Ok(Message::Deliver(m)) => m,
         Ok(Message::Wakeup(_) | Message::Sweep) => {
             tracing::error!(message_id, "a wake-up or sweep on the deliveries queue; left for the DLQ");
+            count("malformed");
             return false;
         }
         Err(e) => {
             tracing::error!(message_id, error = %e, "malformed message; left for the DLQ");
+            count("malformed");
             return false;
         }
     };
     match deliver.deliver(&message).await {
-        Ok(_) => true,
+        Ok(report) => {
+            let mut m = metrics.lock().expect("metrics lock");
+            m.count("Deliveries", &[("Outcome", outcome(&report))]);
+            if let Report::Delivered { .. } = report {
+                // Webhook accepted → receiver's 2xx: what a person waiting for the message sees.
+                let waited = chrono::Utc::now() - message.event.received_at;
+                m.record("DeliveryLatency", Unit::Milliseconds, &[], waited.num_milliseconds().max(0) as f64);
+            }
+            if let Report::Failed { warned: Warned(true), .. } | Report::Rejected { warned: Warned(true), .. } = report
+            {
+                m.count("HealthWarnings", &[]);
+            }
+            true
+        }
         Err(e) => {
-            tracing::error!(message_id, delivery_id = %message.delivery_id, error = %e, "infrastructure error; will be retried");
+            tracing::error!(message_id, event_id = %message.event.id, delivery_id = %message.delivery_id, error = %e, "infrastructure error; will be retried");
+            count("error");
             false
         }
+    }
+}
+
+/// The `Outcome` dimension: a handful of values, whatever the target.
+fn outcome(report: &Report) -> &'static str {
+    match report {
+        Report::Delivered { .. } => "delivered",
+        Report::Failed { .. } => "failed",
+        Report::Throttled => "throttled",
+        Report::Rejected { .. } => "rejected",
+        Report::Parked => "parked",
+        Report::Requeued => "requeued",
+        Report::Skipped(_) => "skipped",
     }
 }
 
@@ -81,6 +127,31 @@ mod tests {
         }
         let deliver = Arc::new(Deliver { backoff: w.backoff.clone() });
         (w, deliver)
+    }
+
+    #[tokio::test]
+    async fn a_batch_writes_its_outcomes_as_emf_metrics() {
+        let (_w, deliver) = deliver();
+        let metrics = Arc::new(Mutex::new(Metrics::default()));
+        process_measured(deliver, 2, None, batch("deliver-batch.json"), metrics.clone()).await;
+        let mut log = Vec::new();
+        metrics.lock().unwrap().write("deliver", 1_700_000_000_000, &mut log);
+        let docs: Vec<serde_json::Value> =
+            String::from_utf8(log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let count = |outcome: &str| {
+            docs.iter().find(|d| d["Outcome"] == outcome).map_or(0.0, |d| d["Deliveries"].as_f64().unwrap())
+        };
+        assert_eq!((count("delivered"), count("malformed")), (2.0, 1.0), "{docs:#?}");
+        let latency = docs.iter().find_map(|d| d.get("DeliveryLatency")).expect("a latency per delivery");
+        assert_eq!(latency.as_array().map_or(1, Vec::len), 2);
+        for d in &docs {
+            let spec = &d["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(spec["Namespace"], "Herald");
+            for dims in spec["Dimensions"][0].as_array().unwrap() {
+                assert!(d.get(dims.as_str().unwrap()).is_some(), "every dimension has its value: {d}");
+            }
+            assert!(!d.to_string().contains("discord"), "no target in a metric: {d}");
+        }
     }
 
     #[tokio::test]

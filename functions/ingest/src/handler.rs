@@ -1,11 +1,20 @@
 //! API Gateway request → [`Ingest`] → one-line JSON answer.
 
-use herald_app::ingest::{Ingest, IngestRequest};
+use herald_app::ingest::{Ingest, IngestError, IngestRequest};
+use herald_aws::metrics::Metrics;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use serde_json::json;
 
 pub async fn handle(ingest: &Ingest, request: Request) -> Result<Response<Body>, Error> {
+    let mut metrics = Metrics::default();
+    let response = respond(ingest, request, &mut metrics).await;
+    metrics.emit("ingest");
+    response
+}
+
+/// [`handle`], adding the webhook's outcome to `metrics`: accepted (by source kind), or refused by reason.
+pub async fn respond(ingest: &Ingest, request: Request, metrics: &mut Metrics) -> Result<Response<Body>, Error> {
     let path_params = request.path_parameters();
     let source_id = match path_params.first("source_id") {
         Some(id) => id.to_owned(),
@@ -22,9 +31,15 @@ pub async fn handle(ingest: &Ingest, request: Request) -> Result<Response<Body>,
         })
         .await;
     match result {
-        Ok(accepted) if accepted.duplicate => reply(StatusCode::OK, json!(accepted)),
-        Ok(accepted) => reply(StatusCode::ACCEPTED, json!(accepted)),
+        Ok(accepted) => {
+            let outcome = if accepted.duplicate { "duplicate" } else { "accepted" };
+            let kind = accepted.source_kind.map_or("unknown", |k| k.as_str());
+            metrics.count("Webhooks", &[("SourceKind", kind), ("Outcome", outcome)]);
+            let status = if accepted.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
+            reply(status, json!(accepted))
+        }
         Err(e) => {
+            metrics.count("Webhooks", &[("Outcome", refusal(&e))]);
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             if status.is_server_error() {
                 tracing::error!(error = %e, error_source = ?std::error::Error::source(&e), source_id, "ingest failed");
@@ -33,6 +48,18 @@ pub async fn handle(ingest: &Ingest, request: Request) -> Result<Response<Body>,
             }
             reply(status, json!({"error": e.public_message()}))
         }
+    }
+}
+
+/// The `Outcome` dimension of a refused webhook: why, in a word.
+fn refusal(e: &IngestError) -> &'static str {
+    match e {
+        IngestError::UnknownSource | IngestError::Unauthorized(_) => "unauthorized",
+        IngestError::MethodNotAllowed(_) => "method_not_allowed",
+        IngestError::TooLarge(_) | IngestError::TooLargeQueued(_) => "too_large",
+        IngestError::BadBody(_) => "bad_body",
+        IngestError::InProgress => "in_progress",
+        IngestError::Store(_) | IngestError::Queue(_) => "error",
     }
 }
 
@@ -109,6 +136,34 @@ mod tests {
         assert_eq!(body["event_id"].as_str(), Some(queue.sent()[0].event.id.to_string().as_str()));
         let (status, body) = answer(&ingest, event("ingest-ombi-tv-new-request.json")).await;
         assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)));
+    }
+
+    #[tokio::test]
+    async fn each_webhook_is_an_emf_metric_by_kind_or_refusal() {
+        let (_, ingest) = ingest();
+        let mut metrics = Metrics::default();
+        for _ in 0..2 {
+            respond(&ingest, event("ingest-ombi-tv-new-request.json"), &mut metrics).await.unwrap();
+        }
+        let mut wrong = event("ingest-ombi-tv-new-request.json");
+        wrong.headers_mut().insert("access-token", "not-the-token".parse().unwrap());
+        respond(&ingest, wrong, &mut metrics).await.unwrap();
+        let mut log = Vec::new();
+        metrics.write("ingest", 0, &mut log);
+        let text = String::from_utf8(log).unwrap();
+        let docs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let find = |outcome: &str| docs.iter().find(|d| d["Outcome"] == outcome).cloned().unwrap_or_default();
+        assert_eq!(
+            (find("accepted")["Webhooks"].as_f64(), find("accepted")["SourceKind"].as_str()),
+            (Some(1.0), Some("ombi"))
+        );
+        assert_eq!(find("duplicate")["Webhooks"], 1.0);
+        assert_eq!(find("unauthorized")["Webhooks"], 1.0, "{text}");
+        assert_eq!(
+            find("unauthorized")["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Function", "Outcome"]])
+        );
+        assert!(!text.contains("ombi-demo-token") && !text.contains("not-the-token"), "no credential in a metric");
     }
 
     #[tokio::test]

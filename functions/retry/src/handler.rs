@@ -1,13 +1,15 @@
 //! One SQS batch of wake-ups. Wake-ups for different targets run side by side; a malformed record
 //! or an infrastructure error fails only its own record, which SQS hands back later.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use herald_app::retry::Retry;
+use herald_app::backoff::Warned;
+use herald_app::retry::{Retry, WakeReport};
 use std::time::{Duration, Instant};
 
 use herald_aws::lambda::{for_each_record, stop_starting_at};
+use herald_aws::metrics::{Metrics, Unit};
 use herald_domain::message::Message;
 use herald_domain::target::MAX_TIMEOUT_MS;
 use lambda_runtime::{Error, LambdaEvent};
@@ -21,19 +23,59 @@ pub async fn handle(retry: Arc<Retry>, event: LambdaEvent<SqsEvent>) -> Result<S
     // timeout, and a few writes follow.
     let reserve = retry.budget + Duration::from_millis(MAX_TIMEOUT_MS) + Duration::from_secs(10);
     let stop = stop_starting_at(event.context.deadline, reserve);
-    Ok(process(retry, Some(stop), event.payload).await)
+    let metrics = Arc::new(Mutex::new(Metrics::default()));
+    let response = process_measured(retry, Some(stop), event.payload, metrics.clone()).await;
+    metrics.lock().expect("metrics lock").emit("retry");
+    Ok(response)
 }
 
 /// `stop`: no wake-up starts after it (it could not finish inside the invocation).
 pub async fn process(retry: Arc<Retry>, stop: Option<Instant>, batch: SqsEvent) -> SqsBatchResponse {
+    process_measured(retry, stop, batch, Arc::default()).await
+}
+
+/// [`process`], adding what each wake-up did to `metrics`.
+pub async fn process_measured(
+    retry: Arc<Retry>,
+    stop: Option<Instant>,
+    batch: SqsEvent,
+    metrics: Arc<Mutex<Metrics>>,
+) -> SqsBatchResponse {
     for_each_record(batch, CONCURRENCY, stop, |id, body| {
-        let retry = retry.clone();
-        async move { wake_one(&retry, &id, &body).await }
+        let (retry, metrics) = (retry.clone(), metrics.clone());
+        async move { wake_one(&retry, &id, &body, &metrics).await }
     })
     .await
 }
 
-async fn wake_one(retry: &Retry, message_id: &str, body: &str) -> bool {
+/// Wake-ups by outcome; parked deliveries sent (`Released`), expired unsent and set aside as rejected.
+fn measure(report: &WakeReport, m: &mut Metrics) {
+    let (outcome, released, expired, rejected) = match report {
+        WakeReport::Stale => ("stale", 0, 0, 0),
+        WakeReport::NotHolding => ("not_holding", 0, 0, 0),
+        WakeReport::TargetGone => ("target_gone", 0, 0, 0),
+        WakeReport::Disabled => ("disabled", 0, 0, 0),
+        WakeReport::SetBack { sent, .. } => ("set_back", *sent, 0, 0),
+        WakeReport::Released { expired } => ("released", 0, *expired, 0),
+        WakeReport::Recovered { sent, expired, rejected } => ("recovered", *sent, *expired, *rejected),
+        WakeReport::Continues { sent } => ("continues", *sent, 0, 0),
+    };
+    m.count("Wakeups", &[("Outcome", outcome)]);
+    m.add("Released", &[], released as u64);
+    m.add("Expired", &[], expired);
+    m.add("Rejected", &[], rejected as u64);
+    if let WakeReport::SetBack { warned, failures, .. } = report {
+        if *warned == Warned(true) {
+            m.count("HealthWarnings", &[]);
+        }
+        // Its maximum says how long the worst target has been held (the long-hold alarm).
+        if let Some(failures) = failures {
+            m.record("ConsecutiveFailures", Unit::None, &[], f64::from(*failures));
+        }
+    }
+}
+
+async fn wake_one(retry: &Retry, message_id: &str, body: &str, metrics: &Mutex<Metrics>) -> bool {
     let wakeup = match Message::from_json(body) {
         Ok(Message::Wakeup(w)) => w,
         Ok(Message::Sweep) => {
@@ -60,6 +102,7 @@ async fn wake_one(retry: &Retry, message_id: &str, body: &str) -> bool {
     match retry.wake(&wakeup).await {
         Ok(report) => {
             tracing::info!(message_id, target_id = %wakeup.target_id, epoch = wakeup.epoch, ?report, "wake-up handled");
+            measure(&report, &mut metrics.lock().expect("metrics lock"));
             true
         }
         Err(e) => {
@@ -110,5 +153,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(report, WakeReport::Recovered { sent: 1, expired: 0, rejected: 0 });
+        let mut metrics = Metrics::default();
+        measure(&report, &mut metrics);
+        let mut log = Vec::new();
+        metrics.write("retry", 0, &mut log);
+        let docs: Vec<serde_json::Value> =
+            String::from_utf8(log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert!(docs.iter().any(|d| d["Outcome"] == "recovered" && d["Wakeups"] == 1.0), "{docs:#?}");
+        assert!(docs.iter().any(|d| d["Released"] == 1.0), "one parked delivery went out: {docs:#?}");
+        assert!(!docs.iter().any(|d| d.get("Expired").is_some()), "no zero metrics: {docs:#?}");
     }
 }

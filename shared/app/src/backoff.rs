@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::ports::{
     Clock, DeliveryQueue, IdSource, ParkingLot, QueueError, RejectedStore, ScheduleError, Sender, StateStore,
     StoreError, TargetStore, WakeupScheduler,
@@ -101,6 +103,10 @@ impl<'a> Rejected<'a> {
     }
 }
 
+/// Whether a step warned the other targets (the 5th failure or rejection in a row): a metric.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Warned(pub bool);
+
 pub struct Backoff {
     pub targets: Arc<dyn TargetStore>,
     pub states: Arc<dyn StateStore>,
@@ -117,6 +123,25 @@ pub struct Backoff {
     pub retention: Duration,
     /// How late a wake-up may be before a parked delivery or the sweep wakes the target itself.
     pub overdue_after: Duration,
+    /// When this container last delivered to each target: a failure right after a success is
+    /// isolated, and holds nothing (kept in memory: it costs no write).
+    pub recent: RecentSuccesses,
+}
+
+/// The last success this container saw per target.
+#[derive(Debug, Default)]
+pub struct RecentSuccesses(std::sync::Mutex<std::collections::HashMap<herald_domain::TargetId, DateTime<Utc>>>);
+
+impl RecentSuccesses {
+    pub fn record(&self, target: &herald_domain::TargetId, at: DateTime<Utc>) {
+        self.0.lock().expect("lock").insert(target.clone(), at);
+    }
+
+    /// Whether this container delivered to `target` within `window` before `now`.
+    pub fn within(&self, target: &herald_domain::TargetId, now: DateTime<Utc>, window: Duration) -> bool {
+        let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+        self.0.lock().expect("lock").get(target).is_some_and(|at| now - *at <= window)
+    }
 }
 
 impl Backoff {
@@ -137,7 +162,7 @@ impl Backoff {
         target: &Target,
         delivery: &DeliveryMessage,
         rejected: Rejected<'_>,
-    ) -> Result<(), DeliverError> {
+    ) -> Result<Warned, DeliverError> {
         let now = self.clock.now();
         let note = RejectionNote {
             rejected_at: now,
@@ -161,8 +186,9 @@ impl Backoff {
                 now,
             );
             self.warn_others(target, event).await;
+            return Ok(Warned(true));
         }
-        Ok(())
+        Ok(Warned(false))
     }
 
     /// A delivery went through: a streak of rejections (`in_row`, as last read) ends.
@@ -175,15 +201,22 @@ impl Backoff {
     }
 
     /// Moves the target after a failed or throttled attempt, unless another attempt of the same
-    /// epoch already did. Returns the state it wrote, if it won.
+    /// epoch already did. Returns the state it wrote, if it won, and whether it warned the others.
     pub async fn set_back(
         &self,
         target: &Target,
         state: &TargetState,
         setback: &Setback,
-    ) -> Result<Option<TargetState>, DeliverError> {
+    ) -> Result<(Option<TargetState>, Warned), DeliverError> {
         let now = self.clock.now();
         let (next, delay) = match setback {
+            // The second failure in a row, during an isolated one's grace: hold until its retry.
+            // (Its retry failing, at the grace's end, climbs a rung as any probe does.)
+            Setback::Failed(failure) if state.in_grace() && state.grace_until.is_some_and(|g| failure.at < g) => {
+                let next = state.held_from_grace(failure);
+                let until = next.next_attempt_at.unwrap_or(now);
+                (next, (until - now).to_std().unwrap_or_default())
+            }
             Setback::Failed(failure) => {
                 let delay = self.ladder.delay(state.failures.saturating_add(1));
                 (state.failed(failure, now + delay), delay)
@@ -195,17 +228,49 @@ impl Backoff {
         // error retries the message, and a parked delivery later nudges an overdue target awake.
         match self.states.put_state(&target.id, state.epoch, &next).await {
             Ok(()) => {}
-            Err(StoreError::Conflict) => return Ok(None),
+            Err(StoreError::Conflict) => return Ok((None, Warned(false))),
             Err(e) => return Err(e.into()),
         }
         let via = self.wakeups.schedule(&WakeupMessage::of(target, next.epoch), delay, now).await?;
         tracing::warn!(target_id = %target.id, failures = next.failures, epoch = next.epoch, delay_s = delay.as_secs(), ?via,
             error = next.last_error.as_deref().unwrap_or(""), "target set back; next attempt scheduled");
         // Exactly one writer moves a target from 4 to 5 failures, so the warning goes once per outage.
-        if matches!(setback, Setback::Failed(_)) && next.failures == WARN_AT_FAILURE {
+        let warn = matches!(setback, Setback::Failed(_)) && next.failures == WARN_AT_FAILURE;
+        if warn {
             self.warn_others(target, health_warning(target, &next, self.ids.new_id(), now)).await;
         }
-        Ok(Some(next))
+        Ok((Some(next), Warned(warn)))
+    }
+
+    /// A failure of a target that succeeded for this container within the first rung, and was
+    /// healthy: only `delivery` waits (parked, retried at the first rung by a wake-up); the target
+    /// is not held. Returns false (doing nothing) when the failure is not isolated.
+    pub async fn isolate(
+        &self,
+        target: &Target,
+        state: &TargetState,
+        failure: &Failure,
+        delivery: &DeliveryMessage,
+    ) -> Result<bool, DeliverError> {
+        let now = self.clock.now();
+        let first = self.ladder.delay(1);
+        if target.ordered || !state.is_healthy() || !self.recent.within(&target.id, now, first) {
+            return Ok(false);
+        }
+        let next = state.isolated(failure, now + first);
+        // The state first: a parked count would create the state item without an epoch to check.
+        match self.states.put_state(&target.id, state.epoch, &next).await {
+            Ok(()) => {
+                let via = self.wakeups.schedule(&WakeupMessage::of(target, next.epoch), first, now).await?;
+                tracing::info!(target_id = %target.id, delivery_id = %delivery.delivery_id, ?via, delay_s = first.as_secs(),
+                    error = next.last_error.as_deref().unwrap_or(""), "isolated failure; this delivery retried later, the target not held");
+            }
+            // Another failure of the same moment won: its wake-up releases this parked one too.
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.park(delivery).await?;
+        Ok(true)
     }
 
     pub async fn park(&self, delivery: &DeliveryMessage) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tracing::Instrument as _;
 
-use super::backoff::{Backoff, DeliverError, Rejected, Setback};
+use super::backoff::{Backoff, DeliverError, Rejected, Setback, Warned};
 use herald_domain::Target;
 use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
@@ -23,6 +23,7 @@ pub enum Report {
     Failed {
         status: Option<u16>,
         error: String,
+        warned: Warned,
     },
     /// The target asked us to slow down; the delivery is parked until it may be sent.
     Throttled,
@@ -31,6 +32,7 @@ pub enum Report {
     Rejected {
         status: Option<u16>,
         error: String,
+        warned: Warned,
     },
     /// The target is in backoff; the delivery waits in the parking lot.
     Parked,
@@ -83,7 +85,8 @@ impl Deliver {
             tracing::info!(target_id = %target.id, delivery_id = %msg.delivery_id, "target is in backoff; delivery parked");
             return Ok(Report::Parked);
         }
-        let span = tracing::info_span!("delivery", target_id = %target.id, target = %target.name, delivery_id = %msg.delivery_id, event = %msg.event.name);
+        let span = tracing::info_span!("delivery", event_id = %msg.event.id, delivery_id = %msg.delivery_id,
+            target_id = %target.id, target = %target.name, event = %msg.event.name);
         self.send(&target, &state, msg).instrument(span).await
     }
 
@@ -92,8 +95,8 @@ impl Deliver {
         let (outcome, request) = b.attempt(target, msg).await;
         let now = b.clock.now();
         if let Some(rejected) = Rejected::from_outcome(&outcome, request.as_ref()) {
-            b.reject(target, msg, rejected).await?;
-            return Ok(Report::Rejected { status: rejected.status, error: rejected.reason.to_owned() });
+            let warned = b.reject(target, msg, rejected).await?;
+            return Ok(Report::Rejected { status: rejected.status, error: rejected.reason.to_owned(), warned });
         }
         match Setback::from_outcome(&outcome, now) {
             None => {
@@ -101,6 +104,7 @@ impl Deliver {
                     unreachable!("only success and rejection have no setback")
                 };
                 tracing::info!(status, elapsed_ms = elapsed.as_millis() as u64, "delivered");
+                b.recent.record(&target.id, now);
                 // A healthy target's success path writes nothing.
                 if !state.is_healthy() {
                     match b.states.put_state(&target.id, state.epoch, &state.recovered(now, None)).await {
@@ -111,12 +115,15 @@ impl Deliver {
                 b.end_rejection_streak(target, state.rejections_in_row).await?;
                 Ok(Report::Delivered { status, elapsed })
             }
+            Some(Setback::Failed(failure)) if b.isolate(target, state, &failure, msg).await? => {
+                Ok(Report::Failed { status: failure.status, error: failure.error, warned: Warned(false) })
+            }
             Some(setback) => {
-                b.set_back(target, state, &setback).await?;
+                let (_, warned) = b.set_back(target, state, &setback).await?;
                 b.park(msg).await?;
                 Ok(match setback {
                     Setback::Throttled(_) => Report::Throttled,
-                    Setback::Failed(f) => Report::Failed { status: f.status, error: f.error },
+                    Setback::Failed(f) => Report::Failed { status: f.status, error: f.error, warned },
                 })
             }
         }

@@ -26,7 +26,7 @@ async fn a_failure_climbs_one_rung_schedules_a_wakeup_and_parks() {
     w.sender.then(failed(503));
     let msg = message("t");
     let report = deliver(&w).deliver(&msg).await.unwrap();
-    assert_eq!(report, Report::Failed { status: Some(503), error: "HTTP 503".into() });
+    assert_eq!(report, Report::Failed { status: Some(503), error: "HTTP 503".into(), warned: Warned(false) });
     let state = w.store.state(&t());
     assert_eq!((state.failures, state.epoch, state.last_status, state.parked), (1, 1, Some(503), 1));
     assert_eq!(state.next_attempt_at, Some(w.clock.now() + Duration::from_secs(30)));
@@ -115,7 +115,7 @@ async fn unknown_targets_are_skipped_and_unbuildable_requests_are_rejections() {
     msg.event.fields.insert("title".into(), json!("not a header name"));
     let report = deliver(&w).deliver(&msg).await.unwrap();
     assert!(
-        matches!(report, Report::Rejected { status: None, ref error } if error.contains("could not build")),
+        matches!(report, Report::Rejected { status: None, ref error, .. } if error.contains("could not build")),
         "{report:?}"
     );
     assert!(w.store.state(&t()).is_healthy(), "the target is not held");
@@ -258,6 +258,7 @@ fn clone_backoff(w: &crate::testing::world::TestWorld) -> Backoff {
         ladder: b.ladder.clone(),
         retention: b.retention,
         overdue_after: b.overdue_after,
+        recent: Default::default(),
     }
 }
 

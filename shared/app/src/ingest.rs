@@ -38,6 +38,9 @@ pub struct Accepted {
     pub deliveries: usize,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
+    /// For metrics; not part of the answer.
+    #[serde(skip)]
+    pub source_kind: Option<herald_domain::SourceKind>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +193,10 @@ impl Ingest {
             Claim::Claimed { first_seen } => first_seen,
             Claim::Duplicate { first_seen } => {
                 let event_id = derived_id(first_seen, &[dedupe_key.as_bytes()]);
-                return Ok((Accepted { event_id, deliveries: 0, duplicate: true }, name));
+                return Ok((
+                    Accepted { event_id, deliveries: 0, duplicate: true, source_kind: Some(source.kind) },
+                    name,
+                ));
             }
             Claim::InProgress => return Err(IngestError::InProgress),
         };
@@ -235,7 +241,12 @@ impl Ingest {
             self.queue.enqueue_wires(&wires).await?;
         }
         tracing::info!(event_id = %event.id, source = %event.source_id, name = %event.name, deliveries = deliveries.len(), "event accepted");
-        Ok(Accepted { event_id: event.id, deliveries: deliveries.len(), duplicate: false })
+        Ok(Accepted {
+            event_id: event.id,
+            deliveries: deliveries.len(),
+            duplicate: false,
+            source_kind: Some(event.source_kind),
+        })
     }
 }
 

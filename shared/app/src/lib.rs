@@ -12,3 +12,6 @@ pub mod retry;
 pub mod source_health;
 #[cfg(feature = "test-util")]
 pub mod testing;
+
+#[cfg(test)]
+mod isolation_tests;

@@ -179,6 +179,14 @@ pub trait ParkingLot: Send + Sync {
     ) -> Result<Vec<DeliveryMessage>, StoreError>;
     /// Removes one that was sent (or handed back to the queue).
     async fn remove(&self, target: &TargetId, delivery_id: &Ulid) -> Result<(), StoreError>;
+    /// Removes several that were just read and sent (or handed back to the queue), in as few
+    /// writes as the store allows, the count moving once.
+    async fn remove_many(&self, target: &TargetId, delivery_ids: &[Ulid]) -> Result<(), StoreError> {
+        for id in delivery_ids {
+            self.remove(target, id).await?;
+        }
+        Ok(())
+    }
     /// After a full recovery: of what the counter still holds, what is not parked and unexpired at
     /// `now` expired unsent; that much moves to `parked_expired` (a delivery parked in the same
     /// instant is not counted).

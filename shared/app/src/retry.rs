@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::backoff::{Backoff, DeliverError, Rejected, Setback};
+use super::backoff::{Backoff, DeliverError, Rejected, Setback, Warned};
 use crate::ports::StoreError;
 use herald_domain::message::WakeupMessage;
 use herald_domain::outcome::DeliveryOutcome;
@@ -27,6 +27,10 @@ pub enum WakeReport {
     /// The probe (or a later send of the backlog) failed or was throttled; the target was set back.
     SetBack {
         sent: usize,
+        /// This failure was the 5th in a row: the other targets were warned.
+        warned: Warned,
+        /// Failures in a row now (none when another wake-up moved the target first).
+        failures: Option<u32>,
     },
     /// Nothing (unexpired) was parked to probe with: the target stops holding and its next delivery is the probe.
     Released {
@@ -68,35 +72,45 @@ impl Retry {
             return Ok(WakeReport::Disabled);
         }
         let mut state = b.states.get_state(&target.id).await?;
-        if state.epoch != wakeup.epoch {
-            return Ok(WakeReport::Stale);
-        }
         if !state.is_holding() {
-            // Parked while the target was disabled (it never held): back on the queue, oldest first.
-            if state.parked > 0 {
-                let (requeued, expired) = self.requeue_parked(&target).await?;
-                tracing::info!(target_id = %target.id, requeued, expired, "parked while disabled; released");
-                return Ok(WakeReport::Released { expired });
+            // An isolated failure's wake-up, on time: its delivery is the probe (below).
+            let grace_probe = state.in_grace() && state.epoch == wakeup.epoch && state.parked > 0;
+            if !grace_probe {
+                if state.parked > 0 {
+                    // Parked while disabled, or an isolated failure's delivery after a later success
+                    // reset the target (whatever the epoch): back on the queue, oldest first.
+                    let (requeued, expired) = self.requeue_parked(&target).await?;
+                    tracing::info!(target_id = %target.id, requeued, expired, "parked while not held; released");
+                    return Ok(WakeReport::Released { expired });
+                }
+                if state.epoch != wakeup.epoch {
+                    return Ok(WakeReport::Stale);
+                }
+                return Ok(WakeReport::NotHolding);
             }
-            return Ok(WakeReport::NotHolding);
+        } else if state.epoch != wakeup.epoch {
+            return Ok(WakeReport::Stale);
         }
         let started = std::time::Instant::now();
         let (mut sent, mut tries, mut rejected) = (0, 0, 0);
         let mut in_row = state.rejections_in_row;
-        loop {
+        // Sent or set aside, removed from the parking lot a page at a time.
+        let mut done = Vec::new();
+        'drain: loop {
             let batch = b.parking.oldest(&target.id, b.clock.now(), PAGE).await?;
             if batch.is_empty() {
                 break;
             }
             for delivery in &batch {
                 if tries == self.max_sends || (tries > 0 && started.elapsed() >= self.budget) {
+                    b.parking.remove_many(&target.id, &done).await?;
                     let next = WakeupMessage::of(&target, state.epoch);
                     b.wakeups.schedule(&next, std::time::Duration::ZERO, b.clock.now()).await?;
                     return Ok(WakeReport::Continues { sent });
                 }
                 if !delivery.is_for(&target) {
                     // Parked for a deleted target of the same id: never sent to this one.
-                    b.parking.remove(&target.id, &delivery.delivery_id).await?;
+                    done.push(delivery.delivery_id);
                     continue;
                 }
                 tries += 1;
@@ -104,17 +118,18 @@ impl Retry {
                 if let Some(refused) = Rejected::from_outcome(&outcome, request.as_ref()) {
                     // This payload, not the target: set it aside, and the next one probes now.
                     b.reject(&target, delivery, refused).await?;
-                    b.parking.remove(&target.id, &delivery.delivery_id).await?;
+                    done.push(delivery.delivery_id);
                     rejected += 1;
                     in_row += 1;
                     continue;
                 }
                 if let Some(setback) = Setback::from_outcome(&outcome, b.clock.now()) {
-                    b.set_back(&target, &state, &setback).await?;
-                    return Ok(WakeReport::SetBack { sent });
+                    b.parking.remove_many(&target.id, &done).await?;
+                    let (next, warned) = b.set_back(&target, &state, &setback).await?;
+                    return Ok(WakeReport::SetBack { sent, warned, failures: next.map(|s| s.failures) });
                 }
                 debug_assert!(matches!(outcome, DeliveryOutcome::Delivered { .. }));
-                b.parking.remove(&target.id, &delivery.delivery_id).await?;
+                done.push(delivery.delivery_id);
                 sent += 1;
                 b.end_rejection_streak(&target, in_row).await?;
                 in_row = 0;
@@ -122,12 +137,21 @@ impl Retry {
                     // The first success resets the ladder; new deliveries stay parked while the backlog drains.
                     let now = b.clock.now();
                     let Some(next) = self.transition(&target.id, &state, state.recovered(now, Some(now))).await? else {
+                        b.parking.remove_many(&target.id, &done).await?;
                         return Ok(WakeReport::Stale);
                     };
                     state = next;
                 }
+                if !target.ordered {
+                    // The receiver is back: the rest goes through the deliveries queue, in parallel,
+                    // as fast as the receiver takes it (a 429 holds the target again as asked).
+                    break 'drain;
+                }
             }
+            b.parking.remove_many(&target.id, &done).await?;
+            done.clear();
         }
+        b.parking.remove_many(&target.id, &done).await?;
         // Drained (or nothing was parked: then the next delivery is the probe).
         let Some(_) = self.transition(&target.id, &state, state.released()).await? else {
             return Ok(WakeReport::Stale);
@@ -149,15 +173,13 @@ impl Retry {
         let b = &self.backoff;
         let (mine, stale): (Vec<_>, Vec<_>) =
             b.parking.oldest(&target.id, b.clock.now(), usize::MAX).await?.into_iter().partition(|d| d.is_for(target));
-        for delivery in &stale {
-            b.parking.remove(&target.id, &delivery.delivery_id).await?;
-        }
-        if !mine.is_empty() {
-            // Removed only once SQS holds them all.
-            b.queue.enqueue(&mine).await?;
-            for delivery in &mine {
-                b.parking.remove(&target.id, &delivery.delivery_id).await?;
-            }
+        let stale: Vec<_> = stale.iter().map(|d| d.delivery_id).collect();
+        b.parking.remove_many(&target.id, &stale).await?;
+        // A page at a time, each removed only once SQS holds it: a crash sends some twice, never none.
+        for page in mine.chunks(PAGE) {
+            b.queue.enqueue(page).await?;
+            let ids: Vec<_> = page.iter().map(|d| d.delivery_id).collect();
+            b.parking.remove_many(&target.id, &ids).await?;
         }
         let expired = b.parking.settle_expired(&target.id, b.clock.now()).await?;
         Ok((mine.len(), expired))

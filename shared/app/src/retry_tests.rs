@@ -19,6 +19,11 @@ async fn fail_once_then_park(w: &TestWorld, n: usize) {
     }
 }
 
+/// Strict order: the retry function drains the backlog itself, one by one.
+fn make_ordered(w: &TestWorld) {
+    w.store.targets.lock().unwrap().iter_mut().find(|x| x.id == t()).unwrap().ordered = true;
+}
+
 fn wakeup(epoch: u64) -> WakeupMessage {
     WakeupMessage { target_id: t(), epoch, incarnation: None }
 }
@@ -26,6 +31,7 @@ fn wakeup(epoch: u64) -> WakeupMessage {
 #[tokio::test]
 async fn recovery_sends_the_backlog_in_order_and_resets() {
     let w = world();
+    make_ordered(&w);
     fail_once_then_park(&w, 4).await;
     let report = retry(&w).wake(&wakeup(1)).await.unwrap();
     assert_eq!(report, WakeReport::Recovered { sent: 5, expired: 0, rejected: 0 });
@@ -58,7 +64,10 @@ async fn a_failed_probe_climbs_to_the_next_rung() {
     let w = world();
     fail_once_then_park(&w, 2).await;
     w.sender.then(failed(502));
-    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::SetBack { sent: 0 });
+    assert_eq!(
+        retry(&w).wake(&wakeup(1)).await.unwrap(),
+        WakeReport::SetBack { sent: 0, warned: Warned(false), failures: Some(2) }
+    );
     let state = w.store.state(&t());
     assert_eq!((state.failures, state.epoch, state.parked), (2, 2, 3));
     let last = w.wakeups.scheduled().last().unwrap().clone();
@@ -81,6 +90,7 @@ async fn nothing_parked_releases_and_the_next_delivery_probes() {
 #[tokio::test]
 async fn long_backlogs_continue_in_a_fresh_wakeup() {
     let w = world();
+    make_ordered(&w);
     fail_once_then_park(&w, 5).await;
     let r = Retry { backoff: w.backoff.clone(), max_sends: 4, budget: Duration::from_secs(60) };
     assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 4 });
@@ -103,6 +113,7 @@ async fn expired_parked_deliveries_are_counted_not_sent() {
 #[tokio::test]
 async fn a_spent_time_budget_continues_after_at_least_one_send() {
     let w = world();
+    make_ordered(&w);
     fail_once_then_park(&w, 2).await;
     let r = Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::ZERO };
     assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 1 });

@@ -7,6 +7,7 @@ pub mod deadletters;
 pub mod dynamodb;
 pub mod http;
 pub mod lambda;
+pub mod metrics;
 pub mod netguard;
 pub mod settings;
 pub mod sqs;

@@ -1,4 +1,5 @@
-//! Logging: JSON lines for CloudWatch.
+//! Logging: JSON lines for CloudWatch, each with its span's fields (a delivery's `event_id`,
+//! `delivery_id` and target), so one webhook can be followed to every receiver.
 
 /// Crates whose debug and trace output carries what Herald must never log: the AWS SDK's request and
 /// response bodies (DynamoDB items hold signing keys and source secrets), HTTP clients' and servers'
@@ -59,7 +60,13 @@ pub fn init_tracing() {
     let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
     let filter = tracing_subscriber::EnvFilter::try_new(log_filter(&spec))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter("info")));
-    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).without_time().try_init();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .without_time()
+        .try_init();
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest
         ladder: config.ladder.clone(),
         retention: config.parked_retention,
         overdue_after: config.wakeup_grace,
+        recent: Default::default(),
     })
 }
 

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 ///
 /// While `next_attempt_at` is set the target is *holding*: new deliveries are parked, and only the
 /// retry function sends (a probe when the time comes, then the backlog in order).
+///
+/// While `grace_until` is set instead, one isolated failure's delivery waits for the first rung but
+/// the target is not held: it was succeeding a moment ago, so its next deliveries go out as usual.
+/// A second failure in a row holds it until that same time (see the README's ladder section).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetState {
     #[serde(default)]
@@ -34,11 +38,22 @@ pub struct TargetState {
     /// Deliveries rejected since the last success (kept by the rejected list, not by transitions).
     #[serde(default)]
     pub rejections_in_row: u32,
+    /// An isolated failure's delivery waits until then; the target keeps sending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_until: Option<DateTime<Utc>>,
 }
 
 /// The fields a transition writes; the parking counters are updated on their own.
-pub const TRANSITION_FIELDS: &[&str] =
-    &["failures", "epoch", "next_attempt_at", "last_status", "last_error", "last_failure_at", "last_success_at"];
+pub const TRANSITION_FIELDS: &[&str] = &[
+    "failures",
+    "epoch",
+    "next_attempt_at",
+    "last_status",
+    "last_error",
+    "last_failure_at",
+    "last_success_at",
+    "grace_until",
+];
 
 /// What one failed attempt tells us about the target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,8 +73,33 @@ impl TargetState {
         self.next_attempt_at.is_some()
     }
 
+    /// An isolated failure waits (`grace_until`): the target is not held.
+    pub fn in_grace(&self) -> bool {
+        self.grace_until.is_some() && !self.is_holding()
+    }
+
+    /// Every transition moves the epoch and ends a grace; only [`Self::isolated`] starts one.
     fn next(&self) -> Self {
-        Self { epoch: self.epoch + 1, ..self.clone() }
+        Self { epoch: self.epoch + 1, grace_until: None, ..self.clone() }
+    }
+
+    /// An isolated failure of a target that was succeeding: counted on the ladder, its delivery
+    /// retried at `retry_at`, the target not held.
+    pub fn isolated(&self, failure: &Failure, retry_at: DateTime<Utc>) -> Self {
+        Self { next_attempt_at: None, grace_until: Some(retry_at), ..self.failed(failure, retry_at) }
+    }
+
+    /// A second failure in a row during a grace: the target is down after all, and holds until the
+    /// grace's end, on the same rung (as if it had held from the first failure).
+    pub fn held_from_grace(&self, failure: &Failure) -> Self {
+        let until = self.grace_until.unwrap_or(failure.at);
+        Self {
+            next_attempt_at: Some(until),
+            last_status: failure.status,
+            last_error: Some(failure.error.clone()),
+            last_failure_at: Some(failure.at),
+            ..self.next()
+        }
     }
 
     /// One rung up; the next attempt at `retry_at`.
@@ -124,5 +164,24 @@ mod tests {
         assert!(back.is_healthy() && back.epoch == 5 && back.last_success_at == Some(t0));
         let woken = twice.wake_now(t0);
         assert_eq!((woken.failures, woken.epoch, woken.next_attempt_at), (2, 3, Some(t0)), "the ladder stays");
+    }
+
+    #[test]
+    fn an_isolated_failure_is_counted_but_holds_nothing_until_a_second_one() {
+        let t0 = DateTime::UNIX_EPOCH;
+        let later = t0 + chrono::Duration::seconds(30);
+        let f = Failure { status: Some(500), error: "HTTP 500".into(), at: t0 };
+        let graced = TargetState::default().isolated(&f, later);
+        assert_eq!((graced.failures, graced.epoch, graced.grace_until), (1, 1, Some(later)));
+        assert!(graced.in_grace() && !graced.is_holding() && !graced.is_healthy());
+        let held = graced.held_from_grace(&Failure { at: t0 + chrono::Duration::seconds(2), ..f.clone() });
+        assert_eq!(
+            (held.failures, held.next_attempt_at, held.grace_until),
+            (1, Some(later), None),
+            "same rung, same time"
+        );
+        assert!(held.is_holding() && !held.in_grace());
+        let ok = graced.recovered(t0, None);
+        assert!(ok.is_healthy() && ok.grace_until.is_none(), "a success ends the grace");
     }
 }

@@ -80,6 +80,11 @@ pub struct Target {
     pub timeout_ms: u64,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
+    /// Deliveries must arrive in the order they were made: any failure holds the target at once and
+    /// its backlog is released one by one. Off (the default): an isolated failure holds nothing, and
+    /// a backlog goes out as fast as the receiver takes it (the README's ladder section).
+    #[serde(default)]
+    pub ordered: bool,
     #[serde(default)]
     pub version: u64,
     /// Set when the target is created, kept by every change: what its state, parked deliveries

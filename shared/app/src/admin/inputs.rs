@@ -45,6 +45,9 @@ pub struct TargetInput {
     pub timeout_ms: Option<u64>,
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Strict order (default off): see [`Target::ordered`].
+    #[serde(default)]
+    pub ordered: bool,
     /// On a change: the version replaced (or an `If-Match` header).
     #[serde(default)]
     pub version: Option<u64>,
@@ -74,6 +77,7 @@ impl TargetInput {
             signature_header: self.signature_header,
             timeout_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
             enabled: self.enabled.unwrap_or(true),
+            ordered: self.ordered,
             version,
             incarnation,
         }

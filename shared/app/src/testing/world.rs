@@ -48,6 +48,7 @@ pub fn world() -> TestWorld {
         ladder: Ladder::default(),
         retention: Duration::from_secs(7 * 86_400),
         overdue_after: Duration::from_secs(5 * 60),
+        recent: Default::default(),
     });
     TestWorld { store, sender, wakeups, queue, clock, backoff }
 }

@@ -1,7 +1,7 @@
 //! Parked deliveries: `TARGET#<id>`/`PARKED#<delivery ulid>`, oldest first, counted in the state.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use chrono::{DateTime, Utc};
 use herald_app::ports::{ParkingLot, StateStore, StoreError};
 use herald_domain::TargetId;
@@ -18,6 +18,8 @@ struct Parked {
 /// The parked message, deflated: a write costs a unit per KiB, and a parked delivery is written
 /// twice (put, then delete). An Ombi message shrinks from about 3 KiB to under 1.
 const PARKED_MESSAGE: &str = "message_deflate";
+/// BatchWriteItem's limit per call.
+const BATCH_WRITE_MAX: usize = 25;
 
 #[async_trait]
 impl ParkingLot for Table {
@@ -56,6 +58,49 @@ impl ParkingLot for Table {
             .map_err(unavailable)?;
         if out.attributes.is_some_and(|a| !a.is_empty()) {
             self.add_to_counter(target, "parked", -1).await?;
+        }
+        Ok(())
+    }
+
+    /// BatchWriteItem, 25 deletes a call, then one counter update for all of them: a release costs a
+    /// delete per delivery and a write per 25, not two writes per delivery.
+    async fn remove_many(&self, target: &TargetId, delivery_ids: &[Ulid]) -> Result<(), StoreError> {
+        for chunk in delivery_ids.chunks(BATCH_WRITE_MAX) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|id| {
+                    let delete = DeleteRequest::builder()
+                        .set_key(Some(keys::parked(target, id).into()))
+                        .build()
+                        .expect("a key is set");
+                    WriteRequest::builder().delete_request(delete).build()
+                })
+                .collect();
+            // What DynamoDB leaves unprocessed (throttling) is sent again, a few times.
+            for attempt in 0.. {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(self.name.clone(), requests)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                requests = out.unprocessed_items.and_then(|mut u| u.remove(&self.name)).unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+                if attempt == 4 {
+                    return Err(StoreError::Unavailable("DynamoDB left parked deletes unprocessed".into()));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+            }
+        }
+        if !delivery_ids.is_empty() {
+            let left = self.add_to_counter(target, "parked", -(delivery_ids.len() as i64)).await?;
+            if let Some(below) = left.filter(|l| *l < 0) {
+                // Some were already gone (a concurrent release): the count cannot go below zero.
+                self.add_to_counter(target, "parked", -below).await?;
+            }
         }
         Ok(())
     }

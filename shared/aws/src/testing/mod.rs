@@ -2,6 +2,7 @@
 //! a status (with headers and body), or hanging past the sender's timeout. And `faults`, an SDK
 //! interceptor that fails AWS calls at a seeded rate.
 
+pub mod calls;
 pub mod faults;
 
 use std::collections::VecDeque;
@@ -91,6 +92,30 @@ struct Inner {
     arrived: Notify,
     /// Print each request to stdout (herald-local's demo receiver).
     echo: bool,
+    /// Every answer waits this long, ± up to the jitter (a seeded draw): a real receiver's latency.
+    latency: Mutex<Option<Latency>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Latency {
+    base: Duration,
+    jitter: Duration,
+    rng: u64,
+}
+
+impl Latency {
+    fn draw(&mut self) -> Duration {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        // Uniform in [-jitter, +jitter], in microseconds.
+        let span = self.jitter.as_micros() as u64;
+        if span == 0 {
+            return self.base;
+        }
+        let offset = (self.rng % (2 * span + 1)) as i64 - span as i64;
+        Duration::from_micros((self.base.as_micros() as i64 + offset).max(0) as u64)
+    }
 }
 
 pub struct Receiver {
@@ -113,6 +138,7 @@ impl Receiver {
             routes: Mutex::default(),
             arrived: Notify::new(),
             echo,
+            latency: Mutex::new(None),
         });
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -142,6 +168,14 @@ impl Receiver {
         let mut routes = self.inner.routes.lock().expect("lock");
         routes.retain(|(p, _)| p != prefix);
         routes.push((prefix.to_owned(), reply));
+    }
+
+    /// Every answer from now on waits `base` ± up to `jitter` (uniform, reproducible): a receiver
+    /// such as Discord answers in 100-500 ms, which is what a delivery's Lambda time is made of.
+    pub fn set_latency(&self, base: Duration, jitter: Duration) {
+        let latency =
+            (!base.is_zero() || !jitter.is_zero()).then_some(Latency { base, jitter, rng: 0x9E37_79B9_7F4A_7C15 });
+        *self.inner.latency.lock().expect("lock") = latency;
     }
 
     /// Answers for the next requests, in order, before falling back to the default.
@@ -221,6 +255,10 @@ async fn record(
         reply
     };
     inner.arrived.notify_waiters();
+    let wait = inner.latency.lock().expect("lock").as_mut().map(Latency::draw);
+    if let Some(wait) = wait {
+        tokio::time::sleep(wait).await;
+    }
     match reply {
         Reply::FailEvery { .. } => unreachable!("resolved to a status above"),
         Reply::Hang => {

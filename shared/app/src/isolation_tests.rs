@@ -1,0 +1,138 @@
+//! Issue 16's rule on fakes: an isolated failure of a target that keeps succeeding parks only its
+//! own delivery; a second failure in a row holds the target as before; an unordered backlog goes
+//! back through the queue after the probe; an ordered target keeps the strict behaviour.
+
+use std::time::Duration;
+
+use crate::backoff::Warned;
+use crate::deliver::{Deliver, Report};
+use crate::ports::{Clock, ParkingLot};
+use crate::retry::{Retry, WakeReport};
+use crate::testing::world::{TestWorld, failed, message, t, world};
+use herald_domain::message::WakeupMessage;
+
+fn deliver(w: &TestWorld) -> Deliver {
+    Deliver { backoff: w.backoff.clone() }
+}
+
+fn retry(w: &TestWorld) -> Retry {
+    Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60) }
+}
+
+fn wakeup(epoch: u64) -> WakeupMessage {
+    WakeupMessage { target_id: t(), epoch, incarnation: None }
+}
+
+fn ordered(w: &TestWorld) {
+    w.store.targets.lock().unwrap().iter_mut().find(|x| x.id == t()).unwrap().ordered = true;
+}
+
+/// A success, then a failure: the second is isolated.
+async fn succeed_then_fail(w: &TestWorld) -> Report {
+    deliver(w).deliver(&message("t")).await.unwrap();
+    w.sender.then(failed(500));
+    deliver(w).deliver(&message("t")).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_isolated_failure_parks_one_delivery_and_holds_nothing() {
+    let w = world();
+    let report = succeed_then_fail(&w).await;
+    assert_eq!(report, Report::Failed { status: Some(500), error: "HTTP 500".into(), warned: Warned(false) });
+    let state = w.store.state(&t());
+    assert_eq!((state.failures, state.parked, state.is_holding()), (1, 1, false), "{state:?}");
+    assert_eq!(state.grace_until, Some(w.clock.now() + Duration::from_secs(30)));
+    assert_eq!(w.wakeups.scheduled().last().map(|s| (s.0.epoch, s.1)), Some((1, Duration::from_secs(30))));
+    // The target keeps sending; its success resets the ladder.
+    assert!(matches!(deliver(&w).deliver(&message("t")).await.unwrap(), Report::Delivered { .. }));
+    let state = w.store.state(&t());
+    assert!(state.is_healthy() && state.grace_until.is_none(), "{state:?}");
+    // The wake-up, stale by then, still sends the parked one: back on the queue.
+    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::Released { expired: 0 });
+    assert_eq!(w.queue.sent().len(), 1);
+    assert_eq!(w.store.state(&t()).parked, 0);
+    assert!(w.store.oldest(&t(), w.clock.now(), 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_second_failure_in_a_row_holds_until_the_first_ones_retry_on_the_same_rung() {
+    let w = world();
+    succeed_then_fail(&w).await;
+    let retry_at = w.store.state(&t()).grace_until.unwrap();
+    w.clock.advance(Duration::from_secs(2));
+    w.sender.then(failed(502));
+    let report = deliver(&w).deliver(&message("t")).await.unwrap();
+    assert!(matches!(report, Report::Failed { status: Some(502), .. }), "{report:?}");
+    let state = w.store.state(&t());
+    assert_eq!((state.failures, state.next_attempt_at, state.parked), (1, Some(retry_at), 2), "{state:?}");
+    assert_eq!(w.wakeups.scheduled().last().map(|s| (s.0.epoch, s.1)), Some((2, Duration::from_secs(28))));
+    assert_eq!(deliver(&w).deliver(&message("t")).await.unwrap(), Report::Parked, "now it holds");
+}
+
+#[tokio::test]
+async fn the_isolated_deliverys_retry_is_a_probe_that_climbs_when_it_fails() {
+    let w = world();
+    succeed_then_fail(&w).await;
+    w.clock.advance(Duration::from_secs(30));
+    w.sender.then(failed(500));
+    let report = retry(&w).wake(&wakeup(1)).await.unwrap();
+    assert!(matches!(report, WakeReport::SetBack { failures: Some(2), .. }), "{report:?}");
+    let state = w.store.state(&t());
+    assert_eq!(state.next_attempt_at, Some(w.clock.now() + Duration::from_secs(900)), "the second rung");
+    // And when it succeeds, the target is healthy with nothing parked.
+    let w = world();
+    succeed_then_fail(&w).await;
+    w.clock.advance(Duration::from_secs(30));
+    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::Recovered { sent: 1, expired: 0, rejected: 0 });
+    let state = w.store.state(&t());
+    assert!(state.is_healthy() && state.parked == 0, "{state:?}");
+}
+
+#[tokio::test]
+async fn a_failure_without_a_recent_success_holds_as_before() {
+    let w = world();
+    w.sender.then(failed(500));
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    assert!(w.store.state(&t()).is_holding(), "a quiet target's first failure holds it");
+    let w = world();
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    w.clock.advance(Duration::from_secs(31));
+    w.sender.then(failed(500));
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    assert!(w.store.state(&t()).is_holding(), "a success longer ago than the first rung is not recent");
+}
+
+#[tokio::test]
+async fn an_ordered_target_holds_at_its_first_failure_and_drains_one_by_one() {
+    let w = world();
+    ordered(&w);
+    succeed_then_fail(&w).await;
+    assert!(w.store.state(&t()).is_holding(), "no grace for an ordered target");
+    for _ in 0..3 {
+        assert_eq!(deliver(&w).deliver(&message("t")).await.unwrap(), Report::Parked);
+    }
+    let report = retry(&w).wake(&wakeup(1)).await.unwrap();
+    assert_eq!(report, WakeReport::Recovered { sent: 4, expired: 0, rejected: 0 });
+    assert!(w.queue.sent().is_empty(), "sent by the retry function itself, in order");
+    assert_eq!(w.sender.requests().len(), 2 + 4);
+}
+
+#[tokio::test]
+async fn an_unordered_backlog_goes_back_on_the_queue_after_the_probe() {
+    let w = world();
+    w.sender.then(failed(500));
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    for _ in 0..30 {
+        assert_eq!(deliver(&w).deliver(&message("t")).await.unwrap(), Report::Parked);
+    }
+    let report = retry(&w).wake(&wakeup(1)).await.unwrap();
+    assert_eq!(report, WakeReport::Recovered { sent: 31, expired: 0, rejected: 0 });
+    assert_eq!(w.sender.requests().len(), 2, "the first failure and the probe");
+    let queued = w.queue.sent();
+    assert_eq!(queued.len(), 30, "the rest, for the deliver function");
+    let mut ids: Vec<_> = queued.iter().map(|m| m.delivery_id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "each once");
+    let state = w.store.state(&t());
+    assert!(state.is_healthy() && state.parked == 0, "{state:?}");
+}

@@ -1,0 +1,161 @@
+//! CloudWatch metrics as Embedded Metric Format: JSON log lines that CloudWatch Logs turns into
+//! metrics, so a function publishes them with no API call, no permission and no latency. A handler
+//! adds up its batch and writes one line per dimension set at the end of the invocation.
+//!
+//! Written here (the format is one JSON object) rather than through the `metrics` facade and an EMF
+//! recorder crate: a process-global recorder would need flushing around every invocation and is
+//! hard to capture in a test, while a batch's numbers are all known in the handler.
+//!
+//! Dimensions stay low-cardinality (function, source kind, outcome): target and source names are
+//! in the logs, never in a dimension, which would make a metric (and a bill line) per target.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde_json::{Map, Value, json};
+
+pub const NAMESPACE: &str = "Herald";
+/// EMF takes at most 100 values per metric in one document.
+const MAX_VALUES: usize = 100;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unit {
+    Count,
+    Milliseconds,
+    None,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Count => "Count",
+            Self::Milliseconds => "Milliseconds",
+            Self::None => "None",
+        }
+    }
+}
+
+type Dimensions = Vec<(&'static str, String)>;
+
+/// One invocation's metrics, by dimension set.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    documents: BTreeMap<Dimensions, BTreeMap<(&'static str, Unit), Vec<f64>>>,
+}
+
+impl Metrics {
+    /// Adds 1 to `metric` under `dimensions` (besides `Function`).
+    pub fn count(&mut self, metric: &'static str, dimensions: &[(&'static str, &str)]) {
+        self.add(metric, dimensions, 1);
+    }
+
+    /// Adds `n` to `metric` under `dimensions`; nothing for 0.
+    pub fn add(&mut self, metric: &'static str, dimensions: &[(&'static str, &str)], n: u64) {
+        if n == 0 {
+            return;
+        }
+        let values = self.values(metric, Unit::Count, dimensions);
+        match values.first_mut() {
+            Some(total) => *total += n as f64,
+            None => values.push(n as f64),
+        }
+    }
+
+    /// Records one value of `metric` (a latency, a level): CloudWatch keeps each for percentiles
+    /// and maxima.
+    pub fn record(&mut self, metric: &'static str, unit: Unit, dimensions: &[(&'static str, &str)], value: f64) {
+        self.values(metric, unit, dimensions).push(value);
+    }
+
+    fn values(&mut self, metric: &'static str, unit: Unit, dimensions: &[(&'static str, &str)]) -> &mut Vec<f64> {
+        let dims: Dimensions = dimensions.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        self.documents.entry(dims).or_default().entry((metric, unit)).or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty()
+    }
+
+    /// The EMF documents, one JSON line each: per dimension set, and per 100 values of a metric.
+    pub fn lines(&self, function: &str, timestamp_ms: i64) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (dims, metrics) in &self.documents {
+            let chunks = metrics.values().map(|v| v.len().div_ceil(MAX_VALUES)).max().unwrap_or(1);
+            for chunk in 0..chunks {
+                let mut doc = Map::new();
+                let mut definitions = Vec::new();
+                for ((name, unit), values) in metrics {
+                    let part: Vec<f64> = values.iter().skip(chunk * MAX_VALUES).take(MAX_VALUES).copied().collect();
+                    let value = match part.as_slice() {
+                        [] => continue,
+                        [one] => json!(one),
+                        many => json!(many),
+                    };
+                    definitions.push(json!({"Name": name, "Unit": unit.as_str()}));
+                    doc.insert((*name).to_owned(), value);
+                }
+                let mut keys = vec!["Function"];
+                keys.extend(dims.iter().map(|(k, _)| *k));
+                doc.insert("Function".into(), json!(function));
+                for (k, v) in dims {
+                    doc.insert((*k).to_owned(), json!(v));
+                }
+                doc.insert(
+                    "_aws".into(),
+                    json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": [
+                        {"Namespace": NAMESPACE, "Dimensions": [keys], "Metrics": definitions}
+                    ]}),
+                );
+                lines.push(Value::Object(doc).to_string());
+            }
+        }
+        lines
+    }
+
+    /// Writes the lines to `out` (stdout in Lambda, where CloudWatch Logs reads them).
+    pub fn write(&self, function: &str, timestamp_ms: i64, out: &mut impl Write) {
+        for line in self.lines(function, timestamp_ms) {
+            // A metric lost to a closed stdout must not fail the invocation.
+            let _ = writeln!(out, "{line}");
+        }
+    }
+
+    /// In Lambda, to stdout; elsewhere (herald-local, tests) nowhere, as no CloudWatch reads them.
+    pub fn emit(&self, function: &str) {
+        if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+            self.write(function, chrono::Utc::now().timestamp_millis(), &mut std::io::stdout().lock());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_latencies_become_emf_documents() {
+        let mut m = Metrics::default();
+        m.count("Deliveries", &[("Outcome", "delivered")]);
+        m.count("Deliveries", &[("Outcome", "delivered")]);
+        m.count("Deliveries", &[("Outcome", "failed")]);
+        for i in 0..150 {
+            m.record("DeliveryLatency", Unit::Milliseconds, &[], f64::from(i));
+        }
+        let lines = m.lines("deliver", 1_700_000_000_000);
+        let docs: Vec<Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(docs.len(), 4, "latency in two chunks of at most 100, and one per outcome: {lines:#?}");
+        let delivered = docs.iter().find(|d| d["Outcome"] == "delivered").unwrap();
+        assert_eq!(delivered["Deliveries"], 2.0);
+        assert_eq!(delivered["Function"], "deliver");
+        let spec = &delivered["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(spec["Namespace"], NAMESPACE);
+        assert_eq!(spec["Dimensions"], json!([["Function", "Outcome"]]));
+        assert_eq!(spec["Metrics"], json!([{"Name": "Deliveries", "Unit": "Count"}]));
+        assert_eq!(delivered["_aws"]["Timestamp"], 1_700_000_000_000_i64);
+        let latency: Vec<&Value> = docs.iter().filter(|d| d.get("DeliveryLatency").is_some()).collect();
+        assert_eq!(latency[0]["DeliveryLatency"].as_array().unwrap().len(), 100);
+        assert_eq!(latency[1]["DeliveryLatency"].as_array().unwrap().len(), 50);
+        assert_eq!(latency[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function"]]));
+        assert!(Metrics::default().lines("deliver", 0).is_empty(), "nothing to say, no line");
+    }
+}
