@@ -41,6 +41,9 @@ enum Command {
         /// Of the fan-out's targets, this many answer 503 for the whole run.
         #[arg(long, default_value_t = 0)]
         down_targets: usize,
+        /// Webhooks per second (0: as fast as ingest answers, which measures the backlog's latency).
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
     },
     /// A backlog parked for a target that was down, released when it is back: how fast it drains,
     /// against the rate the receiver alone sustains.
@@ -84,6 +87,7 @@ async fn main() -> Result<()> {
             receiver_latency,
             receiver_jitter,
             down_targets,
+            rate,
         } => {
             let fan_outs = if fan_out.is_empty() { vec![1, 5] } else { fan_out };
             let failing = if fail_every == 0 { vec![None] } else { vec![None, Some(fail_every)] };
@@ -97,6 +101,7 @@ async fn main() -> Result<()> {
                         receiver_latency,
                         receiver_jitter,
                         down_targets,
+                        rate,
                         ..LoadOptions::new(events, fan_out)
                     };
                     let run = herald_bench::load::run(&aws, &options).await?;

@@ -71,6 +71,9 @@ pub fn markdown(run: &LoadRun) -> String {
     if o.down_targets > 0 {
         health = format!("{health}, {} of {} targets down", o.down_targets, o.fan_out);
     }
+    if o.rate > 0.0 {
+        health = format!("{health}, {:.0} webhooks/s", o.rate);
+    }
     if !o.receiver_latency.is_zero() {
         health =
             format!("{health}, receiver {} ± {} ms", o.receiver_latency.as_millis(), o.receiver_jitter.as_millis());
@@ -84,6 +87,9 @@ pub fn markdown(run: &LoadRun) -> String {
         let _ = writeln!(s, "| {k} | {v} | {goal} |");
     };
     row("deliveries (duplicates, failed attempts)", format!("{d} ({}, {})", run.duplicates, run.failed_attempts), "");
+    if run.warnings > 0 {
+        row("health warnings delivered to the other targets", run.warnings.to_string(), "");
+    }
     row("deliveries per second", format!("{:.0}", d as f64 / run.elapsed.as_secs_f64().max(1e-9)), "");
     row(
         "webhook posted → delivered, p50 / p99",

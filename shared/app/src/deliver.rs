@@ -105,11 +105,15 @@ impl Deliver {
                 };
                 tracing::info!(status, elapsed_ms = elapsed.as_millis() as u64, "delivered");
                 b.recent.record(&target.id, now);
-                // A healthy target's success path writes nothing.
-                if !state.is_healthy() {
+                // A healthy target's success path writes nothing; after an isolated failure, the
+                // first success of this container resets the ladder, not every one in flight.
+                if !state.is_healthy() && b.recent.first_to_recover(&target.id, state.epoch) {
                     match b.states.put_state(&target.id, state.epoch, &state.recovered(now, None)).await {
                         Ok(()) | Err(crate::ports::StoreError::Conflict) => {}
-                        Err(e) => return Err(e.into()),
+                        Err(e) => {
+                            b.recent.recovery_failed(&target.id);
+                            return Err(e.into());
+                        }
                     }
                 }
                 b.end_rejection_streak(target, state.rejections_in_row).await?;

@@ -136,3 +136,20 @@ async fn an_unordered_backlog_goes_back_on_the_queue_after_the_probe() {
     let state = w.store.state(&t());
     assert!(state.is_healthy() && state.parked == 0, "{state:?}");
 }
+
+#[tokio::test]
+async fn after_an_isolated_failure_one_success_resets_the_ladder_not_every_one_in_flight() {
+    let w = world();
+    succeed_then_fail(&w).await;
+    let graced = w.store.state(&t());
+    // Ten deliveries in flight read the same state, as concurrent sends of one invocation do.
+    w.sender.hold_until_in_flight(10);
+    let d = deliver(&w);
+    let msgs: Vec<_> = (0..10).map(|_| message("t")).collect();
+    let reports = futures::future::join_all(msgs.iter().map(|m| d.deliver(m))).await;
+    assert!(reports.iter().all(|r| matches!(r, Ok(Report::Delivered { .. }))), "{reports:?}");
+    let writes = w.store.calls().iter().filter(|c| **c == "put_state").count();
+    assert_eq!(writes, 2, "the isolation and one reset: {:?}", w.store.calls());
+    let state = w.store.state(&t());
+    assert!(state.is_healthy() && state.epoch == graced.epoch + 1, "{state:?}");
+}

@@ -78,7 +78,11 @@ impl Retry {
             if !grace_probe {
                 if state.parked > 0 {
                     // Parked while disabled, or an isolated failure's delivery after a later success
-                    // reset the target (whatever the epoch): back on the queue, oldest first.
+                    // reset the target (whatever the epoch): back on the queue, oldest first, by
+                    // whichever wake-up claims them first.
+                    if self.transition(&target.id, &state, state.claimed()).await?.is_none() {
+                        return Ok(WakeReport::Stale);
+                    }
                     let (requeued, expired) = self.requeue_parked(&target).await?;
                     tracing::info!(target_id = %target.id, requeued, expired, "parked while not held; released");
                     return Ok(WakeReport::Released { expired });

@@ -83,6 +83,12 @@ impl TargetState {
         Self { epoch: self.epoch + 1, grace_until: None, ..self.clone() }
     }
 
+    /// Only the epoch moves: a wake-up claims what a target that is not held has parked before it
+    /// moves it back to the queue, so two wake-ups at once cannot both (nor can older ones later).
+    pub fn claimed(&self) -> Self {
+        Self { epoch: self.epoch + 1, ..self.clone() }
+    }
+
     /// An isolated failure of a target that was succeeding: counted on the ladder, its delivery
     /// retried at `retry_at`, the target not held.
     pub fn isolated(&self, failure: &Failure, retry_at: DateTime<Utc>) -> Self {
