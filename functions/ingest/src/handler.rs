@@ -16,9 +16,17 @@ pub async fn handle(ingest: &Ingest, request: Request) -> Result<Response<Body>,
 /// [`handle`], adding the webhook's outcome to `metrics`: accepted (by source kind), or refused by reason.
 pub async fn respond(ingest: &Ingest, request: Request, metrics: &mut Metrics) -> Result<Response<Body>, Error> {
     let path_params = request.path_parameters();
+    // API Gateway names the source in a path parameter; a Function URL (HookFrontDoor=FunctionUrl)
+    // passes the whole path, which must be /hooks/<source_id>.
     let source_id = match path_params.first("source_id") {
         Some(id) => id.to_owned(),
-        None => request.uri().path().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned(),
+        None => match request.uri().path().strip_prefix("/hooks/").map(|id| id.trim_end_matches('/')) {
+            Some(id) if !id.is_empty() && !id.contains('/') => id.to_owned(),
+            _ => {
+                metrics.count("Webhooks", &[("Outcome", "no_route")]);
+                return reply(StatusCode::NOT_FOUND, json!({"error": "webhooks go to /hooks/<source_id>"}));
+            }
+        },
     };
     let query = query_pairs(&request);
     let result = ingest
@@ -136,6 +144,18 @@ mod tests {
         assert_eq!(body["event_id"].as_str(), Some(queue.sent()[0].event.id.to_string().as_str()));
         let (status, body) = answer(&ingest, event("ingest-ombi-tv-new-request.json")).await;
         assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)));
+    }
+
+    #[tokio::test]
+    async fn a_function_url_path_other_than_hooks_id_is_not_found() {
+        let (queue, ingest) = ingest();
+        for path in ["/ombi", "/x/ombi", "/hooks/", "/hooks/ombi/extra"] {
+            let mut request = Request::new(Body::from(herald_domain::sample::OMBI_REQUEST_AVAILABLE));
+            *request.method_mut() = Method::POST;
+            *request.uri_mut() = format!("https://h.example{path}?token=ombi-demo-token").parse().unwrap();
+            assert_eq!(answer(&ingest, request).await.0, 404, "{path}");
+        }
+        assert!(queue.sent().is_empty());
     }
 
     #[tokio::test]
