@@ -190,6 +190,7 @@ mod tests {
         assert_eq!(DeliverConfig::read(env).unwrap().backoff.allow_networks.len(), 2);
         assert_eq!(RetryConfig::read(env).unwrap().backoff.wakeups_queue_arn, stack.resources.wakeups_queue_arn);
         let admin = AdminConfig::read(env).unwrap();
-        assert_eq!((admin.wakeups_dlq_url.as_str(), admin.token.expose()), ("http://q/wd", token.expose()));
+        assert_eq!(admin.wakeups_dlq_url, "http://q/wd");
+        assert_eq!(admin.token, herald_aws::settings::AdminTokenSource::Value(token.clone()));
     }
 }

@@ -64,8 +64,8 @@ fn an_ingest_invocation_ends_before_its_dedupe_lease_and_every_call_fits_its_fun
     }
 }
 
-/// The `KEY:` names of the `Variables:` block under `section` (`Globals` or a resource).
-fn variables(template: &str, section: &str) -> Vec<String> {
+/// The `KEY: value` lines of the `Variables:` block under `section` (`Globals` or a resource).
+fn variables(template: &str, section: &str) -> Vec<(String, String)> {
     let (header, depth) = if section == "Globals" { ("Globals:".to_owned(), 0) } else { (format!("  {section}:"), 2) };
     // The section ends at the next line indented no deeper than its header.
     let body: Vec<&str> = template
@@ -79,7 +79,7 @@ fn variables(template: &str, section: &str) -> Vec<String> {
     body[start + 1..]
         .iter()
         .take_while(|l| l.len() - l.trim_start().len() > indent)
-        .filter_map(|l| l.trim().split_once(':').map(|(k, _)| k.to_owned()))
+        .filter_map(|l| l.trim().split_once(':').map(|(k, v)| (k.to_owned(), v.trim().to_owned())))
         .collect()
 }
 
@@ -91,6 +91,7 @@ fn sample(name: &str) -> String {
         "HERALD_PARKED_RETENTION" => "7d".into(),
         "HERALD_DELIVERY_CONCURRENCY" => "10".into(),
         "HERALD_ADMIN_TOKEN" => "a-token-long-enough-for-admin".into(),
+        "HERALD_ADMIN_TOKEN_PARAMETER" => "/herald/admin-token".into(),
         "HERALD_WAKEUPS_QUEUE_ARN" | "HERALD_WAKEUPS_DLQ_ARN" | "HERALD_SCHEDULER_ROLE_ARN" => {
             "arn:aws:sqs:eu-west-1:123456789012:x".into()
         }
@@ -104,7 +105,7 @@ fn every_variable_a_function_reads_is_in_the_template_and_every_one_it_sets_is_r
     use herald_aws::settings::{AdminConfig, ConfigError, DeliverConfig, Env, IngestConfig, RetryConfig};
     let t = template();
     let globals = variables(&t, "Globals");
-    assert!(globals.contains(&"HERALD_TABLE".to_owned()), "{globals:?}");
+    assert!(globals.iter().any(|(k, _)| k == "HERALD_TABLE"), "{globals:?}");
     type Reader = fn(Env<'_>) -> Result<(), ConfigError>;
     let functions: [(&str, Reader); 4] = [
         ("IngestFunction", |env| IngestConfig::read(env).map(drop)),
@@ -114,23 +115,34 @@ fn every_variable_a_function_reads_is_in_the_template_and_every_one_it_sets_is_r
     ];
     for (function, read) in functions {
         let own = variables(&t, function);
-        let set: Vec<String> = globals.iter().chain(&own).cloned().collect();
-        let asked = std::cell::RefCell::new(Vec::new());
-        let lookup = |name: &str| {
-            asked.borrow_mut().push(name.to_owned());
-            set.iter().any(|s| s == name).then(|| sample(name))
+        // `!If` ones are alternatives (the admin token or its SSM parameter): one at a time.
+        let (conditional, fixed): (Vec<_>, Vec<_>) = own.iter().partition(|(_, v)| v.starts_with("!If"));
+        let base: Vec<String> =
+            globals.iter().map(|(k, _)| k.clone()).chain(fixed.iter().map(|(k, _)| k.clone())).collect();
+        let variants: Vec<Vec<String>> = if conditional.is_empty() {
+            vec![base.clone()]
+        } else {
+            conditional.iter().map(|(k, _)| base.iter().cloned().chain([k.clone()]).collect()).collect()
         };
-        if let Err(e) = read(Env::new(&lookup)) {
-            panic!("{function} fails to start with the template's variables: {e}");
+        let mut asked_any = Vec::new();
+        for set in &variants {
+            let asked = std::cell::RefCell::new(Vec::new());
+            let lookup = |name: &str| {
+                asked.borrow_mut().push(name.to_owned());
+                set.iter().any(|s| s == name).then(|| sample(name))
+            };
+            if let Err(e) = read(Env::new(&lookup)) {
+                panic!("{function} fails to start with the template's variables {set:?}: {e}");
+            }
+            asked_any.extend(asked.into_inner());
+            // And a variable it requires, taken away, stops it: the check above is not vacuous.
+            if let Some(required) = set.iter().find(|n| n.starts_with("HERALD_") && n.ends_with("_URL")) {
+                let without = |name: &str| (name != required && set.iter().any(|s| s == name)).then(|| sample(name));
+                assert!(read(Env::new(&without)).is_err(), "{function} starts without {required}");
+            }
         }
-        let asked = asked.into_inner();
-        for name in &own {
-            assert!(asked.contains(name), "{function} sets {name}, which its code never reads");
-        }
-        // And a variable it requires, taken away, stops it: the check above is not vacuous.
-        if let Some(required) = own.iter().find(|n| n.starts_with("HERALD_") && n.ends_with("_URL")) {
-            let without = |name: &str| (name != required && set.iter().any(|s| s == name)).then(|| sample(name));
-            assert!(read(Env::new(&without)).is_err(), "{function} starts without {required}");
+        for (name, _) in &own {
+            assert!(asked_any.contains(name), "{function} sets {name}, which its code never reads");
         }
     }
 }

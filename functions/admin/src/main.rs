@@ -8,7 +8,8 @@ use lambda_http::{Error, run};
 async fn main() -> Result<(), Error> {
     init_tracing();
     let config = AdminConfig::from_env()?;
-    let aws = herald_aws::Clients::new(&aws_config::load_from_env().await);
-    let admin = Arc::new(herald_aws::wiring::admin(&config, &aws)?);
-    run(herald_admin::router::router(admin, config.token)).await
+    let sdk = aws_config::load_from_env().await;
+    let token = herald_aws::ssm::admin_token(&config.token, &herald_aws::ssm::client(&sdk)).await?;
+    let admin = Arc::new(herald_aws::wiring::admin(&config, &herald_aws::Clients::new(&sdk))?);
+    run(herald_admin::router::router(admin, token)).await
 }

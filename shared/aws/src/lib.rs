@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod netguard;
 pub mod settings;
 pub mod sqs;
+pub mod ssm;
 pub mod system;
 pub mod telemetry;
 #[cfg(feature = "test-util")]

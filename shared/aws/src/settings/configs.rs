@@ -62,7 +62,7 @@ pub struct RetryConfig {
 #[derive(Clone, Debug)]
 pub struct AdminConfig {
     pub backoff: BackoffConfig,
-    pub token: Secret,
+    pub token: AdminTokenSource,
     pub deliveries_dlq_url: String,
     pub wakeups_dlq_url: String,
 }
@@ -137,7 +137,7 @@ impl Resources {
     pub fn admin(&self, tuning: &Tuning, token: Secret) -> AdminConfig {
         AdminConfig {
             backoff: self.backoff(tuning),
-            token,
+            token: AdminTokenSource::Value(token),
             deliveries_dlq_url: self.deliveries_dlq_url.clone(),
             wakeups_dlq_url: self.wakeups_dlq_url.clone(),
         }
@@ -212,7 +212,7 @@ impl AdminConfig {
 
     pub fn read(env: Env<'_>) -> Result<Self, ConfigError> {
         Ok(Self {
-            token: admin_token(env)?.ok_or(ConfigError::Missing(ADMIN_TOKEN))?,
+            token: admin_token_source(env)?,
             backoff: BackoffConfig::read(env)?,
             deliveries_dlq_url: env.required(DELIVERIES_DLQ_URL)?,
             wakeups_dlq_url: env.required(WAKEUPS_DLQ_URL)?,

@@ -37,6 +37,8 @@ pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
 pub const RETRY_BUDGET: &str = "HERALD_RETRY_BUDGET";
 pub const WAKEUP_GRACE: &str = "HERALD_WAKEUP_GRACE";
 pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
+/// Instead of [`ADMIN_TOKEN`]: the name of an SSM SecureString parameter holding it, read at init.
+pub const ADMIN_TOKEN_PARAMETER: &str = "HERALD_ADMIN_TOKEN_PARAMETER";
 /// herald-local only: `seed:rate` makes that share of its AWS calls fail (see `testing::faults`).
 pub const LOCAL_FAULTS: &str = "HERALD_LOCAL_FAULTS";
 /// herald-local only: the queues' visibility timeout when it creates them (default: the template's).
@@ -235,6 +237,36 @@ pub fn admin_token(env: Env<'_>) -> Result<Option<Secret>, ConfigError> {
     env.get(ADMIN_TOKEN).map(|token| parse_admin_token(&token)).transpose()
 }
 
+/// Where the admin function's token comes from: the environment, or an SSM SecureString parameter
+/// (read once at init, so the token is in no environment variable and no template output).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdminTokenSource {
+    Value(Secret),
+    Parameter(String),
+}
+
+/// [`ADMIN_TOKEN`] or [`ADMIN_TOKEN_PARAMETER`], exactly one of them.
+pub fn admin_token_source(env: Env<'_>) -> Result<AdminTokenSource, ConfigError> {
+    let parameter = env.get(ADMIN_TOKEN_PARAMETER).filter(|p| !p.trim().is_empty());
+    match (admin_token(env)?, parameter) {
+        (Some(_), Some(_)) => Err(ConfigError::Invalid {
+            name: ADMIN_TOKEN_PARAMETER,
+            value: "[set]".into(),
+            why: format!("set {ADMIN_TOKEN} or {ADMIN_TOKEN_PARAMETER}, not both"),
+        }),
+        (Some(token), None) => Ok(AdminTokenSource::Value(token)),
+        (None, Some(name)) if name.starts_with('/') || !name.contains('/') => {
+            Ok(AdminTokenSource::Parameter(name.trim().to_owned()))
+        }
+        (None, Some(name)) => Err(ConfigError::Invalid {
+            name: ADMIN_TOKEN_PARAMETER,
+            value: name,
+            why: "an SSM parameter name: /path/to/name, or a name without slashes".into(),
+        }),
+        (None, None) => Err(ConfigError::Missing(ADMIN_TOKEN)),
+    }
+}
+
 /// An admin token, wherever it comes from: at least [`MIN_ADMIN_TOKEN`] characters.
 pub fn parse_admin_token(token: &str) -> Result<Secret, ConfigError> {
     if token.trim().chars().count() < MIN_ADMIN_TOKEN {
@@ -309,5 +341,30 @@ mod tests {
         assert!(err.contains(ADMIN_TOKEN) && !err.contains("short-secret"), "{err}");
         let none = |_: &str| None;
         assert!(admin_token(Env::new(&none)).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_admin_token_comes_from_the_environment_or_a_parameter_not_both() {
+        let source = |vars: &[(&str, &str)]| {
+            let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let lookup = move |name: &str| map.get(name).cloned();
+            admin_token_source(Env::new(&lookup))
+        };
+        let token = "a-token-of-twenty-chars";
+        assert_eq!(source(&[(ADMIN_TOKEN, token)]).unwrap(), AdminTokenSource::Value(Secret::new(token)));
+        assert_eq!(
+            source(&[(ADMIN_TOKEN_PARAMETER, "/herald/admin-token")]).unwrap(),
+            AdminTokenSource::Parameter("/herald/admin-token".into())
+        );
+        assert!(matches!(
+            source(&[(ADMIN_TOKEN, token), (ADMIN_TOKEN_PARAMETER, "/x")]),
+            Err(ConfigError::Invalid { .. })
+        ));
+        assert!(matches!(source(&[(ADMIN_TOKEN_PARAMETER, "no/leading/slash")]), Err(ConfigError::Invalid { .. })));
+        assert!(matches!(source(&[]), Err(ConfigError::Missing(ADMIN_TOKEN))));
+        assert!(
+            matches!(source(&[(ADMIN_TOKEN_PARAMETER, "  ")]), Err(ConfigError::Missing(ADMIN_TOKEN))),
+            "blank is unset"
+        );
     }
 }
