@@ -5,11 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::ports::{Clock, RejectedStore, WakeupVia};
-use crate::testing::world::{delivered, failed, message, rejected, t, world};
-
-fn deliver(w: &crate::testing::world::TestWorld) -> Deliver {
-    Deliver { backoff: w.backoff.clone() }
-}
+use crate::testing::world::{deliver, delivered, failed, message, rejected, t, world};
 
 #[tokio::test]
 async fn healthy_success_reads_state_and_writes_nothing() {

@@ -5,27 +5,10 @@
 use std::time::Duration;
 
 use crate::backoff::Warned;
-use crate::deliver::{Deliver, Report};
+use crate::deliver::Report;
 use crate::ports::{Clock, ParkingLot};
-use crate::retry::{Retry, WakeReport};
-use crate::testing::world::{TestWorld, failed, message, t, world};
-use herald_domain::message::WakeupMessage;
-
-fn deliver(w: &TestWorld) -> Deliver {
-    Deliver { backoff: w.backoff.clone() }
-}
-
-fn retry(w: &TestWorld) -> Retry {
-    Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60) }
-}
-
-fn wakeup(epoch: u64) -> WakeupMessage {
-    WakeupMessage { target_id: t(), epoch, incarnation: None }
-}
-
-fn ordered(w: &TestWorld) {
-    w.store.targets.lock().unwrap().iter_mut().find(|x| x.id == t()).unwrap().ordered = true;
-}
+use crate::retry::WakeReport;
+use crate::testing::world::{TestWorld, deliver, failed, make_ordered, message, retry, t, wakeup, world};
 
 /// A success, then a failure: the second is isolated.
 async fn succeed_then_fail(w: &TestWorld) -> Report {
@@ -105,7 +88,7 @@ async fn a_failure_without_a_recent_success_holds_as_before() {
 #[tokio::test]
 async fn an_ordered_target_holds_at_its_first_failure_and_drains_one_by_one() {
     let w = world();
-    ordered(&w);
+    make_ordered(&w);
     succeed_then_fail(&w).await;
     assert!(w.store.state(&t()).is_holding(), "no grace for an ordered target");
     for _ in 0..3 {

@@ -3,11 +3,7 @@ use std::time::Duration;
 use super::*;
 use crate::deliver::{Deliver, Report};
 use crate::ports::{Clock, ParkingLot, RejectedStore};
-use crate::testing::world::{TestWorld, failed, message, rejected, t, world};
-
-fn retry(w: &TestWorld) -> Retry {
-    Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60) }
-}
+use crate::testing::world::{TestWorld, failed, make_ordered, message, rejected, retry, t, wakeup, world};
 
 async fn fail_once_then_park(w: &TestWorld, n: usize) {
     let d = Deliver { backoff: w.backoff.clone() };
@@ -17,15 +13,6 @@ async fn fail_once_then_park(w: &TestWorld, n: usize) {
         m.event.fields.insert("event".into(), serde_json::json!(format!("e{i}")));
         d.deliver(&m).await.unwrap();
     }
-}
-
-/// Strict order: the retry function drains the backlog itself, one by one.
-fn make_ordered(w: &TestWorld) {
-    w.store.targets.lock().unwrap().iter_mut().find(|x| x.id == t()).unwrap().ordered = true;
-}
-
-fn wakeup(epoch: u64) -> WakeupMessage {
-    WakeupMessage { target_id: t(), epoch, incarnation: None }
 }
 
 #[tokio::test]

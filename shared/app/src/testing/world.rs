@@ -11,7 +11,7 @@ use crate::backoff::Backoff;
 use herald_domain::TargetId;
 use herald_domain::event::SourceKind;
 use herald_domain::ladder::Ladder;
-use herald_domain::message::DeliveryMessage;
+use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::sample::sample_event;
 
@@ -68,6 +68,26 @@ pub fn failed(status: u16) -> DeliveryOutcome {
 
 pub fn t() -> TargetId {
     TargetId::parse("t").unwrap()
+}
+
+/// The deliver use case over the world's fakes.
+pub fn deliver(w: &TestWorld) -> crate::deliver::Deliver {
+    crate::deliver::Deliver { backoff: w.backoff.clone() }
+}
+
+/// The retry use case over the world's fakes, with room for a long backlog in one wake-up.
+pub fn retry(w: &TestWorld) -> crate::retry::Retry {
+    crate::retry::Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60) }
+}
+
+/// The wake-up of target `t` at `epoch`.
+pub fn wakeup(epoch: u64) -> WakeupMessage {
+    WakeupMessage { target_id: t(), epoch, incarnation: None }
+}
+
+/// Makes target `t` strict about order: held at its first failure, drained one by one.
+pub fn make_ordered(w: &TestWorld) {
+    w.store.targets.lock().unwrap().iter_mut().find(|x| x.id == t()).unwrap().ordered = true;
 }
 
 pub fn delivered() -> DeliveryOutcome {
