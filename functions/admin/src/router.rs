@@ -84,12 +84,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes =
-            Bytes::from_request(request, state).await.map_err(|e| invalid(&format!("could not read it: {e}")))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(invalid("a JSON body is required"));
-        }
-        Ok(Self(inputs::parse(&bytes)?))
+        let input = read_json(request, state).await?.ok_or_else(|| invalid("a JSON body is required"))?;
+        Ok(Self(input))
     }
 }
 
@@ -100,13 +96,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalI
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes =
-            Bytes::from_request(request, state).await.map_err(|e| invalid(&format!("could not read it: {e}")))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(T::default()));
-        }
-        Ok(Self(inputs::parse(&bytes)?))
+        Ok(Self(read_json(request, state).await?.unwrap_or_default()))
     }
+}
+
+/// The body parsed as `T`; `None` when it is empty (or only whitespace).
+async fn read_json<S: Send + Sync, T: DeserializeOwned>(request: Request, state: &S) -> Result<Option<T>, ApiError> {
+    let bytes = Bytes::from_request(request, state).await.map_err(|e| invalid(&format!("could not read it: {e}")))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    Ok(Some(inputs::parse(&bytes)?))
 }
 
 fn invalid(message: &str) -> ApiError {

@@ -88,15 +88,12 @@ impl TargetInput {
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
     serde_json::from_slice(body).map_err(|e| {
         let text = e.to_string();
-        let field = match e.classify() {
+        let (field, message) = match e.classify() {
             serde_json::error::Category::Data => {
-                text.split('`').nth(1).filter(|_| text.contains("field")).unwrap_or("body").to_owned()
+                let field = text.split('`').nth(1).filter(|_| text.contains("field")).unwrap_or("body").to_owned();
+                (field, text)
             }
-            _ => "body".to_owned(),
-        };
-        let message = match e.classify() {
-            serde_json::error::Category::Data => text,
-            _ => format!("body is not valid JSON: {text}"),
+            _ => ("body".to_owned(), format!("body is not valid JSON: {text}")),
         };
         invalid(&field, message)
     })
