@@ -11,16 +11,16 @@ use axum::routing::get;
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; \
                    base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// File name → (content type, content).
-const ASSETS: &[(&str, &str, &str)] = &[
-    ("style.css", "text/css; charset=utf-8", include_str!("../page/style.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_str!("../page/app.js")),
-    ("api.js", "text/javascript; charset=utf-8", include_str!("../page/api.js")),
-    ("dom.js", "text/javascript; charset=utf-8", include_str!("../page/dom.js")),
-    ("sources.js", "text/javascript; charset=utf-8", include_str!("../page/sources.js")),
-    ("targets.js", "text/javascript; charset=utf-8", include_str!("../page/targets.js")),
-    ("editor.js", "text/javascript; charset=utf-8", include_str!("../page/editor.js")),
-    ("dead-letters.js", "text/javascript; charset=utf-8", include_str!("../page/dead-letters.js")),
+/// File name → content; the content type follows from the extension.
+const ASSETS: &[(&str, &str)] = &[
+    ("style.css", include_str!("../page/style.css")),
+    ("app.js", include_str!("../page/app.js")),
+    ("api.js", include_str!("../page/api.js")),
+    ("dom.js", include_str!("../page/dom.js")),
+    ("sources.js", include_str!("../page/sources.js")),
+    ("targets.js", include_str!("../page/targets.js")),
+    ("editor.js", include_str!("../page/editor.js")),
+    ("dead-letters.js", include_str!("../page/dead-letters.js")),
 ];
 
 const INDEX: &str = include_str!("../page/index.html");
@@ -34,8 +34,9 @@ async fn index() -> Response {
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, ..)| *name == file) {
-        Some((_, content_type, content)) => answer(content_type, content),
+    match ASSETS.iter().find(|(name, _)| *name == file) {
+        Some((name, content)) if name.ends_with(".css") => answer("text/css; charset=utf-8", content),
+        Some((_, content)) => answer("text/javascript; charset=utf-8", content),
         None => (StatusCode::NOT_FOUND, "no such file").into_response(),
     }
 }
