@@ -139,8 +139,15 @@ struct Recent {
 }
 
 impl RecentSuccesses {
+    /// On every success: the target's id is cloned only the first time.
     pub fn record(&self, target: &herald_domain::TargetId, at: DateTime<Utc>) {
-        self.0.lock().expect("lock").entry(target.clone()).or_default().success_at = Some(at);
+        let mut recent = self.0.lock().expect("lock");
+        match recent.get_mut(target) {
+            Some(entry) => entry.success_at = Some(at),
+            None => {
+                recent.insert(target.clone(), Recent { success_at: Some(at), recovered_from: None });
+            }
+        }
     }
 
     /// Whether this container delivered to `target` within `window` before `now`.
