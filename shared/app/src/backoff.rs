@@ -327,6 +327,20 @@ impl Backoff {
         }
     }
 
+    /// A target that is not holding yet has deliveries parked, with no retry of an isolated failure
+    /// still to come: the wake-up that would release them was lost (an isolated failure that lost
+    /// the race to another whose schedule then failed, or a wake-up that gave up). Wake it now.
+    pub async fn nudge_if_stranded(&self, target: &Target, state: &TargetState) -> Result<bool, DeliverError> {
+        let now = self.clock.now();
+        let retry_to_come = state.grace_until.is_some_and(|due| due + self.overdue_after >= now);
+        if state.is_holding() || retry_to_come || !self.parking.has_parked(&target.id, state.parked, now).await? {
+            return Ok(false);
+        }
+        tracing::warn!(target_id = %target.id, epoch = state.epoch, "deliveries parked for a target that is not holding; releasing them");
+        self.wakeups.schedule(&WakeupMessage::of(target, state.epoch), Duration::ZERO, now).await?;
+        Ok(true)
+    }
+
     /// Routes a `health_warning` to every other enabled, healthy target that subscribes to it.
     async fn warn_others(&self, failing: &Target, event: Event) {
         let result: Result<usize, DeliverError> = async {

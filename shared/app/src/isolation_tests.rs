@@ -136,3 +136,39 @@ async fn after_an_isolated_failure_one_success_resets_the_ladder_not_every_one_i
     let state = w.store.state(&t());
     assert!(state.is_healthy() && state.epoch == graced.epoch + 1, "{state:?}");
 }
+
+/// The parked count can fall behind the lot (a removal retried after an AWS error counts twice):
+/// the isolated delivery's retry still finds it.
+#[tokio::test]
+async fn the_isolated_deliverys_retry_finds_it_when_the_count_lost_it() {
+    let w = world();
+    succeed_then_fail(&w).await;
+    w.store.states.lock().unwrap().get_mut(&t()).unwrap().parked = 0;
+    w.clock.advance(Duration::from_secs(30));
+    assert_eq!(retry(&w).wake(&wakeup(1)).await.unwrap(), WakeReport::Recovered { sent: 1, expired: 0, rejected: 0 });
+    assert!(w.store.oldest(&t(), w.clock.now(), 10).await.unwrap().is_empty());
+}
+
+/// Two isolated failures at once: the one that lost the race parks and relies on the winner's
+/// wake-up. Should that wake-up be lost and the winner's own retry succeed, the sweep releases what
+/// is parked; while an isolated failure's retry is still to come, it leaves the target alone.
+#[tokio::test]
+async fn the_sweep_releases_deliveries_parked_for_a_target_that_is_not_holding() {
+    let w = world();
+    succeed_then_fail(&w).await;
+    let r = retry(&w);
+    assert_eq!(r.sweep().await.unwrap(), 0, "the isolated delivery's retry is still to come");
+    // The winner's wake-up never comes; a later success resets the target.
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    w.store.states.lock().unwrap().get_mut(&t()).unwrap().parked = 0;
+    let state = w.store.state(&t());
+    assert!(state.is_healthy() && state.grace_until.is_none(), "{state:?}");
+    let scheduled = w.wakeups.scheduled().len();
+    assert_eq!(r.sweep().await.unwrap(), 1);
+    let woken = w.wakeups.scheduled();
+    assert_eq!(woken.len(), scheduled + 1);
+    assert_eq!(woken.last().map(|s| (s.0.epoch, s.1)), Some((state.epoch, Duration::ZERO)));
+    assert_eq!(r.wake(&woken.last().unwrap().0).await.unwrap(), WakeReport::Released { expired: 0 });
+    assert_eq!(w.queue.sent().len(), 1, "the parked delivery is back on the queue");
+    assert_eq!(r.sweep().await.unwrap(), 0, "nothing is left to release");
+}

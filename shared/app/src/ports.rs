@@ -187,6 +187,13 @@ pub trait ParkingLot: Send + Sync {
         }
         Ok(())
     }
+    /// Whether anything unexpired is parked for the target. `counted` is the state's `parked`: a
+    /// positive count is believed; a zero is checked against the lot itself, because the count can
+    /// fall behind (a removal retried after an AWS error counts twice) and a delivery that no
+    /// decision sees would wait until it expired.
+    async fn has_parked(&self, target: &TargetId, counted: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        Ok(counted > 0 || !self.oldest(target, now, 1).await?.is_empty())
+    }
     /// After a full recovery: of what the counter still holds, what is not parked and unexpired at
     /// `now` expired unsent; that much moves to `parked_expired` (a delivery parked in the same
     /// instant is not counted).

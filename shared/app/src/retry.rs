@@ -73,10 +73,11 @@ impl Retry {
         }
         let mut state = b.states.get_state(&target.id).await?;
         if !state.is_holding() {
+            let parked = b.parking.has_parked(&target.id, state.parked, b.clock.now()).await?;
             // An isolated failure's wake-up, on time: its delivery is the probe (below).
-            let grace_probe = state.in_grace() && state.epoch == wakeup.epoch && state.parked > 0;
+            let grace_probe = state.in_grace() && state.epoch == wakeup.epoch && parked;
             if !grace_probe {
-                if state.parked > 0 {
+                if parked {
                     // Parked while disabled, or an isolated failure's delivery after a later success
                     // reset the target (whatever the epoch): back on the queue, oldest first, by
                     // whichever wake-up claims them first.
@@ -189,15 +190,16 @@ impl Retry {
         Ok((mine.len(), expired))
     }
 
-    /// The periodic sweep: wakes every enabled, holding target whose wake-up is overdue by more
-    /// than `overdue_after` (a schedule that failed or a message that was lost), even when no new
-    /// delivery arrives to notice it. Returns how many it woke.
+    /// The periodic sweep: wakes every enabled target whose wake-up is overdue by more than
+    /// `overdue_after` (a schedule that failed or a message that was lost), even when no new
+    /// delivery arrives to notice it: a holding one, and one that is not holding but has something
+    /// parked and no isolated failure's retry still to come. Returns how many it woke.
     pub async fn sweep(&self) -> Result<usize, DeliverError> {
         let b = &self.backoff;
         let mut woken = 0;
         for target in b.targets.list_targets().await?.iter().filter(|t| t.enabled) {
             let state = b.states.get_state(&target.id).await?;
-            if b.nudge_if_overdue(target, &state).await? {
+            if b.nudge_if_overdue(target, &state).await? || b.nudge_if_stranded(target, &state).await? {
                 woken += 1;
             }
         }
