@@ -25,8 +25,10 @@ pub struct DrainOptions {
     pub parked: usize,
     pub receiver_latency: Duration,
     pub receiver_jitter: Duration,
-    /// Concurrent deliver invocations.
+    /// Concurrent deliver and retry invocations.
     pub pollers: usize,
+    /// Requests in flight while an unordered backlog goes out (the retry function's window).
+    pub concurrency: usize,
     /// Released one by one by the retry function instead of through the queue.
     pub ordered: bool,
     pub timeout: Duration,
@@ -39,7 +41,7 @@ pub struct DrainRun {
     pub elapsed: Duration,
     pub delivered: usize,
     pub duplicates: usize,
-    /// Requests in flight at once on the delivery side: pollers × each invocation's concurrency.
+    /// Requests in flight at once while the backlog goes out: the window, or 1 for an ordered target.
     pub concurrency: usize,
     /// Requests per second the receiver alone sustains at that concurrency.
     pub receiver_alone: f64,
@@ -61,12 +63,13 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &DrainOptions) -> Result<DrainR
         tuning: herald_aws::settings::Tuning {
             // No wake-up while the backlog is parked: the release is asked for.
             ladder: Ladder::parse("1h")?,
+            concurrency: o.concurrency,
             ..herald_local::run::local_tuning()
         },
         ..Options::default()
     };
     let running = start(aws, &options).await?;
-    let concurrency = o.pollers * options.tuning.concurrency;
+    let concurrency = if o.ordered { 1 } else { o.concurrency };
     let http = reqwest::Client::new();
     let admin = |method: reqwest::Method, path: &str| {
         http.request(method, running.url(path)).bearer_auth(running.admin_token.expose())
@@ -155,14 +158,12 @@ async fn receiver_alone(o: &DrainOptions, concurrency: usize) -> Result<f64> {
 pub fn markdown(r: &DrainRun) -> String {
     let o = &r.options;
     format!(
-        "| {} | {} ± {} ms | {} | {} ({} × {}) | {:.1} s | {:.0}/s | {:.0}/s | {:.0} % | {} |",
+        "| {} | {} ± {} ms | {} | {} | {:.1} s | {:.0}/s | {:.0}/s | {:.0} % | {} |",
         o.parked,
         o.receiver_latency.as_millis(),
         o.receiver_jitter.as_millis(),
         if o.ordered { "ordered" } else { "unordered" },
         r.concurrency,
-        o.pollers,
-        r.concurrency / o.pollers.max(1),
         r.elapsed.as_secs_f64(),
         r.rate(),
         r.receiver_alone,
@@ -171,4 +172,4 @@ pub fn markdown(r: &DrainRun) -> String {
     )
 }
 
-pub const MARKDOWN_HEADER: &str = "| parked | receiver | target | in flight (pollers × concurrency) | drain time | drain rate | receiver alone | drain / alone | duplicates |\n|---|---|---|---|---|---|---|---|---|";
+pub const MARKDOWN_HEADER: &str = "| parked | receiver | target | in flight | drain time | drain rate | receiver alone | drain / alone | duplicates |\n|---|---|---|---|---|---|---|---|---|";

@@ -56,6 +56,9 @@ enum Command {
         receiver_jitter: Duration,
         #[arg(long, default_value_t = 4)]
         pollers: usize,
+        /// Requests the retry function keeps in flight for an unordered backlog (`HERALD_DELIVERY_CONCURRENCY`).
+        #[arg(long, default_value_t = 10)]
+        concurrency: usize,
         /// Also drain an ordered target (released one by one by the retry function).
         #[arg(long)]
         ordered: bool,
@@ -109,7 +112,7 @@ async fn main() -> Result<()> {
                 }
             }
         }
-        Command::Drain { parked, receiver_latency, receiver_jitter, pollers, ordered, timeout } => {
+        Command::Drain { parked, receiver_latency, receiver_jitter, pollers, concurrency, ordered, timeout } => {
             println!("{}", herald_bench::drain::MARKDOWN_HEADER);
             for ordered in if ordered { vec![false, true] } else { vec![false] } {
                 let options = herald_bench::drain::DrainOptions {
@@ -117,6 +120,7 @@ async fn main() -> Result<()> {
                     receiver_latency,
                     receiver_jitter,
                     pollers,
+                    concurrency,
                     ordered,
                     timeout,
                 };

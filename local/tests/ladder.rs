@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use common::{World, world_with};
-use herald_app::ports::StateStore;
+use herald_app::ports::{ParkingLot, StateStore, TargetStore};
 use herald_aws::testing::Reply;
 use herald_domain::ladder::Ladder;
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
@@ -289,4 +289,28 @@ async fn parked_deliveries_past_retention_are_gone_and_counted() {
     assert!(started.elapsed() >= Duration::from_secs(2));
     assert_eq!(state.parked, 0);
     assert_eq!(w.receiver.requests_to("/down").len(), 1, "expired deliveries are not sent");
+}
+
+/// The retry function reads the lot a page ahead while the page before is still going out: the
+/// next page starts after the last delivery read, even once that one was sent and removed.
+#[tokio::test]
+async fn the_parking_lot_pages_on_after_a_delivery_that_is_gone() {
+    let w = world_with(config(json!([])), |_| {}).await;
+    let target = w.table.get_target(&id("down")).await.unwrap().unwrap();
+    let (now, expires) = (chrono::Utc::now(), chrono::Utc::now() + chrono::Duration::hours(1));
+    let mut parked = Vec::new();
+    for _ in 0..30 {
+        let event = sample_event(SourceKind::Kinescope, ulid::Ulid::new(), now);
+        let delivery = DeliveryMessage::to(&target, ulid::Ulid::new(), event);
+        w.table.park(&delivery, expires).await.unwrap();
+        parked.push(delivery.delivery_id);
+    }
+    parked.sort();
+    let first = w.table.oldest(&id("down"), now, 25).await.unwrap();
+    let cursor = first[24].delivery_id;
+    w.table.remove_many(&id("down"), &[cursor]).await.unwrap();
+    let rest = w.table.oldest_after(&id("down"), now, Some(cursor), 25).await.unwrap();
+    let read: Vec<_> = first.iter().chain(&rest).map(|d| d.delivery_id).collect();
+    assert_eq!(read, parked, "every one once, in arrival order");
+    assert!(w.table.oldest_after(&id("down"), now, parked.last().copied(), 25).await.unwrap().is_empty());
 }

@@ -124,8 +124,12 @@ mod tests {
     #[tokio::test]
     async fn the_sample_wakeup_batch_runs_and_malformed_records_fail_alone() {
         let w = world();
-        let retry =
-            Arc::new(Retry { backoff: w.backoff.clone(), max_sends: 10, budget: std::time::Duration::from_secs(60) });
+        let retry = Arc::new(Retry {
+            backoff: w.backoff.clone(),
+            max_sends: 10,
+            budget: std::time::Duration::from_secs(60),
+            window: 10,
+        });
         let path = format!("{}/../../events/wakeup-batch.json", env!("CARGO_MANIFEST_DIR"));
         let mut batch: SqsEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert!(
@@ -147,7 +151,8 @@ mod tests {
         let w = world();
         w.sender.then(failed(500));
         Deliver { backoff: w.backoff.clone() }.deliver(&message("t")).await.unwrap();
-        let retry = Retry { backoff: w.backoff.clone(), max_sends: 10, budget: std::time::Duration::from_secs(60) };
+        let retry =
+            Retry { backoff: w.backoff.clone(), max_sends: 10, budget: std::time::Duration::from_secs(60), window: 10 };
         let report = retry
             .wake(&WakeupMessage { target_id: herald_app::testing::world::t(), epoch: 1, incarnation: None })
             .await

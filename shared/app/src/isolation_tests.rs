@@ -8,7 +8,7 @@ use crate::backoff::Warned;
 use crate::deliver::Report;
 use crate::ports::{Clock, ParkingLot};
 use crate::retry::WakeReport;
-use crate::testing::world::{TestWorld, deliver, failed, make_ordered, message, retry, t, wakeup, world};
+use crate::testing::world::{TestWorld, deliver, delivered, failed, make_ordered, message, retry, t, wakeup, world};
 
 /// A success, then a failure: the second is isolated.
 async fn succeed_then_fail(w: &TestWorld) -> Report {
@@ -101,23 +101,44 @@ async fn an_ordered_target_holds_at_its_first_failure_and_drains_one_by_one() {
 }
 
 #[tokio::test]
-async fn an_unordered_backlog_goes_back_on_the_queue_after_the_probe() {
+async fn an_unordered_backlog_is_sent_side_by_side_after_the_probe() {
     let w = world();
     w.sender.then(failed(500));
     deliver(&w).deliver(&message("t")).await.unwrap();
-    for _ in 0..30 {
+    for _ in 0..60 {
         assert_eq!(deliver(&w).deliver(&message("t")).await.unwrap(), Report::Parked);
     }
     let report = retry(&w).wake(&wakeup(1)).await.unwrap();
-    assert_eq!(report, WakeReport::Recovered { sent: 31, expired: 0, rejected: 0 });
-    assert_eq!(w.sender.requests().len(), 2, "the first failure and the probe");
-    let queued = w.queue.sent();
-    assert_eq!(queued.len(), 30, "the rest, for the deliver function");
-    let mut ids: Vec<_> = queued.iter().map(|m| m.delivery_id).collect();
-    ids.dedup();
-    assert_eq!(ids.len(), 30, "each once");
+    assert_eq!(report, WakeReport::Recovered { sent: 61, expired: 0, rejected: 0 });
+    // 61 sends and an empty lot (a delivery leaves it only once sent): each went once.
+    assert_eq!(w.sender.requests().len(), 1 + 61, "the first failure, the probe, then the rest");
+    assert!(w.store.oldest(&t(), w.clock.now(), 100).await.unwrap().is_empty());
+    assert_eq!(w.sender.most_in_flight(), 10, "the window, across pages of 25");
+    assert!(w.queue.sent().is_empty(), "none went back through the queue");
     let state = w.store.state(&t());
     assert!(state.is_healthy() && state.parked == 0, "{state:?}");
+}
+
+#[tokio::test]
+async fn a_failure_while_the_backlog_goes_out_stops_new_sends_and_sets_the_target_back_once() {
+    let w = world();
+    w.sender.then(failed(500));
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    for _ in 0..40 {
+        deliver(&w).deliver(&message("t")).await.unwrap();
+    }
+    // The probe and 4 more go through; the 6th and 7th fail, the rest of the window was in flight.
+    w.sender.then(delivered()).then(delivered()).then(delivered()).then(delivered()).then(delivered());
+    w.sender.then(failed(503)).then(failed(503));
+    let report = retry(&w).wake(&wakeup(1)).await.unwrap();
+    assert!(matches!(report, WakeReport::SetBack { failures: Some(1), .. }), "{report:?}");
+    let sent = w.sender.requests().len() - 1;
+    assert!((7..=15).contains(&sent), "no new send after the failure: {sent}");
+    let state = w.store.state(&t());
+    assert_eq!((state.failures, state.is_holding()), (1, true), "one rung, from the reset: {state:?}");
+    let left = w.store.oldest(&t(), w.clock.now(), 100).await.unwrap().len();
+    assert_eq!(left, 41 - (sent - 2), "what failed stays parked with what was not sent");
+    assert_eq!(state.parked, left as i64);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! fakes of every port are in `testing`, behind the `test-util` feature.
 
 pub mod admin;
+mod backlog;
 pub mod backoff;
 pub mod cache;
 pub mod deliver;

@@ -176,6 +176,17 @@ pub trait ParkingLot: Send + Sync {
         target: &TargetId,
         now: DateTime<Utc>,
         limit: usize,
+    ) -> Result<Vec<DeliveryMessage>, StoreError> {
+        self.oldest_after(target, now, None, limit).await
+    }
+    /// The same, starting after delivery `after` (which need not be parked any more): a reader
+    /// pages through the lot while what it read is still being sent.
+    async fn oldest_after(
+        &self,
+        target: &TargetId,
+        now: DateTime<Utc>,
+        after: Option<Ulid>,
+        limit: usize,
     ) -> Result<Vec<DeliveryMessage>, StoreError>;
     /// Removes one that was sent (or handed back to the queue).
     async fn remove(&self, target: &TargetId, delivery_id: &Ulid) -> Result<(), StoreError>;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::backlog::{BacklogEnd, Tally};
 use super::backoff::{Backoff, DeliverError, Rejected, Setback, Warned};
 use crate::ports::StoreError;
 use herald_domain::message::WakeupMessage;
@@ -13,7 +14,7 @@ use herald_domain::state::TargetState;
 use herald_domain::{Target, TargetId};
 
 /// Parked deliveries read per query while draining.
-const PAGE: usize = 25;
+pub(crate) const PAGE: usize = 25;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WakeReport {
@@ -55,6 +56,8 @@ pub struct Retry {
     pub max_sends: usize,
     /// No new send starts after this long, so one slow send still ends inside the function timeout.
     pub budget: std::time::Duration,
+    /// An unordered target's backlog is sent this many at a time (the deliver function's concurrency).
+    pub window: usize,
 }
 
 impl Retry {
@@ -148,9 +151,20 @@ impl Retry {
                     state = next;
                 }
                 if !target.ordered {
-                    // The receiver is back: the rest goes through the deliveries queue, in parallel,
-                    // as fast as the receiver takes it (a 429 holds the target again as asked).
-                    break 'drain;
+                    // The receiver is back: the rest goes out side by side, as fast as it takes it
+                    // (a 429 holds the target again as asked).
+                    b.parking.remove_many(&target.id, &done).await?;
+                    done.clear();
+                    let mut tally = Tally { sent, rejected, tries, in_row };
+                    let end = self.send_backlog(&target, &state, started, &mut tally).await?;
+                    (sent, rejected) = (tally.sent, tally.rejected);
+                    match end {
+                        BacklogEnd::Drained => break 'drain,
+                        BacklogEnd::Continues => return Ok(WakeReport::Continues { sent }),
+                        BacklogEnd::SetBack { warned, failures } => {
+                            return Ok(WakeReport::SetBack { sent, warned, failures });
+                        }
+                    }
                 }
             }
             b.parking.remove_many(&target.id, &done).await?;

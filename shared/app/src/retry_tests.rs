@@ -79,7 +79,7 @@ async fn long_backlogs_continue_in_a_fresh_wakeup() {
     let w = world();
     make_ordered(&w);
     fail_once_then_park(&w, 5).await;
-    let r = Retry { backoff: w.backoff.clone(), max_sends: 4, budget: Duration::from_secs(60) };
+    let r = Retry { backoff: w.backoff.clone(), max_sends: 4, budget: Duration::from_secs(60), window: 10 };
     assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 4 });
     let epoch = w.store.state(&t()).epoch;
     assert_eq!(w.wakeups.scheduled().last().unwrap().0.epoch, epoch);
@@ -102,7 +102,7 @@ async fn a_spent_time_budget_continues_after_at_least_one_send() {
     let w = world();
     make_ordered(&w);
     fail_once_then_park(&w, 2).await;
-    let r = Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::ZERO };
+    let r = Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::ZERO, window: 10 };
     assert_eq!(r.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 1 });
 }
 

@@ -67,7 +67,12 @@ pub fn deliver(config: &DeliverConfig, aws: &Clients) -> Result<Deliver, reqwest
 
 /// Retry: the backoff machinery, uncached: it must see every epoch as it is.
 pub fn retry(config: &RetryConfig, aws: &Clients) -> Result<Retry, reqwest::Error> {
-    Ok(Retry { backoff: Arc::new(backoff(&config.backoff, aws)?), max_sends: config.max_sends, budget: config.budget })
+    Ok(Retry {
+        backoff: Arc::new(backoff(&config.backoff, aws)?),
+        max_sends: config.max_sends,
+        budget: config.budget,
+        window: config.window,
+    })
 }
 
 /// Admin: configuration (uncached, so an admin sees what it just wrote), state, wake-ups, the

@@ -191,16 +191,17 @@ impl ParkingLot for MemoryStore {
         Ok(())
     }
 
-    async fn oldest(
+    async fn oldest_after(
         &self,
         target: &TargetId,
         now: DateTime<Utc>,
+        after: Option<ulid::Ulid>,
         limit: usize,
     ) -> Result<Vec<DeliveryMessage>, StoreError> {
         self.note("oldest");
         Ok(lock(&self.parked)
             .iter()
-            .filter(|((t, _), (_, expires))| t == target && *expires > now)
+            .filter(|((t, id), (_, expires))| t == target && *expires > now && after.is_none_or(|a| *id > a))
             .take(limit)
             .map(|(_, (d, _))| d.clone())
             .collect())
@@ -341,6 +342,8 @@ pub struct ScriptedSender {
     pub requests: Mutex<Vec<OutboundRequest>>,
     /// When set, every send waits here first: holds N deliveries in flight at once.
     pub barrier: Mutex<Option<Arc<tokio::sync::Barrier>>>,
+    /// Sends started and not answered yet, and the most there ever were.
+    in_flight: Mutex<(usize, usize)>,
 }
 
 impl ScriptedSender {
@@ -356,16 +359,29 @@ impl ScriptedSender {
     pub fn requests(&self) -> Vec<OutboundRequest> {
         lock(&self.requests).clone()
     }
+
+    /// The most sends that were waiting for their answer at once.
+    pub fn most_in_flight(&self) -> usize {
+        lock(&self.in_flight).1
+    }
 }
 
 #[async_trait]
 impl Sender for ScriptedSender {
     async fn send(&self, request: &OutboundRequest, _timeout: Duration) -> DeliveryOutcome {
         lock(&self.requests).push(request.clone());
+        {
+            let mut in_flight = lock(&self.in_flight);
+            in_flight.0 += 1;
+            in_flight.1 = in_flight.1.max(in_flight.0);
+        }
         let barrier = lock(&self.barrier).clone();
         if let Some(barrier) = barrier {
             barrier.wait().await;
         }
+        // An answer takes a moment: a caller that sends side by side starts the others meanwhile.
+        tokio::task::yield_now().await;
+        lock(&self.in_flight).0 -= 1;
         lock(&self.script)
             .pop_front()
             .unwrap_or(DeliveryOutcome::Delivered { status: 204, elapsed: Duration::from_millis(1) })

@@ -77,7 +77,7 @@ pub fn deliver(w: &TestWorld) -> crate::deliver::Deliver {
 
 /// The retry use case over the world's fakes, with room for a long backlog in one wake-up.
 pub fn retry(w: &TestWorld) -> crate::retry::Retry {
-    crate::retry::Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60) }
+    crate::retry::Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60), window: 10 }
 }
 
 /// The wake-up of target `t` at `epoch`.

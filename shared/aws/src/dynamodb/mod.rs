@@ -224,6 +224,10 @@ pub(crate) fn delivery_in(item: &mut Item, attribute: &str) -> Result<DeliveryMe
     }
 }
 
+fn is_sort_key(item: &Item, sk: &str) -> bool {
+    item.get("SK").and_then(|k| k.as_s().ok()).is_some_and(|k| k == sk)
+}
+
 impl Table {
     /// Up to `limit` items of partition `pk` whose sort key starts with `prefix` and that have not
     /// expired at `now`, in sort-key order (TTL deletion lags: an expired item is gone to us).
@@ -234,25 +238,47 @@ impl Table {
         now: chrono::DateTime<chrono::Utc>,
         limit: usize,
     ) -> Result<Vec<Item>, StoreError> {
+        self.live_items_after(pk, prefix, None, now, limit).await
+    }
+
+    /// The same, from the first sort key after `after` (a whole sort key under `prefix`).
+    pub(crate) async fn live_items_after(
+        &self,
+        pk: &str,
+        prefix: &str,
+        after: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
         let mut start = None;
+        // BETWEEN is inclusive: `after` itself is dropped below. `~` sorts after every id character.
+        let (condition, from) = match after {
+            Some(after) => ("PK = :pk AND SK BETWEEN :from AND :to", after.to_owned()),
+            None => ("PK = :pk AND begins_with(SK, :from)", prefix.to_owned()),
+        };
         while found.len() < limit {
-            let out = self
+            let mut query = self
                 .client
                 .query()
                 .table_name(&self.name)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .key_condition_expression(condition)
                 .filter_expression("#exp > :now")
                 .expression_attribute_names("#exp", TTL_ATTRIBUTE)
                 .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
-                .expression_attribute_values(":now", n(now.timestamp()))
+                .expression_attribute_values(":from", s(&from))
+                .expression_attribute_values(":now", n(now.timestamp()));
+            if after.is_some() {
+                query = query.expression_attribute_values(":to", s(format!("{prefix}~")));
+            }
+            let out = query
                 .limit((limit - found.len()).clamp(1, 100) as i32)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(unavailable)?;
-            found.extend(out.items.unwrap_or_default());
+            let items = out.items.unwrap_or_default().into_iter();
+            found.extend(items.filter(|item| after.is_none_or(|a| !is_sort_key(item, a))));
             match out.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,

@@ -36,13 +36,16 @@ impl ParkingLot for Table {
         Ok(())
     }
 
-    async fn oldest(
+    async fn oldest_after(
         &self,
         target: &TargetId,
         now: DateTime<Utc>,
+        after: Option<Ulid>,
         limit: usize,
     ) -> Result<Vec<DeliveryMessage>, StoreError> {
-        let items = self.live_items(&keys::target_partition(target), keys::PARKED_PREFIX, now, limit).await?;
+        let pk = keys::target_partition(target);
+        let after = after.map(|id| keys::parked(target, &id).sk);
+        let items = self.live_items_after(&pk, keys::PARKED_PREFIX, after.as_deref(), now, limit).await?;
         items.into_iter().map(|mut item| delivery_in(&mut item, PARKED_MESSAGE)).collect()
     }
 

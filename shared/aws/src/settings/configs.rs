@@ -56,6 +56,8 @@ pub struct RetryConfig {
     pub max_sends: usize,
     /// No new send starts after this long into a wake-up (the function timeout is 40 s, a send up to 30 s).
     pub budget: Duration,
+    /// An unordered target's backlog is sent this many at a time (`HERALD_DELIVERY_CONCURRENCY`).
+    pub window: usize,
 }
 
 /// Settings of the admin function.
@@ -131,7 +133,12 @@ impl Resources {
     }
 
     pub fn retry(&self, tuning: &Tuning) -> RetryConfig {
-        RetryConfig { backoff: self.backoff(tuning), max_sends: tuning.retry_max_sends, budget: tuning.retry_budget }
+        RetryConfig {
+            backoff: self.backoff(tuning),
+            max_sends: tuning.retry_max_sends,
+            budget: tuning.retry_budget,
+            window: tuning.concurrency,
+        }
     }
 
     pub fn admin(&self, tuning: &Tuning, token: Secret) -> AdminConfig {
@@ -201,7 +208,12 @@ impl RetryConfig {
 
     pub fn read(env: Env<'_>) -> Result<Self, ConfigError> {
         let tuning = Tuning::read(env, Tuning::default())?;
-        Ok(Self { backoff: BackoffConfig::read(env)?, max_sends: tuning.retry_max_sends, budget: tuning.retry_budget })
+        Ok(Self {
+            backoff: BackoffConfig::read(env)?,
+            max_sends: tuning.retry_max_sends,
+            budget: tuning.retry_budget,
+            window: tuning.concurrency,
+        })
     }
 }
 

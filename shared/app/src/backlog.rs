@@ -1,0 +1,112 @@
+//! An unordered target's backlog, once its probe went through: the retry function sends it itself,
+//! `window` requests at a time, starting the next as each answer comes back, while it pages through
+//! the parking lot. Not back through the deliveries queue, as before: each deliver invocation waits
+//! for the slowest request of its batch, which held the drain to about half the receiver's rate.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use futures::stream::{FuturesUnordered, StreamExt as _};
+
+use crate::backoff::{DeliverError, Rejected, Setback, Warned};
+use crate::retry::{PAGE, Retry};
+use herald_domain::Target;
+use herald_domain::message::WakeupMessage;
+use herald_domain::state::TargetState;
+
+/// How sending the backlog ended.
+#[derive(Debug)]
+pub(crate) enum BacklogEnd {
+    /// Everything parked, up to the last delivery read, was sent or set aside.
+    Drained,
+    /// A send failed or was throttled: the target was set back (the rest stays parked).
+    SetBack { warned: Warned, failures: Option<u32> },
+    /// Out of sends or time for this wake-up: a fresh one continues.
+    Continues,
+}
+
+/// What a wake-up did so far, carried from its probe into the backlog.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    pub sent: usize,
+    pub rejected: usize,
+    /// Sends started, against `max_sends`.
+    pub tries: usize,
+    /// Rejections in a row, as last known.
+    pub in_row: u32,
+}
+
+impl Retry {
+    /// Sends what `target` has parked, in arrival order of start, `self.window` at a time. A
+    /// failure or a 429 stops new sends (those in flight finish) and sets the target back once.
+    pub(crate) async fn send_backlog(
+        &self,
+        target: &Target,
+        state: &TargetState,
+        started: Instant,
+        tally: &mut Tally,
+    ) -> Result<BacklogEnd, DeliverError> {
+        let b = &self.backoff;
+        let (mut pending, mut after, mut read_all) = (VecDeque::new(), None, false);
+        let mut in_flight = FuturesUnordered::new();
+        // Sent or set aside: removed from the lot a page at a time.
+        let mut done = Vec::new();
+        let (mut setback, mut out_of_time) = (None, false);
+        loop {
+            while setback.is_none() && !out_of_time && in_flight.len() < self.window.max(1) {
+                if pending.is_empty() && !read_all {
+                    // Pages after the last one read: what is in flight is not read again.
+                    let page = b.parking.oldest_after(&target.id, b.clock.now(), after, PAGE).await?;
+                    read_all = page.len() < PAGE;
+                    after = page.last().map(|d| d.delivery_id).or(after);
+                    pending.extend(page);
+                }
+                let Some(delivery) = pending.pop_front() else { break };
+                if !delivery.is_for(target) {
+                    // Parked for a deleted target of the same id: never sent to this one.
+                    done.push(delivery.delivery_id);
+                    continue;
+                }
+                if tally.tries >= self.max_sends || started.elapsed() >= self.budget {
+                    out_of_time = true;
+                    break;
+                }
+                tally.tries += 1;
+                in_flight.push(async move {
+                    let (outcome, request) = b.attempt(target, &delivery).await;
+                    (delivery, outcome, request)
+                });
+            }
+            let Some((delivery, outcome, request)) = in_flight.next().await else { break };
+            if let Some(refused) = Rejected::from_outcome(&outcome, request.as_ref()) {
+                b.reject(target, &delivery, refused).await?;
+                done.push(delivery.delivery_id);
+                tally.rejected += 1;
+                tally.in_row += 1;
+            } else if let Some(this) = Setback::from_outcome(&outcome, b.clock.now()) {
+                // The first one counts; this delivery stays parked for the next probe.
+                setback.get_or_insert(this);
+            } else {
+                done.push(delivery.delivery_id);
+                tally.sent += 1;
+                b.end_rejection_streak(target, tally.in_row).await?;
+                tally.in_row = 0;
+            }
+            if done.len() >= PAGE {
+                b.parking.remove_many(&target.id, &done).await?;
+                done.clear();
+            }
+        }
+        b.parking.remove_many(&target.id, &done).await?;
+        if let Some(setback) = setback {
+            let (next, warned) = b.set_back(target, state, &setback).await?;
+            return Ok(BacklogEnd::SetBack { warned, failures: next.map(|s| s.failures) });
+        }
+        if out_of_time {
+            let next = WakeupMessage::of(target, state.epoch);
+            b.wakeups.schedule(&next, std::time::Duration::ZERO, b.clock.now()).await?;
+            return Ok(BacklogEnd::Continues);
+        }
+        Ok(BacklogEnd::Drained)
+    }
+}
