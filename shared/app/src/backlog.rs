@@ -6,12 +6,16 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt as _};
 
 use crate::backoff::{DeliverError, Rejected, Setback, Warned};
+use crate::ports::StoreError;
 use crate::retry::{PAGE, Retry};
 use herald_domain::Target;
-use herald_domain::message::WakeupMessage;
+use herald_domain::message::{DeliveryMessage, WakeupMessage};
+use herald_domain::outcome::DeliveryOutcome;
+use herald_domain::request::OutboundRequest;
 use herald_domain::state::TargetState;
 
 /// How sending the backlog ended.
@@ -36,9 +40,19 @@ pub(crate) struct Tally {
     pub in_row: u32,
 }
 
+/// Parked deliveries read per query: a page ahead of at most 100 sends in flight.
+const PAGE_AHEAD: usize = 100;
+
+/// What came back: an answer to a send (boxed: a request is large beside a page), or the next page.
+enum Step {
+    Answer(Box<(DeliveryMessage, DeliveryOutcome, Option<OutboundRequest>)>),
+    Page(Result<Vec<DeliveryMessage>, StoreError>),
+}
+
 impl Retry {
-    /// Sends what `target` has parked, in arrival order of start, `self.window` at a time. A
-    /// failure or a 429 stops new sends (those in flight finish) and sets the target back once.
+    /// Sends what `target` has parked, started in arrival order, `self.window` at a time; the next
+    /// page is read while sends are in flight. A failure or a 429 stops new sends (those in flight
+    /// finish) and sets the target back once.
     pub(crate) async fn send_backlog(
         &self,
         target: &Target,
@@ -47,20 +61,23 @@ impl Retry {
         tally: &mut Tally,
     ) -> Result<BacklogEnd, DeliverError> {
         let b = &self.backoff;
-        let (mut pending, mut after, mut read_all) = (VecDeque::new(), None, false);
-        let mut in_flight = FuturesUnordered::new();
+        let window = self.window.max(1);
+        let mut pending: VecDeque<DeliveryMessage> = VecDeque::new();
+        let (mut after, mut read_all, mut reading) = (None, false, false);
+        let mut in_flight: FuturesUnordered<BoxFuture<'_, Step>> = FuturesUnordered::new();
+        let mut sending = 0;
         // Sent or set aside: removed from the lot a page at a time.
         let mut done = Vec::new();
-        let (mut setback, mut out_of_time) = (None, false);
+        let (mut setback, mut out_of_time): (Option<Setback>, bool) = (None, false);
         loop {
-            while setback.is_none() && !out_of_time && in_flight.len() < self.window.max(1) {
-                if pending.is_empty() && !read_all {
-                    // Pages after the last one read: what is in flight is not read again.
-                    let page = b.parking.oldest_after(&target.id, b.clock.now(), after, PAGE).await?;
-                    read_all = page.len() < PAGE;
-                    after = page.last().map(|d| d.delivery_id).or(after);
-                    pending.extend(page);
-                }
+            let stopping = setback.is_some() || out_of_time;
+            if !stopping && !reading && !read_all && pending.len() < window {
+                // After the last delivery read: what is in flight is not read again.
+                let page = b.parking.oldest_after(&target.id, b.clock.now(), after, PAGE_AHEAD);
+                in_flight.push(Box::pin(async move { Step::Page(page.await) }));
+                reading = true;
+            }
+            while setback.is_none() && !out_of_time && sending < window {
                 let Some(delivery) = pending.pop_front() else { break };
                 if !delivery.is_for(target) {
                     // Parked for a deleted target of the same id: never sent to this one.
@@ -72,12 +89,28 @@ impl Retry {
                     break;
                 }
                 tally.tries += 1;
-                in_flight.push(async move {
+                sending += 1;
+                in_flight.push(Box::pin(async move {
                     let (outcome, request) = b.attempt(target, &delivery).await;
-                    (delivery, outcome, request)
-                });
+                    Step::Answer(Box::new((delivery, outcome, request)))
+                }));
             }
-            let Some((delivery, outcome, request)) = in_flight.next().await else { break };
+            if sending == 0 && (!reading || setback.is_some() || out_of_time) {
+                break;
+            }
+            let Some(step) = in_flight.next().await else { break };
+            let (delivery, outcome, request) = match step {
+                Step::Page(page) => {
+                    let page = page?;
+                    reading = false;
+                    read_all = page.len() < PAGE_AHEAD;
+                    after = page.last().map(|d| d.delivery_id).or(after);
+                    pending.extend(page);
+                    continue;
+                }
+                Step::Answer(answer) => *answer,
+            };
+            sending -= 1;
             if let Some(refused) = Rejected::from_outcome(&outcome, request.as_ref()) {
                 b.reject(target, &delivery, refused).await?;
                 done.push(delivery.delivery_id);

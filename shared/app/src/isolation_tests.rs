@@ -193,3 +193,22 @@ async fn the_sweep_releases_deliveries_parked_for_a_target_that_is_not_holding()
     assert_eq!(w.queue.sent().len(), 1, "the parked delivery is back on the queue");
     assert_eq!(r.sweep().await.unwrap(), 0, "nothing is left to release");
 }
+
+/// A wake-up that continues a drain sends at once, side by side: no probe one at a time first.
+#[tokio::test]
+async fn a_drain_that_continues_in_a_fresh_wake_up_starts_side_by_side() {
+    let w = world();
+    w.sender.then(failed(500));
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    for _ in 0..35 {
+        deliver(&w).deliver(&message("t")).await.unwrap();
+    }
+    let first = crate::retry::Retry { max_sends: 16, ..retry(&w) };
+    assert_eq!(first.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 16 });
+    let continuation = w.wakeups.scheduled().last().unwrap().0.clone();
+    assert!(w.store.state(&t()).is_draining());
+    // Every send now waits until ten are in flight: a probe sent alone would never be answered.
+    w.sender.hold_until_in_flight(10);
+    let report = tokio::time::timeout(Duration::from_secs(5), retry(&w).wake(&continuation)).await;
+    assert_eq!(report.expect("no probe alone").unwrap(), WakeReport::Recovered { sent: 20, expired: 0, rejected: 0 });
+}

@@ -104,7 +104,22 @@ impl Retry {
         let mut in_row = state.rejections_in_row;
         // Sent or set aside, removed from the parking lot a page at a time.
         let mut done = Vec::new();
+        // An unordered target's backlog goes out side by side once the receiver answered: after the
+        // probe, or at once when this wake-up continues a drain.
+        let mut side_by_side = !target.ordered && state.is_draining();
         'drain: loop {
+            if side_by_side {
+                let mut tally = Tally { sent, rejected, tries, in_row };
+                let end = self.send_backlog(&target, &state, started, &mut tally).await?;
+                (sent, rejected) = (tally.sent, tally.rejected);
+                match end {
+                    BacklogEnd::Drained => break 'drain,
+                    BacklogEnd::Continues => return Ok(WakeReport::Continues { sent }),
+                    BacklogEnd::SetBack { warned, failures } => {
+                        return Ok(WakeReport::SetBack { sent, warned, failures });
+                    }
+                }
+            }
             let batch = b.parking.oldest(&target.id, b.clock.now(), PAGE).await?;
             if batch.is_empty() {
                 break;
@@ -153,18 +168,8 @@ impl Retry {
                 if !target.ordered {
                     // The receiver is back: the rest goes out side by side, as fast as it takes it
                     // (a 429 holds the target again as asked).
-                    b.parking.remove_many(&target.id, &done).await?;
-                    done.clear();
-                    let mut tally = Tally { sent, rejected, tries, in_row };
-                    let end = self.send_backlog(&target, &state, started, &mut tally).await?;
-                    (sent, rejected) = (tally.sent, tally.rejected);
-                    match end {
-                        BacklogEnd::Drained => break 'drain,
-                        BacklogEnd::Continues => return Ok(WakeReport::Continues { sent }),
-                        BacklogEnd::SetBack { warned, failures } => {
-                            return Ok(WakeReport::SetBack { sent, warned, failures });
-                        }
-                    }
+                    side_by_side = true;
+                    break;
                 }
             }
             b.parking.remove_many(&target.id, &done).await?;

@@ -73,6 +73,12 @@ impl TargetState {
         self.next_attempt_at.is_some()
     }
 
+    /// Recovered, and holding only while its backlog goes out: the receiver answered the probe (or
+    /// the admin's Test) at the moment the hold was set to. A 429's hold, or a replay's, is not.
+    pub fn is_draining(&self) -> bool {
+        self.failures == 0 && self.next_attempt_at.is_some() && self.next_attempt_at == self.last_success_at
+    }
+
     /// An isolated failure waits (`grace_until`): the target is not held.
     pub fn in_grace(&self) -> bool {
         self.grace_until.is_some() && !self.is_holding()
@@ -163,9 +169,11 @@ mod tests {
         assert_eq!((twice.failures, twice.epoch), (2, 2));
         let throttled = twice.throttled(t0);
         assert_eq!((throttled.failures, throttled.epoch, throttled.last_status), (2, 3, Some(429)));
+        assert!(!throttled.is_draining(), "a 429's hold is probed first");
         let draining = throttled.recovered(t0, Some(t0));
         assert_eq!((draining.failures, draining.epoch), (0, 4));
-        assert!(draining.is_holding());
+        assert!(draining.is_holding() && draining.is_draining());
+        assert!(!draining.wake_now(t0 + chrono::Duration::seconds(1)).is_draining(), "a replay is probed first");
         let back = draining.released();
         assert!(back.is_healthy() && back.epoch == 5 && back.last_success_at == Some(t0));
         let woken = twice.wake_now(t0);

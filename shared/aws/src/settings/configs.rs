@@ -54,7 +54,7 @@ pub struct RetryConfig {
     pub backoff: BackoffConfig,
     /// Sends per wake-up before the rest of a backlog continues in a fresh wake-up.
     pub max_sends: usize,
-    /// No new send starts after this long into a wake-up (the function timeout is 40 s, a send up to 30 s).
+    /// No new send starts after this long into a wake-up (the function timeout is 60 s, a send up to 30 s).
     pub budget: Duration,
     /// An unordered target's backlog is sent this many at a time (`HERALD_DELIVERY_CONCURRENCY`).
     pub window: usize,

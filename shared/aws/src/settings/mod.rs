@@ -52,8 +52,8 @@ pub const DEFAULT_DEDUPE_LEASE: Duration = Duration::from_secs(60);
 pub const DEFAULT_TARGET_CACHE_TTL: Duration = Duration::from_secs(30);
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 10;
 pub const DEFAULT_PARKED_RETENTION: Duration = Duration::from_secs(7 * 86_400);
-pub const DEFAULT_RETRY_MAX_SENDS: usize = 200;
-/// The retry function's timeout is 40 s and one send may take 30 s.
+pub const DEFAULT_RETRY_MAX_SENDS: usize = 1000;
+/// The retry function's timeout is 60 s and one send may take 30 s (local/tests/template.rs checks the sum).
 pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(8);
 /// How late a wake-up may be before a parked delivery or the sweep wakes its target: past
 /// Scheduler's minute of precision and the emulators' lateness.
