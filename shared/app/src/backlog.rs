@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt as _};
+use ulid::Ulid;
 
 use crate::backoff::{DeliverError, Rejected, Setback, Warned};
 use crate::ports::StoreError;
 use crate::retry::{PAGE, Retry};
 use herald_domain::Target;
-use herald_domain::message::{DeliveryMessage, WakeupMessage};
+use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::request::OutboundRequest;
 use herald_domain::state::TargetState;
@@ -27,6 +28,8 @@ pub(crate) enum BacklogEnd {
     SetBack { warned: Warned, failures: Option<u32> },
     /// Out of sends or time for this wake-up: a fresh one continues.
     Continues,
+    /// Someone else moved the target's state meanwhile: theirs goes on.
+    Stale,
 }
 
 /// What a wake-up did so far, carried from its probe into the backlog.
@@ -40,7 +43,8 @@ pub(crate) struct Tally {
     pub in_row: u32,
 }
 
-/// Parked deliveries read per query: a page ahead of at most 100 sends in flight.
+/// Parked deliveries read per query, a page ahead of the sends in flight (DynamoDB's item limit
+/// per query page, set by `live_items`).
 const PAGE_AHEAD: usize = 100;
 
 /// What came back: an answer to a send (boxed: a request is large beside a page), or the next page.
@@ -50,41 +54,45 @@ enum Step {
 }
 
 impl Retry {
-    /// Sends what `target` has parked, started in arrival order, `self.window` at a time; the next
-    /// page is read while sends are in flight. A failure or a 429 stops new sends (those in flight
-    /// finish) and sets the target back once.
+    /// Sends what `target` has parked after delivery `after`, started in arrival order,
+    /// `self.window` at a time; the next page is read while sends are in flight. A failure or a 429
+    /// stops new sends (those in flight finish) and sets the target back once; so does a failed
+    /// read, whose error is returned once what went out is removed from the lot.
     pub(crate) async fn send_backlog(
         &self,
         target: &Target,
         state: &TargetState,
         started: Instant,
+        after: Option<Ulid>,
         tally: &mut Tally,
     ) -> Result<BacklogEnd, DeliverError> {
         let b = &self.backoff;
         let window = self.window.max(1);
         let mut pending: VecDeque<DeliveryMessage> = VecDeque::new();
-        let (mut after, mut read_all, mut reading) = (None, false, false);
+        let (mut after, mut read_all, mut reading) = (after, false, false);
+        let mut failed_read = None;
         let mut in_flight: FuturesUnordered<BoxFuture<'_, Step>> = FuturesUnordered::new();
         let mut sending = 0;
         // Sent or set aside: removed from the lot a page at a time.
         let mut done = Vec::new();
         let (mut setback, mut out_of_time): (Option<Setback>, bool) = (None, false);
         loop {
-            let stopping = setback.is_some() || out_of_time;
+            let stopping = setback.is_some() || out_of_time || failed_read.is_some();
             if !stopping && !reading && !read_all && pending.len() < window {
                 // After the last delivery read: what is in flight is not read again.
                 let page = b.parking.oldest_after(&target.id, b.clock.now(), after, PAGE_AHEAD);
                 in_flight.push(Box::pin(async move { Step::Page(page.await) }));
                 reading = true;
             }
-            while setback.is_none() && !out_of_time && sending < window {
+            while !stopping && !out_of_time && sending < window {
                 let Some(delivery) = pending.pop_front() else { break };
                 if !delivery.is_for(target) {
                     // Parked for a deleted target of the same id: never sent to this one.
                     done.push(delivery.delivery_id);
                     continue;
                 }
-                if tally.tries >= self.max_sends || started.elapsed() >= self.budget {
+                // At least one send per wake-up, however long the first read took.
+                if tally.tries >= self.max_sends || (tally.tries > 0 && started.elapsed() >= self.budget) {
                     out_of_time = true;
                     break;
                 }
@@ -95,17 +103,22 @@ impl Retry {
                     Step::Answer(Box::new((delivery, outcome, request)))
                 }));
             }
-            if sending == 0 && (!reading || setback.is_some() || out_of_time) {
+            if sending == 0 && (!reading || stopping || out_of_time) {
                 break;
             }
             let Some(step) = in_flight.next().await else { break };
             let (delivery, outcome, request) = match step {
                 Step::Page(page) => {
-                    let page = page?;
                     reading = false;
-                    read_all = page.len() < PAGE_AHEAD;
-                    after = page.last().map(|d| d.delivery_id).or(after);
-                    pending.extend(page);
+                    match page {
+                        Ok(page) => {
+                            read_all = page.len() < PAGE_AHEAD;
+                            after = page.last().map(|d| d.delivery_id).or(after);
+                            pending.extend(page);
+                        }
+                        // Those in flight finish and are accounted for first.
+                        Err(e) => failed_read = Some(e),
+                    }
                     continue;
                 }
                 Step::Answer(answer) => *answer,
@@ -135,10 +148,12 @@ impl Retry {
             let (next, warned) = b.set_back(target, state, &setback).await?;
             return Ok(BacklogEnd::SetBack { warned, failures: next.map(|s| s.failures) });
         }
+        if let Some(e) = failed_read {
+            return Err(e.into());
+        }
         if out_of_time {
-            let next = WakeupMessage::of(target, state.epoch);
-            b.wakeups.schedule(&next, std::time::Duration::ZERO, b.clock.now()).await?;
-            return Ok(BacklogEnd::Continues);
+            let continues = self.continue_later(target, state).await?;
+            return Ok(if continues { BacklogEnd::Continues } else { BacklogEnd::Stale });
         }
         Ok(BacklogEnd::Drained)
     }

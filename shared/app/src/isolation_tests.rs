@@ -207,8 +207,31 @@ async fn a_drain_that_continues_in_a_fresh_wake_up_starts_side_by_side() {
     assert_eq!(first.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 16 });
     let continuation = w.wakeups.scheduled().last().unwrap().0.clone();
     assert!(w.store.state(&t()).is_draining());
+    // The continuation is at a new epoch: another wake-up of the drain (a nudge, once it looks
+    // overdue) is stale, and cannot drain beside it.
+    // Epoch 1 failed, 2 recovered at the probe, 3 continued.
+    assert_eq!((continuation.epoch, w.store.state(&t()).epoch), (3, 3));
+    assert_eq!(retry(&w).wake(&wakeup(2)).await.unwrap(), WakeReport::Stale);
     // Every send now waits until ten are in flight: a probe sent alone would never be answered.
     w.sender.hold_until_in_flight(10);
     let report = tokio::time::timeout(Duration::from_secs(5), retry(&w).wake(&continuation)).await;
     assert_eq!(report.expect("no probe alone").unwrap(), WakeReport::Recovered { sent: 20, expired: 0, rejected: 0 });
+}
+
+/// A wake-up sends at least one, however long its first read took: a continuation out of time at
+/// once would hand on the same backlog for ever.
+#[tokio::test]
+async fn a_continuation_out_of_time_at_once_still_sends_one() {
+    let w = world();
+    w.sender.then(failed(500));
+    deliver(&w).deliver(&message("t")).await.unwrap();
+    for _ in 0..5 {
+        deliver(&w).deliver(&message("t")).await.unwrap();
+    }
+    let first = crate::retry::Retry { max_sends: 2, ..retry(&w) };
+    assert_eq!(first.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 2 });
+    let no_time = crate::retry::Retry { budget: Duration::ZERO, ..retry(&w) };
+    let continuation = w.wakeups.scheduled().last().unwrap().0.clone();
+    assert_eq!(no_time.wake(&continuation).await.unwrap(), WakeReport::Continues { sent: 1 });
+    assert_eq!(w.store.oldest(&t(), w.clock.now(), 10).await.unwrap().len(), 3);
 }

@@ -107,14 +107,18 @@ impl Retry {
         // An unordered target's backlog goes out side by side once the receiver answered: after the
         // probe, or at once when this wake-up continues a drain.
         let mut side_by_side = !target.ordered && state.is_draining();
+        // Where the side-by-side reads start: after what this wake-up already handled, which a
+        // read just after its removal could otherwise still return.
+        let mut resume_after = None;
         'drain: loop {
             if side_by_side {
                 let mut tally = Tally { sent, rejected, tries, in_row };
-                let end = self.send_backlog(&target, &state, started, &mut tally).await?;
+                let end = self.send_backlog(&target, &state, started, resume_after, &mut tally).await?;
                 (sent, rejected) = (tally.sent, tally.rejected);
                 match end {
                     BacklogEnd::Drained => break 'drain,
                     BacklogEnd::Continues => return Ok(WakeReport::Continues { sent }),
+                    BacklogEnd::Stale => return Ok(WakeReport::Stale),
                     BacklogEnd::SetBack { warned, failures } => {
                         return Ok(WakeReport::SetBack { sent, warned, failures });
                     }
@@ -127,8 +131,9 @@ impl Retry {
             for delivery in &batch {
                 if tries == self.max_sends || (tries > 0 && started.elapsed() >= self.budget) {
                     b.parking.remove_many(&target.id, &done).await?;
-                    let next = WakeupMessage::of(&target, state.epoch);
-                    b.wakeups.schedule(&next, std::time::Duration::ZERO, b.clock.now()).await?;
+                    if !self.continue_later(&target, &state).await? {
+                        return Ok(WakeReport::Stale);
+                    }
                     return Ok(WakeReport::Continues { sent });
                 }
                 if !delivery.is_for(&target) {
@@ -156,8 +161,9 @@ impl Retry {
                 sent += 1;
                 b.end_rejection_streak(&target, in_row).await?;
                 in_row = 0;
-                if state.failures > 0 {
-                    // The first success resets the ladder; new deliveries stay parked while the backlog drains.
+                if !state.is_draining() {
+                    // The first success resets the ladder (and ends a 429's hold): new deliveries stay
+                    // parked while the backlog drains.
                     let now = b.clock.now();
                     let Some(next) = self.transition(&target.id, &state, state.recovered(now, Some(now))).await? else {
                         b.parking.remove_many(&target.id, &done).await?;
@@ -169,6 +175,7 @@ impl Retry {
                     // The receiver is back: the rest goes out side by side, as fast as it takes it
                     // (a 429 holds the target again as asked).
                     side_by_side = true;
+                    resume_after = Some(delivery.delivery_id);
                     break;
                 }
             }
@@ -224,6 +231,19 @@ impl Retry {
         }
         tracing::info!(woken, "sweep done");
         Ok(woken)
+    }
+
+    /// Out of sends or time: the rest continues in a fresh wake-up at a new epoch (see
+    /// [`TargetState::continued`]). False if someone else moved the state meanwhile: theirs goes on.
+    pub(crate) async fn continue_later(&self, target: &Target, state: &TargetState) -> Result<bool, DeliverError> {
+        let b = &self.backoff;
+        let now = b.clock.now();
+        let Some(next) = self.transition(&target.id, state, state.continued(now)).await? else {
+            return Ok(false);
+        };
+        // Should this fail after the write, the target looks overdue in HERALD_WAKEUP_GRACE and is nudged.
+        b.wakeups.schedule(&WakeupMessage::of(target, next.epoch), std::time::Duration::ZERO, now).await?;
+        Ok(true)
     }
 
     /// Writes `next` if the state is still `current`; `None` if someone else moved it.

@@ -147,6 +147,14 @@ impl TargetState {
         Self { next_attempt_at: Some(at), ..self.next() }
     }
 
+    /// A wake-up ran out of sends or time: the rest continues in a fresh one at this new epoch, so no
+    /// other wake-up of the old one (a nudge for a drain that looks overdue) drains beside it. A
+    /// draining target stays draining, its hold set to now.
+    pub fn continued(&self, now: DateTime<Utc>) -> Self {
+        let last_success_at = if self.is_draining() { Some(now) } else { self.last_success_at };
+        Self { next_attempt_at: Some(now), last_success_at, ..self.next() }
+    }
+
     /// Nothing is parked to probe with: stop holding; the next delivery is sent and is the probe.
     pub fn released(&self) -> Self {
         Self { next_attempt_at: None, ..self.next() }
@@ -174,6 +182,11 @@ mod tests {
         assert_eq!((draining.failures, draining.epoch), (0, 4));
         assert!(draining.is_holding() && draining.is_draining());
         assert!(!draining.wake_now(t0 + chrono::Duration::seconds(1)).is_draining(), "a replay is probed first");
+        let later = t0 + chrono::Duration::minutes(6);
+        let continued = draining.continued(later);
+        assert_eq!((continued.epoch, continued.next_attempt_at), (5, Some(later)), "a new epoch, a fresh hold");
+        assert!(continued.is_draining());
+        assert!(!twice.continued(later).is_draining(), "a failing target's continuation probes");
         let back = draining.released();
         assert!(back.is_healthy() && back.epoch == 5 && back.last_success_at == Some(t0));
         let woken = twice.wake_now(t0);

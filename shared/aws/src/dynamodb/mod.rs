@@ -263,6 +263,8 @@ impl Table {
                 .query()
                 .table_name(&self.name)
                 .key_condition_expression(condition)
+                // Strongly consistent: a drain reads just after its own removals and must not send those again.
+                .consistent_read(true)
                 .filter_expression("#exp > :now")
                 .expression_attribute_names("#exp", TTL_ATTRIBUTE)
                 .expression_attribute_values(":pk", s(pk))
