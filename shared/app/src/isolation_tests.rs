@@ -8,7 +8,9 @@ use crate::backoff::Warned;
 use crate::deliver::Report;
 use crate::ports::{Clock, ParkingLot};
 use crate::retry::WakeReport;
-use crate::testing::world::{TestWorld, deliver, delivered, failed, make_ordered, message, retry, t, wakeup, world};
+use crate::testing::world::{
+    TestWorld, deliver, delivered, fail_once_then_park, failed, make_ordered, message, retry, t, wakeup, world,
+};
 
 /// A success, then a failure: the second is isolated.
 async fn succeed_then_fail(w: &TestWorld) -> Report {
@@ -103,11 +105,7 @@ async fn an_ordered_target_holds_at_its_first_failure_and_drains_one_by_one() {
 #[tokio::test]
 async fn an_unordered_backlog_is_sent_side_by_side_after_the_probe() {
     let w = world();
-    w.sender.then(failed(500));
-    deliver(&w).deliver(&message("t")).await.unwrap();
-    for _ in 0..60 {
-        assert_eq!(deliver(&w).deliver(&message("t")).await.unwrap(), Report::Parked);
-    }
+    fail_once_then_park(&w, 60).await;
     let report = retry(&w).wake(&wakeup(1)).await.unwrap();
     assert_eq!(report, WakeReport::Recovered { sent: 61, expired: 0, rejected: 0 });
     // 61 sends and an empty lot (a delivery leaves it only once sent): each went once.
@@ -122,11 +120,7 @@ async fn an_unordered_backlog_is_sent_side_by_side_after_the_probe() {
 #[tokio::test]
 async fn a_failure_while_the_backlog_goes_out_stops_new_sends_and_sets_the_target_back_once() {
     let w = world();
-    w.sender.then(failed(500));
-    deliver(&w).deliver(&message("t")).await.unwrap();
-    for _ in 0..40 {
-        deliver(&w).deliver(&message("t")).await.unwrap();
-    }
+    fail_once_then_park(&w, 40).await;
     // The probe and 4 more go through; the 6th and 7th fail, the rest of the window was in flight.
     w.sender.then(delivered()).then(delivered()).then(delivered()).then(delivered()).then(delivered());
     w.sender.then(failed(503)).then(failed(503));
@@ -198,11 +192,7 @@ async fn the_sweep_releases_deliveries_parked_for_a_target_that_is_not_holding()
 #[tokio::test]
 async fn a_drain_that_continues_in_a_fresh_wake_up_starts_side_by_side() {
     let w = world();
-    w.sender.then(failed(500));
-    deliver(&w).deliver(&message("t")).await.unwrap();
-    for _ in 0..35 {
-        deliver(&w).deliver(&message("t")).await.unwrap();
-    }
+    fail_once_then_park(&w, 35).await;
     let first = crate::retry::Retry { max_sends: 16, ..retry(&w) };
     assert_eq!(first.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 16 });
     let continuation = w.wakeups.scheduled().last().unwrap().0.clone();
@@ -223,11 +213,7 @@ async fn a_drain_that_continues_in_a_fresh_wake_up_starts_side_by_side() {
 #[tokio::test]
 async fn a_continuation_out_of_time_at_once_still_sends_one() {
     let w = world();
-    w.sender.then(failed(500));
-    deliver(&w).deliver(&message("t")).await.unwrap();
-    for _ in 0..5 {
-        deliver(&w).deliver(&message("t")).await.unwrap();
-    }
+    fail_once_then_park(&w, 5).await;
     let first = crate::retry::Retry { max_sends: 2, ..retry(&w) };
     assert_eq!(first.wake(&wakeup(1)).await.unwrap(), WakeReport::Continues { sent: 2 });
     let no_time = crate::retry::Retry { budget: Duration::ZERO, ..retry(&w) };

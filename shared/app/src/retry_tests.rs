@@ -3,17 +3,7 @@ use std::time::Duration;
 use super::*;
 use crate::deliver::{Deliver, Report};
 use crate::ports::{Clock, ParkingLot, RejectedStore};
-use crate::testing::world::{TestWorld, failed, make_ordered, message, rejected, retry, t, wakeup, world};
-
-async fn fail_once_then_park(w: &TestWorld, n: usize) {
-    let d = Deliver { backoff: w.backoff.clone() };
-    w.sender.then(failed(500));
-    for i in 0..=n {
-        let mut m = message("t");
-        m.event.fields.insert("event".into(), serde_json::json!(format!("e{i}")));
-        d.deliver(&m).await.unwrap();
-    }
-}
+use crate::testing::world::{fail_once_then_park, failed, make_ordered, message, rejected, retry, t, wakeup, world};
 
 #[tokio::test]
 async fn recovery_sends_the_backlog_in_order_and_resets() {

@@ -80,6 +80,21 @@ pub fn retry(w: &TestWorld) -> crate::retry::Retry {
     crate::retry::Retry { backoff: w.backoff.clone(), max_sends: 100, budget: Duration::from_secs(60), window: 10 }
 }
 
+/// Target `t` fails once (no recent success, so it holds), then `n` more deliveries park behind
+/// it; the events are named `e0`…`e{n}` in arrival order.
+pub async fn fail_once_then_park(w: &TestWorld, n: usize) {
+    let d = deliver(w);
+    w.sender.then(failed(500));
+    for i in 0..=n {
+        let mut m = message("t");
+        m.event.fields.insert("event".into(), json!(format!("e{i}")));
+        let report = d.deliver(&m).await.unwrap();
+        if i > 0 {
+            assert_eq!(report, crate::deliver::Report::Parked, "e{i}");
+        }
+    }
+}
+
 /// The wake-up of target `t` at `epoch`.
 pub fn wakeup(epoch: u64) -> WakeupMessage {
     WakeupMessage { target_id: t(), epoch, incarnation: None }
