@@ -84,7 +84,7 @@ impl Retry {
                 in_flight.push(Box::pin(async move { Step::Page(page.await) }));
                 reading = true;
             }
-            while !stopping && !out_of_time && sending < window {
+            while !stopping && sending < window {
                 let Some(delivery) = pending.pop_front() else { break };
                 if !delivery.is_for(target) {
                     // Parked for a deleted target of the same id: never sent to this one.
@@ -92,7 +92,7 @@ impl Retry {
                     continue;
                 }
                 // At least one send per wake-up, however long the first read took.
-                if tally.tries >= self.max_sends || (tally.tries > 0 && started.elapsed() >= self.budget) {
+                if self.out_of_time(tally, started) {
                     out_of_time = true;
                     break;
                 }

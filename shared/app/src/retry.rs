@@ -100,8 +100,7 @@ impl Retry {
             return Ok(WakeReport::Stale);
         }
         let started = std::time::Instant::now();
-        let (mut sent, mut tries, mut rejected) = (0, 0, 0);
-        let mut in_row = state.rejections_in_row;
+        let mut tally = Tally { in_row: state.rejections_in_row, ..Tally::default() };
         // Sent or set aside, removed from the parking lot a page at a time.
         let mut done = Vec::new();
         // An unordered target's backlog goes out side by side once the receiver answered: after the
@@ -112,15 +111,12 @@ impl Retry {
         let mut resume_after = None;
         'drain: loop {
             if side_by_side {
-                let mut tally = Tally { sent, rejected, tries, in_row };
-                let end = self.send_backlog(&target, &state, started, resume_after, &mut tally).await?;
-                (sent, rejected) = (tally.sent, tally.rejected);
-                match end {
+                match self.send_backlog(&target, &state, started, resume_after, &mut tally).await? {
                     BacklogEnd::Drained => break 'drain,
-                    BacklogEnd::Continues => return Ok(WakeReport::Continues { sent }),
+                    BacklogEnd::Continues => return Ok(WakeReport::Continues { sent: tally.sent }),
                     BacklogEnd::Stale => return Ok(WakeReport::Stale),
                     BacklogEnd::SetBack { warned, failures } => {
-                        return Ok(WakeReport::SetBack { sent, warned, failures });
+                        return Ok(WakeReport::SetBack { sent: tally.sent, warned, failures });
                     }
                 }
             }
@@ -129,38 +125,38 @@ impl Retry {
                 break;
             }
             for delivery in &batch {
-                if tries == self.max_sends || (tries > 0 && started.elapsed() >= self.budget) {
+                if self.out_of_time(&tally, started) {
                     b.parking.remove_many(&target.id, &done).await?;
                     if !self.continue_later(&target, &state).await? {
                         return Ok(WakeReport::Stale);
                     }
-                    return Ok(WakeReport::Continues { sent });
+                    return Ok(WakeReport::Continues { sent: tally.sent });
                 }
                 if !delivery.is_for(&target) {
                     // Parked for a deleted target of the same id: never sent to this one.
                     done.push(delivery.delivery_id);
                     continue;
                 }
-                tries += 1;
+                tally.tries += 1;
                 let (outcome, request) = b.attempt(&target, delivery).await;
                 if let Some(refused) = Rejected::from_outcome(&outcome, request.as_ref()) {
                     // This payload, not the target: set it aside, and the next one probes now.
                     b.reject(&target, delivery, refused).await?;
                     done.push(delivery.delivery_id);
-                    rejected += 1;
-                    in_row += 1;
+                    tally.rejected += 1;
+                    tally.in_row += 1;
                     continue;
                 }
                 if let Some(setback) = Setback::from_outcome(&outcome, b.clock.now()) {
                     b.parking.remove_many(&target.id, &done).await?;
                     let (next, warned) = b.set_back(&target, &state, &setback).await?;
-                    return Ok(WakeReport::SetBack { sent, warned, failures: next.map(|s| s.failures) });
+                    return Ok(WakeReport::SetBack { sent: tally.sent, warned, failures: next.map(|s| s.failures) });
                 }
                 debug_assert!(matches!(outcome, DeliveryOutcome::Delivered { .. }));
                 done.push(delivery.delivery_id);
-                sent += 1;
-                b.end_rejection_streak(&target, in_row).await?;
-                in_row = 0;
+                tally.sent += 1;
+                b.end_rejection_streak(&target, tally.in_row).await?;
+                tally.in_row = 0;
                 if !state.is_draining() {
                     // The first success resets the ladder (and ends a 429's hold): new deliveries stay
                     // parked while the backlog drains.
@@ -189,6 +185,7 @@ impl Retry {
         };
         // Deliveries parked between our last look and the release go through the queue like new ones.
         let (requeued, expired) = self.requeue_parked(&target).await?;
+        let Tally { sent, rejected, .. } = tally;
         if sent == 0 && state.failures > 0 {
             tracing::info!(target_id = %target.id, requeued, expired, "nothing parked to probe with; target released");
             return Ok(WakeReport::Released { expired });
@@ -231,6 +228,11 @@ impl Retry {
         }
         tracing::info!(woken, "sweep done");
         Ok(woken)
+    }
+
+    /// No new send starts: this wake-up made `max_sends`, or made one and used its budget.
+    pub(crate) fn out_of_time(&self, tally: &Tally, started: std::time::Instant) -> bool {
+        tally.tries >= self.max_sends || (tally.tries > 0 && started.elapsed() >= self.budget)
     }
 
     /// Out of sends or time: the rest continues in a fresh wake-up at a new epoch (see
