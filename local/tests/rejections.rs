@@ -196,3 +196,104 @@ async fn a_250_kib_webhook_is_accepted_and_delivered() {
     let (status, answer) = w.post("g", &[GENERIC], too_big).await;
     assert_eq!(status, 413, "{answer}");
 }
+
+/// A clean event after a payload-dependent failure is delivered at once, the target never held.
+async fn then_a_clean_event_is_delivered(w: &World, path: &str, before: usize) {
+    post_generic(w, "clean").await;
+    let got = w.receiver.wait_for(path, before + 1, WAIT).await;
+    assert_eq!(got[before].status, 204);
+    let state = w.table.get_state(&id("t")).await.unwrap();
+    assert!(state.is_healthy() && state.parked == 0, "{state:?}");
+}
+
+#[tokio::test]
+async fn a_value_too_long_for_the_url_is_set_aside_and_the_target_stays_healthy() {
+    let w =
+        world(config(json!([{"id": "t", "name": "T", "url": "{receiver}/u?t={{title}}", "events": ["g:*"]}]))).await;
+    let body = json!({"event": "long", "title": "x".repeat(70_000)}).to_string();
+    let (status, answer) = w.post("g", &[GENERIC], body).await;
+    assert_eq!(status, 202, "{answer}");
+    w.wait_for_state("t", WAIT, |s| s.rejections_in_row == 1).await;
+    let rejected = w.table.rejected(&id("t"), chrono::Utc::now(), 10).await.unwrap();
+    assert_eq!(rejected[0].delivery.event.name, "long");
+    assert!(rejected[0].note.reason.contains("the URL is 70"), "{}", rejected[0].note.reason);
+    assert!(w.receiver.requests_to("/u").is_empty(), "nothing that long was sent");
+    then_a_clean_event_is_delivered(&w, "/u", 0).await;
+}
+
+#[tokio::test]
+async fn a_414_or_431_rejects_that_delivery_and_holds_nothing() {
+    for status in [414, 431] {
+        let w =
+            world(config(json!([{"id": "t", "name": "T", "url": "{receiver}/s/{{event}}", "events": ["g:*"]}]))).await;
+        w.receiver.reply_for("/s/big", Reply::status(status));
+        post_generic(&w, "big").await;
+        let got = w.receiver.wait_for("/s/", 1, WAIT).await;
+        assert_eq!(got[0].status, status);
+        w.wait_for_state("t", WAIT, |s| s.rejections_in_row == 1).await;
+        then_a_clean_event_is_delivered(&w, "/s/", 1).await;
+        let rejected = w.table.rejected(&id("t"), chrono::Utc::now(), 10).await.unwrap();
+        assert_eq!((rejected.len(), rejected[0].note.status), (1, Some(status)));
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_as_the_probe_is_set_aside_for_the_next_one() {
+    let tweak = |o: &mut herald_local::run::Options| o.tuning.ladder = Ladder::parse("1s").unwrap();
+    for ordered in [false, true] {
+        let w = world_with(
+            config(json!([{"id": "t", "name": "T", "url": "{receiver}/p/{{event}}", "events": ["g:*"],
+                           "ordered": ordered}])),
+            tweak,
+        )
+        .await;
+        // A receiver that answers 500 to this one payload, whatever the cause: only the content differs.
+        w.receiver.reply_for("/p/poison", Reply::status(500));
+        post_generic(&w, "poison").await;
+        w.wait_for_state("t", WAIT, |s| s.is_holding()).await;
+        post_generic(&w, "e1").await;
+        post_generic(&w, "e2").await;
+        let got = w.receiver.wait_for("/p/e2", 1, Duration::from_secs(60)).await;
+        assert_eq!(got[0].status, 204);
+        let state = w.wait_for_state("t", WAIT, |s| s.is_healthy()).await;
+        assert_eq!((state.parked, state.probe), (0, None), "ordered: {ordered}");
+        let paths: Vec<String> = w.receiver.requests_to("/p/").iter().map(|r| r.uri.path().to_owned()).collect();
+        assert_eq!(
+            paths,
+            ["/p/poison", "/p/poison", "/p/poison", "/p/e1", "/p/e2"],
+            "sent once, probed twice, then the next went through (ordered: {ordered})"
+        );
+        let rejected = w.table.rejected(&id("t"), chrono::Utc::now(), 10).await.unwrap();
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].delivery.event.name, "poison");
+        assert!(
+            rejected[0].note.reason.contains("failed as the probe 2 times in a row"),
+            "{}",
+            rejected[0].note.reason
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_target_that_is_down_keeps_its_probe_when_the_next_one_fails_too() {
+    let tweak = |o: &mut herald_local::run::Options| o.tuning.ladder = Ladder::parse("1s").unwrap();
+    let w = world_with(
+        config(json!([{"id": "t", "name": "T", "url": "{receiver}/d/{{event}}", "events": ["g:*"]}])),
+        tweak,
+    )
+    .await;
+    w.receiver.reply_for("/d/", Reply::status(503));
+    post_generic(&w, "first").await;
+    w.wait_for_state("t", WAIT, |s| s.is_holding()).await;
+    post_generic(&w, "second").await;
+    // Sent, probed, probed with the next beside it (both fail), probed again.
+    w.receiver.wait_for("/d/", 6, Duration::from_secs(60)).await;
+    assert!(w.table.rejected(&id("t"), chrono::Utc::now(), 10).await.unwrap().is_empty(), "nothing set aside");
+    w.receiver.reply_for("/d/", Reply::status(204));
+    let state = w.wait_for_state("t", Duration::from_secs(60), |s| s.is_healthy()).await;
+    assert_eq!(state.parked, 0);
+    let paths: Vec<String> = w.receiver.requests_to("/d/").iter().map(|r| r.uri.path().to_owned()).collect();
+    let delivered: Vec<&String> =
+        w.receiver.requests_to("/d/").iter().zip(&paths).filter(|(r, _)| r.status == 204).map(|(_, p)| p).collect();
+    assert_eq!(delivered, ["/d/first", "/d/second"], "in order, nothing lost: {paths:?}");
+}

@@ -20,7 +20,7 @@ use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::rejection::{KEPT_BODY_BYTES, Rejection, RejectionNote};
 use herald_domain::request::{OutboundRequest, RequestView, build};
-use herald_domain::state::{Failure, TargetState};
+use herald_domain::state::{Failure, ProbeStreak, TargetState};
 
 /// When a 429 names no wait.
 pub const DEFAULT_THROTTLE: Duration = Duration::from_secs(30);
@@ -242,6 +242,17 @@ impl Backoff {
         state: &TargetState,
         setback: &Setback,
     ) -> Result<(Option<TargetState>, Warned), DeliverError> {
+        self.set_back_probed(target, state, setback, state.probe).await
+    }
+
+    /// As [`Self::set_back`], noting which parked delivery failed as the probe (`probe`).
+    pub async fn set_back_probed(
+        &self,
+        target: &Target,
+        state: &TargetState,
+        setback: &Setback,
+        probe: Option<ProbeStreak>,
+    ) -> Result<(Option<TargetState>, Warned), DeliverError> {
         let now = self.clock.now();
         let (next, delay) = match setback {
             // The second failure in a row, during an isolated one's grace: hold until its retry.
@@ -257,6 +268,7 @@ impl Backoff {
             }
             Setback::Throttled(wait) => (state.throttled(now + *wait), *wait),
         };
+        let next = TargetState { probe, ..next };
         // Only the writer that wins the epoch schedules, so one outage step makes one wake-up (ten
         // wake-ups for one epoch would probe ten times). Should scheduling fail after the write, the
         // error retries the message, and a parked delivery later nudges an overdue target awake.

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use super::backlog::{BacklogEnd, Tally};
 use super::backoff::{Backoff, DeliverError, Rejected, Setback, Warned};
 use crate::ports::StoreError;
-use herald_domain::message::WakeupMessage;
+use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
-use herald_domain::state::TargetState;
+use herald_domain::state::{Failure, ProbeStreak, TargetState};
 use herald_domain::{Target, TargetId};
 
 /// Parked deliveries read per query while draining.
@@ -109,6 +109,8 @@ impl Retry {
         // Where the side-by-side reads start: after what this wake-up already handled, which a
         // read just after its removal could otherwise still return.
         let mut resume_after = None;
+        // A probe that failed again and again, held while the next parked delivery is tried.
+        let mut suspect: Option<(DeliveryMessage, Failure, u32)> = None;
         'drain: loop {
             if side_by_side {
                 match self.send_backlog(&target, &state, started, resume_after, &mut tally).await? {
@@ -124,7 +126,7 @@ impl Retry {
             if batch.is_empty() {
                 break;
             }
-            for delivery in &batch {
+            for (i, delivery) in batch.iter().enumerate() {
                 if self.out_of_time(&tally, started) {
                     b.parking.remove_many(&target.id, &done).await?;
                     if !self.continue_later(&target, &state).await? {
@@ -148,11 +150,41 @@ impl Retry {
                     continue;
                 }
                 if let Some(setback) = Setback::from_outcome(&outcome, b.clock.now()) {
+                    let probing = tally.sent == 0 && !state.is_draining();
+                    let streak = match (&setback, &suspect) {
+                        // The next one failed too: the target is down, not the suspect's payload.
+                        (_, Some((held, ..))) => Some(ProbeStreak { delivery_id: held.delivery_id, failures: 0 }),
+                        (Setback::Failed(_), None) if probing => {
+                            Some(ProbeStreak::after(state.probe, delivery.delivery_id))
+                        }
+                        _ => state.probe,
+                    };
+                    if let (Setback::Failed(failure), None, Some(streak)) = (&setback, &suspect, streak)
+                        && probing
+                        && streak.is_suspect()
+                        && i + 1 < batch.len()
+                    {
+                        suspect = Some((delivery.clone(), failure.clone(), streak.failures));
+                        continue;
+                    }
                     b.parking.remove_many(&target.id, &done).await?;
-                    let (next, warned) = b.set_back(&target, &state, &setback).await?;
+                    let (next, warned) = b.set_back_probed(&target, &state, &setback, streak).await?;
                     return Ok(WakeReport::SetBack { sent: tally.sent, warned, failures: next.map(|s| s.failures) });
                 }
                 debug_assert!(matches!(outcome, DeliveryOutcome::Delivered { .. }));
+                if let Some((held, failure, times)) = suspect.take() {
+                    // The target takes deliveries; this one it does not: set it aside as a rejection.
+                    let reason = format!(
+                        "failed as the probe {times} times in a row while the next delivery went through; \
+                         set aside so it does not hold the target (last: {})",
+                        failure.error
+                    );
+                    let refused = Rejected { status: failure.status, reason: &reason, response: None, request: None };
+                    b.reject(&target, &held, refused).await?;
+                    done.push(held.delivery_id);
+                    tally.rejected += 1;
+                    tally.in_row += 1;
+                }
                 done.push(delivery.delivery_id);
                 tally.sent += 1;
                 b.end_rejection_streak(&target, tally.in_row).await?;

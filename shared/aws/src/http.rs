@@ -118,6 +118,16 @@ impl Sender for HttpSender {
         let mut response = match builder.send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return failed(None, format!("timed out after {} ms", timeout.as_millis())),
+            // The library refused to build this request (a URL or header it cannot send): this
+            // delivery's content, not the receiver, so it must not hold the target.
+            Err(e) if e.is_builder() => {
+                return DeliveryOutcome::Rejected {
+                    status: None,
+                    error: format!("could not build the request: {}", describe(&e, &request.url)),
+                    response: None,
+                    elapsed: started.elapsed(),
+                };
+            }
             Err(e) => return failed(None, describe(&e, &request.url)),
         };
         let status = response.status().as_u16();

@@ -25,8 +25,10 @@ pub enum DeliveryOutcome {
 
 /// The statuses by which a receiver refuses one payload rather than all of them: the next delivery
 /// may well go through, so holding the target for this one would hold every other one hostage.
+/// 414 (URI too long) and 431 (header fields too large) are about what a value put into the URL
+/// or a header made of this delivery, not about the receiver.
 pub fn rejects_payload(status: u16) -> bool {
-    matches!(status, 400 | 413 | 415 | 422)
+    matches!(status, 400 | 413 | 414 | 415 | 422 | 431)
 }
 
 impl DeliveryOutcome {

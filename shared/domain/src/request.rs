@@ -29,7 +29,20 @@ pub enum BuildError {
     Reserved(String),
     #[error("secret is not usable: {0}")]
     Secret(String),
+    /// What a value put into the URL or a header made too long to send: this delivery's content,
+    /// not the receiver, so it is a rejection and never holds the target.
+    #[error(
+        "{what} is {bytes} bytes with this event's values; receivers take at most {limit}: keep long placeholders out of it"
+    )]
+    TooLong { what: String, bytes: usize, limit: usize },
 }
+
+/// The longest URL sent: common servers answer 414 past 8 KiB (nginx, Apache), and the HTTP
+/// library refuses one past 64 KiB before anything is sent.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+/// The longest header line, and all headers together (nginx's defaults; past them receivers answer 431).
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+pub const MAX_HEADERS_TOTAL_BYTES: usize = 32 * 1024;
 
 /// Headers a target may not set: they frame the request (a wrong `Content-Length` desynchronises the
 /// receiver and poisons the pooled connection), route it, or are Herald's own signature.
@@ -66,6 +79,13 @@ pub fn build_noting(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| BuildError::Url(redact_url(&rendered_url)))?;
+    if url.as_str().len() > MAX_URL_BYTES {
+        return Err(BuildError::TooLong { what: "the URL".into(), bytes: url.as_str().len(), limit: MAX_URL_BYTES });
+    }
+    // The HTTP library's own parse, so that no URL fails only when it is sent.
+    if http::Uri::try_from(url.as_str()).is_err() {
+        return Err(BuildError::Url(redact_url(url.as_str())));
+    }
 
     let content_type = target.content_type.as_deref().unwrap_or(target.preset.content_type());
     let mut notes = Vec::new();
@@ -117,7 +137,24 @@ pub fn build_noting(
             }
         }
     }
+    check_header_sizes(&headers)?;
     Ok((OutboundRequest { method: target.method, url, headers, body }, notes))
+}
+
+fn check_header_sizes(headers: &[(HeaderName, HeaderValue)]) -> Result<(), BuildError> {
+    let mut total = 0;
+    for (name, value) in headers {
+        // "name: value\r\n", as the receiver counts it.
+        let line = name.as_str().len() + 2 + value.len() + 2;
+        if line > MAX_HEADER_BYTES {
+            return Err(BuildError::TooLong { what: format!("header {name}"), bytes: line, limit: MAX_HEADER_BYTES });
+        }
+        total += line;
+    }
+    if total > MAX_HEADERS_TOTAL_BYTES {
+        return Err(BuildError::TooLong { what: "the headers".into(), bytes: total, limit: MAX_HEADERS_TOTAL_BYTES });
+    }
+    Ok(())
 }
 
 fn render_body(target: &Target, event: &Event, content_type: &str, notes: &mut Vec<String>) -> Vec<u8> {

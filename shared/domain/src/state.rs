@@ -41,6 +41,38 @@ pub struct TargetState {
     /// An isolated failure's delivery waits until then; the target keeps sending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grace_until: Option<DateTime<Utc>>,
+    /// The parked delivery the last probes failed with, and how many in a row: one that keeps
+    /// failing is tried against the next one (see [`ProbeStreak`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeStreak>,
+}
+
+/// The same parked delivery failing as the probe again and again may be failing for what it
+/// carries (a receiver that answers 500 to one payload), not because the target is down: after
+/// [`ProbeStreak::SUSPECT_AFTER`] failures in a row the next parked delivery is tried at once, and
+/// if that one goes through the first is set aside as a rejection, so no one delivery holds a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeStreak {
+    #[serde(with = "crate::ids::ulid_text")]
+    pub delivery_id: ulid::Ulid,
+    pub failures: u32,
+}
+
+impl ProbeStreak {
+    pub const SUSPECT_AFTER: u32 = 2;
+
+    /// The streak after `delivery_id` failed as the probe, following `previous`.
+    pub fn after(previous: Option<Self>, delivery_id: ulid::Ulid) -> Self {
+        match previous {
+            Some(p) if p.delivery_id == delivery_id => Self { delivery_id, failures: p.failures.saturating_add(1) },
+            _ => Self { delivery_id, failures: 1 },
+        }
+    }
+
+    /// Whether the next parked delivery should be tried beside this one.
+    pub fn is_suspect(&self) -> bool {
+        self.failures >= Self::SUSPECT_AFTER
+    }
 }
 
 /// The fields a transition writes; the parking counters are updated on their own.
@@ -53,6 +85,7 @@ pub const TRANSITION_FIELDS: &[&str] = &[
     "last_failure_at",
     "last_success_at",
     "grace_until",
+    "probe",
 ];
 
 /// What one failed attempt tells us about the target.
@@ -138,7 +171,7 @@ impl TargetState {
 
     /// A success: the ladder resets. `holding_until` keeps new deliveries parked while the backlog drains.
     pub fn recovered(&self, at: DateTime<Utc>, holding_until: Option<DateTime<Utc>>) -> Self {
-        Self { failures: 0, next_attempt_at: holding_until, last_success_at: Some(at), ..self.next() }
+        Self { failures: 0, next_attempt_at: holding_until, last_success_at: Some(at), probe: None, ..self.next() }
     }
 
     /// Someone asked to send what is parked now (the admin's replay): the retry function wakes at
@@ -191,6 +224,21 @@ mod tests {
         assert!(back.is_healthy() && back.epoch == 5 && back.last_success_at == Some(t0));
         let woken = twice.wake_now(t0);
         assert_eq!((woken.failures, woken.epoch, woken.next_attempt_at), (2, 3, Some(t0)), "the ladder stays");
+    }
+
+    #[test]
+    fn a_probe_streak_counts_the_same_delivery_only() {
+        let (a, b) = (ulid::Ulid::from_parts(1, 1), ulid::Ulid::from_parts(1, 2));
+        let once = ProbeStreak::after(None, a);
+        assert_eq!(once.failures, 1);
+        assert!(!once.is_suspect());
+        let twice = ProbeStreak::after(Some(once), a);
+        assert!(twice.is_suspect() && twice.failures == 2);
+        assert_eq!(ProbeStreak::after(Some(twice), b), ProbeStreak { delivery_id: b, failures: 1 });
+        let t0 = DateTime::UNIX_EPOCH;
+        let held = TargetState { probe: Some(twice), ..TargetState::default() };
+        assert_eq!(held.failed(&Failure { status: None, error: "x".into(), at: t0 }, t0).probe, Some(twice));
+        assert_eq!(held.recovered(t0, None).probe, None, "a success ends the streak");
     }
 
     #[test]

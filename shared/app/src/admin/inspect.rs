@@ -90,6 +90,7 @@ pub fn hint(status: u16) -> String {
     match status {
         200..=299 => "delivered",
         400 | 413 | 415 | 422 => "the receiver refused the body: a field it does not accept, a value too long, or JSON it cannot read; check its docs and trim the template (such deliveries are set aside in the target's rejected list)",
+        414 | 431 => "the URL or a header grew too long for the receiver with this event's values: keep long placeholders such as {{message}} out of the URL and headers (such deliveries are set aside in the target's rejected list)",
         401 | 403 => "your Authorization header is wrong, or the receiver rotated its URL: copy a fresh one",
         404 | 410 => "the URL does not exist (any more): the webhook was deleted or the URL has a typo",
         429 => "the receiver is rate limiting; Herald waits as asked",
