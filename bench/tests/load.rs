@@ -17,17 +17,19 @@ fn options(events: usize, fan_out: usize, fail_every: Option<usize>) -> LoadOpti
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_healthy_run_counts_every_call_and_writes_nothing_on_the_delivery_path() {
+async fn a_healthy_run_counts_every_call_and_writes_one_unit_per_webhook_and_per_batch() {
     let aws = herald_local::aws::sdk_config().await;
     let r = run(&aws, &options(30, 2, None)).await.unwrap();
     assert_eq!((r.deliveries, r.failed_attempts), (60, 0));
     assert_eq!(r.latencies.len(), 60);
-    // Ingest: the source read once per cache TTL (1 s in herald-local), one dedupe claim, one SendMessageBatch, and the claim marked done
-    // once the deliveries are queued (what makes a crash in between safe). Source health adds one
+    // Ingest: the source read once per cache TTL (1 s in herald-local), a Query for an earlier
+    // record of the same webhook (two near the turn of an hour), one SendMessageBatch, and one
+    // PutItem: the event's record, which is also its dedupe claim. Source health adds one
     // UpdateItem per source per minute, not one per event (a run this short spans one or two minutes).
     assert_eq!(r.ingest.calls_to("SQS", "SendMessageBatch"), 30);
     assert_eq!(r.ingest.calls_to("DynamoDB", "PutItem"), 30);
-    let health_writes = r.ingest.calls_to("DynamoDB", "UpdateItem") - 30;
+    assert!((30..=60).contains(&r.ingest.calls_to("DynamoDB", "Query")));
+    let health_writes = r.ingest.calls_to("DynamoDB", "UpdateItem");
     assert!((1..=2).contains(&health_writes), "{health_writes} health writes for 30 events");
     let source_reads = r.ingest.calls_to("DynamoDB", "GetItem");
     assert!((1..=10).contains(&source_reads), "{source_reads} source reads for 30 events: the source is cached");
@@ -37,15 +39,23 @@ async fn a_healthy_run_counts_every_call_and_writes_nothing_on_the_delivery_path
         r.ingest.read_units / 30.0,
         r.ingest.calls
     );
-    assert!(r.ingest.write_units >= 60.0, "a claim and its completion are a write unit each");
-    // Deliver: the mapping received every message and deleted it; nothing was written.
+    assert!(r.ingest.write_units <= 30.0 + 2.0, "one write unit per webhook, the record included");
+    // Deliver: the mapping received every message and deleted it; the activity log is one item
+    // per invocation (a healthy batch of ten is one write unit), and nothing else is written.
     assert!(r.deliver.calls_to("SQS", "DeleteMessageBatch") >= 6, "60 messages in batches of ≤ 10");
     assert!(r.deliver_invocations >= 6 && r.deliver_invocations <= 60);
-    assert_eq!(r.deliver.write_units, 0.0);
-    assert_eq!(r.deliver.calls_to("DynamoDB", "PutItem") + r.deliver.calls_to("DynamoDB", "UpdateItem"), 0);
+    // (herald-local's pollers share one journal, so a flush may carry two batches: two items.)
+    let log_items = r.deliver.calls_to("DynamoDB", "PutItem");
+    assert!(
+        (6..=2 * r.deliver_invocations).contains(&log_items),
+        "{log_items} items, {} invocations",
+        r.deliver_invocations
+    );
+    assert_eq!(r.deliver.calls_to("DynamoDB", "UpdateItem"), 0);
+    assert!(r.deliver.write_units <= log_items as f64, "{} units: each item within one", r.deliver.write_units);
     assert_eq!(r.retry_invocations, 0);
     let delivery = delivery_usage(&r);
-    assert_eq!(delivery.dynamodb_write_units, 0.0);
+    assert!(delivery.dynamodb_write_units > 0.0);
     assert!(delivery.lambda_invocations >= 6.0);
     assert_eq!(ingest_usage(&r).api_gateway_requests, 30.0);
     let report = markdown(&r);

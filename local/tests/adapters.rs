@@ -5,10 +5,15 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::DurationRound;
 use chrono::Utc;
-use herald_app::ports::{Claim, DedupeStore, DeliveryQueue, StateStore, StoreError, TargetStore};
+use herald_app::ports::{
+    ActivityReader, AttemptLog, Claimed, DeliveryQueue, EventLog, StateStore, StoreError, TargetStore,
+};
 use herald_aws::dynamodb::Table;
 use herald_aws::sqs::SqsQueue;
+use herald_domain::activity::{Attempt, EventRecord, NotRouted, Outcome, Routed, delivery_id};
+use herald_domain::ids::derived_id;
 use herald_domain::message::{DeliveryMessage, Message};
 use herald_domain::sample::sample_event;
 use herald_domain::state::{Failure, TargetState};
@@ -40,29 +45,56 @@ async fn state_writes_are_conditional_on_the_epoch() {
 }
 
 #[tokio::test]
-async fn dedupe_claims_lease_complete_and_expire_even_before_ttl_sweeps() {
+async fn event_records_are_claims_found_by_their_webhook_and_steps_by_any_id() {
     let (_, _, table) = stack().await;
-    // Markers keep milliseconds; a whole second keeps lease arithmetic exact.
-    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
-    let (lease, window) = (Duration::from_secs(60), Duration::from_secs(600));
-    let claimed = Claim::Claimed { first_seen: now };
-    assert_eq!(table.claim("k1", now, lease, window).await.unwrap(), claimed);
-    assert_eq!(table.claim("k1", now + Duration::from_secs(30), lease, window).await.unwrap(), Claim::InProgress);
-    assert_eq!(table.claim("k2", now, lease, window).await.unwrap(), Claim::Claimed { first_seen: now }, "independent");
-    // The attempt on k1 died: after its lease a retry takes it over, keeping when it was first seen.
-    let later = now + Duration::from_secs(61);
-    assert_eq!(table.claim("k1", later, lease, window).await.unwrap(), claimed, "taken over");
-    assert_eq!(table.claim("k1", later, lease, window).await.unwrap(), Claim::InProgress, "only once");
-    table.complete("k1", later, window).await.unwrap();
-    assert_eq!(table.claim("k1", later, lease, window).await.unwrap(), Claim::Duplicate { first_seen: now });
-    let expired = later + window + Duration::from_secs(1);
-    assert_eq!(table.claim("k1", expired, lease, window).await.unwrap(), Claim::Claimed { first_seen: expired });
-    // An abandoned claim is claimable at once, with its first time.
-    table.abandon("k2").await.unwrap();
-    assert_eq!(
-        table.claim("k2", now + Duration::from_secs(1), lease, window).await.unwrap(),
-        Claim::Claimed { first_seen: now }
+    let now = Utc::now();
+    let key = b"the same webhook";
+    let id = derived_id(now, &[key]);
+    let event = sample_event(SourceKind::Ombi, id, now);
+    let t = TargetId::parse("discord").unwrap();
+    let routed = vec![Routed { target_id: t.clone(), delivery_id: delivery_id(id, now, &t) }];
+    let record =
+        EventRecord::of(&event, Some("sender-1"), routed, vec![(TargetId::parse("x").unwrap(), NotRouted::When)]);
+    let lease = chrono::DateTime::from_timestamp(now.timestamp() + 60, 0).unwrap();
+    let keep = now + Duration::from_secs(3600);
+    table.write_event(&record, Some(lease), keep).await.unwrap();
+    assert!(
+        matches!(table.write_event(&record, None, keep).await, Err(StoreError::Conflict)),
+        "one record per event id"
     );
+    // Found by any id of the same webhook (the same random part), whatever its time.
+    let later = now + Duration::from_secs(5);
+    let found = table.find_claim(derived_id(later, &[key]), now - Duration::from_secs(600), later).await.unwrap();
+    assert_eq!(found, Some(Claimed { record: record.clone(), lease_until: Some(lease) }));
+    let other =
+        table.find_claim(derived_id(later, &[b"another"]), now - Duration::from_secs(600), later).await.unwrap();
+    assert_eq!(other, None);
+    assert_eq!(table.event(id, later).await.unwrap(), Some(record.clone()));
+    assert_eq!(table.event(id, keep + Duration::from_secs(1)).await.unwrap(), None, "gone after the retention");
+    table.end_lease(&record).await.unwrap();
+    let ended = table.find_claim(id, now - Duration::from_secs(600), later).await.unwrap().unwrap();
+    assert!(ended.lease_until.is_some_and(|l| l < now));
+
+    // Steps: written packed, read back by the hour, and found by the ids they mention.
+    let d = record.routed[0].delivery_id;
+    assert!(!table.handled_any(&[d], now).await.unwrap());
+    let mut failed = Attempt::step(later, d, id, &t, Outcome::Failed);
+    (failed.status, failed.ms, failed.error) = (Some(503), 240, Some("HTTP 503 Service Unavailable".into()));
+    failed.response = Some("down for maintenance".into());
+    let delivered =
+        Attempt { outcome: Outcome::Delivered, status: Some(204), error: None, response: None, ..failed.clone() };
+    table.write_attempts(&[failed.clone(), delivered.clone()], keep).await.unwrap();
+    assert!(table.handled_any(&[d], now).await.unwrap());
+    let hour = later.duration_trunc(chrono::Duration::hours(1)).unwrap();
+    let mut steps = Vec::new();
+    for h in [hour, hour + chrono::Duration::hours(1)] {
+        steps.extend(table.attempts_in_hour(h, Some(&d.to_string()), later).await.unwrap());
+    }
+    assert_eq!(steps, [failed, delivered]);
+    let none = table.attempts_in_hour(hour, Some("01ZZZZZZZZZZZZZZZZZZZZZZZZ"), later).await.unwrap();
+    assert!(none.is_empty());
+    let events = table.events_in_hour(now.duration_trunc(chrono::Duration::hours(1)).unwrap(), later).await.unwrap();
+    assert_eq!(events, [record]);
 }
 
 #[tokio::test]

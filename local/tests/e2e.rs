@@ -147,7 +147,8 @@ async fn a_duplicate_inside_the_window_enqueues_nothing() {
     let auth = basic("k", "kt");
     // Kinescope dedupes nothing by default: this source sets a window.
     let (first, a) = w.post("kinescope-once", &[("authorization", &auth)], body.clone()).await;
-    let (second, b) = w.post("kinescope-once", &[("authorization", &auth)], body.clone()).await;
+    w.receiver.wait_for("/", 2, WAIT).await;
+    let (second, b) = w.post_again("kinescope-once", &[("authorization", &auth)], &body).await;
     assert_eq!((first, second), (202, 200));
     assert_eq!(b["duplicate"], true);
     assert_eq!(b["deliveries"], 0);

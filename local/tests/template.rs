@@ -88,7 +88,7 @@ fn sample(name: &str) -> String {
     match name {
         "HERALD_TARGET_CACHE_TTL" | "HERALD_DEDUPE_WINDOW" => "30s".into(),
         "HERALD_LADDER" => "30s,15m,1h,4h,24h".into(),
-        "HERALD_PARKED_RETENTION" => "7d".into(),
+        "HERALD_PARKED_RETENTION" | "HERALD_ACTIVITY_RETENTION" => "7d".into(),
         "HERALD_DELIVERY_CONCURRENCY" => "10".into(),
         "HERALD_ADMIN_TOKEN" => "a-token-long-enough-for-admin".into(),
         "HERALD_ADMIN_TOKEN_PARAMETER" => "/herald/admin-token".into(),

@@ -8,7 +8,7 @@ use herald_app::backoff::Warned;
 use herald_app::deliver::{Deliver, Report};
 use std::time::{Duration, Instant};
 
-use herald_aws::lambda::{for_each_record, stop_starting_at};
+use herald_aws::lambda::{flush_activity, for_each_record, stop_starting_at};
 use herald_aws::metrics::{Metrics, Unit};
 use herald_domain::message::Message;
 use herald_domain::target::MAX_TIMEOUT_MS;
@@ -47,11 +47,13 @@ pub async fn process_measured(
     batch: SqsEvent,
     metrics: Arc<Mutex<Metrics>>,
 ) -> SqsBatchResponse {
-    for_each_record(batch, concurrency, stop, |id, body| {
+    let response = for_each_record(batch, concurrency, stop, |id, body| {
         let (deliver, metrics) = (deliver.clone(), metrics.clone());
         async move { deliver_one(&deliver, &id, &body, &metrics).await }
     })
-    .await
+    .await;
+    flush_activity(&deliver.backoff.journal, &metrics).await;
+    response
 }
 
 /// True when the message is done with (delivered, parked, set aside as rejected, recorded as a

@@ -43,6 +43,9 @@ pub async fn respond(ingest: &Ingest, request: Request, metrics: &mut Metrics) -
             let outcome = if accepted.duplicate { "duplicate" } else { "accepted" };
             let kind = accepted.source_kind.map_or("unknown", |k| k.as_str());
             metrics.count("Webhooks", &[("SourceKind", kind), ("Outcome", outcome)]);
+            if accepted.unlogged {
+                metrics.count("ActivityLogMisses", &[]);
+            }
             let status = if accepted.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
             reply(status, json!(accepted))
         }
@@ -105,6 +108,11 @@ mod tests {
     use lambda_http::http::Method;
 
     fn ingest() -> (Arc<MemoryQueue>, Ingest) {
+        let (queue, ingest, _) = ingest_and_store();
+        (queue, ingest)
+    }
+
+    fn ingest_and_store() -> (Arc<MemoryQueue>, Ingest, Arc<MemoryStore>) {
         let source =
             Source::new(SourceId::parse("ombi").unwrap(), SourceKind::Ombi, SourceAuth::token("ombi-demo-token"));
         let target = serde_json::from_value(json!({"id": "t", "name": "T", "url": "https://t.example"})).unwrap();
@@ -113,16 +121,17 @@ mod tests {
         let ingest = Ingest {
             sources: store.clone(),
             targets: store.clone(),
-            dedupe: store.clone(),
+            log: store.clone(),
             queue: queue.clone(),
-            health: store,
+            health: store.clone(),
             ids: Arc::new(herald_app::testing::SequentialIds),
             health_throttle: Default::default(),
             clock: FixedClock::at(chrono::DateTime::UNIX_EPOCH),
             dedupe_window: Duration::from_secs(60),
             dedupe_lease: Duration::from_secs(30),
+            retention: Duration::from_secs(3600),
         };
-        (queue, ingest)
+        (queue, ingest, store)
     }
 
     fn event(name: &str) -> Request {
@@ -137,11 +146,14 @@ mod tests {
 
     #[tokio::test]
     async fn api_gateway_event_is_accepted_with_202() {
-        let (queue, ingest) = ingest();
+        let (queue, ingest, store) = ingest_and_store();
         let (status, body) = answer(&ingest, event("ingest-ombi-tv-new-request.json")).await;
         assert_eq!(status, 202);
         assert_eq!(body["deliveries"], 1);
         assert_eq!(body["event_id"].as_str(), Some(queue.sent()[0].event.id.to_string().as_str()));
+        let (status, _) = answer(&ingest, event("ingest-ombi-tv-new-request.json")).await;
+        assert_eq!(status, 503, "while the first attempt's deliveries are not handled yet");
+        store.handled(&queue);
         let (status, body) = answer(&ingest, event("ingest-ombi-tv-new-request.json")).await;
         assert_eq!((status, body["duplicate"].as_bool()), (200, Some(true)));
     }
@@ -160,10 +172,11 @@ mod tests {
 
     #[tokio::test]
     async fn each_webhook_is_an_emf_metric_by_kind_or_refusal() {
-        let (_, ingest) = ingest();
+        let (queue, ingest, store) = ingest_and_store();
         let mut metrics = Metrics::default();
         for _ in 0..2 {
             respond(&ingest, event("ingest-ombi-tv-new-request.json"), &mut metrics).await.unwrap();
+            store.handled(&queue);
         }
         let mut wrong = event("ingest-ombi-tv-new-request.json");
         wrong.headers_mut().insert("access-token", "not-the-token".parse().unwrap());

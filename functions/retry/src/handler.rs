@@ -8,7 +8,7 @@ use herald_app::backoff::Warned;
 use herald_app::retry::{Retry, WakeReport};
 use std::time::{Duration, Instant};
 
-use herald_aws::lambda::{for_each_record, stop_starting_at};
+use herald_aws::lambda::{flush_activity, for_each_record, stop_starting_at};
 use herald_aws::metrics::{Metrics, Unit};
 use herald_domain::message::Message;
 use herald_domain::target::MAX_TIMEOUT_MS;
@@ -41,11 +41,13 @@ pub async fn process_measured(
     batch: SqsEvent,
     metrics: Arc<Mutex<Metrics>>,
 ) -> SqsBatchResponse {
-    for_each_record(batch, CONCURRENCY, stop, |id, body| {
+    let response = for_each_record(batch, CONCURRENCY, stop, |id, body| {
         let (retry, metrics) = (retry.clone(), metrics.clone());
         async move { wake_one(&retry, &id, &body, &metrics).await }
     })
-    .await
+    .await;
+    flush_activity(&retry.backoff.journal, &metrics).await;
+    response
 }
 
 /// Wake-ups by outcome; parked deliveries sent (`Released`), expired unsent and set aside as rejected.

@@ -76,6 +76,19 @@ impl World {
         (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("answer is not JSON ({e}): {text}")))
     }
 
+    /// The same webhook again, as a sender retries it: while the first attempt's deliveries are not
+    /// handled yet Herald answers 503 (retry later), so this retries until it answers otherwise.
+    pub async fn post_again(&self, source: &str, headers: &[(&str, &str)], body: &str) -> (u16, serde_json::Value) {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let answer = self.post(source, headers, body.to_owned()).await;
+            if answer.0 != 503 || std::time::Instant::now() > deadline {
+                return answer;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Calls the admin API with the admin token; returns status and the JSON answer (`Null` when empty).
     pub async fn admin(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
         let mut request = self

@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::journal::Journal;
 use crate::ports::{
     Clock, DeliveryQueue, IdSource, ParkingLot, QueueError, RejectedStore, ScheduleError, Sender, StateStore,
     StoreError, TargetStore, WakeupScheduler,
 };
 use herald_domain::Event;
 use herald_domain::Target;
+use herald_domain::activity::{Attempt, Outcome};
 use herald_domain::health::{WARN_AT_FAILURE, health_warning, rejection_warning};
 use herald_domain::ladder::Ladder;
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
@@ -126,6 +128,8 @@ pub struct Backoff {
     /// When this container last delivered to each target: a failure right after a success is
     /// isolated, and holds nothing (kept in memory: it costs no write).
     pub recent: RecentSuccesses,
+    /// Every attempt and parking, for the activity log.
+    pub journal: Arc<Journal>,
 }
 
 /// The last success this container saw per target, and the last epoch it recovered from.
@@ -186,7 +190,26 @@ impl Backoff {
         delivery: &DeliveryMessage,
     ) -> (DeliveryOutcome, Option<OutboundRequest>) {
         let timeout = Duration::from_millis(target.timeout_ms);
-        attempt(self.sender.as_ref(), target, delivery, self.clock.now(), timeout).await
+        let result = attempt(self.sender.as_ref(), target, delivery, self.clock.now(), timeout).await;
+        self.journal.note(Attempt::sent(
+            self.clock.now(),
+            delivery.delivery_id,
+            delivery.event.id,
+            &target.id,
+            &result.0,
+        ));
+        result
+    }
+
+    /// Notes a step that sent nothing.
+    pub fn note(&self, delivery: &DeliveryMessage, outcome: Outcome) {
+        self.journal.note(Attempt::step(
+            self.clock.now(),
+            delivery.delivery_id,
+            delivery.event.id,
+            &delivery.target_id,
+            outcome,
+        ));
     }
 
     /// Sets a rejected delivery aside in the target's rejected list; the target is not held. The
@@ -321,7 +344,9 @@ impl Backoff {
 
     pub async fn park(&self, delivery: &DeliveryMessage) -> Result<(), StoreError> {
         let expires = self.clock.now() + self.retention;
-        self.parking.park(delivery, expires).await
+        self.parking.park(delivery, expires).await?;
+        self.note(delivery, Outcome::Parked);
+        Ok(())
     }
 
     /// A holding target whose wake-up is long overdue lost it (a failed schedule after a state

@@ -8,6 +8,7 @@ use tracing::Instrument as _;
 
 use super::backoff::{Backoff, DeliverError, Rejected, Setback, Warned};
 use herald_domain::Target;
+use herald_domain::activity::Outcome;
 use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::state::TargetState;
@@ -58,10 +59,12 @@ impl Deliver {
         };
         let Some(target) = target else {
             tracing::warn!(target_id = %msg.target_id, delivery_id = %msg.delivery_id, "target no longer exists; delivery dropped");
+            b.note(msg, Outcome::Skipped);
             return Ok(Report::Skipped("target no longer exists"));
         };
         if !msg.is_for(&target) {
             tracing::warn!(target_id = %msg.target_id, delivery_id = %msg.delivery_id, "meant for a deleted target of that id; delivery dropped");
+            b.note(msg, Outcome::Skipped);
             return Ok(Report::Skipped("meant for a deleted target of that id"));
         }
         if !target.enabled {

@@ -242,6 +242,7 @@ async fn a_delivery_parked_as_its_target_is_released_goes_back_on_the_queue() {
 fn clone_backoff(w: &crate::testing::world::TestWorld) -> Backoff {
     let b = &w.backoff;
     Backoff {
+        journal: w.backoff.journal.clone(),
         targets: b.targets.clone(),
         states: b.states.clone(),
         parking: b.parking.clone(),

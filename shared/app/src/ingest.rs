@@ -9,10 +9,11 @@ use serde_json::Value;
 use ulid::Ulid;
 
 use crate::ports::{
-    Claim, Clock, DedupeStore, DeliveryQueue, IdSource, QueueError, SourceHealthLog, SourceStore, StoreError,
+    Claimed, Clock, DeliveryQueue, EventLog, IdSource, QueueError, SourceHealthLog, SourceStore, StoreError,
     TargetStore,
 };
 use crate::source_health::HealthThrottle;
+use herald_domain::activity::{EventRecord, Routed, delivery_id};
 use herald_domain::adapters::{DropRules, NormalizeError, Origin, normalize_value, parse_body, prune, restamp};
 use herald_domain::ids::derived_id;
 use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES, wires};
@@ -41,6 +42,21 @@ pub struct Accepted {
     /// For metrics; not part of the answer.
     #[serde(skip)]
     pub source_kind: Option<herald_domain::SourceKind>,
+    /// The event's record could not be written (a metric): its deliveries went out all the same.
+    #[serde(skip)]
+    pub unlogged: bool,
+}
+
+impl Accepted {
+    fn duplicate(record: &EventRecord) -> Self {
+        Self {
+            event_id: record.event_id,
+            deliveries: 0,
+            duplicate: true,
+            source_kind: Some(record.source_kind),
+            unlogged: false,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +115,8 @@ impl IngestError {
 pub struct Ingest {
     pub sources: Arc<dyn SourceStore>,
     pub targets: Arc<dyn TargetStore>,
-    pub dedupe: Arc<dyn DedupeStore>,
+    /// Event records, which are also the dedupe claims.
+    pub log: Arc<dyn EventLog>,
     pub queue: Arc<dyn DeliveryQueue>,
     pub health: Arc<dyn SourceHealthLog>,
     pub clock: Arc<dyn Clock>,
@@ -110,6 +127,8 @@ pub struct Ingest {
     /// How long a claim is held while its deliveries are queued: longer than the ingest
     /// function's timeout, so a live attempt is never taken over.
     pub dedupe_lease: Duration,
+    /// How long event records are kept (the activity log's retention).
+    pub retention: Duration,
     /// At most one health write per source and outcome (accepted, refused) per this long, per container.
     pub health_throttle: HealthThrottle,
 }
@@ -167,7 +186,7 @@ impl Ingest {
         let mut event = normalize_value(&origin, body, raw_text, Ulid::nil(), now)?;
         let name = event.name.clone();
 
-        let dedupe_key = match source.delivery_id(req.headers) {
+        let dedupe_key = match source.trusted_delivery_id(req.headers) {
             Some(id) => sha256_hex(format!("id\0{}\0{id}", source.id).as_bytes()),
             None => {
                 let material = match key_body {
@@ -181,64 +200,53 @@ impl Ingest {
                 sha256_hex(&key_material)
             }
         };
+        // Shown in the event's record whatever dedupe trusts.
+        let sender_id = source.delivery_id(req.headers);
         let window = source.dedupe_window(self.dedupe_window);
         if window.is_zero() {
             // No dedupe for this source: every webhook is an event of its own, with ids of its own.
-            let id = self.ids.new_id();
-            restamp(&mut event, id, now);
-            let key = format!("{dedupe_key}\0{id}");
-            return Ok((self.route_and_enqueue(event, &key).await?, name));
+            restamp(&mut event, self.ids.new_id(), now);
+            return Ok((self.fresh(event, sender_id, None, window).await?, name));
         }
-        let first_seen = match self.dedupe.claim(&dedupe_key, now, self.dedupe_lease, window).await? {
-            Claim::Claimed { first_seen } => first_seen,
-            Claim::Duplicate { first_seen } => {
-                let event_id = derived_id(first_seen, &[dedupe_key.as_bytes()]);
-                return Ok((
-                    Accepted { event_id, deliveries: 0, duplicate: true, source_kind: Some(source.kind) },
-                    name,
-                ));
-            }
-            Claim::InProgress => return Err(IngestError::InProgress),
-        };
-        // Every attempt at this webhook makes the same event id and delivery ids, so a retry after a
-        // crash or a partial failure sends receivers the same `webhook-id`.
-        restamp(&mut event, derived_id(first_seen, &[dedupe_key.as_bytes()]), first_seen);
-        match self.route_and_enqueue(event, &dedupe_key).await {
-            Ok(accepted) => {
-                if let Err(e) = self.dedupe.complete(&dedupe_key, self.clock.now(), window).await {
-                    // Queued all the same: at worst a retry after the lease sends the same ids again.
-                    tracing::error!(error = %e, event_id = %accepted.event_id, "could not mark the event done");
-                }
-                Ok((accepted, name))
-            }
-            Err(e) => {
-                // Not everything reached the queue: end the lease so the sender's retry goes through.
-                if let Err(abandon) = self.dedupe.abandon(&dedupe_key).await {
-                    tracing::error!(error = %abandon, "could not end the dedupe lease after a failed enqueue");
-                }
-                Err(e)
-            }
+        // Every attempt at this webhook inside the window makes the same event id and delivery ids
+        // (from the dedupe key and the time it was first seen), so a retry after a crash or a
+        // partial failure sends receivers the same `webhook-id`.
+        let id = derived_id(now, &[dedupe_key.as_bytes()]);
+        if let Some(found) = self.log.find_claim(id, now - window, now).await? {
+            return Ok((self.again(event, found, now).await?, name));
         }
+        restamp(&mut event, id, now);
+        Ok((self.fresh(event, sender_id, Some(now + self.dedupe_lease), window).await?, name))
     }
 
-    async fn route_and_enqueue(&self, event: Event, dedupe_key: &str) -> Result<Accepted, IngestError> {
-        let targets = self.targets.list_targets().await?;
-        let deliveries: Vec<DeliveryMessage> = targets
-            .iter()
-            .filter(|t| t.wants(&event))
-            .map(|t| {
-                let id = derived_id(event.received_at, &[dedupe_key.as_bytes(), t.id.as_str().as_bytes()]);
-                DeliveryMessage::to(t, id, event.clone())
-            })
-            .collect();
-        if !deliveries.is_empty() {
-            // The event is encoded once for all its deliveries, and checked before any is sent.
-            let wires = wires(&deliveries);
-            let queued = wires.iter().map(String::len).max().unwrap_or(0);
-            if queued > MAX_MESSAGE_BYTES {
-                return Err(IngestError::TooLargeQueued(queued));
+    /// A webhook seen for the first time inside its window: its record (the claim) is written,
+    /// then its deliveries queued. Should the record fail to write, the deliveries still go.
+    async fn fresh(
+        &self,
+        event: Event,
+        sender_id: Option<&str>,
+        lease_until: Option<chrono::DateTime<chrono::Utc>>,
+        window: Duration,
+    ) -> Result<Accepted, IngestError> {
+        let (deliveries, record) = self.route(&event, sender_id).await?;
+        let wires = checked_wires(&deliveries)?;
+        let kept = self.retention.max(window + self.dedupe_lease);
+        let logged = match self.log.write_event(&record, lease_until, event.received_at + kept).await {
+            Ok(()) => true,
+            // The same webhook in the same millisecond: the other attempt queues it.
+            Err(StoreError::Conflict) => return Ok(Accepted::duplicate(&record)),
+            Err(e) => {
+                tracing::error!(error = %e, event_id = %event.id, "could not write the event's record; its deliveries go out unlogged");
+                false
             }
-            self.queue.enqueue_wires(&wires).await?;
+        };
+        if let Err(e) = self.enqueue(&wires).await {
+            // Not everything reached the queue: the sender's retry must go through. (A record of a
+            // source that does not dedupe stays, showing an attempt the sender was told failed.)
+            if logged && let Err(release) = self.log.end_lease(&record).await {
+                tracing::error!(error = %release, "could not release the claim after a failed enqueue");
+            }
+            return Err(e);
         }
         tracing::info!(event_id = %event.id, source = %event.source_id, name = %event.name, deliveries = deliveries.len(), "event accepted");
         Ok(Accepted {
@@ -246,8 +254,78 @@ impl Ingest {
             deliveries: deliveries.len(),
             duplicate: false,
             source_kind: Some(event.source_kind),
+            unlogged: !logged,
         })
     }
+
+    /// The same webhook again inside its window. A duplicate if its deliveries were handled (or it
+    /// had none); retry later while the first attempt may still be queueing them; else the first
+    /// attempt died between its record and the queue (or they still wait there): queued again with
+    /// the same ids, so at worst a receiver gets one twice with the same `webhook-id`.
+    async fn again(
+        &self,
+        mut event: Event,
+        found: Claimed,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Accepted, IngestError> {
+        let record = &found.record;
+        let ids: Vec<Ulid> = record.routed.iter().map(|r| r.delivery_id).collect();
+        if ids.is_empty() || self.log.handled_any(&ids, record.received_at).await? {
+            return Ok(Accepted::duplicate(record));
+        }
+        if found.lease_until.is_some_and(|until| until > now) {
+            return Err(IngestError::InProgress);
+        }
+        restamp(&mut event, record.event_id, record.received_at);
+        let (deliveries, _) = self.route(&event, None).await?;
+        self.enqueue(&checked_wires(&deliveries)?).await?;
+        tracing::warn!(event_id = %event.id, deliveries = deliveries.len(), "an earlier attempt's deliveries were not handled; queued again with the same ids");
+        Ok(Accepted {
+            event_id: event.id,
+            deliveries: deliveries.len(),
+            duplicate: false,
+            source_kind: Some(event.source_kind),
+            unlogged: false,
+        })
+    }
+
+    /// The event's deliveries and its record: every target, routed or why not.
+    async fn route(
+        &self,
+        event: &Event,
+        sender_id: Option<&str>,
+    ) -> Result<(Vec<DeliveryMessage>, EventRecord), IngestError> {
+        let targets = self.targets.list_targets().await?;
+        let (mut deliveries, mut routed, mut not_routed) = (Vec::new(), Vec::new(), Vec::new());
+        for t in targets.iter() {
+            match t.why_not(event) {
+                None => {
+                    let id = delivery_id(event.id, event.received_at, &t.id);
+                    routed.push(Routed { target_id: t.id.clone(), delivery_id: id });
+                    deliveries.push(DeliveryMessage::to(t, id, event.clone()));
+                }
+                Some(why) => not_routed.push((t.id.clone(), why)),
+            }
+        }
+        Ok((deliveries, EventRecord::of(event, sender_id, routed, not_routed)))
+    }
+
+    async fn enqueue(&self, wires: &[String]) -> Result<(), IngestError> {
+        if !wires.is_empty() {
+            self.queue.enqueue_wires(wires).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The deliveries on the wire, the event encoded once for all of them and checked before any is sent.
+fn checked_wires(deliveries: &[DeliveryMessage]) -> Result<Vec<String>, IngestError> {
+    let wires = wires(deliveries);
+    let queued = wires.iter().map(String::len).max().unwrap_or(0);
+    if queued > MAX_MESSAGE_BYTES {
+        return Err(IngestError::TooLargeQueued(queued));
+    }
+    Ok(wires)
 }
 
 /// What the dedupe key is made of when the sender sends no delivery id.

@@ -6,7 +6,7 @@ use http::{HeaderMap, HeaderValue};
 use serde_json::json;
 
 use super::*;
-use crate::ports::{Claim, Clock};
+use crate::ports::{Clock, EventLog};
 use crate::testing::{FixedClock, MemoryQueue, MemoryStore};
 use herald_domain::source::SourceAuth;
 use herald_domain::{Source, SourceKind, Target};
@@ -54,13 +54,14 @@ fn world() -> World {
     let ingest = Ingest {
         sources: store.clone(),
         targets: store.clone(),
-        dedupe: store.clone(),
+        log: store.clone(),
         queue: queue.clone(),
         health: store.clone(),
         clock: clock.clone(),
         ids: Arc::new(crate::testing::SequentialIds),
         dedupe_window: Duration::from_secs(600),
         dedupe_lease: Duration::from_secs(60),
+        retention: Duration::from_secs(7 * 86_400),
         health_throttle: Default::default(),
     };
     World { store, queue, clock, ingest }
@@ -115,11 +116,35 @@ async fn when_and_chatty_defaults_filter() {
 async fn duplicates_inside_the_window_enqueue_nothing() {
     let w = world();
     post(&w, "kino", &token(), DONE).await.unwrap();
+    w.store.handled(&w.queue);
     let again = post(&w, "kino", &token(), DONE).await.unwrap();
     assert!(again.duplicate);
     assert_eq!((again.deliveries, w.queue.sent().len()), (0, 2));
     w.clock.advance(Duration::from_secs(601));
     assert!(!post(&w, "kino", &token(), DONE).await.unwrap().duplicate, "the window has passed");
+    assert_eq!(w.store.events.lock().unwrap().len(), 2, "two events, a record each");
+}
+
+#[tokio::test]
+async fn a_webhook_writes_its_record_once_and_nothing_else() {
+    let w = world();
+    let accepted = post(&w, "kino", &token(), DONE).await.unwrap();
+    // Besides the source's health, written at most once a minute.
+    let calls: Vec<_> = w.store.calls().into_iter().filter(|c| *c != "record_health").collect();
+    assert_eq!(
+        calls,
+        ["get_source", "find_claim", "list_targets", "write_event"],
+        "one write: the record is the claim"
+    );
+    let events = w.store.events.lock().unwrap();
+    let record = &events[0].record;
+    assert_eq!((record.event_id, record.name.as_str()), (accepted.event_id, "media.update.status"));
+    let routed: Vec<_> = record.routed.iter().map(|r| r.target_id.as_str()).collect();
+    assert_eq!(routed, ["discord", "all"]);
+    let sent: Vec<_> = w.queue.sent().iter().map(|d| d.delivery_id).collect();
+    assert_eq!(record.routed.iter().map(|r| r.delivery_id).collect::<Vec<_>>(), sent);
+    let off = record.not_routed.iter().find(|(t, _)| t.as_str() == "off").map(|(_, why)| *why);
+    assert_eq!(off, Some(herald_domain::activity::NotRouted::Disabled));
 }
 
 #[tokio::test]
@@ -138,11 +163,11 @@ async fn bad_inputs_get_their_status_and_change_nothing() {
         assert_eq!(result.unwrap_err().status(), status);
     }
     assert!(w.queue.sent().is_empty());
-    assert!(lock_claims_empty(&w.store));
+    assert!(no_records(&w.store));
 }
 
-fn lock_claims_empty(store: &MemoryStore) -> bool {
-    store.claims.lock().unwrap().is_empty()
+fn no_records(store: &MemoryStore) -> bool {
+    store.events.lock().unwrap().is_empty()
 }
 
 #[tokio::test]
@@ -167,6 +192,7 @@ async fn a_retry_after_a_failed_enqueue_carries_the_same_ids() {
     w.clock.advance(Duration::from_secs(5));
     let first = post(&w, "kino", &token(), DONE).await.unwrap();
     let sent = w.queue.sent();
+    w.store.handled(&w.queue);
     let again = post(&w, "kino", &token(), DONE).await.unwrap();
     assert!(again.duplicate);
     assert_eq!(again.event_id, first.event_id, "a duplicate answers the original event id");
@@ -176,45 +202,51 @@ async fn a_retry_after_a_failed_enqueue_carries_the_same_ids() {
 
 #[tokio::test]
 async fn an_attempt_that_died_holds_its_key_for_the_lease_then_a_retry_gets_the_same_ids() {
-    let w = world();
-    // An attempt that queued its deliveries and died before marking the key done, as a killed
-    // process or a Lambda timeout leaves it.
-    let key_claim = w.store.claim("k", w.clock.now(), Duration::from_secs(60), Duration::from_secs(600)).await.unwrap();
-    assert_eq!(key_claim, Claim::Claimed { first_seen: w.clock.now() });
-    assert_eq!(
-        w.store.claim("k", w.clock.now(), Duration::from_secs(60), Duration::from_secs(600)).await.unwrap(),
-        Claim::InProgress
-    );
-    w.clock.advance(Duration::from_secs(61));
-    let now = w.clock.now();
-    assert_eq!(
-        w.store.claim("k", now, Duration::from_secs(60), Duration::from_secs(600)).await.unwrap(),
-        Claim::Claimed { first_seen: now - Duration::from_secs(61) },
-        "an expired lease is claimable, and keeps when the key was first seen"
-    );
-
-    // Through ingest: the same body's deliveries get the same ids on every attempt.
+    // An attempt that wrote its record and died before its deliveries were handled (a killed
+    // process, or a Lambda timeout, between the write and the queue).
     let w = world();
     let accepted = post(&w, "kino", &token(), DONE).await.unwrap();
     let first: Vec<_> = w.queue.sent().iter().map(|d| d.delivery_id).collect();
-    w.store.claims.lock().unwrap().values_mut().for_each(|m| m.lease_until = Some(DateTime::UNIX_EPOCH));
+    let err = post(&w, "kino", &token(), DONE).await.unwrap_err();
+    assert!(matches!(err, IngestError::InProgress), "{err}");
+    assert_eq!(err.status(), 503);
+    w.clock.advance(Duration::from_secs(61));
     let retried = post(&w, "kino", &token(), DONE).await.unwrap();
-    assert!(!retried.duplicate, "a dead attempt's pending claim is taken over");
+    assert!(!retried.duplicate, "past the lease, unhandled deliveries are queued again");
     let second: Vec<_> = w.queue.sent()[2..].iter().map(|d| d.delivery_id).collect();
-    assert_eq!(first, second);
+    assert_eq!(first, second, "with the same ids");
     assert_eq!(retried.event_id, accepted.event_id);
+    assert_eq!(w.store.events.lock().unwrap().len(), 1, "and no second record");
+    w.store.handled(&w.queue);
+    assert!(post(&w, "kino", &token(), DONE).await.unwrap().duplicate, "once handled, a duplicate");
 }
 
 #[tokio::test]
-async fn a_live_pending_claim_answers_retry_later() {
+async fn a_claim_with_no_deliveries_is_a_duplicate_at_once() {
     let w = world();
-    w.store
-        .claim(&dedupe_key_of(DONE), w.clock.now(), Duration::from_secs(60), Duration::from_secs(600))
-        .await
-        .unwrap();
+    let body = r#"{"event": "nobody.listens", "data": {"status": "x"}}"#;
+    w.store.targets.lock().unwrap().retain(|t| t.id.as_str() == "off");
+    let first = post(&w, "kino", &token(), body).await.unwrap();
+    assert_eq!(first.deliveries, 0);
+    assert!(post(&w, "kino", &token(), body).await.unwrap().duplicate, "nothing to lose, nothing to wait for");
+}
+
+#[tokio::test]
+async fn a_live_claim_answers_retry_later() {
+    let w = world();
+    let event = herald_domain::sample::sample_event(SourceKind::Kinescope, ulid::Ulid::nil(), w.clock.now());
+    let id = herald_domain::ids::derived_id(w.clock.now(), &[dedupe_key_of(DONE).as_bytes()]);
+    let mut record = herald_domain::activity::EventRecord::of(&event, None, vec![], vec![]);
+    record.event_id = id;
+    record.routed = vec![herald_domain::activity::Routed {
+        target_id: herald_domain::TargetId::parse("all").unwrap(),
+        delivery_id: id,
+    }];
+    let lease = w.clock.now() + Duration::from_secs(60);
+    w.store.write_event(&record, Some(lease), w.clock.now() + Duration::from_secs(600)).await.unwrap();
+    w.clock.advance(Duration::from_secs(1));
     let err = post(&w, "kino", &token(), DONE).await.unwrap_err();
     assert!(matches!(err, IngestError::InProgress));
-    assert_eq!(err.status(), 503);
     assert!(w.queue.sent().is_empty());
 }
 
@@ -225,23 +257,39 @@ fn dedupe_key_of(body: &str) -> String {
 }
 
 #[tokio::test]
-async fn kinescope_repeats_are_events_by_default_and_a_senders_delivery_id_is_the_key() {
+async fn kinescope_repeats_are_events_by_default_and_only_a_signed_or_named_delivery_id_is_the_key() {
     let w = world();
     let first = post(&w, "kinescope", &token(), DONE).await.unwrap();
     w.clock.advance(Duration::from_secs(60));
     let second = post(&w, "kinescope", &token(), DONE).await.unwrap();
     assert!(!second.duplicate && second.event_id != first.event_id);
     assert_eq!(w.queue.sent().len(), 4);
-    assert!(lock_claims_empty(&w.store), "no dedupe write when the window is 0");
+    assert!(!w.store.calls().contains(&"find_claim"), "no dedupe look-up when the window is 0");
+    assert!(w.store.events.lock().unwrap().iter().all(|e| e.lease_until.is_none()), "records, not claims");
 
+    // A token source: a delivery-id header is nobody's signature, so the body stays the key.
     let mut headers = token();
-    headers.insert("webhook-id", HeaderValue::from_static("msg_2Lh9"));
+    headers.insert("x-github-delivery", HeaderValue::from_static("d-1"));
     let original = post(&w, "gen", &headers, r#"{"event": "a", "attempt": 1}"#).await.unwrap();
-    let redelivery = post(&w, "gen", &headers, r#"{"event": "a", "attempt": 2}"#).await.unwrap();
-    assert!(redelivery.duplicate, "same webhook-id, whatever the body");
-    assert_eq!(redelivery.event_id, original.event_id);
-    headers.insert("webhook-id", HeaderValue::from_static("msg_other"));
-    assert!(!post(&w, "gen", &headers, r#"{"event": "a", "attempt": 1}"#).await.unwrap().duplicate);
+    w.store.handled(&w.queue);
+    headers.insert("x-github-delivery", HeaderValue::from_static("d-fresh"));
+    let replay = post(&w, "gen", &headers, r#"{"event": "a", "attempt": 1}"#).await.unwrap();
+    assert!(replay.duplicate, "a replay with a fresh id is still a duplicate");
+    let genuine = post(&w, "gen", &headers, r#"{"event": "a", "attempt": 2}"#).await.unwrap();
+    assert!(!genuine.duplicate, "a pre-claimed id suppresses no genuine webhook");
+    assert_ne!(genuine.event_id, original.event_id);
+    let recorded = w.store.events.lock().unwrap().iter().any(|e| e.record.sender_id.as_deref() == Some("d-1"));
+    assert!(recorded, "the sender's id is shown in the record all the same");
+
+    // Named by the source itself: trusted.
+    let mut named = w.store.sources.lock().unwrap().iter().find(|s| s.id.as_str() == "gen").cloned().unwrap();
+    named.delivery_id_header = Some("x-github-delivery".into());
+    w.store.sources.lock().unwrap().push(Source { id: SourceId::parse("named").unwrap(), ..named });
+    headers.insert("x-github-delivery", HeaderValue::from_static("d-9"));
+    post(&w, "named", &headers, r#"{"event": "a", "attempt": 1}"#).await.unwrap();
+    w.store.handled(&w.queue);
+    let redelivery = post(&w, "named", &headers, r#"{"event": "a", "attempt": 2}"#).await.unwrap();
+    assert!(redelivery.duplicate, "same named id, whatever the body");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod cache;
 pub mod deliver;
 pub mod ingest;
+pub mod journal;
 pub mod ports;
 pub mod retry;
 pub mod source_health;

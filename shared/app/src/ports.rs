@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use ulid::Ulid;
 
+use herald_domain::activity::{Attempt, EventRecord};
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::rejection::Rejection;
@@ -77,37 +78,61 @@ pub trait TargetStore: Send + Sync {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Claim {
-    /// Go ahead: the first time inside the window, or a retry of an attempt that never finished (its
-    /// lease ran out). `first_seen` is when the key was first claimed; ids derive from it.
-    Claimed { first_seen: DateTime<Utc> },
-    /// Done inside the window: do nothing.
-    Duplicate { first_seen: DateTime<Utc> },
-    /// Another attempt holds the key (or died less than a lease ago): the sender should retry later.
-    InProgress,
+/// An event record that is also a dedupe claim, and the lease its attempt holds while it queues
+/// the deliveries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    pub record: EventRecord,
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
-/// Dedupe markers that survive a crash: a claim is *pending* under a lease until every delivery is
-/// queued, then *done* for the window. A process that dies in between leaves a pending marker whose
-/// lease runs out, so the sender's retry goes through (with the same ids) instead of being taken
-/// for a duplicate.
+/// Ingest's side of the activity log, which is also its dedupe: one item per webhook is both the
+/// event's record and its claim, so ingest writes once (see the README's decisions).
 #[async_trait]
-pub trait DedupeStore: Send + Sync {
-    /// A pending marker is kept for `lease + window`, so a retry after a crash still finds its
-    /// `first_seen`.
-    async fn claim(
+pub trait EventLog: Send + Sync {
+    /// The newest record that arrived between `from` and `to` whose event id has the same random
+    /// part as `like` (ids derive it from the dedupe key, so: the same webhook).
+    async fn find_claim(
         &self,
-        key: &str,
+        like: Ulid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Option<Claimed>, StoreError>;
+    /// Writes the record, kept until `expires_at`; `StoreError::Conflict` if its event id is taken.
+    async fn write_event(
+        &self,
+        record: &EventRecord,
+        lease_until: Option<DateTime<Utc>>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The claim's deliveries could not all be queued: its lease ends now, so the sender's retry
+    /// goes through at once, with the same ids (some may have reached the queue).
+    async fn end_lease(&self, record: &EventRecord) -> Result<(), StoreError>;
+    /// Whether the deliver or retry function logged a step of any of `deliveries` since `since`.
+    async fn handled_any(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<bool, StoreError>;
+}
+
+/// The deliver and retry functions' side of the activity log: an invocation's steps, packed into
+/// as few items as their size allows (about ten healthy ones to a write unit).
+#[async_trait]
+pub trait AttemptLog: Send + Sync {
+    async fn write_attempts(&self, attempts: &[Attempt], expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+}
+
+/// The admin's side of the activity log, an hour (its storage's partition) at a time.
+#[async_trait]
+pub trait ActivityReader: Send + Sync {
+    /// The event records of the hour starting at `hour`, unexpired at `now`, in no order.
+    async fn events_in_hour(&self, hour: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<EventRecord>, StoreError>;
+    async fn event(&self, id: Ulid, now: DateTime<Utc>) -> Result<Option<EventRecord>, StoreError>;
+    /// The steps logged in the hour starting at `hour`, unexpired at `now`; with `mentioning`, only
+    /// those of invocations whose steps mention that id (an event, delivery or target id).
+    async fn attempts_in_hour(
+        &self,
+        hour: DateTime<Utc>,
+        mentioning: Option<&str>,
         now: DateTime<Utc>,
-        lease: Duration,
-        window: Duration,
-    ) -> Result<Claim, StoreError>;
-    /// Every delivery is queued: a duplicate until `now + window`.
-    async fn complete(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<(), StoreError>;
-    /// The attempt failed before everything was queued: the lease ends now, so the sender's retry
-    /// goes through at once, keeping `first_seen` (and so the ids).
-    async fn abandon(&self, key: &str) -> Result<(), StoreError>;
+    ) -> Result<Vec<Attempt>, StoreError>;
 }
 
 #[async_trait]

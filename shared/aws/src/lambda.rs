@@ -67,6 +67,18 @@ where
     response
 }
 
+/// Writes what a batch did to the activity log, one item for it all. A miss loses only the log's
+/// lines (the deliveries went on): an error in the log and a metric, which an alarm watches.
+pub async fn flush_activity(
+    journal: &herald_app::journal::Journal,
+    metrics: &std::sync::Mutex<crate::metrics::Metrics>,
+) {
+    if let Err(e) = journal.flush().await {
+        tracing::error!(error = %e, "could not write the activity log");
+        metrics.lock().expect("metrics lock").count("ActivityLogMisses", &[]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};

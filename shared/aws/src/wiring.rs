@@ -9,6 +9,7 @@ use herald_app::backoff::Backoff;
 use herald_app::cache::{CachedSources, CachedStates, CachedTargets, HEALTHY_STATE_TTL};
 use herald_app::deliver::Deliver;
 use herald_app::ingest::Ingest;
+use herald_app::journal::Journal;
 use herald_app::retry::Retry;
 
 use crate::Clients;
@@ -24,7 +25,9 @@ use crate::wakeups::Wakeups;
 /// Wires the backoff machinery (table, queues, Scheduler, HTTP client) once per process.
 pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest::Error> {
     let table = Arc::new(Table::new(aws.dynamodb.clone(), &config.table));
+    let clock = Arc::new(SystemClock);
     Ok(Backoff {
+        journal: Arc::new(Journal::new(table.clone(), clock.clone(), config.activity_retention)),
         targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
         states: table.clone(),
         parking: table.clone(),
@@ -32,7 +35,7 @@ pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest
         wakeups: Arc::new(wakeups(config, aws)),
         queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
         sender: Arc::new(HttpSender::new(AddressPolicy::new(config.allow_networks.clone()), config.proxy.clone())?),
-        clock: Arc::new(SystemClock),
+        clock,
         ids: Arc::new(MonotonicIds::default()),
         ladder: config.ladder.clone(),
         retention: config.parked_retention,
@@ -41,19 +44,20 @@ pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest
     })
 }
 
-/// Ingest: sources and targets (cached), dedupe markers, the deliveries queue.
+/// Ingest: sources and targets (cached), event records (the dedupe claims), the deliveries queue.
 pub fn ingest(config: &IngestConfig, aws: &Clients) -> Ingest {
     let table = Arc::new(Table::new(aws.dynamodb.clone(), &config.table));
     Ingest {
         sources: Arc::new(CachedSources::new(table.clone(), config.target_cache_ttl)),
         targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
-        dedupe: table.clone(),
+        log: table.clone(),
         queue: Arc::new(SqsQueue::new(aws.sqs.clone(), &config.deliveries_queue_url)),
         health: table,
         clock: Arc::new(SystemClock),
         ids: Arc::new(MonotonicIds::default()),
         dedupe_window: config.dedupe_window,
         dedupe_lease: config.dedupe_lease,
+        retention: config.activity_retention,
         health_throttle: HealthThrottle::default(),
     }
 }

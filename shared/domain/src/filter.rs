@@ -1,6 +1,7 @@
 //! Which events a target receives: name patterns with `*` wildcards and an optional
 //! `source:` prefix, narrowed by `when` conditions on field values.
 
+use crate::activity::NotRouted;
 use std::collections::BTreeMap;
 
 use super::event::{Event, scalar_text};
@@ -46,17 +47,29 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
 
 /// A target's subscription. `events: None` is the default: every event that is not chatty.
 pub fn subscribed(events: Option<&[String]>, when: &BTreeMap<String, Vec<String>>, event: &Event) -> bool {
+    why_not_subscribed(events, when, event).is_none()
+}
+
+/// Why a subscription does not take `event`, if it does not.
+pub fn why_not_subscribed(
+    events: Option<&[String]>,
+    when: &BTreeMap<String, Vec<String>>,
+    event: &Event,
+) -> Option<NotRouted> {
     let by_name = match events {
         None => !event.chatty,
         Some(patterns) => patterns.iter().any(|p| pattern_matches(p, event)),
     };
+    if !by_name {
+        return Some(NotRouted::NotSubscribed);
+    }
     // A condition narrows only events that carry the field: `{"status": ["done"]}` keeps
     // intermediate Kinescope statuses out without hiding `live.finished`, which has no status.
-    by_name
-        && when.iter().all(|(field, allowed)| match event.lookup(field) {
-            None => true,
-            Some(value) => allowed.iter().any(|a| a == scalar_text(&value).as_ref()),
-        })
+    let when_holds = when.iter().all(|(field, allowed)| match event.lookup(field) {
+        None => true,
+        Some(value) => allowed.iter().any(|a| a == scalar_text(&value).as_ref()),
+    });
+    (!when_holds).then_some(NotRouted::When)
 }
 
 #[cfg(test)]

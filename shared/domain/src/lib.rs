@@ -2,6 +2,7 @@
 //! clock or randomness (chrono without `clock`, ulid without `std`, so `Utc::now()` and
 //! `Ulid::new()` do not compile here): times and ids are passed in. Tested beside its code.
 
+pub mod activity;
 pub mod adapters;
 pub mod address;
 pub mod catalog;

@@ -189,6 +189,19 @@ impl Source {
             .find(|v| !v.is_empty())
     }
 
+    /// The sender's delivery id that dedupe may trust: one the signature covers (Standard Webhooks'
+    /// `webhook-id`), or the header the source names itself. Any other id a request carries is
+    /// only shown: under a token or a body HMAC a replayed request could carry a fresh one, or
+    /// claim the id of the sender's next webhook.
+    pub fn trusted_delivery_id<'h>(&self, headers: &'h http::HeaderMap) -> Option<&'h str> {
+        let name = match (&self.delivery_id_header, &self.auth) {
+            (Some(name), _) => name.as_str(),
+            (None, SourceAuth::StandardWebhooks { .. }) => "webhook-id",
+            _ => return None,
+        };
+        headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    }
+
     pub fn authenticate(&self, creds: &Credentials<'_>) -> bool {
         self.check(creds).is_ok()
     }

@@ -118,6 +118,14 @@ impl Target {
         self.enabled && subscribed(self.events.as_deref(), &self.when, event)
     }
 
+    /// Why this target is not sent `event`, if it is not (for the event's record).
+    pub fn why_not(&self, event: &Event) -> Option<crate::activity::NotRouted> {
+        if !self.enabled {
+            return Some(crate::activity::NotRouted::Disabled);
+        }
+        crate::filter::why_not_subscribed(self.events.as_deref(), &self.when, event)
+    }
+
     /// The checks that need no sample event: shape of URL, headers, secret and timeout.
     pub fn validate(&self) -> Result<(), InvalidTarget> {
         if self.name.trim().is_empty() {

@@ -1,6 +1,7 @@
 //! In-memory fakes of the ports for fast use-case tests. Behind the `test-util` feature: never in
 //! a Lambda binary. (The recording HTTP receiver, for tests over the real network, is herald-aws's.)
 
+pub mod activity;
 pub mod admin;
 pub mod world;
 
@@ -12,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::ports::{
-    Claim, Clock, DedupeStore, DeliveryQueue, IdSource, ParkingLot, QueueError, RejectedStore, ScheduleError, Sender,
-    SourceHealthLog, SourceStore, StateStore, StoreError, TargetStore, WakeupScheduler, WakeupVia,
+    Clock, DeliveryQueue, IdSource, ParkingLot, QueueError, RejectedStore, ScheduleError, Sender, SourceHealthLog,
+    SourceStore, StateStore, StoreError, TargetStore, WakeupScheduler, WakeupVia,
 };
 use herald_domain::message::DeliveryMessage;
 use herald_domain::message::WakeupMessage;
@@ -34,13 +35,16 @@ pub type RejectedMap = std::collections::BTreeMap<(TargetId, ulid::Ulid), (Rejec
 /// Parked deliveries by (target, delivery id), with when they expire.
 pub type ParkedMap = std::collections::BTreeMap<(TargetId, ulid::Ulid), (DeliveryMessage, DateTime<Utc>)>;
 
-/// Sources, targets, states and dedupe claims in memory, with the same conditional semantics as DynamoDB.
+/// Sources, targets, states and the activity log in memory, with the same conditional semantics as DynamoDB.
 #[derive(Default)]
 pub struct MemoryStore {
     pub sources: Mutex<Vec<Source>>,
     pub targets: Mutex<Vec<Target>>,
     pub states: Mutex<HashMap<TargetId, TargetState>>,
-    pub claims: Mutex<HashMap<String, Marker>>,
+    /// Event records (the dedupe claims too), with their lease and expiry.
+    pub events: Mutex<Vec<activity::StoredEvent>>,
+    /// Logged steps, with their expiry.
+    pub attempts: Mutex<Vec<(herald_domain::activity::Attempt, DateTime<Utc>)>>,
     pub parked: Mutex<ParkedMap>,
     pub rejected: Mutex<RejectedMap>,
     /// Every source health signal recorded, in order.
@@ -89,65 +93,6 @@ impl TargetStore for MemoryStore {
     async fn list_targets(&self) -> Result<Arc<Vec<Target>>, StoreError> {
         self.note("list_targets");
         Ok(Arc::new(lock(&self.targets).clone()))
-    }
-}
-
-/// A dedupe marker in memory, as the DynamoDB adapter keeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Marker {
-    pub first_seen: DateTime<Utc>,
-    /// `Some(lease end)` while pending; `None` once done.
-    pub lease_until: Option<DateTime<Utc>>,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[async_trait]
-impl DedupeStore for MemoryStore {
-    async fn claim(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        lease: Duration,
-        window: Duration,
-    ) -> Result<Claim, StoreError> {
-        self.note("claim");
-        let mut claims = lock(&self.claims);
-        match claims.get_mut(key) {
-            Some(m) if m.expires_at > now => match m.lease_until {
-                None => Ok(Claim::Duplicate { first_seen: m.first_seen }),
-                Some(until) if until > now => Ok(Claim::InProgress),
-                Some(_) => {
-                    m.lease_until = Some(now + lease);
-                    m.expires_at = now + lease + window;
-                    Ok(Claim::Claimed { first_seen: m.first_seen })
-                }
-            },
-            _ => {
-                let marker =
-                    Marker { first_seen: now, lease_until: Some(now + lease), expires_at: now + lease + window };
-                claims.insert(key.to_owned(), marker);
-                Ok(Claim::Claimed { first_seen: now })
-            }
-        }
-    }
-
-    async fn complete(&self, key: &str, now: DateTime<Utc>, window: Duration) -> Result<(), StoreError> {
-        self.note("complete");
-        if let Some(m) = lock(&self.claims).get_mut(key) {
-            m.lease_until = None;
-            m.expires_at = now + window;
-        }
-        Ok(())
-    }
-
-    async fn abandon(&self, key: &str) -> Result<(), StoreError> {
-        self.note("abandon");
-        if let Some(m) = lock(&self.claims).get_mut(key)
-            && m.lease_until.is_some()
-        {
-            m.lease_until = Some(DateTime::UNIX_EPOCH);
-        }
-        Ok(())
     }
 }
 

@@ -36,6 +36,7 @@ pub fn world() -> TestWorld {
     let queue = Arc::new(MemoryQueue::default());
     let clock = FixedClock::at(DateTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
     let backoff = Arc::new(Backoff {
+        journal: Arc::new(crate::journal::Journal::new(store.clone(), clock.clone(), Duration::from_secs(7 * 86_400))),
         targets: store.clone(),
         states: store.clone(),
         parking: store.clone(),

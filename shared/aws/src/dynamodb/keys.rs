@@ -1,6 +1,6 @@
 //! Every key of the table, spelled once. Sources and targets live in one partition each (listed
-//! with one Query); each target has its own partition for its state and parked deliveries; each
-//! dedupe marker its own item.
+//! with one Query); each target has its own partition for its state and parked deliveries; the
+//! activity log (event records, which are also the dedupe claims, and logged steps) one per hour.
 
 use std::collections::HashMap;
 
@@ -61,8 +61,34 @@ pub fn rejected(target: &TargetId, delivery: &Ulid) -> Key {
     Key { pk: target_partition(target), sk: format!("{REJECTED_PREFIX}{delivery}") }
 }
 
-pub fn dedupe(key: &str) -> Key {
-    Key { pk: format!("DEDUPE#{key}"), sk: "DEDUPE".to_owned() }
+/// The activity log's partition for the hour that contains `at`: event records and logged steps
+/// live an hour to a partition, read newest hour first.
+pub fn log_partition(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{LOG_PREFIX}{}", at.format("%Y-%m-%dT%H"))
+}
+
+pub const LOG_PREFIX: &str = "LOG#";
+/// Sort keys of event records start with this.
+pub const EVENT_PREFIX: &str = "E#";
+/// Sort keys of logged steps start with this.
+pub const STEPS_PREFIX: &str = "A#";
+
+/// An event record's sort key: its id's random part first (which ids derive from the dedupe key,
+/// so the same webhook's records share a prefix a Query finds), then its time.
+pub fn event(id: &Ulid) -> Key {
+    let at = chrono::DateTime::from_timestamp_millis(id.timestamp_ms() as i64).unwrap_or_default();
+    Key { pk: log_partition(at), sk: format!("{}{:012x}", same_webhook_prefix(id), id.timestamp_ms()) }
+}
+
+/// The sort-key prefix of every record whose event id has `id`'s random part.
+pub fn same_webhook_prefix(id: &Ulid) -> String {
+    format!("{EVENT_PREFIX}{:020x}", id.random())
+}
+
+/// A batch of logged steps, under an id of its own that sorts by when it was written.
+pub fn steps(id: &Ulid) -> Key {
+    let at = chrono::DateTime::from_timestamp_millis(id.timestamp_ms() as i64).unwrap_or_default();
+    Key { pk: log_partition(at), sk: format!("{STEPS_PREFIX}{id}") }
 }
 
 #[cfg(test)]
@@ -78,6 +104,13 @@ mod tests {
         assert!(parked.sk.starts_with(PARKED_PREFIX) && parked.pk == "TARGET#discord", "{parked:?}");
         assert_eq!(source(&SourceId::parse("ombi").unwrap()).sk, "SOURCE#ombi");
         assert_eq!(source_health(&SourceId::parse("ombi").unwrap()).pk, "SOURCE_HEALTH");
-        assert_eq!(dedupe("abc"), Key { pk: "DEDUPE#abc".into(), sk: "DEDUPE".into() });
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let id = Ulid::from_parts(at.timestamp_millis() as u64, 0xabc);
+        let key = event(&id);
+        assert_eq!(key.pk, "LOG#2023-11-14T22");
+        assert!(key.sk.starts_with(&same_webhook_prefix(&id)) && key.sk.starts_with("E#00000000000000000abc"));
+        let later = Ulid::from_parts(at.timestamp_millis() as u64 + 1, 0xabc);
+        assert_ne!(event(&later).sk, key.sk, "the same webhook at another time is another record");
+        assert_eq!(steps(&id).sk, format!("A#{id}"));
     }
 }

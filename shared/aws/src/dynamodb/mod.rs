@@ -1,9 +1,9 @@
-//! The one DynamoDB table (DESIGN §6), one file per item family: `config` (sources and targets),
-//! `state` (a target's failure state and counters), `parking` (parked deliveries), `dedupe`
-//! (dedupe markers). Every key is spelled in `keys`.
+//! The one DynamoDB table, one file per item family: `config` (sources and targets), `state` (a
+//! target's failure state and counters), `parking` (parked deliveries), `activity` (the activity
+//! log, whose event records are also the dedupe claims). Every key is spelled in `keys`.
 
+pub mod activity;
 mod config;
-mod dedupe;
 pub mod keys;
 mod parking;
 mod rejected;

@@ -17,6 +17,7 @@ pub struct IngestConfig {
     pub dedupe_window: Duration,
     pub dedupe_lease: Duration,
     pub target_cache_ttl: Duration,
+    pub activity_retention: Duration,
 }
 
 /// What the deliver and retry functions share: sending, the ladder, parking and wake-ups.
@@ -39,6 +40,7 @@ pub struct BackoffConfig {
     pub timer_max: Duration,
     pub parked_retention: Duration,
     pub wakeup_grace: Duration,
+    pub activity_retention: Duration,
 }
 
 /// Settings of the deliver function.
@@ -106,6 +108,7 @@ impl Resources {
             dedupe_window: tuning.dedupe_window,
             dedupe_lease: tuning.dedupe_lease,
             target_cache_ttl: tuning.target_cache_ttl,
+            activity_retention: tuning.activity_retention,
         }
     }
 
@@ -125,6 +128,7 @@ impl Resources {
             timer_max: tuning.timer_max,
             parked_retention: tuning.parked_retention,
             wakeup_grace: tuning.wakeup_grace,
+            activity_retention: tuning.activity_retention,
         }
     }
 
@@ -164,6 +168,7 @@ impl IngestConfig {
             dedupe_window: tuning.dedupe_window,
             dedupe_lease: tuning.dedupe_lease,
             target_cache_ttl: tuning.target_cache_ttl,
+            activity_retention: tuning.activity_retention,
         })
     }
 }
@@ -186,6 +191,7 @@ impl BackoffConfig {
             timer_max: tuning.timer_max,
             parked_retention: tuning.parked_retention,
             wakeup_grace: tuning.wakeup_grace,
+            activity_retention: tuning.activity_retention,
         })
     }
 }

@@ -33,6 +33,8 @@ pub const DELIVERY_CONCURRENCY: &str = "HERALD_DELIVERY_CONCURRENCY";
 pub const LADDER: &str = "HERALD_LADDER";
 pub const TIMER_MAX: &str = "HERALD_TIMER_MAX";
 pub const PARKED_RETENTION: &str = "HERALD_PARKED_RETENTION";
+/// How long the activity log keeps event records and delivery steps.
+pub const ACTIVITY_RETENTION: &str = "HERALD_ACTIVITY_RETENTION";
 pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
 pub const RETRY_BUDGET: &str = "HERALD_RETRY_BUDGET";
 pub const WAKEUP_GRACE: &str = "HERALD_WAKEUP_GRACE";
@@ -52,6 +54,7 @@ pub const DEFAULT_DEDUPE_LEASE: Duration = Duration::from_secs(60);
 pub const DEFAULT_TARGET_CACHE_TTL: Duration = Duration::from_secs(30);
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 10;
 pub const DEFAULT_PARKED_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+pub const DEFAULT_ACTIVITY_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 pub const DEFAULT_RETRY_MAX_SENDS: usize = 1000;
 /// The retry function's timeout is 60 s and one send may take 30 s (local/tests/template.rs checks the sum).
 pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(8);
@@ -171,6 +174,8 @@ pub struct Tuning {
     /// Wake-ups up to this delay are SQS message timers; longer ones Scheduler schedules.
     pub timer_max: Duration,
     pub parked_retention: Duration,
+    /// How long the activity log keeps what it wrote.
+    pub activity_retention: Duration,
     /// Sends per wake-up before the rest of a backlog continues in a fresh wake-up.
     pub retry_max_sends: usize,
     /// No new send starts after this long into a wake-up.
@@ -191,6 +196,7 @@ impl Default for Tuning {
             ladder: Ladder::default(),
             timer_max: MAX_TIMER,
             parked_retention: DEFAULT_PARKED_RETENTION,
+            activity_retention: DEFAULT_ACTIVITY_RETENTION,
             retry_max_sends: DEFAULT_RETRY_MAX_SENDS,
             retry_budget: DEFAULT_RETRY_BUDGET,
             wakeup_grace: DEFAULT_WAKEUP_GRACE,
@@ -225,6 +231,7 @@ impl Tuning {
             ladder,
             timer_max,
             parked_retention: env.duration(PARKED_RETENTION, defaults.parked_retention)?,
+            activity_retention: env.duration(ACTIVITY_RETENTION, defaults.activity_retention)?,
             retry_max_sends: env.number(RETRY_MAX_SENDS, defaults.retry_max_sends, 1..=10_000)?,
             retry_budget: env.duration(RETRY_BUDGET, defaults.retry_budget)?,
             wakeup_grace: env.duration(WAKEUP_GRACE, defaults.wakeup_grace)?,

@@ -1,0 +1,39 @@
+//! The deliver and retry functions' notes for the activity log: every step of every delivery is
+//! noted in memory as it happens and written as one item per invocation, so a healthy delivery
+//! costs a fraction of a write unit, not one of its own (see the README's decisions).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use herald_domain::activity::Attempt;
+
+use crate::ports::{AttemptLog, Clock, StoreError};
+
+pub struct Journal {
+    notes: Mutex<Vec<Attempt>>,
+    log: Arc<dyn AttemptLog>,
+    clock: Arc<dyn Clock>,
+    /// How long what is written is kept.
+    retention: Duration,
+}
+
+impl Journal {
+    pub fn new(log: Arc<dyn AttemptLog>, clock: Arc<dyn Clock>, retention: Duration) -> Self {
+        Self { notes: Mutex::default(), log, clock, retention }
+    }
+
+    pub fn note(&self, attempt: Attempt) {
+        self.notes.lock().expect("journal lock").push(attempt);
+    }
+
+    /// Writes what was noted since the last flush. Returns how many steps were written; on an error
+    /// the notes are dropped (the deliveries themselves went on): the caller counts the miss.
+    pub async fn flush(&self) -> Result<usize, StoreError> {
+        let notes = std::mem::take(&mut *self.notes.lock().expect("journal lock"));
+        if notes.is_empty() {
+            return Ok(0);
+        }
+        self.log.write_attempts(&notes, self.clock.now() + self.retention).await?;
+        Ok(notes.len())
+    }
+}

@@ -1,0 +1,129 @@
+//! The activity log in memory: event records (which are the dedupe claims) and logged steps.
+
+use async_trait::async_trait;
+use chrono::{DateTime, DurationRound, Utc};
+use ulid::Ulid;
+
+use super::{MemoryStore, lock};
+use crate::ports::{ActivityReader, AttemptLog, Claimed, EventLog, StoreError};
+use herald_domain::activity::{Attempt, EventRecord};
+
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    pub record: EventRecord,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn random_part(id: Ulid) -> u128 {
+    id.random()
+}
+
+fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
+}
+
+#[async_trait]
+impl EventLog for MemoryStore {
+    async fn find_claim(
+        &self,
+        like: Ulid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Option<Claimed>, StoreError> {
+        self.note("find_claim");
+        Ok(lock(&self.events)
+            .iter()
+            .filter(|e| random_part(e.record.event_id) == random_part(like))
+            .filter(|e| e.record.received_at > from && e.record.received_at <= to)
+            .max_by_key(|e| e.record.received_at)
+            .map(|e| Claimed { record: e.record.clone(), lease_until: e.lease_until }))
+    }
+
+    async fn write_event(
+        &self,
+        record: &EventRecord,
+        lease_until: Option<DateTime<Utc>>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.note("write_event");
+        let mut events = lock(&self.events);
+        if events.iter().any(|e| e.record.event_id == record.event_id) {
+            return Err(StoreError::Conflict);
+        }
+        events.push(StoredEvent { record: record.clone(), lease_until, expires_at });
+        Ok(())
+    }
+
+    async fn end_lease(&self, record: &EventRecord) -> Result<(), StoreError> {
+        self.note("end_lease");
+        for e in lock(&self.events).iter_mut().filter(|e| e.record.event_id == record.event_id) {
+            e.lease_until = Some(DateTime::UNIX_EPOCH);
+        }
+        Ok(())
+    }
+
+    async fn handled_any(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.note("handled_any");
+        Ok(lock(&self.attempts).iter().any(|(a, _)| a.at >= since && deliveries.contains(&a.delivery_id)))
+    }
+}
+
+impl MemoryStore {
+    /// As the deliver function would: a step logged for every delivery `queue` holds.
+    pub fn handled(&self, queue: &super::MemoryQueue) {
+        let steps = queue.sent().into_iter().map(|d| {
+            let step = Attempt::step(
+                d.event.received_at,
+                d.delivery_id,
+                d.event.id,
+                &d.target_id,
+                herald_domain::activity::Outcome::Delivered,
+            );
+            (step, DateTime::<Utc>::MAX_UTC)
+        });
+        lock(&self.attempts).extend(steps);
+    }
+}
+
+#[async_trait]
+impl AttemptLog for MemoryStore {
+    async fn write_attempts(&self, attempts: &[Attempt], expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.note("write_attempts");
+        lock(&self.attempts).extend(attempts.iter().map(|a| (a.clone(), expires_at)));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ActivityReader for MemoryStore {
+    async fn events_in_hour(&self, hour: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<EventRecord>, StoreError> {
+        Ok(lock(&self.events)
+            .iter()
+            .filter(|e| hour_of(e.record.received_at) == hour && e.expires_at > now)
+            .map(|e| e.record.clone())
+            .collect())
+    }
+
+    async fn event(&self, id: Ulid, now: DateTime<Utc>) -> Result<Option<EventRecord>, StoreError> {
+        Ok(lock(&self.events).iter().find(|e| e.record.event_id == id && e.expires_at > now).map(|e| e.record.clone()))
+    }
+
+    async fn attempts_in_hour(
+        &self,
+        hour: DateTime<Utc>,
+        mentioning: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let mentions = |a: &Attempt| {
+            mentioning.is_none_or(|m| {
+                a.delivery_id.to_string() == m || a.event_id.to_string() == m || a.target_id.as_str() == m
+            })
+        };
+        Ok(lock(&self.attempts)
+            .iter()
+            .filter(|(a, expires)| hour_of(a.at) == hour && *expires > now && mentions(a))
+            .map(|(a, _)| a.clone())
+            .collect())
+    }
+}

@@ -1,0 +1,406 @@
+//! The activity log: `LOG#<hour>` partitions. An event record (`E#<id's random part><time>`) is
+//! also its webhook's dedupe claim, so ingest writes one item; an invocation's steps
+//! (`A#<ulid>`) are packed as lines of text, about ten healthy ones to a write unit, and a Query
+//! can filter them by any id they mention.
+
+use std::fmt::Write as _;
+
+use async_trait::async_trait;
+use chrono::{DateTime, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+use herald_app::ports::{ActivityReader, AttemptLog, Claimed, EventLog, StoreError};
+use herald_domain::activity::{Attempt, ErrorClass, EventRecord, NotRouted, Outcome, Routed, delivery_id};
+use herald_domain::{SourceId, SourceKind, TargetId};
+
+use super::keys::{self, EVENT_PREFIX, STEPS_PREFIX, log_partition, same_webhook_prefix};
+use super::{Item, TTL_ATTRIBUTE, Table, conflict_or_unavailable, from_item, n, s, to_item, unavailable};
+
+/// What one item of steps may weigh, so that a healthy batch costs one write unit (1 KB).
+const STEPS_ITEM_BYTES: usize = 1000;
+/// The keys, names and expiry of a steps item, roughly.
+const STEPS_ITEM_OVERHEAD: usize = 80;
+
+/// An event record as stored: short names, and routed targets without their delivery ids (they
+/// derive from the event id), so a record with a handful of targets stays within one write unit.
+#[derive(Serialize, Deserialize)]
+struct StoredEvent {
+    #[serde(with = "herald_domain::ids::ulid_text")]
+    id: Ulid,
+    at: DateTime<Utc>,
+    src: SourceId,
+    kind: SourceKind,
+    name: String,
+    sum: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<String>,
+    /// Routed target ids, space-separated.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    to: String,
+    /// `target:reason` for the others, space-separated.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    not: String,
+    /// While the first attempt may still be queueing the deliveries (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lease: Option<i64>,
+}
+
+impl StoredEvent {
+    fn of(record: &EventRecord, lease_until: Option<DateTime<Utc>>) -> Self {
+        let join = |parts: Vec<String>| parts.join(" ");
+        Self {
+            id: record.event_id,
+            at: record.received_at,
+            src: record.source_id.clone(),
+            kind: record.source_kind,
+            name: record.name.clone(),
+            sum: record.summary.clone(),
+            sid: record.sender_id.clone(),
+            to: join(record.routed.iter().map(|r| r.target_id.to_string()).collect()),
+            not: join(record.not_routed.iter().map(|(t, why)| format!("{t}:{}", why.as_str())).collect()),
+            lease: lease_until.map(|l| l.timestamp()),
+        }
+    }
+
+    fn into_claim(self) -> Claimed {
+        let routed = self
+            .to
+            .split_whitespace()
+            .filter_map(|t| TargetId::parse(t).ok())
+            .map(|t| Routed { delivery_id: delivery_id(self.id, self.at, &t), target_id: t })
+            .collect();
+        let not_routed = self
+            .not
+            .split_whitespace()
+            .filter_map(|pair| pair.split_once(':'))
+            .filter_map(|(t, why)| Some((TargetId::parse(t).ok()?, NotRouted::parse(why)?)))
+            .collect();
+        let lease_until = self.lease.and_then(|l| DateTime::from_timestamp(l, 0));
+        let record = EventRecord {
+            event_id: self.id,
+            received_at: self.at,
+            source_id: self.src,
+            source_kind: self.kind,
+            name: self.name,
+            summary: self.sum,
+            sender_id: self.sid,
+            routed,
+            not_routed,
+        };
+        Claimed { record, lease_until }
+    }
+}
+
+/// A batch of steps: one line each (`delivery event target outcome+class status ms at`), and the
+/// words of those that failed beside them.
+#[derive(Serialize, Deserialize)]
+struct StoredSteps {
+    d: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    x: Vec<StepWords>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StepWords {
+    /// The line it belongs to.
+    i: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    e: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<String>,
+}
+
+fn line(a: &Attempt) -> String {
+    let mut line = format!("{} {} {} {}", a.delivery_id, a.event_id, a.target_id, a.outcome.code());
+    line.push(a.class.map_or('-', ErrorClass::code));
+    match a.status {
+        Some(status) => write!(line, " {status}"),
+        None => write!(line, " -"),
+    }
+    .expect("writing to a String");
+    write!(line, " {} {}", a.ms, a.at.timestamp_millis()).expect("writing to a String");
+    line
+}
+
+fn parse_line(text: &str) -> Option<Attempt> {
+    let mut parts = text.split(' ');
+    let delivery_id = Ulid::from_string(parts.next()?).ok()?;
+    let event_id = Ulid::from_string(parts.next()?).ok()?;
+    let target_id = TargetId::parse(parts.next()?).ok()?;
+    let mut codes = parts.next()?.chars();
+    let outcome = Outcome::from_code(codes.next()?)?;
+    let class = codes.next().and_then(ErrorClass::from_code);
+    let status = parts.next()?.parse().ok();
+    let ms = parts.next()?.parse().ok()?;
+    let at = DateTime::from_timestamp_millis(parts.next()?.parse().ok()?)?;
+    Some(Attempt { at, delivery_id, event_id, target_id, outcome, status, class, ms, error: None, response: None })
+}
+
+/// Packs steps into items of about [`STEPS_ITEM_BYTES`].
+fn pack(attempts: &[Attempt]) -> Vec<StoredSteps> {
+    let mut items = Vec::new();
+    let mut current = StoredSteps { d: String::new(), x: Vec::new() };
+    let mut size = STEPS_ITEM_OVERHEAD;
+    for a in attempts {
+        let text = line(a);
+        let words = (a.error.is_some() || a.response.is_some()).then(|| (a.error.clone(), a.response.clone()));
+        let weight = text.len()
+            + 1
+            + words
+                .as_ref()
+                .map_or(0, |(e, r)| 16 + e.as_ref().map_or(0, String::len) + r.as_ref().map_or(0, String::len));
+        if !current.d.is_empty() && size + weight > STEPS_ITEM_BYTES {
+            items.push(std::mem::replace(&mut current, StoredSteps { d: String::new(), x: Vec::new() }));
+            size = STEPS_ITEM_OVERHEAD;
+        }
+        let index = current.d.lines().count();
+        if !current.d.is_empty() {
+            current.d.push('\n');
+        }
+        current.d.push_str(&text);
+        if let Some((e, r)) = words {
+            current.x.push(StepWords { i: index, e, r });
+        }
+        size += weight;
+    }
+    if !current.d.is_empty() {
+        items.push(current);
+    }
+    items
+}
+
+fn unpack(stored: StoredSteps) -> Vec<Attempt> {
+    let mut steps: Vec<Option<Attempt>> = stored.d.lines().map(parse_line).collect();
+    for words in stored.x {
+        if let Some(Some(step)) = steps.get_mut(words.i) {
+            step.error = words.e;
+            step.response = words.r;
+        }
+    }
+    steps.into_iter().flatten().collect()
+}
+
+/// Every hour from the one containing `from` to the one containing `to`.
+pub fn hours(from: DateTime<Utc>, to: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> {
+    let start = from.duration_trunc(chrono::Duration::hours(1)).unwrap_or(from);
+    let end = to.duration_trunc(chrono::Duration::hours(1)).unwrap_or(to);
+    std::iter::successors(Some(start), |h| Some(*h + chrono::Duration::hours(1))).take_while(move |h| *h <= end)
+}
+
+impl Table {
+    /// The unexpired items of `pk` whose sort key starts with `prefix`, optionally only those whose
+    /// `d` mentions any of `mentioning`.
+    async fn log_items(
+        &self,
+        pk: &str,
+        prefix: &str,
+        mentioning: &[String],
+        now: DateTime<Utc>,
+        consistent: bool,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut filter = "#exp > :now".to_owned();
+        if !mentioning.is_empty() {
+            let any: Vec<String> = (0..mentioning.len()).map(|i| format!("contains(d, :m{i})")).collect();
+            write!(filter, " AND ({})", any.join(" OR ")).expect("writing to a String");
+        }
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .filter_expression(&filter)
+                .expression_attribute_names("#exp", TTL_ATTRIBUTE)
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .expression_attribute_values(":now", n(now.timestamp()))
+                .consistent_read(consistent)
+                .set_exclusive_start_key(start);
+            for (i, m) in mentioning.iter().enumerate() {
+                query = query.expression_attribute_values(format!(":m{i}"), s(m));
+            }
+            let out = query.send().await.map_err(unavailable)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EventLog for Table {
+    async fn find_claim(
+        &self,
+        like: Ulid,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Option<Claimed>, StoreError> {
+        let prefix = same_webhook_prefix(&like);
+        let mut newest: Option<Claimed> = None;
+        for hour in hours(from, to) {
+            // Strongly consistent: a sender's retry a moment after the first attempt must see its claim.
+            for item in self.log_items(&log_partition(hour), &prefix, &[], from, true).await? {
+                let claim = from_item::<StoredEvent>(item)?.into_claim();
+                let at = claim.record.received_at;
+                if at > from && at <= to && newest.as_ref().is_none_or(|n| n.record.received_at < at) {
+                    newest = Some(claim);
+                }
+            }
+        }
+        Ok(newest)
+    }
+
+    async fn write_event(
+        &self,
+        record: &EventRecord,
+        lease_until: Option<DateTime<Utc>>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut item = to_item(keys::event(&record.event_id), &StoredEvent::of(record, lease_until));
+        item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at.timestamp()));
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await
+            .map_err(conflict_or_unavailable)?;
+        Ok(())
+    }
+
+    async fn end_lease(&self, record: &EventRecord) -> Result<(), StoreError> {
+        let ended = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(keys::event(&record.event_id).into()))
+            .update_expression("SET lease = :zero")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match ended.map_err(conflict_or_unavailable) {
+            // No record (it was never written): nothing holds the key.
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn handled_any(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<bool, StoreError> {
+        let ids: Vec<String> = deliveries.iter().map(Ulid::to_string).collect();
+        let now = Utc::now();
+        for hour in hours(since, now) {
+            // The steps written since `since`: their ids sort by when they were written.
+            let from = format!("{STEPS_PREFIX}{}", Ulid::from_parts(since.timestamp_millis().max(0) as u64, 0));
+            let found = self.log_items(&log_partition(hour), STEPS_PREFIX, &ids, since, true).await?;
+            if found.iter().any(|item| item.get("SK").and_then(|k| k.as_s().ok()).is_some_and(|sk| *sk >= from)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+#[async_trait]
+impl AttemptLog for Table {
+    async fn write_attempts(&self, attempts: &[Attempt], expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        for stored in pack(attempts) {
+            let mut item = to_item(keys::steps(&Ulid::new()), &stored);
+            item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at.timestamp()));
+            self.client.put_item().table_name(&self.name).set_item(Some(item)).send().await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ActivityReader for Table {
+    async fn events_in_hour(&self, hour: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<EventRecord>, StoreError> {
+        let items = self.log_items(&log_partition(hour), EVENT_PREFIX, &[], now, false).await?;
+        items.into_iter().map(|item| Ok(from_item::<StoredEvent>(item)?.into_claim().record)).collect()
+    }
+
+    async fn event(&self, id: Ulid, now: DateTime<Utc>) -> Result<Option<EventRecord>, StoreError> {
+        let Some(mut item) = self.get(keys::event(&id)).await? else { return Ok(None) };
+        let expired = item
+            .remove(TTL_ATTRIBUTE)
+            .and_then(|v| v.as_n().ok().and_then(|v| v.parse::<i64>().ok()))
+            .is_some_and(|at| at <= now.timestamp());
+        if expired {
+            return Ok(None);
+        }
+        Ok(Some(from_item::<StoredEvent>(item)?.into_claim().record))
+    }
+
+    async fn attempts_in_hour(
+        &self,
+        hour: DateTime<Utc>,
+        mentioning: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let mentioning: Vec<String> = mentioning.map(str::to_owned).into_iter().collect();
+        let items = self.log_items(&log_partition(hour), STEPS_PREFIX, &mentioning, now, false).await?;
+        let mut steps = Vec::new();
+        for item in items {
+            steps.extend(unpack(from_item::<StoredSteps>(item)?));
+        }
+        Ok(steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(i: u64, outcome: Outcome) -> Attempt {
+        let at = DateTime::from_timestamp_millis(1_700_000_000_000 + i as i64).unwrap();
+        let mut a = Attempt::step(
+            at,
+            Ulid::from_parts(1, i.into()),
+            Ulid::from_parts(2, i.into()),
+            &TargetId::parse("discord").unwrap(),
+            outcome,
+        );
+        a.ms = 120 + i;
+        a.status = (outcome == Outcome::Delivered).then_some(204);
+        a
+    }
+
+    #[test]
+    fn ten_healthy_steps_fit_one_write_unit_and_read_back_the_same() {
+        let healthy: Vec<Attempt> = (0..10).map(|i| step(i, Outcome::Delivered)).collect();
+        let items = pack(&healthy);
+        assert_eq!(items.len(), 1);
+        assert!(items[0].d.len() + STEPS_ITEM_OVERHEAD <= 1024, "{} bytes", items[0].d.len());
+        assert_eq!(items.into_iter().flat_map(unpack).collect::<Vec<_>>(), healthy);
+    }
+
+    #[test]
+    fn failures_carry_their_words_and_heavy_ones_spill_into_more_items() {
+        let mut failed = step(1, Outcome::Failed);
+        failed.status = Some(503);
+        failed.class = Some(ErrorClass::Http);
+        failed.error = Some("HTTP 503 Service Unavailable".into());
+        failed.response = Some("x".repeat(900));
+        let steps = vec![step(0, Outcome::Delivered), failed.clone(), step(2, Outcome::Parked)];
+        let items = pack(&steps);
+        assert_eq!(items.len(), 3, "a 900-byte answer takes an item of its own");
+        let back: Vec<Attempt> = items.into_iter().flat_map(unpack).collect();
+        assert_eq!(back, steps);
+        assert_eq!(back[1], failed);
+    }
+
+    #[test]
+    fn hours_cover_both_ends() {
+        let from = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        assert_eq!(hours(from, from).count(), 1);
+        assert_eq!(hours(from, from + chrono::Duration::minutes(90)).count(), 2);
+        assert_eq!(hours(from, from - chrono::Duration::hours(1)).count(), 0);
+    }
+}

@@ -1,0 +1,357 @@
+//! The activity log: what became of every event (its record, with its fan-out) and every delivery
+//! (each attempt, parked or skipped step), kept for a retention period so that "what happened to
+//! my notification?" has an answer without CloudWatch.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+use crate::event::{Event, SourceKind};
+use crate::ids::{SourceId, TargetId, ulid_text};
+use crate::outcome::DeliveryOutcome;
+use crate::preset::truncate_bytes;
+
+/// How much of a summary, an event name or a sender's id a record keeps: an event record must stay
+/// within one DynamoDB write unit (1 KB).
+pub const SUMMARY_BYTES: usize = 200;
+pub const NAME_BYTES: usize = 80;
+pub const SENDER_ID_BYTES: usize = 80;
+/// How much of a failing answer an attempt keeps.
+pub const RESPONSE_BYTES: usize = 1024;
+/// How much of Herald's own error text an attempt keeps.
+pub const ERROR_BYTES: usize = 300;
+
+/// What one step of a delivery came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The receiver answered 2xx.
+    Delivered,
+    /// A target failure: the target climbs its ladder and the delivery is parked.
+    Failed,
+    /// A 429: parked until the receiver's wait is over.
+    Throttled,
+    /// The receiver refused this payload (or it could not be built): set aside in the rejected list.
+    Rejected,
+    /// Held in the parking lot while the target backs off, without an attempt.
+    Parked,
+    /// Not sent: the target was deleted (or re-created) after the event was routed.
+    Skipped,
+}
+
+impl Outcome {
+    pub const ALL: [Self; 6] =
+        [Self::Delivered, Self::Failed, Self::Throttled, Self::Rejected, Self::Parked, Self::Skipped];
+
+    /// One letter in the stored line.
+    pub fn code(self) -> char {
+        match self {
+            Self::Delivered => 'd',
+            Self::Failed => 'f',
+            Self::Throttled => 't',
+            Self::Rejected => 'r',
+            Self::Parked => 'p',
+            Self::Skipped => 's',
+        }
+    }
+
+    pub fn from_code(code: char) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.code() == code)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Throttled => "throttled",
+            Self::Rejected => "rejected",
+            Self::Parked => "parked",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+
+    /// Did not go through (what "failed" means in a filter).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Failed | Self::Throttled | Self::Rejected)
+    }
+}
+
+/// Why an attempt that got no 2xx failed, in a few words a filter can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The receiver answered with a status.
+    Http,
+    Timeout,
+    Connect,
+    Dns,
+    /// The address guard refused the resolved address.
+    Guard,
+    /// The request could not be built from this event.
+    Build,
+    Other,
+}
+
+impl ErrorClass {
+    pub fn code(self) -> char {
+        match self {
+            Self::Http => 'h',
+            Self::Timeout => 't',
+            Self::Connect => 'c',
+            Self::Dns => 'n',
+            Self::Guard => 'g',
+            Self::Build => 'b',
+            Self::Other => 'o',
+        }
+    }
+
+    pub fn from_code(code: char) -> Option<Self> {
+        [Self::Http, Self::Timeout, Self::Connect, Self::Dns, Self::Guard, Self::Build, Self::Other]
+            .into_iter()
+            .find(|c| c.code() == code)
+    }
+
+    /// From a status and Herald's own error text (the sender's words, see `herald_aws::http`).
+    pub fn of(status: Option<u16>, error: &str) -> Self {
+        if status.is_some() {
+            Self::Http
+        } else if error.starts_with("could not build") {
+            Self::Build
+        } else if error.starts_with("timed out") {
+            Self::Timeout
+        } else if error.contains("not globally reachable") {
+            Self::Guard
+        } else if error.contains("did not resolve") || error.contains("dns error") {
+            Self::Dns
+        } else if error.starts_with("could not connect") {
+            Self::Connect
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// One step of one delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub at: DateTime<Utc>,
+    #[serde(with = "ulid_text")]
+    pub delivery_id: Ulid,
+    #[serde(with = "ulid_text")]
+    pub event_id: Ulid,
+    pub target_id: TargetId,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<ErrorClass>,
+    /// How long the receiver took (0 for a step that sent nothing).
+    pub ms: u64,
+    /// Herald's words for a failure or rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Up to [`RESPONSE_BYTES`] of what a receiver answered, for anything but a 2xx.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+}
+
+impl Attempt {
+    /// A step that sent nothing (parked, skipped).
+    pub fn step(at: DateTime<Utc>, delivery_id: Ulid, event_id: Ulid, target_id: &TargetId, outcome: Outcome) -> Self {
+        Self {
+            at: to_millis(at),
+            delivery_id,
+            event_id,
+            target_id: target_id.clone(),
+            outcome,
+            status: None,
+            class: None,
+            ms: 0,
+            error: None,
+            response: None,
+        }
+    }
+
+    /// What a send came to.
+    pub fn sent(
+        at: DateTime<Utc>,
+        delivery_id: Ulid,
+        event_id: Ulid,
+        target_id: &TargetId,
+        sent: &DeliveryOutcome,
+    ) -> Self {
+        let ms = sent.elapsed().as_millis() as u64;
+        let (outcome, error, response) = match sent {
+            DeliveryOutcome::Delivered { .. } => (Outcome::Delivered, None, None),
+            DeliveryOutcome::Throttled { .. } => (Outcome::Throttled, None, None),
+            DeliveryOutcome::Failed { error, .. } => (Outcome::Failed, Some(error.as_str()), None),
+            DeliveryOutcome::Rejected { error, response, .. } => {
+                (Outcome::Rejected, Some(error.as_str()), response.as_deref())
+            }
+        };
+        let status = sent.status();
+        Self {
+            at: to_millis(at),
+            delivery_id,
+            event_id,
+            target_id: target_id.clone(),
+            outcome,
+            status,
+            class: error.map(|e| ErrorClass::of(status, e)),
+            ms,
+            error: error.map(|e| cut(e, ERROR_BYTES)),
+            response: response.map(|r| cut(r, RESPONSE_BYTES)),
+        }
+    }
+}
+
+/// Why a target was not sent an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotRouted {
+    /// Its event list does not take this event (or it is chatty and the target takes the defaults).
+    NotSubscribed,
+    /// Its `when` conditions are false for this event.
+    When,
+    /// The target is disabled.
+    Disabled,
+}
+
+impl NotRouted {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotSubscribed => "not_subscribed",
+            Self::When => "when",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::NotSubscribed, Self::When, Self::Disabled].into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// An accepted webhook: what it was and where it went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    #[serde(with = "ulid_text")]
+    pub event_id: Ulid,
+    pub received_at: DateTime<Utc>,
+    pub source_id: SourceId,
+    pub source_kind: SourceKind,
+    pub name: String,
+    pub summary: String,
+    /// The sender's own delivery id, if it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_id: Option<String>,
+    /// Each target it was routed to, with its delivery id.
+    pub routed: Vec<Routed>,
+    /// Each target it was not routed to, and why.
+    pub not_routed: Vec<(TargetId, NotRouted)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routed {
+    pub target_id: TargetId,
+    #[serde(with = "ulid_text")]
+    pub delivery_id: Ulid,
+}
+
+impl EventRecord {
+    /// The record of `event`, kept small: name, summary and sender id are cut to their limits.
+    pub fn of(
+        event: &Event,
+        sender_id: Option<&str>,
+        routed: Vec<Routed>,
+        not_routed: Vec<(TargetId, NotRouted)>,
+    ) -> Self {
+        Self {
+            event_id: event.id,
+            received_at: event.received_at,
+            source_id: event.source_id.clone(),
+            source_kind: event.source_kind,
+            name: cut(&event.name, NAME_BYTES),
+            summary: cut(&summary_of(event), SUMMARY_BYTES),
+            sender_id: sender_id.map(|s| cut(s, SENDER_ID_BYTES)),
+            routed,
+            not_routed,
+        }
+    }
+}
+
+/// Steps are kept to the millisecond.
+fn to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at)
+}
+
+fn summary_of(event: &Event) -> String {
+    match event.fields.get("summary") {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        _ => event.name.clone(),
+    }
+}
+
+/// `text` cut to `bytes` at a character boundary (with … when cut), and with control characters
+/// (a stranger's terminal escapes) replaced, since records are printed by the CLI.
+pub fn cut(text: &str, bytes: usize) -> String {
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    truncate_bytes(&clean, bytes).unwrap_or(clean)
+}
+
+/// The delivery id of `event` for `target`: the same for every attempt at the same event, so
+/// receivers can dedupe on `webhook-id`, and computable from the event id alone.
+pub fn delivery_id(event_id: Ulid, received_at: DateTime<Utc>, target: &TargetId) -> Ulid {
+    crate::ids::derived_id(received_at, &[event_id.to_string().as_bytes(), target.as_str().as_bytes()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::from_code(o.code()), Some(o));
+            assert_eq!(Outcome::parse(o.as_str()), Some(o));
+        }
+        assert_eq!(Outcome::from_code('x'), None);
+        for c in "htcngbo".chars() {
+            assert_eq!(ErrorClass::from_code(c).map(ErrorClass::code), Some(c));
+        }
+    }
+
+    #[test]
+    fn errors_are_classed_by_herald_s_own_words() {
+        assert_eq!(ErrorClass::of(Some(503), "HTTP 503"), ErrorClass::Http);
+        assert_eq!(ErrorClass::of(None, "timed out after 10000 ms"), ErrorClass::Timeout);
+        assert_eq!(ErrorClass::of(None, "could not build the request: the URL is 9000 bytes"), ErrorClass::Build);
+        assert_eq!(ErrorClass::of(None, "could not connect to http://x/…: Connection refused"), ErrorClass::Connect);
+        assert_eq!(
+            ErrorClass::of(None, "address 10.0.0.1 is private-use, not globally reachable; refused"),
+            ErrorClass::Guard
+        );
+        assert_eq!(ErrorClass::of(None, "nope.invalid did not resolve"), ErrorClass::Dns);
+    }
+
+    #[test]
+    fn cut_keeps_records_small_and_printable() {
+        assert_eq!(cut("a\u{1b}]0;owned\u{7}b", 100), "a ]0;owned b");
+        let long = cut(&"é".repeat(300), SUMMARY_BYTES);
+        assert!(long.len() <= SUMMARY_BYTES && long.ends_with('…'), "{long}");
+    }
+
+    #[test]
+    fn delivery_ids_follow_the_event_and_the_target() {
+        let at = DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_700_000_000);
+        let (e1, e2) = (Ulid::from_parts(1, 1), Ulid::from_parts(1, 2));
+        let t = TargetId::parse("discord").unwrap();
+        assert_eq!(delivery_id(e1, at, &t), delivery_id(e1, at, &t));
+        assert_ne!(delivery_id(e1, at, &t), delivery_id(e2, at, &t));
+        assert_ne!(delivery_id(e1, at, &t), delivery_id(e1, at, &TargetId::parse("slack").unwrap()));
+        assert_eq!(delivery_id(e1, at, &t).timestamp_ms(), at.timestamp_millis() as u64);
+    }
+}
