@@ -4,7 +4,7 @@
 //   HERALD_TOKEN      its admin token
 //   RECEIVER_URL      where the Discord target delivers (the recording receiver)
 //   CONTROL_URL       POST /fail, POST /ok (the receiver's answers), GET /delivered (2xx count)
-//   SCREENSHOTS       optional: a folder for targets.png and target-form.png (the README's)
+//   SCREENSHOTS       optional: a folder for targets.png, target-form.png and activity.png (the README's)
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
@@ -130,9 +130,31 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
 
+  step('the Activity view follows the event to each attempt at Discord');
+  await page.click('nav button[data-view=activity]');
+  await page.fill('#activity-filters input[name=q]', 'example movie');
+  const row = page.locator('#events li.event').first();
+  await row.locator('.chip.delivered').waitFor({ timeout: 20000 });
+  check(await page.locator('#events li.event').count() === 1, 'the search finds that one event');
+  await row.locator('button.link').click();
+  const delivery = page.locator('#event-detail .delivery').first();
+  await delivery.waitFor();
+  const attempts = delivery.locator('ol.attempts li');
+  await attempts.filter({ hasText: 'HTTP 500' }).first().waitFor();
+  await attempts.filter({ hasText: /delivered.*HTTP 204 · \d+ ms/ }).waitFor();
+  check(await page.locator('#event-detail').filter({ hasText: 'the webhook-id the receiver saw' }).count() === 1,
+    'the delivery id is shown as the webhook-id');
+  if (shots) await page.screenshot({ path: `${shots}/activity.png`, fullPage: true });
+  await page.fill('#activity-filters input[name=q]', 'no such title anywhere');
+  await page.locator('#events li.help').waitFor();
+
+  step('the target card shows its recent deliveries');
+  await page.click('nav button[data-view=targets]');
+  await card.locator('.recent .chip.delivered').first().waitFor();
+
   step('usable on a phone: nothing wider than the screen');
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const view of ['targets', 'sources']) {
+  for (const view of ['targets', 'activity', 'sources']) {
     await page.click(`nav button[data-view=${view}]`);
     await page.waitForLoadState('networkidle');
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);

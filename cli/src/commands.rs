@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value, json};
 
+use crate::activity::{self, DeliveriesCmd, EventsCmd};
 use crate::render;
 
 #[derive(Parser, Debug)]
@@ -34,6 +35,12 @@ pub enum Command {
     /// Where events go.
     #[command(subcommand)]
     Targets(TargetsCmd),
+    /// The activity log: accepted webhooks and where each went.
+    #[command(subcommand)]
+    Events(EventsCmd),
+    /// The activity log by delivery: each attempt, its status, latency and answer.
+    #[command(subcommand)]
+    Deliveries(DeliveriesCmd),
     /// Messages that failed to be processed repeatedly.
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(DeadLettersCmd),
@@ -487,6 +494,21 @@ pub async fn run(cli: Cli) -> Result<String> {
         }
         Command::DeadLetters(DeadLettersCmd::Redrive) => {
             (api.call("POST", "/admin/dead-letters/redrive", None).await?, render::redriven)
+        }
+        Command::Events(EventsCmd::List(args)) => {
+            (api.call("GET", &format!("/admin/events{}", args.query()), None).await?, activity::events)
+        }
+        Command::Events(EventsCmd::Show { id }) => {
+            (api.call("GET", &format!("/admin/events/{id}"), None).await?, activity::event)
+        }
+        Command::Deliveries(DeliveriesCmd::List(args)) => {
+            (api.call("GET", &format!("/admin/deliveries{}", args.query()), None).await?, activity::deliveries)
+        }
+        Command::Deliveries(DeliveriesCmd::Show { id }) => {
+            (api.call("GET", &format!("/admin/deliveries/{id}"), None).await?, activity::delivery)
+        }
+        Command::Deliveries(DeliveriesCmd::Replay { id }) => {
+            (api.call("POST", &format!("/admin/deliveries/{id}/replay"), None).await?, render::rejected_replayed)
         }
         Command::Catalog => (api.call("GET", "/admin/catalog", None).await?, render::json),
         Command::Completions { shell } => return Ok(completions(shell)),

@@ -1,6 +1,7 @@
 //! `herald`: configure and inspect Herald through its admin API. Human tables by default, `--json`
 //! for scripts.
 
+mod activity;
 mod commands;
 mod render;
 

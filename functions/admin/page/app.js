@@ -1,11 +1,12 @@
-// Herald's settings page: sign in with the admin token, then targets, sources and dead letters.
+// Herald's settings page: sign in with the admin token, then targets, activity, sources and dead letters.
 import { api, catalog, token, whenSignedOut } from './api.js';
 import { h, show } from './dom.js';
 import { sourcesView } from './sources.js';
 import { targetsView } from './targets.js';
 import { deadLettersView } from './dead-letters.js';
+import { activityView } from './activity.js';
 
-const views = { targets: targetsView, sources: sourcesView, 'dead-letters': deadLettersView };
+const views = { targets: targetsView, activity: activityView, sources: sourcesView, 'dead-letters': deadLettersView };
 const view = document.getElementById('view');
 const nav = document.getElementById('nav');
 let leave = () => {};

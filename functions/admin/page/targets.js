@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { h, show, time } from './dom.js';
 import { editor } from './editor.js';
+import { recentDeliveries } from './activity.js';
 
 const REFRESH_MS = 5000;
 
@@ -61,6 +62,7 @@ function card(target, ctx, reload) {
   const counts = h('span', { class: 'meta counts' });
   const result = h('div');
   const extra = h('div');
+  const recent = h('div', { class: 'recent-box' });
   const replay = h('button', { type: 'button', text: 'Send parked now', hidden: true });
   const rejected = h('button', { type: 'button', text: 'Rejected', hidden: true });
   const refresh = async () => {
@@ -100,7 +102,9 @@ function card(target, ctx, reload) {
         if (!confirm(`Delete target ${target.name}? What it has parked is discarded.`)) return;
         try { await api('DELETE', `/admin/targets/${target.id}`); reload(); } catch (e) { alert(e.message); }
       } })),
-    result, extra);
+    recent, result, extra);
+  // Once per (re)load, not on every badge refresh: the log is read an hour at a time.
+  recentDeliveries(target.id, recent).catch(() => {});
   return { el, refresh };
 }
 

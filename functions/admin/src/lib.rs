@@ -1,4 +1,5 @@
 //! herald-admin: `/admin/...` routes to configure sources and targets, test, preview and nudge them.
 
+mod activity_routes;
 pub mod page;
 pub mod router;

@@ -21,6 +21,7 @@ const ASSETS: &[(&str, &str)] = &[
     ("targets.js", include_str!("../page/targets.js")),
     ("editor.js", include_str!("../page/editor.js")),
     ("dead-letters.js", include_str!("../page/dead-letters.js")),
+    ("activity.js", include_str!("../page/activity.js")),
 ];
 
 const INDEX: &str = include_str!("../page/index.html");

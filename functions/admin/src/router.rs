@@ -24,8 +24,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 #[derive(Clone)]
-struct AdminState {
-    admin: Arc<Admin>,
+pub(crate) struct AdminState {
+    pub(crate) admin: Arc<Admin>,
     token: Secret,
 }
 
@@ -48,6 +48,7 @@ pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
         .route("/admin/catalog", get(catalog))
         .route("/admin/dead-letters", get(dead_letters))
         .route("/admin/dead-letters/redrive", post(redrive))
+        .merge(crate::activity_routes::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -75,7 +76,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type Answer<T> = Result<Json<T>, ApiError>;
+pub(crate) type Answer<T> = Result<Json<T>, ApiError>;
 
 /// A JSON body as the use case's input type; a malformed one is a 422 naming the field at fault.
 struct Input<T>(T);
@@ -109,7 +110,7 @@ async fn read_json<S: Send + Sync, T: DeserializeOwned>(request: Request, state:
     Ok(Some(inputs::parse(&bytes)?))
 }
 
-fn invalid(message: &str) -> ApiError {
+pub(crate) fn invalid(message: &str) -> ApiError {
     ApiError(AdminError::Invalid { field: "body".into(), message: message.into() })
 }
 

@@ -15,7 +15,7 @@ use crate::ports::{
 };
 use herald_domain::Event;
 use herald_domain::Target;
-use herald_domain::activity::{Attempt, Outcome};
+use herald_domain::activity::{Attempt, EventRecord, Outcome, Routed};
 use herald_domain::health::{WARN_AT_FAILURE, health_warning, rejection_warning};
 use herald_domain::ladder::Ladder;
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
@@ -391,6 +391,11 @@ impl Backoff {
             if !deliveries.is_empty() {
                 self.queue.enqueue(&deliveries).await?;
             }
+            let routed = deliveries
+                .iter()
+                .map(|d| Routed { target_id: d.target_id.clone(), delivery_id: d.delivery_id })
+                .collect();
+            self.journal.note_event(EventRecord::of(&event, None, routed, Vec::new()));
             Ok(deliveries.len())
         }
         .await;

@@ -5,12 +5,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use herald_domain::activity::Attempt;
+use herald_domain::activity::{Attempt, EventRecord};
 
 use crate::ports::{AttemptLog, Clock, StoreError};
 
 pub struct Journal {
     notes: Mutex<Vec<Attempt>>,
+    records: Mutex<Vec<EventRecord>>,
     log: Arc<dyn AttemptLog>,
     clock: Arc<dyn Clock>,
     /// How long what is written is kept.
@@ -19,21 +20,30 @@ pub struct Journal {
 
 impl Journal {
     pub fn new(log: Arc<dyn AttemptLog>, clock: Arc<dyn Clock>, retention: Duration) -> Self {
-        Self { notes: Mutex::default(), log, clock, retention }
+        Self { notes: Mutex::default(), records: Mutex::default(), log, clock, retention }
     }
 
     pub fn note(&self, attempt: Attempt) {
         self.notes.lock().expect("journal lock").push(attempt);
     }
 
+    /// An event Herald made itself (a health warning), with where it went.
+    pub fn note_event(&self, record: EventRecord) {
+        self.records.lock().expect("journal lock").push(record);
+    }
+
     /// Writes what was noted since the last flush. Returns how many steps were written; on an error
     /// the notes are dropped (the deliveries themselves went on): the caller counts the miss.
     pub async fn flush(&self) -> Result<usize, StoreError> {
+        let records = std::mem::take(&mut *self.records.lock().expect("journal lock"));
         let notes = std::mem::take(&mut *self.notes.lock().expect("journal lock"));
-        if notes.is_empty() {
-            return Ok(0);
+        let expires = self.clock.now() + self.retention;
+        if !records.is_empty() {
+            self.log.write_records(&records, expires).await?;
         }
-        self.log.write_attempts(&notes, self.clock.now() + self.retention).await?;
+        if !notes.is_empty() {
+            self.log.write_attempts(&notes, expires).await?;
+        }
         Ok(notes.len())
     }
 }

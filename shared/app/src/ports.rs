@@ -117,6 +117,8 @@ pub trait EventLog: Send + Sync {
 #[async_trait]
 pub trait AttemptLog: Send + Sync {
     async fn write_attempts(&self, attempts: &[Attempt], expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// The records of events these functions make themselves (health warnings).
+    async fn write_records(&self, records: &[EventRecord], expires_at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// The admin's side of the activity log, an hour (its storage's partition) at a time.

@@ -95,7 +95,12 @@ impl HttpSender {
 impl Sender for HttpSender {
     async fn send(&self, request: &OutboundRequest, timeout: Duration) -> DeliveryOutcome {
         let started = Instant::now();
-        let failed = |status, error: String| DeliveryOutcome::Failed { status, error, elapsed: started.elapsed() };
+        let failed = |status, error: String| DeliveryOutcome::Failed {
+            status,
+            error,
+            response: None,
+            elapsed: started.elapsed(),
+        };
         // An IP literal never reaches the resolver, so it is checked here.
         if let Some(ip) = request.url.host_str().and_then(|h| h.trim_matches(['[', ']']).parse().ok())
             && let Err(why) = self.policy.check(ip)
@@ -167,7 +172,12 @@ impl Sender for HttpSender {
             (true, _) => format!("HTTP {status} {reason}"),
             (false, _) => format!("HTTP {status} {reason}: {snippet}"),
         };
-        failed(Some(status), error)
+        DeliveryOutcome::Failed {
+            status: Some(status),
+            error,
+            response: (!snippet.is_empty()).then_some(snippet),
+            elapsed: started.elapsed(),
+        }
     }
 }
 

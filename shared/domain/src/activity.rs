@@ -188,7 +188,16 @@ impl Attempt {
         let (outcome, error, response) = match sent {
             DeliveryOutcome::Delivered { .. } => (Outcome::Delivered, None, None),
             DeliveryOutcome::Throttled { .. } => (Outcome::Throttled, None, None),
-            DeliveryOutcome::Failed { error, .. } => (Outcome::Failed, Some(error.as_str()), None),
+            DeliveryOutcome::Failed { error, response, .. } => {
+                // The error ends with the answer already; the answer is kept on its own.
+                let error = match response {
+                    Some(r) => {
+                        error.strip_suffix(r.as_str()).map_or(error.as_str(), |e| e.trim_end_matches([':', ' ']))
+                    }
+                    None => error.as_str(),
+                };
+                (Outcome::Failed, Some(error), response.as_deref())
+            }
             DeliveryOutcome::Rejected { error, response, .. } => {
                 (Outcome::Rejected, Some(error.as_str()), response.as_deref())
             }
@@ -252,6 +261,9 @@ pub struct EventRecord {
     pub routed: Vec<Routed>,
     /// Each target it was not routed to, and why.
     pub not_routed: Vec<(TargetId, NotRouted)>,
+    /// For a health warning: the target it warns about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<TargetId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,6 +291,7 @@ impl EventRecord {
             sender_id: sender_id.map(|s| cut(s, SENDER_ID_BYTES)),
             routed,
             not_routed,
+            about: event.fields.get("target_id").and_then(|v| v.as_str()).and_then(|t| TargetId::parse(t).ok()),
         }
     }
 }

@@ -11,7 +11,13 @@ pub enum DeliveryOutcome {
     /// A *target failure*: a non-2xx status that says the target is not taking deliveries (3xx,
     /// since redirects are not followed, 401, 403, 404, 410, 5xx …), a timeout, DNS, TLS, a refused
     /// connection, or an address the SSRF guard refused. The target climbs the ladder.
-    Failed { status: Option<u16>, error: String, elapsed: Duration },
+    Failed {
+        status: Option<u16>,
+        error: String,
+        /// Up to 1 KiB of what the receiver answered, when it answered.
+        response: Option<String>,
+        elapsed: Duration,
+    },
     /// A *delivery rejection*: the receiver refused this payload (see [`rejects_payload`]), or the
     /// request could not be built. The delivery is set aside; the target is not held for it.
     Rejected {

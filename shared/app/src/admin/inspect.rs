@@ -7,7 +7,7 @@ use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::sample::sample_event;
 
-use super::views::{Count, StatusView, TestReport};
+use super::views::{Count, LastDelivered, StatusView, TestReport};
 use super::{Admin, AdminError};
 use crate::backoff::attempt;
 
@@ -19,7 +19,16 @@ impl Admin {
         let target = self.find_target(id).await?;
         let s = self.states.get_state(&target.id).await?;
         let rejected = self.rejected.rejected(&target.id, self.clock.now(), usize::MAX).await?.len();
+        // A healthy target's successes write nothing to its state: the activity log knows them.
+        let last = self.last_delivered(&target.id).await?;
+        let logged_success = last.as_ref().map(|a| a.at);
         Ok(StatusView {
+            last_delivered: last.map(|a| LastDelivered {
+                at: a.at,
+                delivery_id: a.delivery_id.to_string(),
+                event_id: a.event_id.to_string(),
+                status: a.status,
+            }),
             failures: s.failures,
             next_attempt_at: s.next_attempt_at,
             parked: s.parked,
@@ -29,7 +38,7 @@ impl Admin {
             holding: s.is_holding(),
             last_status: s.last_status,
             last_error: s.last_error,
-            last_success_at: s.last_success_at,
+            last_success_at: logged_success.max(s.last_success_at),
             enabled: target.enabled,
         })
     }

@@ -1,8 +1,9 @@
 //! The admin use cases: configure sources and targets, preview and test targets, see and nudge
 //! their state, look into the dead letters. Secrets and header values never leave in a response.
 //! One file per concern: `sources`, `targets`, `preview`, `inspect` (status, Test, replay),
-//! `rejected`, `dead_letters`; what they take in `inputs`, what they answer in `views`.
+//! `rejected`, `dead_letters`, `activity` (the activity log); what they take in `inputs`, what they answer in `views`.
 
+pub mod activity;
 mod dead_letters;
 pub mod inputs;
 mod inspect;
@@ -25,8 +26,8 @@ pub use sources::{NewAuth, NewSource, SourceSettings, parse_new_source};
 pub use targets::redacted;
 
 use crate::ports::{
-    Clock, ConfigStore, DeadLetters, DeliveryQueue, IdSource, QueueError, RejectedStore, ScheduleError, Sender,
-    SourceHealthReader, StateStore, StoreError, TargetStore, WakeupScheduler,
+    ActivityReader, Clock, ConfigStore, DeadLetters, DeliveryQueue, IdSource, QueueError, RejectedStore, ScheduleError,
+    Sender, SourceHealthReader, StateStore, StoreError, TargetStore, WakeupScheduler,
 };
 
 pub const REDACTED: &str = "[redacted]";
@@ -108,6 +109,10 @@ pub struct Admin {
     /// Test sends through the same sender as the deliver function.
     pub sender: Arc<dyn Sender>,
     pub dead_letters: Arc<dyn DeadLetters>,
+    /// The activity log, read.
+    pub activity: Arc<dyn ActivityReader>,
+    /// How far back the activity log goes.
+    pub activity_retention: std::time::Duration,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
 }

@@ -78,8 +78,18 @@ pub struct StatusView {
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
     pub last_success_at: Option<DateTime<Utc>>,
+    /// The latest delivery the receiver took, from the activity log.
+    pub last_delivered: Option<LastDelivered>,
     pub holding: bool,
     pub enabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LastDelivered {
+    pub at: DateTime<Utc>,
+    pub delivery_id: String,
+    pub event_id: String,
+    pub status: Option<u16>,
 }
 
 /// The request Herald would send (URL secrets and secret headers redacted), and for a draft, what

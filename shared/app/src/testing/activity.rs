@@ -93,6 +93,13 @@ impl AttemptLog for MemoryStore {
         lock(&self.attempts).extend(attempts.iter().map(|a| (a.clone(), expires_at)));
         Ok(())
     }
+
+    async fn write_records(&self, records: &[EventRecord], expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.note("write_records");
+        let stored = records.iter().map(|r| StoredEvent { record: r.clone(), lease_until: None, expires_at });
+        lock(&self.events).extend(stored);
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -120,6 +120,8 @@ pub fn admin(store: Arc<MemoryStore>) -> (Admin, AdminFakes) {
         wakeups: fakes.wakeups.clone(),
         sender: fakes.sender.clone(),
         dead_letters: Arc::new(NoDeadLetters),
+        activity: fakes.store.clone(),
+        activity_retention: std::time::Duration::from_secs(7 * 86_400),
         clock: fakes.clock.clone(),
         ids: Arc::new(SequentialIds),
     };

@@ -64,7 +64,12 @@ pub fn message(target: &str) -> DeliveryMessage {
 }
 
 pub fn failed(status: u16) -> DeliveryOutcome {
-    DeliveryOutcome::Failed { status: Some(status), error: format!("HTTP {status}"), elapsed: Duration::ZERO }
+    DeliveryOutcome::Failed {
+        status: Some(status),
+        error: format!("HTTP {status}"),
+        response: None,
+        elapsed: Duration::ZERO,
+    }
 }
 
 pub fn t() -> TargetId {

@@ -44,6 +44,9 @@ struct StoredEvent {
     /// While the first attempt may still be queueing the deliveries (seconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     lease: Option<i64>,
+    /// A health warning's target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    about: Option<TargetId>,
 }
 
 impl StoredEvent {
@@ -60,6 +63,7 @@ impl StoredEvent {
             to: join(record.routed.iter().map(|r| r.target_id.to_string()).collect()),
             not: join(record.not_routed.iter().map(|(t, why)| format!("{t}:{}", why.as_str())).collect()),
             lease: lease_until.map(|l| l.timestamp()),
+            about: record.about.clone(),
         }
     }
 
@@ -87,6 +91,7 @@ impl StoredEvent {
             sender_id: self.sid,
             routed,
             not_routed,
+            about: self.about,
         };
         Claimed { record, lease_until }
     }
@@ -314,6 +319,17 @@ impl AttemptLog for Table {
             let mut item = to_item(keys::steps(&Ulid::new()), &stored);
             item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at.timestamp()));
             self.client.put_item().table_name(&self.name).set_item(Some(item)).send().await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    async fn write_records(&self, records: &[EventRecord], expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        for record in records {
+            match self.write_event(record, None, expires_at).await {
+                // Written already (a retried batch): the same record.
+                Ok(()) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

@@ -1,0 +1,458 @@
+//! The activity log, read: events newest first with their fan-out and what became of each
+//! delivery, one delivery's steps, and look-ups by event id, delivery id (`webhook-id`) or the
+//! sender's own id. The log is stored an hour to a partition; a view reads the hours it needs,
+//! newest first, and each hour's steps once.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, DurationRound, Utc};
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+use herald_domain::activity::{Attempt, EventRecord, Outcome};
+use herald_domain::request::RequestView;
+use herald_domain::{SourceKind, TargetId};
+
+use super::views::Count;
+use super::{Admin, AdminError, invalid};
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 200;
+
+/// What a list is narrowed to; every field optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityFilter {
+    pub source: Option<String>,
+    pub target: Option<String>,
+    /// `delivered`, `failed` (failed, throttled or rejected), `parked`, `rejected` or `pending`.
+    pub outcome: Option<String>,
+    /// The event's name, exactly.
+    pub name: Option<String>,
+    /// Words in the summary or the name, any case.
+    pub q: Option<String>,
+    /// An event id, a delivery id (the `webhook-id` a receiver saw) or the sender's own id.
+    pub id: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// The next page: events older than this event id.
+    pub before: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// What became of one delivery, as of its latest step.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeliveryLine {
+    pub delivery_id: String,
+    pub target_id: String,
+    /// The latest step's outcome, or `pending` while nothing was logged for it yet.
+    pub outcome: String,
+    pub status: Option<u16>,
+    pub last_at: Option<DateTime<Utc>>,
+    pub attempts: usize,
+    /// Every step, oldest first (in a single event's or delivery's view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<Attempt>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NotRoutedView {
+    pub target_id: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventView {
+    pub event_id: String,
+    pub received_at: DateTime<Utc>,
+    pub source_id: String,
+    pub source_kind: SourceKind,
+    pub name: String,
+    pub summary: String,
+    pub sender_id: Option<String>,
+    /// For a health warning: the target it is about.
+    pub about: Option<String>,
+    pub deliveries: Vec<DeliveryLine>,
+    pub not_routed: Vec<NotRoutedView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventPage {
+    pub events: Vec<EventView>,
+    /// Pass as `before` for the next page; absent on the last one.
+    pub next_before: Option<String>,
+}
+
+/// One delivery, with its event and, if it waits in the rejected list, the request as it was sent.
+#[derive(Debug, Serialize)]
+pub struct DeliveryView {
+    pub event: EventView,
+    pub delivery: DeliveryLine,
+    /// Waits in the target's rejected list (and so can be sent again).
+    pub in_rejected_list: bool,
+    pub request: Option<RequestView>,
+}
+
+/// A list of deliveries across events, newest event first.
+#[derive(Debug, Serialize)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<DeliveryItem>,
+    pub next_before: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeliveryItem {
+    #[serde(flatten)]
+    pub line: DeliveryLine,
+    pub event_id: String,
+    pub received_at: DateTime<Utc>,
+    pub name: String,
+    pub summary: String,
+}
+
+/// The hours of the log already read, so each is read once per view.
+struct Reader<'a> {
+    admin: &'a Admin,
+    now: DateTime<Utc>,
+    steps: HashMap<DateTime<Utc>, Vec<Attempt>>,
+}
+
+fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
+}
+
+impl Reader<'_> {
+    /// Every step logged from `from`'s hour to now.
+    async fn steps_since(&mut self, from: DateTime<Utc>) -> Result<Vec<&Attempt>, AdminError> {
+        let mut hour = hour_of(from);
+        while hour <= self.now {
+            if !self.steps.contains_key(&hour) {
+                let read = self.admin.activity.attempts_in_hour(hour, None, self.now).await?;
+                self.steps.insert(hour, read);
+            }
+            hour += chrono::Duration::hours(1);
+        }
+        let from_hour = hour_of(from);
+        Ok(self.steps.iter().filter(|(h, _)| **h >= from_hour).flat_map(|(_, s)| s.iter()).collect())
+    }
+
+    async fn view(&mut self, record: &EventRecord, with_steps: bool) -> Result<EventView, AdminError> {
+        let steps = self.steps_since(record.received_at).await?;
+        let deliveries = record
+            .routed
+            .iter()
+            .map(|r| {
+                let mut mine: Vec<Attempt> =
+                    steps.iter().filter(|s| s.delivery_id == r.delivery_id).map(|s| (*s).clone()).collect();
+                mine.sort_by_key(|s| s.at);
+                line(r.delivery_id, &r.target_id, mine, with_steps)
+            })
+            .collect();
+        Ok(EventView {
+            event_id: record.event_id.to_string(),
+            received_at: record.received_at,
+            source_id: record.source_id.to_string(),
+            source_kind: record.source_kind,
+            name: record.name.clone(),
+            summary: record.summary.clone(),
+            sender_id: record.sender_id.clone(),
+            about: record.about.as_ref().map(ToString::to_string),
+            deliveries,
+            not_routed: record
+                .not_routed
+                .iter()
+                .map(|(t, why)| NotRoutedView { target_id: t.to_string(), reason: why.as_str().to_owned() })
+                .collect(),
+        })
+    }
+}
+
+fn line(delivery_id: Ulid, target: &TargetId, steps: Vec<Attempt>, with_steps: bool) -> DeliveryLine {
+    let last = steps.last();
+    DeliveryLine {
+        delivery_id: delivery_id.to_string(),
+        target_id: target.to_string(),
+        outcome: last.map_or("pending", |s| s.outcome.as_str()).to_owned(),
+        // A parking after a failure keeps the failure's status in view.
+        status: steps.iter().rev().find_map(|s| s.status),
+        last_at: last.map(|s| s.at),
+        attempts: steps.iter().filter(|s| !matches!(s.outcome, Outcome::Parked | Outcome::Skipped)).count(),
+        steps: with_steps.then_some(steps),
+    }
+}
+
+fn outcome_matches(filter: &str, line: &DeliveryLine) -> bool {
+    match filter {
+        "failed" => Outcome::parse(&line.outcome).is_some_and(Outcome::is_failure),
+        other => line.outcome == other,
+    }
+}
+
+const OUTCOMES: &str = "delivered, failed, parked, rejected, throttled, skipped or pending";
+
+impl ActivityFilter {
+    fn check(&self) -> Result<(), AdminError> {
+        if let Some(o) = &self.outcome
+            && o != "pending"
+            && o != "failed"
+            && Outcome::parse(o).is_none()
+        {
+            return Err(invalid("outcome", format!("must be {OUTCOMES}, not {o:?}")));
+        }
+        if self.limit.is_some_and(|l| l == 0 || l > MAX_LIMIT) {
+            return Err(invalid("limit", format!("must be 1 to {MAX_LIMIT}")));
+        }
+        if let Some(b) = &self.before
+            && Ulid::from_string(b).is_err()
+        {
+            return Err(invalid("before", "must be an event id from next_before"));
+        }
+        Ok(())
+    }
+
+    fn keeps_record(&self, r: &EventRecord) -> bool {
+        let q = self.q.as_deref().map(str::to_lowercase);
+        self.source.as_deref().is_none_or(|s| r.source_id.as_str() == s)
+            && self.name.as_deref().is_none_or(|n| r.name == n)
+            && q.is_none_or(|q| r.summary.to_lowercase().contains(&q) || r.name.to_lowercase().contains(&q))
+            && self.before.as_deref().and_then(|b| Ulid::from_string(b).ok()).is_none_or(|b| r.event_id < b)
+            && self.since.is_none_or(|s| r.received_at >= s)
+            && self.until.is_none_or(|u| r.received_at <= u)
+    }
+
+    fn keeps_line(&self, l: &DeliveryLine) -> bool {
+        self.target.as_deref().is_none_or(|t| l.target_id == t)
+            && self.outcome.as_deref().is_none_or(|o| outcome_matches(o, l))
+    }
+
+    /// Whether the view keeps the event: a target or outcome filter needs a delivery that matches.
+    fn keeps_view(&self, v: &EventView) -> bool {
+        let about = self.target.as_deref().is_some_and(|t| v.about.as_deref() == Some(t));
+        if self.target.is_none() && self.outcome.is_none() {
+            return true;
+        }
+        v.deliveries.iter().any(|l| self.keeps_line(l)) || (about && self.outcome.is_none())
+    }
+}
+
+impl Admin {
+    /// The oldest time the log shows: a record is kept longer when it is also a dedupe claim
+    /// (its window), but shown for the retention only.
+    fn log_starts(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - chrono::Duration::from_std(self.activity_retention).unwrap_or(chrono::Duration::days(7))
+    }
+
+    async fn shown_events(&self, hour: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<EventRecord>, AdminError> {
+        let starts = self.log_starts(now);
+        Ok(self.activity.events_in_hour(hour, now).await?.into_iter().filter(|r| r.received_at >= starts).collect())
+    }
+
+    async fn shown_event(&self, id: Ulid, now: DateTime<Utc>) -> Result<Option<EventRecord>, AdminError> {
+        Ok(self.activity.event(id, now).await?.filter(|r| r.received_at >= self.log_starts(now)))
+    }
+
+    /// Events newest first, narrowed by `filter`, a page at a time.
+    pub async fn events(&self, filter: &ActivityFilter) -> Result<EventPage, AdminError> {
+        filter.check()?;
+        let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
+        let now = self.clock.now();
+        let mut reader = Reader { admin: self, now, steps: HashMap::new() };
+        if let Some(id) = filter.id.as_deref() {
+            let mut events = Vec::new();
+            for record in self.find_by_id(&mut reader, id).await? {
+                events.push(reader.view(&record, false).await?);
+            }
+            return Ok(EventPage { events, next_before: None });
+        }
+        let oldest = self.log_starts(now);
+        let since = filter.since.map_or(oldest, |s| s.max(oldest));
+        let until = filter.until.map_or(now, |u| u.min(now));
+        let mut hour = hour_of(until);
+        let mut events = Vec::new();
+        while hour >= hour_of(since) && events.len() <= limit {
+            let mut records: Vec<EventRecord> = self
+                .shown_events(hour, now)
+                .await?
+                .into_iter()
+                .filter(|r| filter.keeps_record(r) && r.received_at >= since && r.received_at <= until)
+                .collect();
+            records.sort_by_key(|r| std::cmp::Reverse(r.event_id));
+            for record in records {
+                let view = reader.view(&record, false).await?;
+                if filter.keeps_view(&view) {
+                    events.push(view);
+                }
+                if events.len() > limit {
+                    break;
+                }
+            }
+            hour -= chrono::Duration::hours(1);
+        }
+        let next_before = (events.len() > limit).then(|| events[limit - 1].event_id.clone());
+        events.truncate(limit);
+        Ok(EventPage { events, next_before })
+    }
+
+    /// One event, with every step of each of its deliveries.
+    pub async fn event(&self, id: &str) -> Result<EventView, AdminError> {
+        let now = self.clock.now();
+        let parsed = Ulid::from_string(id).map_err(|_| AdminError::NotFound(format!("event {id}")))?;
+        let record = self.shown_event(parsed, now).await?.ok_or_else(|| AdminError::NotFound(format!("event {id}")))?;
+        Reader { admin: self, now, steps: HashMap::new() }.view(&record, true).await
+    }
+
+    /// Deliveries newest event first, narrowed by `filter` (its target and outcome apply to each).
+    pub async fn deliveries(&self, filter: &ActivityFilter) -> Result<DeliveryPage, AdminError> {
+        let page = self.events(filter).await?;
+        let deliveries = page
+            .events
+            .into_iter()
+            .flat_map(|e| {
+                let (event_id, received_at, name, summary) = (e.event_id, e.received_at, e.name, e.summary);
+                e.deliveries.into_iter().filter(|l| filter.keeps_line(l)).map(move |line| DeliveryItem {
+                    line,
+                    event_id: event_id.clone(),
+                    received_at,
+                    name: name.clone(),
+                    summary: summary.clone(),
+                })
+            })
+            .collect();
+        Ok(DeliveryPage { deliveries, next_before: page.next_before })
+    }
+
+    /// One delivery by its id (the `webhook-id` its receiver saw): every step, and the request as
+    /// sent when it waits in the rejected list.
+    pub async fn delivery(&self, id: &str) -> Result<DeliveryView, AdminError> {
+        let now = self.clock.now();
+        let not_found = || AdminError::NotFound(format!("delivery {id}"));
+        let parsed = Ulid::from_string(id).map_err(|_| not_found())?;
+        let mut reader = Reader { admin: self, now, steps: HashMap::new() };
+        let record = self.event_of_delivery(&mut reader, parsed).await?.ok_or_else(not_found)?;
+        let mut event = reader.view(&record, true).await?;
+        let index = event.deliveries.iter().position(|l| l.delivery_id == id).ok_or_else(not_found)?;
+        let delivery = event.deliveries.remove(index);
+        let rejection = match TargetId::parse(&delivery.target_id) {
+            Ok(target) => self
+                .rejected
+                .rejected(&target, now, usize::MAX)
+                .await?
+                .into_iter()
+                .find(|r| r.delivery.delivery_id == parsed),
+            Err(_) => None,
+        };
+        let in_rejected_list = rejection.is_some();
+        let request = rejection.and_then(|r| r.note.request);
+        Ok(DeliveryView { event, delivery, in_rejected_list, request })
+    }
+
+    /// When the target last took a delivery, and which, from the log (newest hour first).
+    pub(crate) async fn last_delivered(&self, target: &TargetId) -> Result<Option<Attempt>, AdminError> {
+        let now = self.clock.now();
+        let oldest = self.log_starts(now);
+        let mut hour = hour_of(now);
+        while hour >= hour_of(oldest) {
+            let steps = self.activity.attempts_in_hour(hour, Some(target.as_str()), now).await?;
+            let newest = steps
+                .into_iter()
+                .filter(|s| &s.target_id == target && s.outcome == Outcome::Delivered)
+                .max_by_key(|s| s.at);
+            if newest.is_some() {
+                return Ok(newest);
+            }
+            hour -= chrono::Duration::hours(1);
+        }
+        Ok(None)
+    }
+
+    /// The records `id` names: an event, the event of a delivery, or the events a sender's id came with.
+    async fn find_by_id(&self, reader: &mut Reader<'_>, id: &str) -> Result<Vec<EventRecord>, AdminError> {
+        let now = self.clock.now();
+        if let Ok(ulid) = Ulid::from_string(id) {
+            if let Some(record) = self.shown_event(ulid, now).await? {
+                return Ok(vec![record]);
+            }
+            if let Some(record) = self.event_of_delivery(reader, ulid).await? {
+                return Ok(vec![record]);
+            }
+        }
+        let oldest = self.log_starts(now);
+        let mut found = Vec::new();
+        let mut hour = hour_of(now);
+        while hour >= hour_of(oldest) {
+            let records = self.shown_events(hour, now).await?;
+            found.extend(records.into_iter().filter(|r| r.sender_id.as_deref() == Some(id)));
+            hour -= chrono::Duration::hours(1);
+        }
+        found.sort_by_key(|r| std::cmp::Reverse(r.event_id));
+        Ok(found)
+    }
+
+    /// The record of the event a delivery belongs to: its steps name the event (a delivery id's
+    /// time is its event's, so the search starts at that hour).
+    async fn event_of_delivery(
+        &self,
+        reader: &mut Reader<'_>,
+        delivery: Ulid,
+    ) -> Result<Option<EventRecord>, AdminError> {
+        let at = DateTime::from_timestamp_millis(delivery.timestamp_ms() as i64).unwrap_or(reader.now);
+        let mut hour = hour_of(at);
+        while hour <= reader.now {
+            let steps = self.activity.attempts_in_hour(hour, Some(&delivery.to_string()), reader.now).await?;
+            if let Some(step) = steps.iter().find(|s| s.delivery_id == delivery) {
+                return self.shown_event(step.event_id, reader.now).await;
+            }
+            hour += chrono::Duration::hours(1);
+        }
+        // Not handled yet: the event routed it, in the hour the delivery id names.
+        let records = self.shown_events(hour_of(at), reader.now).await?;
+        Ok(records.into_iter().find(|r| r.routed.iter().any(|d| d.delivery_id == delivery)))
+    }
+}
+
+impl Admin {
+    /// Sends one delivery again, with the target's current template, as a new attempt of the same
+    /// delivery id: one that waits in the rejected list. A parked one goes out when its target
+    /// recovers; a delivered one's body is not kept, so it cannot be sent again.
+    pub async fn replay_delivery(&self, id: &str) -> Result<Count, AdminError> {
+        let view = self.delivery(id).await?;
+        let target = view.delivery.target_id.clone();
+        if view.in_rejected_list {
+            return self.replay_rejected(&target, Some(id)).await;
+        }
+        Err(AdminError::Conflict(match view.delivery.outcome.as_str() {
+            "parked" | "failed" | "throttled" => format!(
+                "delivery {id} waits in {target}'s parking lot: it goes out when the target recovers, or now with Send parked now"
+            ),
+            _ => format!(
+                "delivery {id} is {}: only a rejected delivery keeps its event to be sent again",
+                view.delivery.outcome
+            ),
+        }))
+    }
+
+    /// Everything the target's receiver rejected since `since`, sent again in arrival order (Svix's
+    /// "recover"): each as a new attempt of the same delivery id.
+    pub async fn replay_failed_since(&self, id: &str, since: DateTime<Utc>) -> Result<Count, AdminError> {
+        let target = self.find_target(id).await?;
+        let chosen: Vec<_> = self
+            .rejected
+            .rejected(&target.id, self.clock.now(), usize::MAX)
+            .await?
+            .into_iter()
+            .filter(|r| r.note.rejected_at >= since)
+            .collect();
+        let messages: Vec<_> = chosen.iter().map(|r| r.delivery.clone()).collect();
+        if !messages.is_empty() {
+            self.queue.enqueue(&messages).await?;
+        }
+        for message in &messages {
+            self.rejected.discard(&target.id, &message.delivery_id).await?;
+        }
+        Ok(Count::Replayed(messages.len()))
+    }
+}
+
+#[cfg(test)]
+#[path = "activity_tests.rs"]
+mod tests;

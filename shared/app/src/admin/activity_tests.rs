@@ -1,0 +1,108 @@
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use herald_domain::activity::{Attempt, EventRecord, NotRouted, Outcome, Routed, delivery_id};
+use herald_domain::sample::sample_event;
+use herald_domain::{SourceKind, TargetId};
+
+use super::*;
+use crate::ports::{AttemptLog, EventLog};
+use crate::testing::MemoryStore;
+use crate::testing::admin::{AdminFakes, admin};
+
+fn t(id: &str) -> TargetId {
+    TargetId::parse(id).unwrap()
+}
+
+/// An Ombi event at `at` titled by `summary`, routed to `discord`, not to `slack`.
+async fn event(f: &AdminFakes, at: DateTime<Utc>, n: u128, summary: &str) -> EventRecord {
+    let id = Ulid::from_parts(at.timestamp_millis() as u64, n);
+    let mut record = EventRecord::of(
+        &sample_event(SourceKind::Ombi, id, at),
+        Some("sender-7"),
+        vec![Routed { target_id: t("discord"), delivery_id: delivery_id(id, at, &t("discord")) }],
+        vec![(t("slack"), NotRouted::NotSubscribed)],
+    );
+    record.summary = summary.to_owned();
+    // Kept longer than shown (a record that is also a claim can be): the retention decides what is shown.
+    f.store.write_event(&record, None, at + Duration::from_secs(30 * 86_400)).await.unwrap();
+    record
+}
+
+async fn step(f: &AdminFakes, record: &EventRecord, after: i64, outcome: Outcome, status: Option<u16>) {
+    let at = record.received_at + chrono::Duration::seconds(after);
+    let mut a = Attempt::step(at, record.routed[0].delivery_id, record.event_id, &t("discord"), outcome);
+    a.status = status;
+    f.store.write_attempts(&[a], at + Duration::from_secs(86_400)).await.unwrap();
+}
+
+fn setup() -> (crate::admin::Admin, AdminFakes, DateTime<Utc>) {
+    let (admin, fakes) = admin(MemoryStore::new(vec![], vec![]));
+    let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    *fakes.clock.0.lock().unwrap() = now;
+    (admin, fakes, now)
+}
+
+#[tokio::test]
+async fn events_come_newest_first_with_each_deliverys_latest_outcome() {
+    let (admin, f, now) = setup();
+    let old = event(&f, now - chrono::Duration::hours(2), 1, "Arrival is available").await;
+    let new = event(&f, now - chrono::Duration::minutes(5), 2, "Dune: Part Two is available").await;
+    step(&f, &old, 1, Outcome::Delivered, Some(204)).await;
+    step(&f, &new, 1, Outcome::Failed, Some(503)).await;
+    step(&f, &new, 2, Outcome::Parked, None).await;
+    let page = admin.events(&ActivityFilter::default()).await.unwrap();
+    let summaries: Vec<&str> = page.events.iter().map(|e| e.summary.as_str()).collect();
+    assert_eq!(summaries, ["Dune: Part Two is available", "Arrival is available"]);
+    let d = &page.events[0].deliveries[0];
+    assert_eq!((d.outcome.as_str(), d.status, d.attempts), ("parked", Some(503), 1), "parked after its failure");
+    assert_eq!(page.events[0].not_routed[0].reason, "not_subscribed");
+
+    let only = |f: ActivityFilter| {
+        let admin = &admin;
+        async move { admin.events(&f).await.unwrap().events.into_iter().map(|e| e.summary).collect::<Vec<_>>() }
+    };
+    assert_eq!(
+        only(ActivityFilter { q: Some("DUNE".into()), ..Default::default() }).await,
+        ["Dune: Part Two is available"]
+    );
+    assert_eq!(
+        only(ActivityFilter { outcome: Some("delivered".into()), ..Default::default() }).await,
+        ["Arrival is available"]
+    );
+    assert!(only(ActivityFilter { target: Some("slack".into()), ..Default::default() }).await.is_empty());
+    let by_delivery = ActivityFilter { id: Some(old.routed[0].delivery_id.to_string()), ..Default::default() };
+    assert_eq!(only(by_delivery).await, ["Arrival is available"], "the webhook-id a receiver saw finds its event");
+    assert_eq!(only(ActivityFilter { id: Some("sender-7".into()), ..Default::default() }).await.len(), 2);
+
+    let first = admin.events(&ActivityFilter { limit: Some(1), ..Default::default() }).await.unwrap();
+    let next = ActivityFilter { before: first.next_before.clone(), limit: Some(1), ..Default::default() };
+    assert_eq!(only(next).await, ["Arrival is available"], "pages follow next_before");
+}
+
+#[tokio::test]
+async fn one_delivery_shows_every_step_and_bad_filters_say_why() {
+    let (admin, f, now) = setup();
+    let record = event(&f, now - chrono::Duration::minutes(1), 1, "Dune").await;
+    step(&f, &record, 1, Outcome::Failed, Some(503)).await;
+    step(&f, &record, 40, Outcome::Delivered, Some(204)).await;
+    let view = admin.delivery(&record.routed[0].delivery_id.to_string()).await.unwrap();
+    let outcomes: Vec<Outcome> = view.delivery.steps.unwrap().iter().map(|s| s.outcome).collect();
+    assert_eq!(outcomes, [Outcome::Failed, Outcome::Delivered]);
+    assert_eq!(view.delivery.outcome, "delivered");
+    assert!(matches!(admin.delivery(&Ulid::nil().to_string()).await, Err(AdminError::NotFound(_))));
+    assert!(matches!(admin.event("not-an-id").await, Err(AdminError::NotFound(_))));
+    let bad = admin.events(&ActivityFilter { outcome: Some("lost".into()), ..Default::default() }).await;
+    assert!(matches!(bad, Err(AdminError::Invalid { ref field, .. }) if field == "outcome"), "{bad:?}");
+    let refused = admin.replay_delivery(&record.routed[0].delivery_id.to_string()).await;
+    assert!(matches!(refused, Err(AdminError::Conflict(ref why)) if why.contains("only a rejected delivery")));
+}
+
+#[tokio::test]
+async fn what_is_older_than_the_retention_is_not_shown() {
+    let (admin, f, now) = setup();
+    event(&f, now - chrono::Duration::days(8), 1, "long ago").await;
+    event(&f, now - chrono::Duration::days(1), 2, "yesterday").await;
+    let page = admin.events(&ActivityFilter::default()).await.unwrap();
+    assert_eq!(page.events.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(), ["yesterday"]);
+}
