@@ -38,6 +38,8 @@ pub struct LoadOptions {
     /// Webhooks per second (0: as fast as ingest answers). Below the delivery side's capacity, the
     /// latency is Herald's; above it, the queue's backlog.
     pub rate: f64,
+    /// The activity log's delivery steps (`HERALD_ACTIVITY_STEPS`), on by default.
+    pub activity_steps: bool,
 }
 
 impl LoadOptions {
@@ -53,6 +55,7 @@ impl LoadOptions {
             receiver_jitter: Duration::ZERO,
             down_targets: 0,
             rate: 0.0,
+            activity_steps: true,
         }
     }
 
@@ -86,6 +89,8 @@ pub struct LoadRun {
     pub deliver_billed_ms: u64,
     pub retry_invocations: u64,
     pub retry_billed_ms: u64,
+    /// What one Activity page view (the newest 50 events) read, after the run.
+    pub page_view: Tally,
 }
 
 impl LoadRun {
@@ -106,6 +111,7 @@ struct Counters {
     ingest: CallCounter,
     deliver: CallCounter,
     retry: CallCounter,
+    admin: CallCounter,
 }
 
 pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun> {
@@ -117,13 +123,17 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
     for t in o.up_targets()..o.fan_out {
         receiver.reply_for(&format!("/t{t}/"), Reply::status(503));
     }
-    let counters =
-        Counters { ingest: CallCounter::default(), deliver: CallCounter::default(), retry: CallCounter::default() };
+    let counters = Counters {
+        ingest: CallCounter::default(),
+        deliver: CallCounter::default(),
+        retry: CallCounter::default(),
+        admin: CallCounter::default(),
+    };
     let roles = RoleClients {
         ingest: Clients::with_interceptor(aws, counters.ingest.clone()),
         deliver: Clients::with_interceptor(aws, counters.deliver.clone()),
         retry: Clients::with_interceptor(aws, counters.retry.clone()),
-        admin: Clients::new(aws),
+        admin: Clients::with_interceptor(aws, counters.admin.clone()),
     };
     let options = Options {
         stack: format!("bench-{}", ulid::Ulid::new().to_string().to_lowercase()),
@@ -139,6 +149,7 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
             } else {
                 Ladder::default()
             },
+            activity_steps: o.activity_steps,
             ..herald_local::run::local_tuning()
         },
         ..Options::default()
@@ -160,6 +171,7 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
         counters.retry.snapshot().since(&before.2),
     );
     let (deliver_after, retry_after) = (counts(&running.deliver_invocations), counts(&running.retry_invocations));
+    let page_view = activity_page_view(&running, &counters.admin).await?;
 
     let mut seen = HashSet::new();
     let mut latencies = Vec::with_capacity(o.events * o.up_targets());
@@ -207,7 +219,22 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
         deliver_billed_ms: deliver_after.1 - deliver_before.1,
         retry_invocations: retry_after.0 - retry_before.0,
         retry_billed_ms: retry_after.1 - retry_before.1,
+        page_view,
     })
+}
+
+/// What the page's Activity view reads once: the newest 50 events with their deliveries' outcomes.
+async fn activity_page_view(running: &Running, admin: &CallCounter) -> Result<Tally> {
+    let before = admin.snapshot();
+    let response = reqwest::Client::new()
+        .get(running.url("/admin/events?limit=50"))
+        .bearer_auth(running.admin_token.expose())
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!("the Activity view answered {}", response.status());
+    }
+    Ok(admin.snapshot().since(&before))
 }
 
 /// Invocations so far, and their billed milliseconds.

@@ -44,6 +44,9 @@ enum Command {
         /// Webhooks per second (0: as fast as ingest answers, which measures the backlog's latency).
         #[arg(long, default_value_t = 0.0)]
         rate: f64,
+        /// Also run with the activity log's delivery steps off (HERALD_ACTIVITY_STEPS=off), side by side.
+        #[arg(long)]
+        log_off_too: bool,
     },
     /// A backlog parked for a target that was down, released when it is back: how fast it drains,
     /// against the rate the receiver alone sustains.
@@ -91,11 +94,13 @@ async fn main() -> Result<()> {
             receiver_jitter,
             down_targets,
             rate,
+            log_off_too,
         } => {
             let fan_outs = if fan_out.is_empty() { vec![1, 5] } else { fan_out };
             let failing = if fail_every == 0 { vec![None] } else { vec![None, Some(fail_every)] };
+            let logs = if log_off_too { vec![true, false] } else { vec![true] };
             for fan_out in fan_outs {
-                for &fail_every in &failing {
+                for (&fail_every, &activity_steps) in failing.iter().flat_map(|f| logs.iter().map(move |l| (f, l))) {
                     let options = LoadOptions {
                         fail_every,
                         in_flight,
@@ -105,9 +110,11 @@ async fn main() -> Result<()> {
                         receiver_jitter,
                         down_targets,
                         rate,
+                        activity_steps,
                         ..LoadOptions::new(events, fan_out)
                     };
                     let run = herald_bench::load::run(&aws, &options).await?;
+                    println!("activity log steps: {}", if activity_steps { "on" } else { "off" });
                     println!("{}", herald_bench::report::markdown(&run));
                 }
             }

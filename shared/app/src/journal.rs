@@ -12,7 +12,8 @@ use crate::ports::{AttemptLog, Clock, StoreError};
 pub struct Journal {
     notes: Mutex<Vec<Attempt>>,
     records: Mutex<Vec<EventRecord>>,
-    log: Arc<dyn AttemptLog>,
+    /// `None`: the steps log is off (`HERALD_ACTIVITY_STEPS=off`) and notes are dropped.
+    log: Option<Arc<dyn AttemptLog>>,
     clock: Arc<dyn Clock>,
     /// How long what is written is kept.
     retention: Duration,
@@ -20,7 +21,12 @@ pub struct Journal {
 
 impl Journal {
     pub fn new(log: Arc<dyn AttemptLog>, clock: Arc<dyn Clock>, retention: Duration) -> Self {
-        Self { notes: Mutex::default(), records: Mutex::default(), log, clock, retention }
+        Self { notes: Mutex::default(), records: Mutex::default(), log: Some(log), clock, retention }
+    }
+
+    /// A journal that keeps nothing.
+    pub fn off(clock: Arc<dyn Clock>) -> Self {
+        Self { notes: Mutex::default(), records: Mutex::default(), log: None, clock, retention: Duration::ZERO }
     }
 
     pub fn note(&self, attempt: Attempt) {
@@ -37,12 +43,13 @@ impl Journal {
     pub async fn flush(&self) -> Result<usize, StoreError> {
         let records = std::mem::take(&mut *self.records.lock().expect("journal lock"));
         let notes = std::mem::take(&mut *self.notes.lock().expect("journal lock"));
+        let Some(log) = &self.log else { return Ok(0) };
         let expires = self.clock.now() + self.retention;
         if !records.is_empty() {
-            self.log.write_records(&records, expires).await?;
+            log.write_records(&records, expires).await?;
         }
         if !notes.is_empty() {
-            self.log.write_attempts(&notes, expires).await?;
+            log.write_attempts(&notes, expires).await?;
         }
         Ok(notes.len())
     }

@@ -27,7 +27,10 @@ pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest
     let table = Arc::new(Table::new(aws.dynamodb.clone(), &config.table));
     let clock = Arc::new(SystemClock);
     Ok(Backoff {
-        journal: Arc::new(Journal::new(table.clone(), clock.clone(), config.activity_retention)),
+        journal: Arc::new(match config.activity_steps {
+            true => Journal::new(table.clone(), clock.clone(), config.activity_retention),
+            false => Journal::off(clock.clone()),
+        }),
         targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
         states: table.clone(),
         parking: table.clone(),

@@ -41,6 +41,7 @@ pub struct BackoffConfig {
     pub parked_retention: Duration,
     pub wakeup_grace: Duration,
     pub activity_retention: Duration,
+    pub activity_steps: bool,
 }
 
 /// Settings of the deliver function.
@@ -129,6 +130,7 @@ impl Resources {
             parked_retention: tuning.parked_retention,
             wakeup_grace: tuning.wakeup_grace,
             activity_retention: tuning.activity_retention,
+            activity_steps: tuning.activity_steps,
         }
     }
 
@@ -192,6 +194,7 @@ impl BackoffConfig {
             parked_retention: tuning.parked_retention,
             wakeup_grace: tuning.wakeup_grace,
             activity_retention: tuning.activity_retention,
+            activity_steps: tuning.activity_steps,
         })
     }
 }

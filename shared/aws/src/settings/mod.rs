@@ -35,6 +35,8 @@ pub const TIMER_MAX: &str = "HERALD_TIMER_MAX";
 pub const PARKED_RETENTION: &str = "HERALD_PARKED_RETENTION";
 /// How long the activity log keeps event records and delivery steps.
 pub const ACTIVITY_RETENTION: &str = "HERALD_ACTIVITY_RETENTION";
+/// `off`: the deliver and retry functions write no delivery steps to the activity log.
+pub const ACTIVITY_STEPS: &str = "HERALD_ACTIVITY_STEPS";
 pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
 pub const RETRY_BUDGET: &str = "HERALD_RETRY_BUDGET";
 pub const WAKEUP_GRACE: &str = "HERALD_WAKEUP_GRACE";
@@ -176,6 +178,8 @@ pub struct Tuning {
     pub parked_retention: Duration,
     /// How long the activity log keeps what it wrote.
     pub activity_retention: Duration,
+    /// Whether the deliver and retry functions log each delivery's steps.
+    pub activity_steps: bool,
     /// Sends per wake-up before the rest of a backlog continues in a fresh wake-up.
     pub retry_max_sends: usize,
     /// No new send starts after this long into a wake-up.
@@ -197,6 +201,7 @@ impl Default for Tuning {
             timer_max: MAX_TIMER,
             parked_retention: DEFAULT_PARKED_RETENTION,
             activity_retention: DEFAULT_ACTIVITY_RETENTION,
+            activity_steps: true,
             retry_max_sends: DEFAULT_RETRY_MAX_SENDS,
             retry_budget: DEFAULT_RETRY_BUDGET,
             wakeup_grace: DEFAULT_WAKEUP_GRACE,
@@ -232,6 +237,18 @@ impl Tuning {
             timer_max,
             parked_retention: env.duration(PARKED_RETENTION, defaults.parked_retention)?,
             activity_retention: env.duration(ACTIVITY_RETENTION, defaults.activity_retention)?,
+            activity_steps: match env.get(ACTIVITY_STEPS).as_deref() {
+                None => defaults.activity_steps,
+                Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: ACTIVITY_STEPS,
+                        value: other.to_owned(),
+                        why: "must be on or off".into(),
+                    });
+                }
+            },
             retry_max_sends: env.number(RETRY_MAX_SENDS, defaults.retry_max_sends, 1..=10_000)?,
             retry_budget: env.duration(RETRY_BUDGET, defaults.retry_budget)?,
             wakeup_grace: env.duration(WAKEUP_GRACE, defaults.wakeup_grace)?,
