@@ -210,6 +210,14 @@ pub fn delivery(v: &Value) -> String {
     out
 }
 
+pub fn refused(v: &Value) -> String {
+    let rows = v
+        .as_array()
+        .map(|rs| rs.iter().map(|r| vec![s(&r["at"]), s(&r["status"]), s(&r["reason"])]).collect())
+        .unwrap_or_default();
+    table(&["REFUSED AT", "STATUS", "WHY"], rows)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -85,6 +85,11 @@ pub enum SourcesCmd {
         #[command(flatten)]
         settings: SourceFields,
     },
+    /// What the source's URL refused lately, and why (a wrong credential, a body that is not JSON …).
+    Refused {
+        /// The source's id.
+        id: String,
+    },
     /// Delete a source: its URL answers 401 from then on.
     Remove {
         /// The source's id.
@@ -425,6 +430,9 @@ pub async fn run(cli: Cli) -> Result<String> {
                 );
             }
             (api.call("PATCH", &format!("/admin/sources/{id}"), Some(Value::Object(body))).await?, render::source)
+        }
+        Command::Sources(SourcesCmd::Refused { id }) => {
+            (api.call("GET", &format!("/admin/sources/{id}/refused"), None).await?, activity::refused)
         }
         Command::Sources(SourcesCmd::Remove { id }) => {
             (api.call("DELETE", &format!("/admin/sources/{id}"), None).await?, render::done)

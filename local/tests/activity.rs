@@ -92,9 +92,14 @@ async fn one_ombi_webhook_is_followed_to_every_target_attempt_by_attempt() {
     );
     let by_id = get(&w, &format!("/admin/events?id={seen}")).await;
     assert_eq!(by_id["events"][0]["event_id"], id.as_str());
-    // The rejected one shows the request as it was sent.
+    // The rejected one shows the request as it was sent, and so does a failed attempt, redacted.
     let rejected = get(&w, &format!("/admin/deliveries/{}", picky["delivery_id"].as_str().unwrap())).await;
     assert_eq!(rejected["request"]["method"], "POST");
+    let failed_request = &sent[0]["request"];
+    assert!(failed_request["body"].as_str().unwrap().contains("Dune: Part Two"), "{failed_request}");
+    let signature = failed_request["headers"].as_array().unwrap().iter().find(|h| h[0] == "webhook-signature").unwrap();
+    assert_eq!(signature[1], "[redacted]");
+    assert!(sent[1].get("request").is_none(), "a delivered attempt's request is not kept");
 
     // Words of the title find it; other words do not.
     let listed = get(&w, "/admin/events?q=dune%3A%20part").await;
@@ -121,6 +126,27 @@ async fn one_ombi_webhook_is_followed_to_every_target_attempt_by_attempt() {
     event_when(&w, &id, |e| delivery(e, "picky")["outcome"] == "delivered").await;
     let (status, refused) = w.admin("POST", "/admin/targets/picky/recover?since=yesterday", None).await;
     assert_eq!(status, 422, "{refused}");
+}
+
+#[tokio::test]
+async fn refused_webhooks_are_listed_per_source_with_herald_s_reason() {
+    let w = common::world(config()).await;
+    let (status, _) = w.post("ombi", &[("access-token", "a-wrong-token")], dune()).await;
+    assert_eq!(status, 401);
+    let (status, _) = w.post("ombi", &[OMBI], "{not json").await;
+    assert_eq!(status, 400);
+    let refused = get(&w, "/admin/sources/ombi/refused").await;
+    let listed: Vec<(u64, &str)> = refused
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["status"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed.len(), 2, "{refused}");
+    assert_eq!(listed[0].0, 400, "newest first");
+    assert!(listed[0].1.contains("not valid JSON"), "{refused}");
+    assert_eq!(listed[1], (401, "the token sent in Access-Token does not match"));
+    assert!(!refused.to_string().contains("a-wrong-token"), "never a value the sender sent");
 }
 
 #[tokio::test]

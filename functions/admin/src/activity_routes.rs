@@ -7,8 +7,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use herald_app::admin::AdminError;
-use herald_app::admin::activity::{ActivityFilter, DeliveryPage, DeliveryView, EventPage, EventView};
 use herald_app::admin::views::Count;
+use herald_app::admin::views::{ActivityFilter, DeliveryPage, DeliveryView, EventPage, EventView};
+use herald_domain::activity::Refusal;
 use serde::Deserialize;
 
 use crate::router::{AdminState, Answer, ApiError};
@@ -21,6 +22,7 @@ pub(crate) fn routes() -> Router<AdminState> {
         .route("/admin/deliveries/{id}", get(delivery))
         .route("/admin/deliveries/{id}/replay", post(replay_delivery))
         .route("/admin/targets/{id}/recover", post(recover))
+        .route("/admin/sources/{id}/refused", get(refused))
 }
 
 /// A query that does not parse is a 422 naming what is wrong, like every other bad input.
@@ -71,4 +73,9 @@ async fn recover(
     let Query(Since { since }) =
         query.map_err(|e| ApiError::from(AdminError::Invalid { field: "since".into(), message: e.body_text() }))?;
     Ok(Json(s.admin.replay_failed_since(&id, since).await?))
+}
+
+/// What the source's URL refused (up to 100, newest first), for the activity log's retention.
+async fn refused(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Vec<Refusal>> {
+    Ok(Json(s.admin.refused(&id, 100).await?))
 }

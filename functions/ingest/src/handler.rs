@@ -126,6 +126,7 @@ mod tests {
             health: store.clone(),
             ids: Arc::new(herald_app::testing::SequentialIds),
             health_throttle: Default::default(),
+            refusals: Default::default(),
             clock: FixedClock::at(chrono::DateTime::UNIX_EPOCH),
             dedupe_window: Duration::from_secs(60),
             dedupe_lease: Duration::from_secs(30),

@@ -197,6 +197,7 @@ impl Backoff {
             delivery.event.id,
             &target.id,
             &result.0,
+            result.1.as_ref(),
         ));
         result
     }

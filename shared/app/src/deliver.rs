@@ -106,7 +106,8 @@ impl Deliver {
                 let DeliveryOutcome::Delivered { status, elapsed } = outcome else {
                     unreachable!("only success and rejection have no setback")
                 };
-                tracing::info!(status, elapsed_ms = elapsed.as_millis() as u64, "delivered");
+                // Not a line per healthy delivery at the default level: the activity log has it.
+                tracing::debug!(status, elapsed_ms = elapsed.as_millis() as u64, "delivered");
                 b.recent.record(&target.id, now);
                 // A healthy target's success path writes nothing; after an isolated failure, the
                 // first success of this container resets the ladder, not every one in flight.

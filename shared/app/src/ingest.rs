@@ -12,8 +12,8 @@ use crate::ports::{
     Claimed, Clock, DeliveryQueue, EventLog, IdSource, QueueError, SourceHealthLog, SourceStore, StoreError,
     TargetStore,
 };
-use crate::source_health::HealthThrottle;
-use herald_domain::activity::{EventRecord, Routed, delivery_id};
+use crate::source_health::{HealthThrottle, RefusalThrottle};
+use herald_domain::activity::{EventRecord, Refusal, Routed, delivery_id};
 use herald_domain::adapters::{DropRules, NormalizeError, Origin, normalize_value, parse_body, prune, restamp};
 use herald_domain::ids::derived_id;
 use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES, wires};
@@ -131,6 +131,8 @@ pub struct Ingest {
     pub retention: Duration,
     /// At most one health write per source and outcome (accepted, refused) per this long, per container.
     pub health_throttle: HealthThrottle,
+    /// Refused webhooks written to the activity log, a bounded number a minute.
+    pub refusals: RefusalThrottle,
 }
 
 impl Ingest {
@@ -154,6 +156,20 @@ impl Ingest {
         {
             // Health is for people; the webhook's own outcome stands.
             tracing::warn!(error = %e, source = %source.id, "could not record the source's health");
+        }
+        if let SourceSignal::Refused(refused) = &signal
+            && (400..500).contains(&refused.status)
+            && self.refusals.due(&source.id, refused.at)
+        {
+            let refusal = Refusal {
+                at: refused.at,
+                source_id: source.id.clone(),
+                status: refused.status,
+                reason: refused.reason.clone(),
+            };
+            if let Err(e) = self.log.write_refusal(&refusal, refused.at + self.retention).await {
+                tracing::warn!(error = %e, source = %source.id, "could not log the refused webhook");
+            }
         }
         result.map(|(accepted, _)| accepted)
     }

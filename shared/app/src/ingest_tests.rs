@@ -63,6 +63,7 @@ fn world() -> World {
         dedupe_lease: Duration::from_secs(60),
         retention: Duration::from_secs(7 * 86_400),
         health_throttle: Default::default(),
+        refusals: Default::default(),
     };
     World { store, queue, clock, ingest }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use ulid::Ulid;
 
-use herald_domain::activity::{Attempt, EventRecord};
+use herald_domain::activity::{Attempt, EventRecord, Refusal};
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::rejection::Rejection;
@@ -110,6 +110,8 @@ pub trait EventLog: Send + Sync {
     async fn end_lease(&self, record: &EventRecord) -> Result<(), StoreError>;
     /// Whether the deliver or retry function logged a step of any of `deliveries` since `since`.
     async fn handled_any(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// A webhook the source's URL refused, kept until `expires_at`.
+    async fn write_refusal(&self, refusal: &Refusal, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// The deliver and retry functions' side of the activity log: an invocation's steps, packed into
@@ -127,6 +129,13 @@ pub trait ActivityReader: Send + Sync {
     /// The event records of the hour starting at `hour`, unexpired at `now`, in no order.
     async fn events_in_hour(&self, hour: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<EventRecord>, StoreError>;
     async fn event(&self, id: Ulid, now: DateTime<Utc>) -> Result<Option<EventRecord>, StoreError>;
+    /// The webhooks `source` refused in the hour starting at `hour`, unexpired at `now`.
+    async fn refusals_in_hour(
+        &self,
+        source: &SourceId,
+        hour: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Refusal>, StoreError>;
     /// The steps logged in the hour starting at `hour`, unexpired at `now`; with `mentioning`, only
     /// those of invocations whose steps mention that id (an event, delivery or target id).
     async fn attempts_in_hour(

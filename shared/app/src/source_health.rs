@@ -41,11 +41,45 @@ impl HealthThrottle {
     }
 }
 
+/// Refused webhooks are each written to the activity log, but at most this many per source and
+/// minute per container: a stranger who knows a source's URL cannot run up the bill with bad requests.
+pub const REFUSALS_PER_MINUTE: u32 = 10;
+
+#[derive(Default)]
+pub struct RefusalThrottle {
+    counted: Mutex<HashMap<SourceId, (i64, u32)>>,
+}
+
+impl RefusalThrottle {
+    /// Whether this refusal is written; if so, counts it.
+    pub fn due(&self, source: &SourceId, now: DateTime<Utc>) -> bool {
+        let minute = now.timestamp().div_euclid(60);
+        let mut counted = self.counted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = counted.entry(source.clone()).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= REFUSALS_PER_MINUTE
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use herald_domain::source_health::LastRefused;
     use ulid::Ulid;
+
+    #[test]
+    fn refusals_are_written_up_to_a_bound_a_minute() {
+        let t = RefusalThrottle::default();
+        let (a, b) = (SourceId::parse("a").unwrap(), SourceId::parse("b").unwrap());
+        let at = |s: i64| DateTime::UNIX_EPOCH + chrono::Duration::seconds(s);
+        let written = (0..15).filter(|i| t.due(&a, at(*i))).count();
+        assert_eq!(written, REFUSALS_PER_MINUTE as usize);
+        assert!(t.due(&b, at(20)), "per source");
+        assert!(t.due(&a, at(61)), "a new minute");
+    }
 
     #[test]
     fn one_write_per_source_and_outcome_per_interval() {

@@ -62,6 +62,7 @@ pub fn ingest(config: &IngestConfig, aws: &Clients) -> Ingest {
         dedupe_lease: config.dedupe_lease,
         retention: config.activity_retention,
         health_throttle: HealthThrottle::default(),
+        refusals: Default::default(),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::event::{Event, SourceKind};
 use crate::ids::{SourceId, TargetId, ulid_text};
 use crate::outcome::DeliveryOutcome;
 use crate::preset::truncate_bytes;
+use crate::request::{OutboundRequest, RequestView};
 
 /// How much of a summary, an event name or a sender's id a record keeps: an event record must stay
 /// within one DynamoDB write unit (1 KB).
@@ -20,6 +21,8 @@ pub const SENDER_ID_BYTES: usize = 80;
 pub const RESPONSE_BYTES: usize = 1024;
 /// How much of Herald's own error text an attempt keeps.
 pub const ERROR_BYTES: usize = 300;
+/// How much of a failed request's body an attempt keeps.
+pub const REQUEST_BODY_BYTES: usize = 2048;
 
 /// What one step of a delivery came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -157,6 +160,10 @@ pub struct Attempt {
     /// Up to [`RESPONSE_BYTES`] of what a receiver answered, for anything but a 2xx.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<String>,
+    /// The request as it was sent (secrets redacted, [`REQUEST_BODY_BYTES`] of the body), for an
+    /// attempt that did not go through; a healthy one's is not kept (it would cost a write unit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestView>,
 }
 
 impl Attempt {
@@ -173,16 +180,18 @@ impl Attempt {
             ms: 0,
             error: None,
             response: None,
+            request: None,
         }
     }
 
-    /// What a send came to.
+    /// What a send came to, and the request sent (if it could be built).
     pub fn sent(
         at: DateTime<Utc>,
         delivery_id: Ulid,
         event_id: Ulid,
         target_id: &TargetId,
         sent: &DeliveryOutcome,
+        request: Option<&OutboundRequest>,
     ) -> Self {
         let ms = sent.elapsed().as_millis() as u64;
         let (outcome, error, response) = match sent {
@@ -214,6 +223,10 @@ impl Attempt {
             ms,
             error: error.map(|e| cut(e, ERROR_BYTES)),
             response: response.map(|r| cut(r, RESPONSE_BYTES)),
+            request: (outcome != Outcome::Delivered)
+                .then_some(request)
+                .flatten()
+                .map(|r| RequestView::of(r, REQUEST_BODY_BYTES)),
         }
     }
 }
@@ -264,6 +277,16 @@ pub struct EventRecord {
     /// For a health warning: the target it warns about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<TargetId>,
+}
+
+/// A webhook a source's URL refused (a wrong credential, a body that is not JSON, too large), as
+/// source health words it: never a value the sender sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub at: DateTime<Utc>,
+    pub source_id: SourceId,
+    pub status: u16,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

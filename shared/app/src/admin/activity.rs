@@ -6,109 +6,18 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, DurationRound, Utc};
-use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
+use herald_domain::TargetId;
 use herald_domain::activity::{Attempt, EventRecord, Outcome};
-use herald_domain::request::RequestView;
-use herald_domain::{SourceKind, TargetId};
 
-use super::views::Count;
+use super::views::{
+    ActivityFilter, DeliveryItem, DeliveryLine, DeliveryPage, DeliveryView, EventPage, EventView, NotRoutedView,
+};
 use super::{Admin, AdminError, invalid};
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 200;
-
-/// What a list is narrowed to; every field optional.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActivityFilter {
-    pub source: Option<String>,
-    pub target: Option<String>,
-    /// `delivered`, `failed` (failed, throttled or rejected), `parked`, `rejected` or `pending`.
-    pub outcome: Option<String>,
-    /// The event's name, exactly.
-    pub name: Option<String>,
-    /// Words in the summary or the name, any case.
-    pub q: Option<String>,
-    /// An event id, a delivery id (the `webhook-id` a receiver saw) or the sender's own id.
-    pub id: Option<String>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-    /// The next page: events older than this event id.
-    pub before: Option<String>,
-    pub limit: Option<usize>,
-}
-
-/// What became of one delivery, as of its latest step.
-#[derive(Clone, Debug, Serialize)]
-pub struct DeliveryLine {
-    pub delivery_id: String,
-    pub target_id: String,
-    /// The latest step's outcome, or `pending` while nothing was logged for it yet.
-    pub outcome: String,
-    pub status: Option<u16>,
-    pub last_at: Option<DateTime<Utc>>,
-    pub attempts: usize,
-    /// Every step, oldest first (in a single event's or delivery's view).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub steps: Option<Vec<Attempt>>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct NotRoutedView {
-    pub target_id: String,
-    pub reason: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct EventView {
-    pub event_id: String,
-    pub received_at: DateTime<Utc>,
-    pub source_id: String,
-    pub source_kind: SourceKind,
-    pub name: String,
-    pub summary: String,
-    pub sender_id: Option<String>,
-    /// For a health warning: the target it is about.
-    pub about: Option<String>,
-    pub deliveries: Vec<DeliveryLine>,
-    pub not_routed: Vec<NotRoutedView>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EventPage {
-    pub events: Vec<EventView>,
-    /// Pass as `before` for the next page; absent on the last one.
-    pub next_before: Option<String>,
-}
-
-/// One delivery, with its event and, if it waits in the rejected list, the request as it was sent.
-#[derive(Debug, Serialize)]
-pub struct DeliveryView {
-    pub event: EventView,
-    pub delivery: DeliveryLine,
-    /// Waits in the target's rejected list (and so can be sent again).
-    pub in_rejected_list: bool,
-    pub request: Option<RequestView>,
-}
-
-/// A list of deliveries across events, newest event first.
-#[derive(Debug, Serialize)]
-pub struct DeliveryPage {
-    pub deliveries: Vec<DeliveryItem>,
-    pub next_before: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct DeliveryItem {
-    #[serde(flatten)]
-    pub line: DeliveryLine,
-    pub event_id: String,
-    pub received_at: DateTime<Utc>,
-    pub name: String,
-    pub summary: String,
-}
 
 /// The hours of the log already read, so each is read once per view.
 struct Reader<'a> {
@@ -342,7 +251,9 @@ impl Admin {
             Err(_) => None,
         };
         let in_rejected_list = rejection.is_some();
-        let request = rejection.and_then(|r| r.note.request);
+        // The request of the latest attempt that did not go through (a healthy one's is not kept).
+        let logged = delivery.steps.iter().flatten().rev().find_map(|s| s.request.clone());
+        let request = rejection.and_then(|r| r.note.request).or(logged);
         Ok(DeliveryView { event, delivery, in_rejected_list, request })
     }
 
@@ -407,49 +318,6 @@ impl Admin {
         // Not handled yet: the event routed it, in the hour the delivery id names.
         let records = self.shown_events(hour_of(at), reader.now).await?;
         Ok(records.into_iter().find(|r| r.routed.iter().any(|d| d.delivery_id == delivery)))
-    }
-}
-
-impl Admin {
-    /// Sends one delivery again, with the target's current template, as a new attempt of the same
-    /// delivery id: one that waits in the rejected list. A parked one goes out when its target
-    /// recovers; a delivered one's body is not kept, so it cannot be sent again.
-    pub async fn replay_delivery(&self, id: &str) -> Result<Count, AdminError> {
-        let view = self.delivery(id).await?;
-        let target = view.delivery.target_id.clone();
-        if view.in_rejected_list {
-            return self.replay_rejected(&target, Some(id)).await;
-        }
-        Err(AdminError::Conflict(match view.delivery.outcome.as_str() {
-            "parked" | "failed" | "throttled" => format!(
-                "delivery {id} waits in {target}'s parking lot: it goes out when the target recovers, or now with Send parked now"
-            ),
-            _ => format!(
-                "delivery {id} is {}: only a rejected delivery keeps its event to be sent again",
-                view.delivery.outcome
-            ),
-        }))
-    }
-
-    /// Everything the target's receiver rejected since `since`, sent again in arrival order (Svix's
-    /// "recover"): each as a new attempt of the same delivery id.
-    pub async fn replay_failed_since(&self, id: &str, since: DateTime<Utc>) -> Result<Count, AdminError> {
-        let target = self.find_target(id).await?;
-        let chosen: Vec<_> = self
-            .rejected
-            .rejected(&target.id, self.clock.now(), usize::MAX)
-            .await?
-            .into_iter()
-            .filter(|r| r.note.rejected_at >= since)
-            .collect();
-        let messages: Vec<_> = chosen.iter().map(|r| r.delivery.clone()).collect();
-        if !messages.is_empty() {
-            self.queue.enqueue(&messages).await?;
-        }
-        for message in &messages {
-            self.rejected.discard(&target.id, &message.delivery_id).await?;
-        }
-        Ok(Count::Replayed(messages.len()))
     }
 }
 

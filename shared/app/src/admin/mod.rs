@@ -9,6 +9,7 @@ pub mod inputs;
 mod inspect;
 mod preview;
 mod rejected;
+mod replay;
 mod sources;
 mod targets;
 pub mod views;

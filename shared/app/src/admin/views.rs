@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use herald_domain::activity::Attempt;
 use herald_domain::request::RequestView;
 use herald_domain::source_health::SourceHealth;
 use herald_domain::{SourceKind, Target};
@@ -149,4 +150,97 @@ pub enum Count {
     Discarded(usize),
     #[serde(rename = "redriven")]
     Redriven(usize),
+}
+
+// The activity log's views (`activity.rs` reads them).
+
+/// What a list is narrowed to; every field optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityFilter {
+    pub source: Option<String>,
+    pub target: Option<String>,
+    /// `delivered`, `failed` (failed, throttled or rejected), `parked`, `rejected` or `pending`.
+    pub outcome: Option<String>,
+    /// The event's name, exactly.
+    pub name: Option<String>,
+    /// Words in the summary or the name, any case.
+    pub q: Option<String>,
+    /// An event id, a delivery id (the `webhook-id` a receiver saw) or the sender's own id.
+    pub id: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// The next page: events older than this event id.
+    pub before: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// What became of one delivery, as of its latest step.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeliveryLine {
+    pub delivery_id: String,
+    pub target_id: String,
+    /// The latest step's outcome, or `pending` while nothing was logged for it yet.
+    pub outcome: String,
+    pub status: Option<u16>,
+    pub last_at: Option<DateTime<Utc>>,
+    pub attempts: usize,
+    /// Every step, oldest first (in a single event's or delivery's view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<Attempt>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NotRoutedView {
+    pub target_id: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventView {
+    pub event_id: String,
+    pub received_at: DateTime<Utc>,
+    pub source_id: String,
+    pub source_kind: SourceKind,
+    pub name: String,
+    pub summary: String,
+    pub sender_id: Option<String>,
+    /// For a health warning: the target it is about.
+    pub about: Option<String>,
+    pub deliveries: Vec<DeliveryLine>,
+    pub not_routed: Vec<NotRoutedView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventPage {
+    pub events: Vec<EventView>,
+    /// Pass as `before` for the next page; absent on the last one.
+    pub next_before: Option<String>,
+}
+
+/// One delivery, with its event and the request as it was sent when an attempt did not go through.
+#[derive(Debug, Serialize)]
+pub struct DeliveryView {
+    pub event: EventView,
+    pub delivery: DeliveryLine,
+    /// Waits in the target's rejected list (and so can be sent again).
+    pub in_rejected_list: bool,
+    pub request: Option<RequestView>,
+}
+
+/// A list of deliveries across events, newest event first.
+#[derive(Debug, Serialize)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<DeliveryItem>,
+    pub next_before: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeliveryItem {
+    #[serde(flatten)]
+    pub line: DeliveryLine,
+    pub event_id: String,
+    pub received_at: DateTime<Utc>,
+    pub name: String,
+    pub summary: String,
 }

@@ -6,7 +6,8 @@ use ulid::Ulid;
 
 use super::{MemoryStore, lock};
 use crate::ports::{ActivityReader, AttemptLog, Claimed, EventLog, StoreError};
-use herald_domain::activity::{Attempt, EventRecord};
+use herald_domain::SourceId;
+use herald_domain::activity::{Attempt, EventRecord, Refusal};
 
 #[derive(Clone, Debug)]
 pub struct StoredEvent {
@@ -67,9 +68,19 @@ impl EventLog for MemoryStore {
         self.note("handled_any");
         Ok(lock(&self.attempts).iter().any(|(a, _)| a.at >= since && deliveries.contains(&a.delivery_id)))
     }
+
+    async fn write_refusal(&self, refusal: &Refusal, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.note("write_refusal");
+        lock(&self.refusals).push((refusal.clone(), expires_at));
+        Ok(())
+    }
 }
 
 impl MemoryStore {
+    pub fn refusals(&self) -> Vec<Refusal> {
+        lock(&self.refusals).iter().map(|(r, _)| r.clone()).collect()
+    }
+
     /// As the deliver function would: a step logged for every delivery `queue` holds.
     pub fn handled(&self, queue: &super::MemoryQueue) {
         let steps = queue.sent().into_iter().map(|d| {
@@ -114,6 +125,19 @@ impl ActivityReader for MemoryStore {
 
     async fn event(&self, id: Ulid, now: DateTime<Utc>) -> Result<Option<EventRecord>, StoreError> {
         Ok(lock(&self.events).iter().find(|e| e.record.event_id == id && e.expires_at > now).map(|e| e.record.clone()))
+    }
+
+    async fn refusals_in_hour(
+        &self,
+        source: &SourceId,
+        hour: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Refusal>, StoreError> {
+        Ok(lock(&self.refusals)
+            .iter()
+            .filter(|(r, expires)| &r.source_id == source && hour_of(r.at) == hour && *expires > now)
+            .map(|(r, _)| r.clone())
+            .collect())
     }
 
     async fn attempts_in_hour(

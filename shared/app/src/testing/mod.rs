@@ -45,6 +45,8 @@ pub struct MemoryStore {
     pub events: Mutex<Vec<activity::StoredEvent>>,
     /// Logged steps, with their expiry.
     pub attempts: Mutex<Vec<(herald_domain::activity::Attempt, DateTime<Utc>)>>,
+    /// Refused webhooks, with their expiry.
+    pub refusals: Mutex<Vec<(herald_domain::activity::Refusal, DateTime<Utc>)>>,
     pub parked: Mutex<ParkedMap>,
     pub rejected: Mutex<RejectedMap>,
     /// Every source health signal recorded, in order.

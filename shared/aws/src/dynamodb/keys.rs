@@ -85,6 +85,17 @@ pub fn same_webhook_prefix(id: &Ulid) -> String {
     format!("{EVENT_PREFIX}{:020x}", id.random())
 }
 
+/// Sort keys of refused webhooks start with this and the source's id.
+pub fn refusals_prefix(source: &SourceId) -> String {
+    format!("R#{source}#")
+}
+
+/// A refused webhook, under an id of its own that sorts by when it was refused.
+pub fn refusal(source: &SourceId, id: &Ulid) -> Key {
+    let at = chrono::DateTime::from_timestamp_millis(id.timestamp_ms() as i64).unwrap_or_default();
+    Key { pk: log_partition(at), sk: format!("{}{id}", refusals_prefix(source)) }
+}
+
 /// A batch of logged steps, under an id of its own that sorts by when it was written.
 pub fn steps(id: &Ulid) -> Key {
     let at = chrono::DateTime::from_timestamp_millis(id.timestamp_ms() as i64).unwrap_or_default();

@@ -9,6 +9,7 @@ mod parking;
 mod rejected;
 mod source_health;
 mod state;
+mod steps;
 
 use std::collections::HashMap;
 

@@ -1,0 +1,176 @@
+//! The activity log's steps as stored: one line of text per step (`delivery event target
+//! outcome+class status ms at`), so a Query can filter items by any id they mention, and the words
+//! of a step that did not go through beside them. Packed into items of about 1 KB: ten healthy
+//! steps to a write unit.
+
+use std::fmt::Write as _;
+
+use chrono::DateTime;
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+use herald_domain::TargetId;
+use herald_domain::activity::{Attempt, ErrorClass, Outcome};
+use herald_domain::request::RequestView;
+
+/// What one item of steps may weigh, so that a healthy batch costs one write unit (1 KB).
+const STEPS_ITEM_BYTES: usize = 1000;
+/// The keys, names and expiry of a steps item, roughly.
+const STEPS_ITEM_OVERHEAD: usize = 80;
+
+/// A batch of steps: one line each (`delivery event target outcome+class status ms at`), and the
+/// words of those that failed beside them.
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredSteps {
+    d: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    x: Vec<StepWords>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StepWords {
+    /// The line it belongs to.
+    i: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    e: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<String>,
+    /// The request as sent (redacted), for an attempt that did not go through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    q: Option<RequestView>,
+}
+
+fn line(a: &Attempt) -> String {
+    let mut line = format!("{} {} {} {}", a.delivery_id, a.event_id, a.target_id, a.outcome.code());
+    line.push(a.class.map_or('-', ErrorClass::code));
+    match a.status {
+        Some(status) => write!(line, " {status}"),
+        None => write!(line, " -"),
+    }
+    .expect("writing to a String");
+    write!(line, " {} {}", a.ms, a.at.timestamp_millis()).expect("writing to a String");
+    line
+}
+
+fn parse_line(text: &str) -> Option<Attempt> {
+    let mut parts = text.split(' ');
+    let delivery_id = Ulid::from_string(parts.next()?).ok()?;
+    let event_id = Ulid::from_string(parts.next()?).ok()?;
+    let target_id = TargetId::parse(parts.next()?).ok()?;
+    let mut codes = parts.next()?.chars();
+    let outcome = Outcome::from_code(codes.next()?)?;
+    let class = codes.next().and_then(ErrorClass::from_code);
+    let status = parts.next()?.parse().ok();
+    let ms = parts.next()?.parse().ok()?;
+    let at = DateTime::from_timestamp_millis(parts.next()?.parse().ok()?)?;
+    Some(Attempt {
+        at,
+        delivery_id,
+        event_id,
+        target_id,
+        outcome,
+        status,
+        class,
+        ms,
+        error: None,
+        response: None,
+        request: None,
+    })
+}
+
+/// Packs steps into items of about [`STEPS_ITEM_BYTES`].
+pub(super) fn pack(attempts: &[Attempt]) -> Vec<StoredSteps> {
+    let mut items = Vec::new();
+    let mut current = StoredSteps { d: String::new(), x: Vec::new() };
+    let mut size = STEPS_ITEM_OVERHEAD;
+    for a in attempts {
+        let text = line(a);
+        let words = (a.error.is_some() || a.response.is_some() || a.request.is_some()).then(|| StepWords {
+            i: 0,
+            e: a.error.clone(),
+            r: a.response.clone(),
+            q: a.request.clone(),
+        });
+        let weight = text.len() + 1 + words.as_ref().map_or(0, words_weight);
+        if !current.d.is_empty() && size + weight > STEPS_ITEM_BYTES {
+            items.push(std::mem::replace(&mut current, StoredSteps { d: String::new(), x: Vec::new() }));
+            size = STEPS_ITEM_OVERHEAD;
+        }
+        let index = current.d.lines().count();
+        if !current.d.is_empty() {
+            current.d.push('\n');
+        }
+        current.d.push_str(&text);
+        if let Some(words) = words {
+            current.x.push(StepWords { i: index, ..words });
+        }
+        size += weight;
+    }
+    if !current.d.is_empty() {
+        items.push(current);
+    }
+    items
+}
+
+/// About what a step's words add to an item.
+fn words_weight(w: &StepWords) -> usize {
+    let request = w.q.as_ref().map_or(0, |q| {
+        q.url.len() + q.body.len() + q.headers.iter().map(|(n, v)| n.len() + v.len() + 8).sum::<usize>() + 40
+    });
+    16 + w.e.as_ref().map_or(0, String::len) + w.r.as_ref().map_or(0, String::len) + request
+}
+
+pub(super) fn unpack(stored: StoredSteps) -> Vec<Attempt> {
+    let mut steps: Vec<Option<Attempt>> = stored.d.lines().map(parse_line).collect();
+    for words in stored.x {
+        if let Some(Some(step)) = steps.get_mut(words.i) {
+            step.error = words.e;
+            step.response = words.r;
+            step.request = words.q;
+        }
+    }
+    steps.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(i: u64, outcome: Outcome) -> Attempt {
+        let at = DateTime::from_timestamp_millis(1_700_000_000_000 + i as i64).unwrap();
+        let mut a = Attempt::step(
+            at,
+            Ulid::from_parts(1, i.into()),
+            Ulid::from_parts(2, i.into()),
+            &TargetId::parse("discord").unwrap(),
+            outcome,
+        );
+        a.ms = 120 + i;
+        a.status = (outcome == Outcome::Delivered).then_some(204);
+        a
+    }
+
+    #[test]
+    fn ten_healthy_steps_fit_one_write_unit_and_read_back_the_same() {
+        let healthy: Vec<Attempt> = (0..10).map(|i| step(i, Outcome::Delivered)).collect();
+        let items = pack(&healthy);
+        assert_eq!(items.len(), 1);
+        assert!(items[0].d.len() + STEPS_ITEM_OVERHEAD <= 1024, "{} bytes", items[0].d.len());
+        assert_eq!(items.into_iter().flat_map(unpack).collect::<Vec<_>>(), healthy);
+    }
+
+    #[test]
+    fn failures_carry_their_words_and_heavy_ones_spill_into_more_items() {
+        let mut failed = step(1, Outcome::Failed);
+        failed.status = Some(503);
+        failed.class = Some(ErrorClass::Http);
+        failed.error = Some("HTTP 503 Service Unavailable".into());
+        failed.response = Some("x".repeat(900));
+        let steps = vec![step(0, Outcome::Delivered), failed.clone(), step(2, Outcome::Parked)];
+        let items = pack(&steps);
+        assert_eq!(items.len(), 3, "a 900-byte answer takes an item of its own");
+        let back: Vec<Attempt> = items.into_iter().flat_map(unpack).collect();
+        assert_eq!(back, steps);
+        assert_eq!(back[1], failed);
+    }
+}
