@@ -111,9 +111,10 @@ fn fan_out(event: &Value) -> String {
 }
 
 fn more(v: &Value) -> String {
-    match v["next_before"].as_str() {
-        Some(before) => format!("more: --before {before}\n"),
-        None => String::new(),
+    match (v["next_before"].as_str(), v["next_until"].as_str()) {
+        (Some(before), _) => format!("more: --before {before}\n"),
+        (None, Some(until)) => format!("older: --until {until}\n"),
+        (None, None) => String::new(),
     }
 }
 

@@ -521,5 +521,10 @@ pub async fn run(cli: Cli) -> Result<String> {
         Command::Catalog => (api.call("GET", "/admin/catalog", None).await?, render::json),
         Command::Completions { shell } => return Ok(completions(shell)),
     };
-    Ok(if cli.json { format!("{}\n", serde_json::to_string_pretty(&value)?) } else { human(&value) })
+    // Every renderer's output, whatever text it carries from senders and receivers.
+    Ok(render::printable(&if cli.json {
+        format!("{}\n", serde_json::to_string_pretty(&value)?)
+    } else {
+        human(&value)
+    }))
 }

@@ -6,3 +6,4 @@ mod commands;
 mod render;
 
 pub use commands::{Cli, completions, run};
+pub use render::printable;

@@ -6,7 +6,7 @@ async fn main() {
     match herald_cli::run(cli).await {
         Ok(output) => print!("{output}"),
         Err(e) => {
-            eprintln!("herald: {e:#}");
+            eprintln!("herald: {}", herald_cli::printable(&format!("{e:#}")));
             std::process::exit(1);
         }
     }

@@ -4,6 +4,20 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+/// Text for a terminal: every control character but newline and tab (C0, DEL, C1: a stranger's
+/// escape sequences in a receiver's answer or a sender's summary) is shown as `\u{1b}`, not obeyed.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub(crate) fn s(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
@@ -221,6 +235,12 @@ mod tests {
         );
         let timeout = json!({"ok": false, "status": null, "round_trip_ms": 300, "error": "timed out after 300 ms", "hint": "no answer"});
         assert_eq!(test(&timeout), "timed out after 300 ms: no answer\n");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        let hostile = "title\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m\r\nnext\tcol";
+        assert_eq!(printable(hostile), "title\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{9b}31m\\u{d}\nnext\tcol");
     }
 
     #[test]

@@ -151,14 +151,14 @@ async fn refused_webhooks_are_listed_per_source_with_herald_s_reason() {
 
 #[tokio::test]
 async fn records_are_gone_after_the_retention() {
-    let tweak = |o: &mut herald_local::run::Options| o.tuning.activity_retention = Duration::from_secs(3);
+    let tweak = |o: &mut herald_local::run::Options| o.tuning.activity_retention = Duration::from_secs(10);
     let w = world_with(config(), tweak).await;
     let (status, answer) = w.post("ombi", &[OMBI], dune()).await;
     assert_eq!(status, 202, "{answer}");
     let id = answer["event_id"].as_str().unwrap().to_owned();
     event_when(&w, &id, |e| delivery(e, "picky")["outcome"] == "delivered").await;
     assert_eq!(get(&w, "/admin/events").await["events"].as_array().unwrap().len(), 1);
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    tokio::time::sleep(Duration::from_secs(11)).await;
     assert!(get(&w, "/admin/events").await["events"].as_array().unwrap().is_empty());
     let (status, _) = w.admin("GET", &format!("/admin/events/{id}"), None).await;
     assert_eq!(status, 404);

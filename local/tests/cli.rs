@@ -175,3 +175,37 @@ async fn a_target_secret_comes_from_a_file_and_signs_deliveries() {
     assert!(format!("{err:#}").contains("is empty"), "{err:#}");
     std::fs::remove_file(&empty).unwrap();
 }
+
+#[tokio::test]
+async fn the_activity_log_from_the_command_line_and_no_escape_byte_from_a_receiver() {
+    let config = json!({"sources": [{"id": "g", "kind": "generic", "token": "g-token"}],
+        "targets": [{"id": "r", "name": "R", "url": "{receiver}/r", "events": ["g:*"]}]});
+    let w = world(config).await;
+    // A receiver that answers with terminal escapes: a window title, a clear screen, colour.
+    let hostile = "no\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m";
+    w.receiver.reply_for("/r", Reply::Status { status: 400, headers: vec![], body: hostile.into() });
+    let body = json!({"event": "deploy", "title": "Dune: Part Two \u{1b}[5m"}).to_string();
+    let (status, answer) = w.post("g", &[("access-token", "g-token")], body).await;
+    assert_eq!(status, 202, "{answer}");
+    w.receiver.wait_for("/r", 1, WAIT).await;
+    w.wait_for_state("r", WAIT, |s| s.rejections_in_row == 1).await;
+    let event_id = answer["event_id"].as_str().unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let listed = loop {
+        let listed = herald(&w, &["deliveries", "list", "--target", "r", "--outcome", "rejected"]).await.unwrap();
+        if listed.contains("rejected") || std::time::Instant::now() > deadline {
+            break listed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(listed.lines().nth(1).is_some_and(|l| l.contains("rejected") && l.contains("400")), "{listed}");
+    let events = herald(&w, &["events", "list", "--search", "dune"]).await.unwrap();
+    assert!(events.contains(event_id) && events.contains("r:rejected(400)"), "{events}");
+    let shown = herald(&w, &["events", "show", event_id]).await.unwrap();
+    let rejected = herald(&w, &["targets", "rejected", "r"]).await.unwrap();
+    let json = herald(&w, &["--json", "targets", "rejected", "r"]).await.unwrap();
+    for out in [&listed, &events, &shown, &rejected, &json] {
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{9b}') && !out.contains('\u{7}'), "{out:?}");
+    }
+    assert!(rejected.contains("\\u{1b}]0;owned"), "shown, not obeyed: {rejected}");
+}

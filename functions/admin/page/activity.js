@@ -93,7 +93,7 @@ export async function activityView(ctx) {
   const { view } = ctx;
   try { names = new Map((await api('GET', '/admin/targets')).map((t) => [t.id, t.name])); } catch { /* ids will do */ }
   const list = h('ul', { class: 'plain', id: 'events' });
-  const more = h('button', { type: 'button', text: 'Older', hidden: true });
+  const olderButton = h('button', { type: 'button', text: 'Older', hidden: true });
   const detailBox = h('div');
   const form = h('form', { class: 'card', id: 'activity-filters', role: 'search' },
     h('div', { class: 'row' },
@@ -103,25 +103,28 @@ export async function activityView(ctx) {
       field('Source', h('input', { name: 'source', autocomplete: 'off' })),
       field('Look up an id', h('input', { name: 'id', autocomplete: 'off', placeholder: 'event, webhook-id or sender id' }))));
   let before = null;
+  let until = null;
   const load = async (append) => {
     try {
-      const page = await api('GET', `/admin/events?${query(form)}${append && before ? `&before=${before}` : ''}`);
+      const more = append && before ? `&before=${before}` : append && until ? `&until=${encodeURIComponent(until)}` : '';
+      const page = await api('GET', `/admin/events?${query(form)}${more}`);
       const rows = page.events.map((e) => row(e, detailBox));
       if (append) list.append(...rows);
       else show(list, rows.length ? rows : h('li', { class: 'help', text: 'Nothing here yet: accepted webhooks show up as they arrive.' }));
       before = page.next_before;
-      more.hidden = !before;
+      until = page.next_until;
+      olderButton.hidden = !before && !until;
     } catch (e) { show(list, h('li', { class: 'error', text: e.message })); }
   };
   form.addEventListener('input', debounce(() => load(false), 400));
   form.addEventListener('submit', (e) => { e.preventDefault(); load(false); });
-  more.addEventListener('click', () => load(true));
+  olderButton.addEventListener('click', () => load(true));
   show(view, h('h1', { text: 'Activity' }),
     h('p', { class: 'help', text: 'What became of every webhook Herald accepted, for the retention period (7 days by default).' }),
-    form, list, h('div', { class: 'actions' }, more), detailBox, recover());
+    form, list, h('div', { class: 'actions' }, olderButton), detailBox, recover());
   await load(false);
   // New events while the list is seen; nothing while the tab is hidden.
-  const timer = setInterval(() => { if (document.visibilityState === 'visible' && !before) load(false); }, REFRESH_MS);
+  const timer = setInterval(() => { if (document.visibilityState === 'visible' && !before && !until) load(false); }, REFRESH_MS);
   ctx.onLeave(() => clearInterval(timer));
 }
 

@@ -52,7 +52,9 @@ function signIn(message) {
 function start() {
   nav.hidden = false;
   catalog().catch(() => {});
-  open(location.hash.slice(1) in views ? location.hash.slice(1) : 'targets');
+  // Own properties only: `#constructor` or `#__proto__` must not reach the prototype.
+  const asked = location.hash.slice(1);
+  open(Object.hasOwn(views, asked) ? asked : 'targets');
 }
 
 whenSignedOut((message) => signIn(message));

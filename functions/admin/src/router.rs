@@ -131,13 +131,21 @@ fn authorized(headers: &HeaderMap, token: &Secret) -> bool {
 /// Before every route: the admin token; after it, one log line (never a header or a body).
 async fn guard(State(state): State<AdminState>, request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let response = if authorized(request.headers(), &state.token) {
+    let mut response = if authorized(request.headers(), &state.token) {
         next.run(request).await
     } else {
         let error =
             ErrorBody { error: "missing or wrong admin token (Authorization: Bearer <token>)".into(), field: None };
         (StatusCode::UNAUTHORIZED, Json(error)).into_response()
     };
+    let headers = response.headers_mut();
+    // Answers carry sources, targets and the activity log: no cache keeps them, no browser sniffs them.
+    headers.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    headers.insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
+    if response.status() == StatusCode::UNAUTHORIZED {
+        // A stranger learns no route map from which methods a path takes.
+        response.headers_mut().remove(axum::http::header::ALLOW);
+    }
     tracing::info!(%method, path, status = response.status().as_u16(), "admin request");
     response
 }

@@ -272,3 +272,22 @@ async fn a_draft_previews_as_it_would_save() {
     assert!(fakes.sender.requests.lock().unwrap().is_empty(), "a preview sends nothing");
     assert_eq!(fakes.store.targets.lock().unwrap().len(), 1, "and saves nothing");
 }
+
+#[tokio::test]
+async fn answers_are_not_cached_or_sniffed_and_a_401_shows_no_route_map() {
+    let (app, _) = app();
+    for (method, token) in [("GET", Some(TOKEN)), ("GET", None), ("PATCH", None), ("DELETE", None)] {
+        let mut request = Request::builder().method(method).uri("/admin/targets");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{method}");
+        assert_eq!(headers.get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"));
+        if token.is_none() {
+            assert_eq!(response.status(), 401, "{method}");
+            assert!(headers.get("allow").is_none(), "{method} answered {headers:?}");
+        }
+    }
+}

@@ -249,8 +249,10 @@ impl Ingest {
         let kept = self.retention.max(window + self.dedupe_lease);
         let logged = match self.log.write_event(&record, lease_until, event.received_at + kept).await {
             Ok(()) => true,
-            // The same webhook in the same millisecond: the other attempt queues it.
-            Err(StoreError::Conflict) => return Ok(Accepted::duplicate(&record)),
+            // This very id is stored: our own write, retried by the SDK after its answer was lost,
+            // or the same webhook in the same millisecond. Either way its deliveries go out, with
+            // the same ids: at worst twice with the same `webhook-id`, never not at all.
+            Err(StoreError::Conflict) => true,
             Err(e) => {
                 tracing::error!(error = %e, event_id = %event.id, "could not write the event's record; its deliveries go out unlogged");
                 false

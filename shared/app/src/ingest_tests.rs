@@ -371,3 +371,19 @@ async fn pathological_shapes_get_a_clear_answer_or_a_bounded_event() {
     assert_eq!(event.lookup("items.39999").unwrap().as_ref(), &json!(39_999));
     assert!(sent[0].to_wire().len() < MAX_MESSAGE_BYTES);
 }
+
+#[tokio::test]
+async fn a_record_write_retried_after_its_answer_was_lost_still_queues_the_deliveries() {
+    // The SDK retries a PutItem whose answer timed out; the retry finds the item the first try
+    // wrote and fails its condition. That is our own record, not a duplicate.
+    let w = world();
+    let id = herald_domain::ids::derived_id(w.clock.now(), &[dedupe_key_of(DONE).as_bytes()]);
+    let event = herald_domain::sample::sample_event(SourceKind::Kinescope, id, w.clock.now());
+    let record = herald_domain::activity::EventRecord::of(&event, None, vec![], vec![]);
+    w.store.write_event(&record, None, w.clock.now() + Duration::from_secs(600)).await.unwrap();
+    // As if the first try's write landed a moment before this attempt's look-up could see it.
+    w.store.events.lock().unwrap()[0].record.received_at = w.clock.now() - Duration::from_secs(3600);
+    let accepted = post(&w, "kino", &token(), DONE).await.unwrap();
+    assert!(!accepted.duplicate);
+    assert_eq!((accepted.deliveries, w.queue.sent().len()), (2, 2));
+}

@@ -17,6 +17,10 @@ use super::views::{
 use super::{Admin, AdminError, invalid};
 
 pub const DEFAULT_LIMIT: usize = 50;
+/// Hours one list request reads at most before it answers with `next_until`.
+pub const SCAN_HOURS: usize = 24;
+/// Hours a target's status looks back for its last delivery.
+pub const STATUS_HOURS: i64 = 2;
 pub const MAX_LIMIT: usize = 200;
 
 /// The hours of the log already read, so each is read once per view.
@@ -171,14 +175,21 @@ impl Admin {
             for record in self.find_by_id(&mut reader, id).await? {
                 events.push(reader.view(&record, false).await?);
             }
-            return Ok(EventPage { events, next_before: None });
+            return Ok(EventPage { events, next_before: None, next_until: None });
         }
         let oldest = self.log_starts(now);
         let since = filter.since.map_or(oldest, |s| s.max(oldest));
         let until = filter.until.map_or(now, |u| u.min(now));
         let mut hour = hour_of(until);
         let mut events = Vec::new();
+        let mut scanned = 0;
         while hour >= hour_of(since) && events.len() <= limit {
+            if scanned == SCAN_HOURS {
+                // A quiet log or a narrow filter: this page stops here; the next one goes on from here.
+                let next_until = Some(hour + chrono::Duration::hours(1) - chrono::Duration::milliseconds(1));
+                return Ok(EventPage { events, next_before: None, next_until });
+            }
+            scanned += 1;
             let mut records: Vec<EventRecord> = self
                 .shown_events(hour, now)
                 .await?
@@ -199,7 +210,7 @@ impl Admin {
         }
         let next_before = (events.len() > limit).then(|| events[limit - 1].event_id.clone());
         events.truncate(limit);
-        Ok(EventPage { events, next_before })
+        Ok(EventPage { events, next_before, next_until: None })
     }
 
     /// One event, with every step of each of its deliveries.
@@ -227,7 +238,7 @@ impl Admin {
                 })
             })
             .collect();
-        Ok(DeliveryPage { deliveries, next_before: page.next_before })
+        Ok(DeliveryPage { deliveries, next_before: page.next_before, next_until: page.next_until })
     }
 
     /// One delivery by its id (the `webhook-id` its receiver saw): every step, and the request as
@@ -257,10 +268,11 @@ impl Admin {
         Ok(DeliveryView { event, delivery, in_rejected_list, request })
     }
 
-    /// When the target last took a delivery, and which, from the log (newest hour first).
+    /// When the target last took a delivery, and which, from the log (the last [`STATUS_HOURS`]).
     pub(crate) async fn last_delivered(&self, target: &TargetId) -> Result<Option<Attempt>, AdminError> {
         let now = self.clock.now();
-        let oldest = self.log_starts(now);
+        // The page asks every few seconds: look at the last two hours only (a Query each).
+        let oldest = self.log_starts(now).max(now - chrono::Duration::hours(STATUS_HOURS - 1));
         let mut hour = hour_of(now);
         while hour >= hour_of(oldest) {
             let steps = self.activity.attempts_in_hour(hour, Some(target.as_str()), now).await?;

@@ -99,10 +99,22 @@ async fn one_delivery_shows_every_step_and_bad_filters_say_why() {
 }
 
 #[tokio::test]
-async fn what_is_older_than_the_retention_is_not_shown() {
+async fn a_page_reads_a_day_at_most_and_nothing_older_than_the_retention() {
     let (admin, f, now) = setup();
     event(&f, now - chrono::Duration::days(8), 1, "long ago").await;
-    event(&f, now - chrono::Duration::days(1), 2, "yesterday").await;
-    let page = admin.events(&ActivityFilter::default()).await.unwrap();
-    assert_eq!(page.events.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(), ["yesterday"]);
+    event(&f, now - chrono::Duration::hours(30), 2, "yesterday").await;
+    let first = admin.events(&ActivityFilter::default()).await.unwrap();
+    assert!(first.events.is_empty() && first.next_before.is_none());
+    let until = first.next_until.expect("a day was read: go on from there");
+    let next = admin.events(&ActivityFilter { until: Some(until), ..Default::default() }).await.unwrap();
+    assert_eq!(next.events.iter().map(|e| e.summary.as_str()).collect::<Vec<_>>(), ["yesterday"]);
+    let mut until = next.next_until;
+    let mut pages = 0;
+    while let Some(at) = until {
+        let page = admin.events(&ActivityFilter { until: Some(at), ..Default::default() }).await.unwrap();
+        assert!(page.events.is_empty(), "nothing past the retention: {:?}", page.events);
+        until = page.next_until;
+        pages += 1;
+        assert!(pages < 10, "the pages end at the retention");
+    }
 }

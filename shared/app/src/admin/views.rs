@@ -216,6 +216,8 @@ pub struct EventPage {
     pub events: Vec<EventView>,
     /// Pass as `before` for the next page; absent on the last one.
     pub next_before: Option<String>,
+    /// The page stopped after a day of the log without filling up: pass as `until` to go on.
+    pub next_until: Option<DateTime<Utc>>,
 }
 
 /// One delivery, with its event and the request as it was sent when an attempt did not go through.
@@ -233,6 +235,7 @@ pub struct DeliveryView {
 pub struct DeliveryPage {
     pub deliveries: Vec<DeliveryItem>,
     pub next_before: Option<String>,
+    pub next_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize)]

@@ -1,7 +1,7 @@
-//! The activity log: `LOG#<hour>` partitions. An event record (`E#<id's random part><time>`) is
-//! also its webhook's dedupe claim, so ingest writes one item; an invocation's steps
-//! (`A#<ulid>`) are packed as lines of text, about ten healthy ones to a write unit, and a Query
-//! can filter them by any id they mention.
+//! The activity log: `LOG#<hour>#…` partitions (see `keys`). An event record (`E#<id's random
+//! part><time>`) is also its webhook's dedupe claim, so ingest writes one item; an invocation's
+//! steps (`A#<ulid>`) are packed as lines of text, about ten healthy ones to a write unit, and a
+//! Query can filter them by any id they mention.
 
 use std::fmt::Write as _;
 
@@ -14,7 +14,10 @@ use herald_app::ports::{ActivityReader, AttemptLog, Claimed, EventLog, StoreErro
 use herald_domain::activity::{Attempt, EventRecord, NotRouted, Refusal, Routed, delivery_id};
 use herald_domain::{SourceId, SourceKind, TargetId};
 
-use super::keys::{self, EVENT_PREFIX, STEPS_PREFIX, log_partition, same_webhook_prefix};
+use super::keys::{
+    self, EVENT_PREFIX, EVENT_SHARDS, STEPS_PREFIX, events_partition, refusals_partition, same_webhook_prefix,
+    shard_of, steps_partition,
+};
 use super::steps::{StoredSteps, pack, unpack};
 use super::{Item, TTL_ATTRIBUTE, Table, conflict_or_unavailable, from_item, n, s, to_item, unavailable};
 
@@ -156,7 +159,8 @@ impl EventLog for Table {
         let mut newest: Option<Claimed> = None;
         for hour in hours(from, to) {
             // Strongly consistent: a sender's retry a moment after the first attempt must see its claim.
-            for item in self.log_items(&log_partition(hour), &prefix, &[], from, true).await? {
+            let partition = events_partition(hour, shard_of(&like));
+            for item in self.log_items(&partition, &prefix, &[], from, true).await? {
                 let claim = from_item::<StoredEvent>(item)?.into_claim();
                 let at = claim.record.received_at;
                 if at > from && at <= to && newest.as_ref().is_none_or(|n| n.record.received_at < at) {
@@ -210,7 +214,7 @@ impl EventLog for Table {
         for hour in hours(since, now) {
             // The steps written since `since`: their ids sort by when they were written.
             let from = format!("{STEPS_PREFIX}{}", Ulid::from_parts(since.timestamp_millis().max(0) as u64, 0));
-            let found = self.log_items(&log_partition(hour), STEPS_PREFIX, &ids, since, true).await?;
+            let found = self.log_items(&steps_partition(hour), STEPS_PREFIX, &ids, since, true).await?;
             if found.iter().any(|item| item.get("SK").and_then(|k| k.as_s().ok()).is_some_and(|sk| *sk >= from)) {
                 return Ok(true);
             }
@@ -258,8 +262,18 @@ impl AttemptLog for Table {
 #[async_trait]
 impl ActivityReader for Table {
     async fn events_in_hour(&self, hour: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<EventRecord>, StoreError> {
-        let items = self.log_items(&log_partition(hour), EVENT_PREFIX, &[], now, false).await?;
-        items.into_iter().map(|item| Ok(from_item::<StoredEvent>(item)?.into_claim().record)).collect()
+        // The hour's shards side by side: a page view waits for one Query's time, not sixteen.
+        let shards = (0..EVENT_SHARDS).map(|shard| {
+            let partition = events_partition(hour, shard);
+            async move { self.log_items(&partition, EVENT_PREFIX, &[], now, false).await }
+        });
+        let mut records = Vec::new();
+        for items in futures::future::try_join_all(shards).await? {
+            for item in items {
+                records.push(from_item::<StoredEvent>(item)?.into_claim().record);
+            }
+        }
+        Ok(records)
     }
 
     async fn event(&self, id: Ulid, now: DateTime<Utc>) -> Result<Option<EventRecord>, StoreError> {
@@ -280,7 +294,7 @@ impl ActivityReader for Table {
         hour: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Refusal>, StoreError> {
-        let items = self.log_items(&log_partition(hour), &keys::refusals_prefix(source), &[], now, false).await?;
+        let items = self.log_items(&refusals_partition(hour), &keys::refusals_prefix(source), &[], now, false).await?;
         items.into_iter().map(from_item).collect()
     }
 
@@ -291,7 +305,7 @@ impl ActivityReader for Table {
         now: DateTime<Utc>,
     ) -> Result<Vec<Attempt>, StoreError> {
         let mentioning: Vec<String> = mentioning.map(str::to_owned).into_iter().collect();
-        let items = self.log_items(&log_partition(hour), STEPS_PREFIX, &mentioning, now, false).await?;
+        let items = self.log_items(&steps_partition(hour), STEPS_PREFIX, &mentioning, now, false).await?;
         let mut steps = Vec::new();
         for item in items {
             steps.extend(unpack(from_item::<StoredSteps>(item)?));

@@ -61,9 +61,11 @@ pub fn rejected(target: &TargetId, delivery: &Ulid) -> Key {
     Key { pk: target_partition(target), sk: format!("{REJECTED_PREFIX}{delivery}") }
 }
 
-/// The activity log's partition for the hour that contains `at`: event records and logged steps
-/// live an hour to a partition, read newest hour first.
-pub fn log_partition(at: chrono::DateTime<chrono::Utc>) -> String {
+/// The activity log lives an hour to a partition family, read newest hour first: event records
+/// in [`EVENT_SHARDS`] partitions by the top of their id's hashed part (so the Query that looks for
+/// an earlier record of the same webhook reads a sixteenth of the hour), steps in one, refused
+/// webhooks in one.
+fn log_hour(at: chrono::DateTime<chrono::Utc>) -> String {
     format!("{LOG_PREFIX}{}", at.format("%Y-%m-%dT%H"))
 }
 
@@ -72,12 +74,40 @@ pub const LOG_PREFIX: &str = "LOG#";
 pub const EVENT_PREFIX: &str = "E#";
 /// Sort keys of logged steps start with this.
 pub const STEPS_PREFIX: &str = "A#";
+/// How many partitions an hour's event records are spread over.
+pub const EVENT_SHARDS: u8 = 16;
+
+fn at_of(id: &Ulid) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(id.timestamp_ms() as i64).unwrap_or_default()
+}
+
+/// The event records' partition `shard` of the hour that contains `at`.
+pub fn events_partition(at: chrono::DateTime<chrono::Utc>, shard: u8) -> String {
+    format!("{}#E{shard:x}", log_hour(at))
+}
+
+/// The shard of an event id: the top four bits of its hashed part.
+pub fn shard_of(id: &Ulid) -> u8 {
+    (id.random() >> 76) as u8 & 0x0f
+}
+
+/// The steps' partition of the hour that contains `at`.
+pub fn steps_partition(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}#A", log_hour(at))
+}
+
+/// The refused webhooks' partition of the hour that contains `at`.
+pub fn refusals_partition(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}#R", log_hour(at))
+}
 
 /// An event record's sort key: its id's random part first (which ids derive from the dedupe key,
 /// so the same webhook's records share a prefix a Query finds), then its time.
 pub fn event(id: &Ulid) -> Key {
-    let at = chrono::DateTime::from_timestamp_millis(id.timestamp_ms() as i64).unwrap_or_default();
-    Key { pk: log_partition(at), sk: format!("{}{:012x}", same_webhook_prefix(id), id.timestamp_ms()) }
+    Key {
+        pk: events_partition(at_of(id), shard_of(id)),
+        sk: format!("{}{:012x}", same_webhook_prefix(id), id.timestamp_ms()),
+    }
 }
 
 /// The sort-key prefix of every record whose event id has `id`'s random part.
@@ -92,14 +122,12 @@ pub fn refusals_prefix(source: &SourceId) -> String {
 
 /// A refused webhook, under an id of its own that sorts by when it was refused.
 pub fn refusal(source: &SourceId, id: &Ulid) -> Key {
-    let at = chrono::DateTime::from_timestamp_millis(id.timestamp_ms() as i64).unwrap_or_default();
-    Key { pk: log_partition(at), sk: format!("{}{id}", refusals_prefix(source)) }
+    Key { pk: refusals_partition(at_of(id)), sk: format!("{}{id}", refusals_prefix(source)) }
 }
 
 /// A batch of logged steps, under an id of its own that sorts by when it was written.
 pub fn steps(id: &Ulid) -> Key {
-    let at = chrono::DateTime::from_timestamp_millis(id.timestamp_ms() as i64).unwrap_or_default();
-    Key { pk: log_partition(at), sk: format!("{STEPS_PREFIX}{id}") }
+    Key { pk: steps_partition(at_of(id)), sk: format!("{STEPS_PREFIX}{id}") }
 }
 
 #[cfg(test)]
@@ -118,7 +146,10 @@ mod tests {
         let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let id = Ulid::from_parts(at.timestamp_millis() as u64, 0xabc);
         let key = event(&id);
-        assert_eq!(key.pk, "LOG#2023-11-14T22");
+        assert_eq!(key.pk, "LOG#2023-11-14T22#E0");
+        let high = Ulid::from_parts(at.timestamp_millis() as u64, 0xf << 76);
+        assert_eq!(event(&high).pk, "LOG#2023-11-14T22#Ef");
+        assert_eq!(steps(&id).pk, "LOG#2023-11-14T22#A");
         assert!(key.sk.starts_with(&same_webhook_prefix(&id)) && key.sk.starts_with("E#00000000000000000abc"));
         let later = Ulid::from_parts(at.timestamp_millis() as u64 + 1, 0xabc);
         assert_ne!(event(&later).sk, key.sk, "the same webhook at another time is another record");
