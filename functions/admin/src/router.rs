@@ -54,7 +54,18 @@ pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state);
     // The page holds no data, so it needs no token: it asks for one.
-    crate::page::routes().merge(api)
+    let app = crate::page::routes().merge(api);
+    // Outside the routing, which adds `Allow` to an answer for a method a path does not take even
+    // when the guard refused it: a stranger learns no route map.
+    let app = tower::ServiceExt::<Request>::map_response(app, hide_routes_from_strangers);
+    Router::new().fallback_service(app)
+}
+
+fn hide_routes_from_strangers(mut response: Response) -> Response {
+    if response.status() == StatusCode::UNAUTHORIZED {
+        response.headers_mut().remove(axum::http::header::ALLOW);
+    }
+    response
 }
 
 /// A use case's refusal or failure as an answer; our own failures say nothing of their internals.
@@ -142,10 +153,6 @@ async fn guard(State(state): State<AdminState>, request: Request, next: Next) ->
     // Answers carry sources, targets and the activity log: no cache keeps them, no browser sniffs them.
     headers.insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
     headers.insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
-    if response.status() == StatusCode::UNAUTHORIZED {
-        // A stranger learns no route map from which methods a path takes.
-        response.headers_mut().remove(axum::http::header::ALLOW);
-    }
     tracing::info!(%method, path, status = response.status().as_u16(), "admin request");
     response
 }
