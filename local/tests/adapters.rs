@@ -19,6 +19,7 @@ use herald_domain::sample::sample_event;
 use herald_domain::state::{Failure, TargetState};
 use herald_domain::{SourceKind, Target, TargetId};
 use herald_local::stack::Stack;
+use ulid::Ulid;
 
 async fn stack() -> (aws_config::SdkConfig, Stack, Table) {
     let aws = common::aws().await;
@@ -77,14 +78,14 @@ async fn event_records_are_claims_found_by_their_webhook_and_steps_by_any_id() {
 
     // Steps: written packed, read back by the hour, and found by the ids they mention.
     let d = record.routed[0].delivery_id;
-    assert!(!table.handled_any(&[d], now).await.unwrap());
+    assert!(table.handled(&[d], now).await.unwrap().is_empty());
     let mut failed = Attempt::step(later, d, id, &t, Outcome::Failed);
     (failed.status, failed.ms, failed.error) = (Some(503), 240, Some("HTTP 503 Service Unavailable".into()));
     failed.response = Some("down for maintenance".into());
     let delivered =
         Attempt { outcome: Outcome::Delivered, status: Some(204), error: None, response: None, ..failed.clone() };
     table.write_attempts(&[failed.clone(), delivered.clone()], keep).await.unwrap();
-    assert!(table.handled_any(&[d], now).await.unwrap());
+    assert_eq!(table.handled(&[d, Ulid::nil()], now).await.unwrap(), [d], "only those with a step");
     let hour = later.duration_trunc(chrono::Duration::hours(1)).unwrap();
     let mut steps = Vec::new();
     for h in [hour, hour + chrono::Duration::hours(1)] {

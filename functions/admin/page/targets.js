@@ -76,7 +76,10 @@ function card(target, ctx, reload) {
   replay.addEventListener('click', async () => {
     try {
       const r = await api('POST', `/admin/targets/${target.id}/replay`);
-      show(result, h('div', { class: 'result', text: `Sending ${r.replaying} parked deliveries in order.` }));
+      const n = r.replaying;
+      const what = `${n} parked deliver${n === 1 ? 'y' : 'ies'}${target.ordered ? ', in order' : ''}`;
+      show(result, h('div', { class: 'result', role: 'status',
+        text: `Sending ${what}. Should the receiver still fail, the target waits as before: a manual send never climbs the ladder.` }));
       await refresh();
     } catch (e) { show(result, h('p', { class: 'error', text: e.message })); }
   });

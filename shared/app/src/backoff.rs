@@ -286,6 +286,11 @@ impl Backoff {
                 let until = next.next_attempt_at.unwrap_or(now);
                 (next, (until - now).to_std().unwrap_or_default())
             }
+            // A manual probe ("Send parked now") that failed: where it was on the ladder, no rung climbed.
+            Setback::Failed(failure) if let Some(resume) = state.manual_resume_at => {
+                let until = resume.max(now);
+                (state.failed_manually(failure, until), (until - now).to_std().unwrap_or_default())
+            }
             Setback::Failed(failure) => {
                 let delay = self.ladder.delay(state.failures.saturating_add(1));
                 (state.failed(failure, now + delay), delay)
@@ -305,7 +310,9 @@ impl Backoff {
         tracing::warn!(target_id = %target.id, failures = next.failures, epoch = next.epoch, delay_s = delay.as_secs(), ?via,
             error = next.last_error.as_deref().unwrap_or(""), "target set back; next attempt scheduled");
         // Exactly one writer moves a target from 4 to 5 failures, so the warning goes once per outage.
-        let warn = matches!(setback, Setback::Failed(_)) && next.failures == WARN_AT_FAILURE;
+        let warn = matches!(setback, Setback::Failed(_))
+            && next.failures == WARN_AT_FAILURE
+            && next.failures != state.failures;
         if warn {
             self.warn_others(target, health_warning(target, &next, self.ids.new_id(), now)).await;
         }

@@ -259,9 +259,27 @@ impl Ingest {
             }
         };
         if let Err(e) = self.enqueue(&wires).await {
-            // Not everything reached the queue: the sender's retry must go through. (A record of a
-            // source that does not dedupe stays, showing an attempt the sender was told failed.)
-            if logged && let Err(release) = self.log.end_lease(&record).await {
+            // Not everything reached the queue: the sender's retry must go through, with these
+            // ids (some may be queued already). Without a record it would make new ones: write it
+            // now, its lease ended. (A record of a source that does not dedupe stays, showing an
+            // attempt the sender was told failed.)
+            let mut released = Ok(());
+            // A few tries: should this fail too, the retry would make new ids for what may be queued.
+            for _ in 0..3 {
+                released = if logged {
+                    self.log.end_lease(&record).await
+                } else {
+                    let ended = Some(chrono::DateTime::UNIX_EPOCH);
+                    match self.log.write_event(&record, ended, event.received_at + kept).await {
+                        Ok(()) | Err(StoreError::Conflict) => Ok(()),
+                        Err(e) => Err(e),
+                    }
+                };
+                if released.is_ok() {
+                    break;
+                }
+            }
+            if let Err(release) = released {
                 tracing::error!(error = %release, "could not release the claim after a failed enqueue");
             }
             return Err(e);
@@ -276,10 +294,11 @@ impl Ingest {
         })
     }
 
-    /// The same webhook again inside its window. A duplicate if its deliveries were handled (or it
-    /// had none); retry later while the first attempt may still be queueing them; else the first
-    /// attempt died between its record and the queue (or they still wait there): queued again with
-    /// the same ids, so at worst a receiver gets one twice with the same `webhook-id`.
+    /// The same webhook again inside its window. A duplicate if every one of its deliveries was
+    /// handled (or it had none); retry later while the first attempt may still be queueing them;
+    /// else the first attempt died between its record and the queue, or the queue took only part
+    /// of them (or they still wait there): the unhandled ones are queued again with the same ids,
+    /// so at worst a receiver gets one twice with the same `webhook-id`.
     async fn again(
         &self,
         mut event: Event,
@@ -288,14 +307,17 @@ impl Ingest {
     ) -> Result<Accepted, IngestError> {
         let record = &found.record;
         let ids: Vec<Ulid> = record.routed.iter().map(|r| r.delivery_id).collect();
-        if ids.is_empty() || self.log.handled_any(&ids, record.received_at).await? {
+        let handled = if ids.is_empty() { Vec::new() } else { self.log.handled(&ids, record.received_at).await? };
+        // Every one of them: a batch the queue took only in part leaves some never sent.
+        if ids.iter().all(|id| handled.contains(id)) {
             return Ok(Accepted::duplicate(record));
         }
         if found.lease_until.is_some_and(|until| until > now) {
             return Err(IngestError::InProgress);
         }
         restamp(&mut event, record.event_id, record.received_at);
-        let (deliveries, _) = self.route(&event, None).await?;
+        let (mut deliveries, _) = self.route(&event, None).await?;
+        deliveries.retain(|d| !handled.contains(&d.delivery_id));
         self.enqueue(&checked_wires(&deliveries)?).await?;
         tracing::warn!(event_id = %event.id, deliveries = deliveries.len(), "an earlier attempt's deliveries were not handled; queued again with the same ids");
         Ok(Accepted {

@@ -6,7 +6,7 @@ use http::{HeaderMap, HeaderValue};
 use serde_json::json;
 
 use super::*;
-use crate::ports::{Clock, EventLog};
+use crate::ports::{Clock, DeliveryQueue, EventLog};
 use crate::testing::{FixedClock, MemoryQueue, MemoryStore};
 use herald_domain::source::SourceAuth;
 use herald_domain::{Source, SourceKind, Target};
@@ -386,4 +386,20 @@ async fn a_record_write_retried_after_its_answer_was_lost_still_queues_the_deliv
     let accepted = post(&w, "kino", &token(), DONE).await.unwrap();
     assert!(!accepted.duplicate);
     assert_eq!((accepted.deliveries, w.queue.sent().len()), (2, 2));
+}
+
+#[tokio::test]
+async fn a_retry_queues_again_only_the_deliveries_never_handled() {
+    // The queue took part of the first attempt's batch: one delivery was handled, the other never sent.
+    let w = world();
+    post(&w, "kino", &token(), DONE).await.unwrap();
+    let first = w.queue.sent();
+    let handled_one = MemoryQueue::default();
+    handled_one.enqueue(&first[..1]).await.unwrap();
+    w.store.handled(&handled_one);
+    w.clock.advance(Duration::from_secs(61));
+    let retried = post(&w, "kino", &token(), DONE).await.unwrap();
+    assert!(!retried.duplicate, "one delivery was never handled");
+    let again: Vec<_> = w.queue.sent()[first.len()..].iter().map(|d| d.delivery_id).collect();
+    assert_eq!(again, [first[1].delivery_id], "only the unhandled one, with its id");
 }

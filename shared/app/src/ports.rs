@@ -108,8 +108,8 @@ pub trait EventLog: Send + Sync {
     /// The claim's deliveries could not all be queued: its lease ends now, so the sender's retry
     /// goes through at once, with the same ids (some may have reached the queue).
     async fn end_lease(&self, record: &EventRecord) -> Result<(), StoreError>;
-    /// Whether the deliver or retry function logged a step of any of `deliveries` since `since`.
-    async fn handled_any(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Those of `deliveries` that the deliver or retry function logged a step of since `since`.
+    async fn handled(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<Vec<Ulid>, StoreError>;
     /// A webhook the source's URL refused, kept until `expires_at`.
     async fn write_refusal(&self, refusal: &Refusal, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
 }

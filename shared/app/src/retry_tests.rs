@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::deliver::{Deliver, Report};
-use crate::ports::{Clock, ParkingLot, RejectedStore};
+use crate::ports::{Clock, ParkingLot, RejectedStore, StateStore};
 use crate::testing::world::{fail_once_then_park, failed, make_ordered, message, rejected, retry, t, wakeup, world};
 
 #[tokio::test]
@@ -150,4 +150,39 @@ async fn settling_counts_only_what_really_expired() {
     w.clock.advance(Duration::from_secs(8 * 86_400));
     assert_eq!(w.store.settle_expired(&t(), w.clock.now()).await.unwrap(), 3);
     assert_eq!(w.store.state(&t()).parked_expired, 3);
+}
+
+#[tokio::test]
+async fn send_parked_now_during_an_outage_never_climbs_the_ladder_nor_warns() {
+    let w = world();
+    fail_once_then_park(&w, 2).await;
+    // Four failures in a row: the next counted one would be the fifth, and warn the others.
+    let held = w.store.state(&t());
+    let four = TargetState { failures: 4, ..held.clone() };
+    w.store.put_state(&t(), held.epoch, &four).await.unwrap();
+    let scheduled_at = four.next_attempt_at.unwrap();
+    let (admin, _) = crate::testing::admin::admin(w.store.clone());
+    // The receiver is down: every request fails.
+    for _ in 0..10 {
+        w.sender.then(failed(503));
+    }
+    for press in 0..3 {
+        admin.replay("t").await.unwrap();
+        let state = w.store.state(&t());
+        assert!(state.manual_resume_at.is_some(), "press {press}");
+        let report = retry(&w).wake(&wakeup(state.epoch)).await.unwrap();
+        assert!(matches!(report, WakeReport::SetBack { warned: Warned(false), failures: Some(4), .. }), "{report:?}");
+        let after = w.store.state(&t());
+        assert_eq!(
+            (after.failures, after.next_attempt_at),
+            (4, Some(scheduled_at)),
+            "press {press}: same rung, same time"
+        );
+        assert_eq!(after.last_status, Some(503));
+    }
+    assert!(w.queue.sent().is_empty(), "no health warning went out");
+    // The ladder's own wake-up, at the scheduled time, still counts.
+    let epoch = w.store.state(&t()).epoch;
+    let report = retry(&w).wake(&wakeup(epoch)).await.unwrap();
+    assert!(matches!(report, WakeReport::SetBack { warned: Warned(true), failures: Some(5), .. }), "{report:?}");
 }

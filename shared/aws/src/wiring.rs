@@ -112,6 +112,7 @@ pub fn admin(config: &AdminConfig, aws: &Clients) -> Result<Admin, reqwest::Erro
         dead_letters: Arc::new(dead_letters),
         activity: table.clone(),
         activity_retention: b.activity_retention,
+        first_rung: chrono::Duration::from_std(b.ladder.delay(1)).unwrap_or(chrono::Duration::seconds(30)),
         clock: Arc::new(SystemClock),
         ids: Arc::new(MonotonicIds::default()),
     })

@@ -130,7 +130,9 @@ pub fn build_noting(
             }
             SignatureScheme::Hex => {
                 let header = target.signature_header.as_deref().unwrap_or(DEFAULT_HEX_HEADER);
-                if is_reserved_header(header) {
+                // Nor a header a preview shows (User-Agent, Content-Type): the preview would be a
+                // signing oracle, an HMAC of a chosen body under the stored secret.
+                if is_reserved_header(header) || is_shown_header(header) {
                     return Err(BuildError::Reserved(header.to_owned()));
                 }
                 push(header, &hex_signature(secret.expose().as_bytes(), &body))?;
@@ -209,8 +211,14 @@ fn fit_preset(preset: Preset, custom: bool, body: String, notes: &mut Vec<String
 
 /// Header names a person may see the value of; every other header (auth, signatures, custom
 /// tokens) is shown as `[redacted]`.
+const SHOWN_HEADERS: &[&str] = &["user-agent", "content-type", "webhook-id", "webhook-timestamp"];
+
+fn is_shown_header(name: &str) -> bool {
+    SHOWN_HEADERS.contains(&name.trim().to_ascii_lowercase().as_str())
+}
+
 pub fn shown_header_value(name: &HeaderName, value: &HeaderValue) -> String {
-    if matches!(name.as_str(), "user-agent" | "content-type" | "webhook-id" | "webhook-timestamp") {
+    if is_shown_header(name.as_str()) {
         String::from_utf8_lossy(value.as_bytes()).into_owned()
     } else {
         REDACTED.to_owned()

@@ -17,8 +17,21 @@ pub const KIOSK_HMAC_HEADER: &str = "X-Kiosk-Signature-256";
 
 /// Field names dropped from every body unless a source lists its own: matched against each key at
 /// any depth, case, `_`, `-`, `.` and spaces ignored (`apiKey`, `API_KEY` and `api-key` all match `*apikey*`).
-pub const DEFAULT_DROP_NAMES: &[&str] =
-    &["*secret*", "*token*", "*password*", "*passwd*", "*apikey*", "*authorization*"];
+pub const DEFAULT_DROP_NAMES: &[&str] = &[
+    "*secret*",
+    "*token*",
+    "*password*",
+    "*passwd*",
+    "*apikey*",
+    "*authorization*",
+    "auth",
+    "pass",
+    "pwd",
+    "*credential*",
+    "*privatekey*",
+    "*accesskey*",
+    "*cookie*",
+];
 
 fn default_drop_names() -> Vec<String> {
     DEFAULT_DROP_NAMES.iter().map(|s| (*s).to_owned()).collect()
@@ -171,10 +184,18 @@ impl Source {
     /// carry no id or time, and a byte-identical repeat is a real event: a streamer reconnecting),
     /// else `default` (`HERALD_DEDUPE_WINDOW`).
     pub fn dedupe_window(&self, default: std::time::Duration) -> std::time::Duration {
-        match (self.dedupe_window_secs, self.kind) {
+        let window = match (self.dedupe_window_secs, self.kind) {
             (Some(secs), _) => std::time::Duration::from_secs(secs),
             (None, SourceKind::Kinescope) => std::time::Duration::ZERO,
             (None, _) => default,
+        };
+        match self.auth {
+            // A captured request verifies for the whole timestamp tolerance (and up to as long
+            // after it, as the timestamp may lie that far ahead): it must stay a duplicate for that long.
+            SourceAuth::StandardWebhooks { .. } => {
+                window.max(std::time::Duration::from_secs(2 * crate::signature::STANDARD_TOLERANCE_SECS.unsigned_abs()))
+            }
+            _ => window,
         }
     }
 
@@ -268,6 +289,30 @@ impl Source {
             }
         };
         texts.retain(|t| t.len() >= SHORTEST);
+        // The same credential as a body might carry it: a Basic header's own blob, base64 of it
+        // alone or after `user:`, percent-encoded (case is ignored where they are matched).
+        if let Some(auth) = creds.header("authorization")
+            && let Some((scheme, blob)) = auth.trim().split_once(' ')
+            && scheme.eq_ignore_ascii_case("basic")
+            && blob.trim().len() >= SHORTEST
+        {
+            texts.push(blob.trim().to_owned());
+        }
+        let encoded: Vec<String> = texts
+            .iter()
+            .flat_map(|t| {
+                let b64 = |x: &[u8]| BASE64.encode(x).trim_end_matches('=').to_owned();
+                [
+                    b64(t.as_bytes()),
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t.as_bytes()),
+                    percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC).to_string(),
+                ]
+            })
+            .filter(|e| e.len() >= SHORTEST)
+            .collect();
+        texts.extend(encoded);
+        texts.sort();
+        texts.dedup();
         texts
     }
 }
@@ -343,7 +388,12 @@ mod tests {
             body: b"",
             now_unix: 0,
         });
-        assert_eq!(texts, ["t0k3n-long-enough"], "short values are not scrubbed");
+        assert!(texts.contains(&"t0k3n-long-enough".to_owned()), "{texts:?}");
+        assert!(
+            texts.iter().all(|t| !t.starts_with("t0k3n") || t.len() > 8),
+            "short values are not scrubbed: {texts:?}"
+        );
+        assert!(texts.contains(&"t0k3n%2Dlong%2Denough".to_owned()), "and its encodings: {texts:?}");
         let k = source(SourceAuth::HmacHex { secret: Secret::new("k"), header: KIOSK_HMAC_HEADER.into() });
         let err = k.check(&Credentials { headers: &HeaderMap::new(), query_token: None, body: b"", now_unix: 0 });
         assert_eq!(err.unwrap_err().to_string(), "no credential: no X-Kiosk-Signature-256 header");
@@ -366,6 +416,17 @@ mod tests {
         assert_eq!(s.dedupe_window(ten), std::time::Duration::ZERO);
         s.dedupe_window_secs = Some(30);
         assert_eq!(s.dedupe_window(ten).as_secs(), 30);
+        // Only a signed or named id is trusted for dedupe.
+        assert_eq!(s.trusted_delivery_id(&map), Some("own"), "named by the source");
+        s.delivery_id_header = None;
+        assert_eq!(s.trusted_delivery_id(&map), None, "a token covers no header");
+        s.auth = SourceAuth::StandardWebhooks { secret: crate::Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") };
+        assert_eq!(s.trusted_delivery_id(&map), Some("msg_1"), "the signature covers webhook-id");
+        // A captured request verifies for the timestamp tolerance either way: it stays a duplicate that long.
+        s.dedupe_window_secs = Some(0);
+        assert_eq!(s.dedupe_window(ten).as_secs(), 600);
+        s.dedupe_window_secs = Some(3600);
+        assert_eq!(s.dedupe_window(ten).as_secs(), 3600);
     }
 
     #[test]

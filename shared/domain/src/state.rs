@@ -45,6 +45,10 @@ pub struct TargetState {
     /// failing is tried against the next one (see [`ProbeStreak`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeStreak>,
+    /// Set by a manual probe (the admin's "Send parked now"): should it fail, the target resumes
+    /// its ladder where it was, waking at this time, instead of climbing a rung.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_resume_at: Option<DateTime<Utc>>,
 }
 
 /// The same parked delivery failing as the probe again and again may be failing for what it
@@ -86,6 +90,7 @@ pub const TRANSITION_FIELDS: &[&str] = &[
     "last_success_at",
     "grace_until",
     "probe",
+    "manual_resume_at",
 ];
 
 /// What one failed attempt tells us about the target.
@@ -117,9 +122,10 @@ impl TargetState {
         self.grace_until.is_some() && !self.is_holding()
     }
 
-    /// Every transition moves the epoch and ends a grace; only [`Self::isolated`] starts one.
+    /// Every transition moves the epoch and ends a grace and a manual probe; only
+    /// [`Self::isolated`] starts a grace, only [`Self::wake_now`] a manual probe.
     fn next(&self) -> Self {
-        Self { epoch: self.epoch + 1, grace_until: None, ..self.clone() }
+        Self { epoch: self.epoch + 1, grace_until: None, manual_resume_at: None, ..self.clone() }
     }
 
     /// Only the epoch moves: a wake-up claims what a target that is not held has parked before it
@@ -176,8 +182,22 @@ impl TargetState {
 
     /// Someone asked to send what is parked now (the admin's replay): the retry function wakes at
     /// `at`, probing a failing target or draining a recovered one, with the ladder left as it is.
-    pub fn wake_now(&self, at: DateTime<Utc>) -> Self {
-        Self { next_attempt_at: Some(at), ..self.next() }
+    /// Should the probe fail, the target waits until `resume_at` as it would have (see
+    /// [`Self::failed_manually`]): a manual probe never climbs the ladder.
+    pub fn wake_now(&self, at: DateTime<Utc>, resume_at: DateTime<Utc>) -> Self {
+        Self { next_attempt_at: Some(at), manual_resume_at: Some(resume_at), ..self.next() }
+    }
+
+    /// A manual probe failed: the failure is recorded, the rung and the count stay, and the target
+    /// holds until `until` (when it would have been probed anyway).
+    pub fn failed_manually(&self, failure: &Failure, until: DateTime<Utc>) -> Self {
+        Self {
+            next_attempt_at: Some(until),
+            last_status: failure.status,
+            last_error: Some(failure.error.clone()),
+            last_failure_at: Some(failure.at),
+            ..self.next()
+        }
     }
 
     /// A wake-up ran out of sends or time: the rest continues in a fresh one at this new epoch, so no
@@ -214,7 +234,11 @@ mod tests {
         let draining = throttled.recovered(t0, Some(t0));
         assert_eq!((draining.failures, draining.epoch), (0, 4));
         assert!(draining.is_holding() && draining.is_draining());
-        assert!(!draining.wake_now(t0 + chrono::Duration::seconds(1)).is_draining(), "a replay is probed first");
+        let resume = t0 + chrono::Duration::minutes(15);
+        assert!(
+            !draining.wake_now(t0 + chrono::Duration::seconds(1), resume).is_draining(),
+            "a replay is probed first"
+        );
         let later = t0 + chrono::Duration::minutes(6);
         let continued = draining.continued(later);
         assert_eq!((continued.epoch, continued.next_attempt_at), (5, Some(later)), "a new epoch, a fresh hold");
@@ -222,8 +246,10 @@ mod tests {
         assert!(!twice.continued(later).is_draining(), "a failing target's continuation probes");
         let back = draining.released();
         assert!(back.is_healthy() && back.epoch == 5 && back.last_success_at == Some(t0));
-        let woken = twice.wake_now(t0);
+        let woken = twice.wake_now(t0, resume);
         assert_eq!((woken.failures, woken.epoch, woken.next_attempt_at), (2, 3, Some(t0)), "the ladder stays");
+        let still = woken.failed_manually(&f, resume);
+        assert_eq!((still.failures, still.next_attempt_at, still.manual_resume_at), (2, Some(resume), None));
     }
 
     #[test]

@@ -89,7 +89,11 @@ impl Admin {
         if state.parked <= 0 && !state.is_holding() {
             return Ok(Count::Replaying(0));
         }
-        self.wake_now(&target, &state, state.wake_now(self.clock.now())).await?;
+        let now = self.clock.now();
+        // Should the probe fail, the target waits as it would have: its scheduled time, or the
+        // first rung for one that was not holding.
+        let resume_at = state.next_attempt_at.filter(|at| *at > now).unwrap_or(now + self.first_rung);
+        self.wake_now(&target, &state, state.wake_now(now, resume_at)).await?;
         Ok(Count::Replaying(state.parked.max(0)))
     }
 }

@@ -114,6 +114,8 @@ pub struct Admin {
     pub activity: Arc<dyn ActivityReader>,
     /// How far back the activity log goes.
     pub activity_retention: std::time::Duration,
+    /// The ladder's first rung: how long a target not holding waits after a failed manual probe.
+    pub first_rung: chrono::Duration,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
 }

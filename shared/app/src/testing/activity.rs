@@ -64,9 +64,14 @@ impl EventLog for MemoryStore {
         Ok(())
     }
 
-    async fn handled_any(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<bool, StoreError> {
-        self.note("handled_any");
-        Ok(lock(&self.attempts).iter().any(|(a, _)| a.at >= since && deliveries.contains(&a.delivery_id)))
+    async fn handled(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<Vec<Ulid>, StoreError> {
+        self.note("handled");
+        let attempts = lock(&self.attempts);
+        Ok(deliveries
+            .iter()
+            .filter(|d| attempts.iter().any(|(a, _)| a.at >= since && a.delivery_id == **d))
+            .copied()
+            .collect())
     }
 
     async fn write_refusal(&self, refusal: &Refusal, expires_at: DateTime<Utc>) -> Result<(), StoreError> {

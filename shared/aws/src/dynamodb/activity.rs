@@ -208,18 +208,24 @@ impl EventLog for Table {
         }
     }
 
-    async fn handled_any(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn handled(&self, deliveries: &[Ulid], since: DateTime<Utc>) -> Result<Vec<Ulid>, StoreError> {
         let ids: Vec<String> = deliveries.iter().map(Ulid::to_string).collect();
-        let now = Utc::now();
-        for hour in hours(since, now) {
-            // The steps written since `since`: their ids sort by when they were written.
-            let from = format!("{STEPS_PREFIX}{}", Ulid::from_parts(since.timestamp_millis().max(0) as u64, 0));
-            let found = self.log_items(&steps_partition(hour), STEPS_PREFIX, &ids, since, true).await?;
-            if found.iter().any(|item| item.get("SK").and_then(|k| k.as_s().ok()).is_some_and(|sk| *sk >= from)) {
-                return Ok(true);
+        // The steps written since `since`: their ids sort by when they were written.
+        let from = format!("{STEPS_PREFIX}{}", Ulid::from_parts(since.timestamp_millis().max(0) as u64, 0));
+        let mut found = Vec::new();
+        for hour in hours(since, Utc::now()) {
+            for item in self.log_items(&steps_partition(hour), STEPS_PREFIX, &ids, since, true).await? {
+                if item.get("SK").and_then(|k| k.as_s().ok()).is_none_or(|sk| *sk < from) {
+                    continue;
+                }
+                for step in unpack(from_item::<StoredSteps>(item)?) {
+                    if deliveries.contains(&step.delivery_id) && !found.contains(&step.delivery_id) {
+                        found.push(step.delivery_id);
+                    }
+                }
             }
         }
-        Ok(false)
+        Ok(found)
     }
 
     async fn write_refusal(&self, refusal: &Refusal, expires_at: DateTime<Utc>) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! decides the event's name, its canonical fields and its summary from what that sender's own
 //! code sends (cited in each file).
 
+mod duplicates;
 mod generic;
 mod jellynext;
 mod kinescope;
@@ -29,6 +30,8 @@ pub enum NormalizeError {
     Empty,
     #[error("{0}")]
     NoEventName(String),
+    #[error("body has the key {0:?} twice in one object; send each key once")]
+    DuplicateKey(String),
 }
 
 /// JellyNext substitutes values into its payload without escaping them (`WebhookDownloadProvider.cs`).
@@ -48,6 +51,9 @@ pub fn parse_body(kind: SourceKind, body: &[u8]) -> Result<Value, NormalizeError
     })?;
     if !value.is_object() {
         return Err(NormalizeError::NotObject);
+    }
+    if let Some(key) = duplicates::duplicate_key(body) {
+        return Err(NormalizeError::DuplicateKey(key));
     }
     Ok(value)
 }

@@ -43,16 +43,57 @@ impl<'a> DropRules<'a> {
         Self { pointers, names, texts: credential_texts }
     }
 
+    /// A key a pattern names, or one that holds the request's own credential.
     fn drops_key(&self, key: &str) -> bool {
-        if self.names.is_empty() {
+        let by_name = !self.names.is_empty() && {
+            let key = folded(key);
+            self.names.iter().any(|p| p.matches(&key))
+        };
+        by_name || self.holds_credential(key)
+    }
+
+    fn holds_credential(&self, text: &str) -> bool {
+        if self.texts.is_empty() {
             return false;
         }
-        let key = folded(key);
-        self.names.iter().any(|p| p.matches(&key))
+        let text = text.to_lowercase();
+        self.texts.iter().any(|t| text.contains(&t.to_lowercase()))
     }
 
     fn drops_value(&self, value: &Value) -> bool {
-        matches!(value, Value::String(s) if self.texts.iter().any(|t| s.contains(t.as_str())))
+        matches!(value, Value::String(s) if self.holds_credential(s) || self.secret_url(s))
+    }
+
+    /// A URL whose user info carries a password, or whose query has a key a pattern names
+    /// (`https://u:p@h/`, `…?api_key=…`): the value goes whole.
+    fn secret_url(&self, text: &str) -> bool {
+        if !text.contains("://") {
+            return false;
+        }
+        let Ok(url) = url::Url::parse(text.trim()) else { return false };
+        url.password().is_some() || url.query_pairs().any(|(k, _)| !self.names.is_empty() && self.drops_name(&k))
+    }
+
+    fn drops_name(&self, name: &str) -> bool {
+        let name = folded(name);
+        self.names.iter().any(|p| p.matches(&name))
+    }
+
+    /// `{"name": "password", "value": "…"}` and `["password", "…"]`: a secret by the name beside it.
+    fn named_pair(&self, value: &Value) -> bool {
+        if self.names.is_empty() {
+            return false;
+        }
+        match value {
+            Value::Object(map) => {
+                let name = ["name", "key"].iter().find_map(|k| map.get(*k)).and_then(Value::as_str);
+                name.is_some_and(|n| self.drops_name(n)) && map.contains_key("value")
+            }
+            Value::Array(items) => {
+                items.len() == 2 && items[0].as_str().is_some_and(|n| self.drops_name(n)) && !items[1].is_object()
+            }
+            _ => false,
+        }
     }
 }
 
@@ -70,7 +111,7 @@ fn prune_tree(value: &mut Value, rules: &DropRules<'_>) -> usize {
     match value {
         Value::Object(map) => {
             let before = map.len();
-            map.retain(|k, v| !rules.drops_key(k) && !rules.drops_value(v));
+            map.retain(|k, v| !rules.drops_key(k) && !rules.drops_value(v) && !rules.named_pair(v));
             dropped += before - map.len();
             for v in map.values_mut() {
                 dropped += prune_tree(v, rules);
@@ -78,7 +119,7 @@ fn prune_tree(value: &mut Value, rules: &DropRules<'_>) -> usize {
         }
         Value::Array(items) => {
             let before = items.len();
-            items.retain(|v| !rules.drops_value(v));
+            items.retain(|v| !rules.drops_value(v) && !rules.named_pair(v));
             dropped += before - items.len();
             for v in items {
                 dropped += prune_tree(v, rules);
@@ -147,6 +188,42 @@ mod tests {
             "echo": "https://h.example/hooks/k?token=s3cr3t-value", "urls": ["x", "s3cr3t-value"]});
         prune(&mut body, &DropRules::for_source(&s, vec!["s3cr3t-value".into()]));
         assert_eq!(body, json!({"event": "asset.new", "assets": [{"id": "1"}], "urls": ["x"]}));
+    }
+
+    #[test]
+    fn secrets_in_the_shapes_they_really_take_go() {
+        let s = source(SourceKind::Generic);
+        let mut body = json!({"event": "x",
+            "settings": [{"name": "Password", "value": "p"}, {"key": "api_key", "value": "k"}, {"name": "title", "value": "Dune"}],
+            "pairs": [["pwd", "p"], ["title", "Dune"]],
+            "auth": "a", "Cookie": "c", "client_credentials": "c", "AccessKey": "k", "private_key": "k", "author": "Frank",
+            "feed": "https://user:hunter2@example.com/rss", "link": "https://example.com/x?api_key=abc&page=2",
+            "plain": "https://example.com/movie?id=1"});
+        prune(&mut body, &DropRules::for_source(&s, vec![]));
+        assert_eq!(
+            body,
+            json!({"event": "x", "settings": [{"name": "title", "value": "Dune"}], "pairs": [["title", "Dune"]],
+                "author": "Frank", "plain": "https://example.com/movie?id=1"})
+        );
+    }
+
+    #[test]
+    fn the_credential_goes_in_any_case_or_encoding_and_as_a_key() {
+        use base64::Engine as _;
+        let s = source(SourceKind::Generic);
+        let token = "S3cretToken-42";
+        let texts = {
+            let mut t = vec![token.to_owned()];
+            let b64 = base64::engine::general_purpose::STANDARD.encode(token).trim_end_matches('=').to_owned();
+            t.push(b64);
+            t.push(percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC).to_string());
+            t
+        };
+        let b64 = base64::engine::general_purpose::STANDARD.encode(token);
+        let mut body = json!({"event": "x", "upper": token.to_uppercase(), "b64": b64,
+            "pct": "S3cretToken%2D42", "keyed": {token: 1}, "keep": "ok"});
+        prune(&mut body, &DropRules::for_source(&s, texts));
+        assert_eq!(body, json!({"event": "x", "keyed": {}, "keep": "ok"}));
     }
 
     #[test]

@@ -227,3 +227,12 @@ fn a_value_too_long_for_a_url_or_header_fails_to_build_with_its_size() {
     // Just under the limits still builds.
     assert!(build(&in_url, &ombi_titled(&"x".repeat(MAX_URL_BYTES - 100)), "d", 0).is_ok());
 }
+
+#[test]
+fn the_signature_never_goes_in_a_header_a_preview_shows() {
+    for header in ["User-Agent", "content-type", "Webhook-Id"] {
+        let t = target(json!({"secret": "k", "signature": "hex", "signature_header": header}));
+        let err = build(&t, &ombi_titled("x"), "d", 0).unwrap_err();
+        assert!(matches!(err, BuildError::Reserved(ref h) if h == header), "{header}: {err:?}");
+    }
+}
