@@ -143,14 +143,7 @@ impl TargetState {
     /// A second failure in a row during a grace: the target is down after all, and holds until the
     /// grace's end, on the same rung (as if it had held from the first failure).
     pub fn held_from_grace(&self, failure: &Failure) -> Self {
-        let until = self.grace_until.unwrap_or(failure.at);
-        Self {
-            next_attempt_at: Some(until),
-            last_status: failure.status,
-            last_error: Some(failure.error.clone()),
-            last_failure_at: Some(failure.at),
-            ..self.next()
-        }
+        self.failed_manually(failure, self.grace_until.unwrap_or(failure.at))
     }
 
     /// One rung up; the next attempt at `retry_at`.
@@ -188,8 +181,8 @@ impl TargetState {
         Self { next_attempt_at: Some(at), manual_resume_at: Some(resume_at), ..self.next() }
     }
 
-    /// A manual probe failed: the failure is recorded, the rung and the count stay, and the target
-    /// holds until `until` (when it would have been probed anyway).
+    /// A failure that climbs no rung (a manual probe's; a second one during a grace): recorded, the
+    /// count stays, and the target holds until `until` (when it would have been probed anyway).
     pub fn failed_manually(&self, failure: &Failure, until: DateTime<Utc>) -> Self {
         Self {
             next_attempt_at: Some(until),
