@@ -28,7 +28,9 @@ async fn a_healthy_run_counts_every_call_and_writes_one_unit_per_webhook_and_per
     // UpdateItem per source per minute, not one per event (a run this short spans one or two minutes).
     assert_eq!(r.ingest.calls_to("SQS", "SendMessageBatch"), 30);
     assert_eq!(r.ingest.calls_to("DynamoDB", "PutItem"), 30);
-    assert!((30..=60).contains(&r.ingest.calls_to("DynamoDB", "Query")));
+    let queries = r.ingest.calls_to("DynamoDB", "Query");
+    // (A page of a Query may end where the next one finds nothing: an extra Query now and then.)
+    assert!((30..=70).contains(&queries), "{queries} Queries for 30 events");
     let health_writes = r.ingest.calls_to("DynamoDB", "UpdateItem");
     assert!((1..=2).contains(&health_writes), "{health_writes} health writes for 30 events");
     let source_reads = r.ingest.calls_to("DynamoDB", "GetItem");

@@ -49,20 +49,26 @@ impl TargetStore for CachedTargets {
 }
 
 /// Sources ingest has read, each for `ttl`: a warm container's webhook costs no source read. A
-/// deleted source, a new credential or new settings take effect within `ttl`. Only sources that
-/// exist are kept, so a stranger trying ids cannot grow the cache.
+/// deleted source, a new credential or new settings take effect within `ttl`. Unknown ids are kept
+/// too, at most [`UNKNOWN_IDS`] of them (all forgotten when there would be more): a flood of
+/// strangers' guesses costs one read per id and TTL, not one per request, and a known source and an
+/// unknown id are both answered from memory alike. A source created under an id that was just tried
+/// takes effect within `ttl` too.
 pub struct CachedSources {
     inner: Arc<dyn SourceStore>,
     ttl: Duration,
-    cached: std::sync::Mutex<HashMap<SourceId, (Instant, Source)>>,
+    cached: std::sync::Mutex<HashMap<SourceId, (Instant, Option<Source>)>>,
 }
+
+/// The most unknown source ids one container remembers.
+pub const UNKNOWN_IDS: usize = 1024;
 
 impl CachedSources {
     pub fn new(inner: Arc<dyn SourceStore>, ttl: Duration) -> Self {
         Self { inner, ttl, cached: std::sync::Mutex::new(HashMap::new()) }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SourceId, (Instant, Source)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SourceId, (Instant, Option<Source>)>> {
         self.cached.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -73,18 +79,14 @@ impl SourceStore for CachedSources {
         if let Some((at, source)) = self.lock().get(id)
             && at.elapsed() < self.ttl
         {
-            return Ok(Some(source.clone()));
+            return Ok(source.clone());
         }
         let fresh = self.inner.get_source(id).await?;
         let mut cached = self.lock();
-        match &fresh {
-            Some(source) => {
-                cached.insert(id.clone(), (Instant::now(), source.clone()));
-            }
-            None => {
-                cached.remove(id);
-            }
+        if fresh.is_none() && cached.values().filter(|(_, s)| s.is_none()).count() >= UNKNOWN_IDS {
+            cached.retain(|_, (_, s)| s.is_some());
         }
+        cached.insert(id.clone(), (Instant::now(), fresh.clone()));
         Ok(fresh)
     }
 }
@@ -156,7 +158,7 @@ mod tests {
     use crate::testing::MemoryStore;
 
     #[tokio::test]
-    async fn a_source_is_read_once_per_ttl_and_unknown_ids_are_not_kept() {
+    async fn a_source_is_read_once_per_ttl_and_unknown_ids_are_remembered_boundedly() {
         use herald_domain::source::SourceAuth;
         use herald_domain::{Source, SourceKind};
         let id = SourceId::parse("ombi").unwrap();
@@ -171,10 +173,18 @@ mod tests {
         assert!(cache.get_source(&id).await.unwrap().is_some());
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(cache.get_source(&id).await.unwrap().is_none());
-        for i in 0..100 {
+        // A stranger's guess is read once per TTL, however often it is tried.
+        let guess = SourceId::parse("guess").unwrap();
+        let before = store.calls().len();
+        for _ in 0..20 {
+            assert!(cache.get_source(&guess).await.unwrap().is_none());
+        }
+        assert_eq!(store.calls().len(), before + 1);
+        // And a flood of distinct guesses keeps memory bounded.
+        for i in 0..(UNKNOWN_IDS + 100) {
             cache.get_source(&SourceId::parse(format!("guess{i}")).unwrap()).await.unwrap();
         }
-        assert!(cache.lock().is_empty(), "strangers' guesses are not kept");
+        assert!(cache.lock().len() <= UNKNOWN_IDS + 1, "{} kept", cache.lock().len());
     }
 
     #[tokio::test]
