@@ -29,12 +29,17 @@ pub enum BuildError {
     Reserved(String),
     #[error("secret is not usable: {0}")]
     Secret(String),
-    /// What a value put into the URL or a header made too long to send: this delivery's content,
-    /// not the receiver, so it is a rejection and never holds the target.
+    /// What a value put into the URL made too long to send: this delivery's content, not the
+    /// receiver, so it is a rejection and never holds the target.
+    #[error(
+        "the URL is {bytes} bytes with this event's values; receivers take at most {limit}: keep long placeholders out of it"
+    )]
+    UrlTooLong { bytes: usize, limit: usize },
+    /// The same for a header (`what`: "header x-title", or "the headers" all together).
     #[error(
         "{what} is {bytes} bytes with this event's values; receivers take at most {limit}: keep long placeholders out of it"
     )]
-    TooLong { what: String, bytes: usize, limit: usize },
+    HeadersTooLong { what: String, bytes: usize, limit: usize },
 }
 
 /// The longest URL sent: common servers answer 414 past 8 KiB (nginx, Apache), and the HTTP
@@ -80,7 +85,7 @@ pub fn build_noting(
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| BuildError::Url(redact_url(&rendered_url)))?;
     if url.as_str().len() > MAX_URL_BYTES {
-        return Err(BuildError::TooLong { what: "the URL".into(), bytes: url.as_str().len(), limit: MAX_URL_BYTES });
+        return Err(BuildError::UrlTooLong { bytes: url.as_str().len(), limit: MAX_URL_BYTES });
     }
     // The HTTP library's own parse, so that no URL fails only when it is sent.
     if http::Uri::try_from(url.as_str()).is_err() {
@@ -149,12 +154,20 @@ fn check_header_sizes(headers: &[(HeaderName, HeaderValue)]) -> Result<(), Build
         // "name: value\r\n", as the receiver counts it.
         let line = name.as_str().len() + 2 + value.len() + 2;
         if line > MAX_HEADER_BYTES {
-            return Err(BuildError::TooLong { what: format!("header {name}"), bytes: line, limit: MAX_HEADER_BYTES });
+            return Err(BuildError::HeadersTooLong {
+                what: format!("header {name}"),
+                bytes: line,
+                limit: MAX_HEADER_BYTES,
+            });
         }
         total += line;
     }
     if total > MAX_HEADERS_TOTAL_BYTES {
-        return Err(BuildError::TooLong { what: "the headers".into(), bytes: total, limit: MAX_HEADERS_TOTAL_BYTES });
+        return Err(BuildError::HeadersTooLong {
+            what: "the headers".into(),
+            bytes: total,
+            limit: MAX_HEADERS_TOTAL_BYTES,
+        });
     }
     Ok(())
 }

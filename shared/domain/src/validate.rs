@@ -74,10 +74,9 @@ fn is_json(target: &Target) -> bool {
 
 fn check(target: &Target, sample: &Event, at: DateTime<Utc>, warnings: &mut Vec<String>) -> Result<(), InvalidTarget> {
     let (request, notes) = build_noting(target, sample, "validation", at.timestamp()).map_err(|e| InvalidTarget {
-        field: match &e {
-            BuildError::Url(_) => "url",
-            BuildError::TooLong { what, .. } if what == "the URL" => "url",
-            BuildError::TooLong { .. } => "headers",
+        field: match e {
+            BuildError::Url(_) | BuildError::UrlTooLong { .. } => "url",
+            BuildError::HeadersTooLong { .. } => "headers",
             BuildError::Secret(_) => "secret",
             BuildError::Header(_) | BuildError::Reserved(_) => "headers",
         },

@@ -209,21 +209,22 @@ fn a_value_too_long_for_a_url_or_header_fails_to_build_with_its_size() {
     let huge = "x".repeat(70_000);
     let in_url = target(json!({"url": "https://example.com/hook?t={{title}}"}));
     match build(&in_url, &ombi_titled(&huge), "d", 0) {
-        Err(BuildError::TooLong { what, bytes, limit }) => {
-            assert_eq!((what.as_str(), limit), ("the URL", MAX_URL_BYTES));
+        Err(e @ BuildError::UrlTooLong { bytes, limit }) => {
+            assert_eq!(limit, MAX_URL_BYTES);
+            assert!(e.to_string().starts_with("the URL is 70"), "{e}");
             assert!(bytes > 70_000, "{bytes}");
         }
         other => panic!("{other:?}"),
     }
     let in_header = target(json!({"headers": {"X-Title": "{{title}}"}}));
     let err = build(&in_header, &ombi_titled(&"y".repeat(MAX_HEADER_BYTES)), "d", 0).unwrap_err();
-    assert!(matches!(&err, BuildError::TooLong { what, .. } if what == "header x-title"), "{err:?}");
+    assert!(matches!(&err, BuildError::HeadersTooLong { what, .. } if what == "header x-title"), "{err:?}");
     assert!(err.to_string().contains("keep long placeholders out of it"), "{err}");
     // Many headers each under the line limit, together over the total.
     let headers: serde_json::Map<String, Value> = (0..8).map(|i| (format!("X-Part-{i}"), json!("{{title}}"))).collect();
     let many = target(json!({ "headers": headers }));
     let err = build(&many, &ombi_titled(&"z".repeat(MAX_HEADER_BYTES / 2)), "d", 0).unwrap_err();
-    assert!(matches!(&err, BuildError::TooLong { what, .. } if what == "the headers"), "{err:?}");
+    assert!(matches!(&err, BuildError::HeadersTooLong { what, .. } if what == "the headers"), "{err:?}");
     // Just under the limits still builds.
     assert!(build(&in_url, &ombi_titled(&"x".repeat(MAX_URL_BYTES - 100)), "d", 0).is_ok());
 }
