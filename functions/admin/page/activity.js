@@ -12,9 +12,11 @@ const REASONS = { not_subscribed: 'not subscribed to this event', when: 'its con
 let names = new Map();
 const nameOf = (id) => names.get(id) ?? id;
 
+// "delivered", "failed 503": the status where it says why.
+const outcomeLabel = (d) => `${d.outcome}${d.status && d.outcome !== 'delivered' ? ` ${d.status}` : ''}`;
+
 function outcomeChip(d, withTarget = true) {
-  const status = d.status && d.outcome !== 'delivered' ? ` ${d.status}` : '';
-  const label = `${d.outcome}${status}`;
+  const label = outcomeLabel(d);
   return h('span', { class: `chip ${d.outcome}`, title: `${nameOf(d.target_id)}: ${label}`,
     text: withTarget ? `${nameOf(d.target_id)} · ${label}` : label });
 }
@@ -137,9 +139,8 @@ export async function recentDeliveries(targetId, into) {
     }
     const d = e.deliveries.find((x) => x.target_id === targetId);
     if (!d) return null;
-    const status = d.status && d.outcome !== 'delivered' ? ` ${d.status}` : '';
     return h('span', { class: `chip ${d.outcome}`, title: `${time(e.received_at)} · ${e.summary}`,
-      text: `${d.outcome}${status} · ${e.summary.slice(0, 40)}` });
+      text: `${outcomeLabel(d)} · ${e.summary.slice(0, 40)}` });
   }).filter(Boolean);
   show(into, chips.length ? h('div', { class: 'chips recent', 'aria-label': 'Recent deliveries' }, chips) : null);
 }

@@ -57,6 +57,11 @@ impl Accepted {
             unlogged: false,
         }
     }
+
+    /// `deliveries` of `event` were queued.
+    fn queued(event: &Event, deliveries: usize, unlogged: bool) -> Self {
+        Self { event_id: event.id, deliveries, duplicate: false, source_kind: Some(event.source_kind), unlogged }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -285,13 +290,7 @@ impl Ingest {
             return Err(e);
         }
         tracing::info!(event_id = %event.id, source = %event.source_id, name = %event.name, deliveries = deliveries.len(), "event accepted");
-        Ok(Accepted {
-            event_id: event.id,
-            deliveries: deliveries.len(),
-            duplicate: false,
-            source_kind: Some(event.source_kind),
-            unlogged: !logged,
-        })
+        Ok(Accepted::queued(&event, deliveries.len(), !logged))
     }
 
     /// The same webhook again inside its window. A duplicate if every one of its deliveries was
@@ -320,13 +319,7 @@ impl Ingest {
         deliveries.retain(|d| !handled.contains(&d.delivery_id));
         self.enqueue(&checked_wires(&deliveries)?).await?;
         tracing::warn!(event_id = %event.id, deliveries = deliveries.len(), "an earlier attempt's deliveries were not handled; queued again with the same ids");
-        Ok(Accepted {
-            event_id: event.id,
-            deliveries: deliveries.len(),
-            duplicate: false,
-            source_kind: Some(event.source_kind),
-            unlogged: false,
-        })
+        Ok(Accepted::queued(&event, deliveries.len(), false))
     }
 
     /// The event's deliveries and its record: every target, routed or why not.

@@ -213,11 +213,6 @@ impl Attempt {
         };
         let status = sent.status();
         Self {
-            at: to_millis(at),
-            delivery_id,
-            event_id,
-            target_id: target_id.clone(),
-            outcome,
             status,
             class: error.map(|e| ErrorClass::of(status, e)),
             ms,
@@ -227,6 +222,7 @@ impl Attempt {
                 .then_some(request)
                 .flatten()
                 .map(|r| RequestView::of(r, REQUEST_BODY_BYTES)),
+            ..Self::step(at, delivery_id, event_id, target_id, outcome)
         }
     }
 }
@@ -336,6 +332,12 @@ fn summary_of(event: &Event) -> String {
 pub fn cut(text: &str, bytes: usize) -> String {
     let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     truncate_bytes(&clean, bytes).unwrap_or(clean)
+}
+
+/// The start of the hour that contains `at`: the activity log is stored and read an hour at a time.
+pub fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::DurationRound as _;
+    at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
 }
 
 /// The delivery id of `event` for `target`: the same for every attempt at the same event, so

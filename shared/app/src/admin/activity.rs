@@ -3,13 +3,13 @@
 //! sender's own id. The log is stored an hour to a partition; a view reads the hours it needs,
 //! newest first, and each hour's steps once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use ulid::Ulid;
 
 use herald_domain::TargetId;
-use herald_domain::activity::{Attempt, EventRecord, Outcome};
+use herald_domain::activity::{Attempt, EventRecord, Outcome, hour_of};
 
 use super::views::{
     ActivityFilter, DeliveryItem, DeliveryLine, DeliveryPage, DeliveryView, EventPage, EventView, NotRoutedView,
@@ -23,40 +23,41 @@ pub const SCAN_HOURS: usize = 24;
 pub const STATUS_HOURS: i64 = 2;
 pub const MAX_LIMIT: usize = 200;
 
-/// The hours of the log already read, so each is read once per view.
+/// The hours of the log already read, so each is read once per view, their steps by delivery.
 struct Reader<'a> {
     admin: &'a Admin,
     now: DateTime<Utc>,
-    steps: HashMap<DateTime<Utc>, Vec<Attempt>>,
+    read: HashSet<DateTime<Utc>>,
+    steps: HashMap<Ulid, Vec<Attempt>>,
 }
 
-fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
-    at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
-}
+impl<'a> Reader<'a> {
+    fn new(admin: &'a Admin, now: DateTime<Utc>) -> Self {
+        Self { admin, now, read: HashSet::new(), steps: HashMap::new() }
+    }
 
-impl Reader<'_> {
-    /// Every step logged from `from`'s hour to now.
-    async fn steps_since(&mut self, from: DateTime<Utc>) -> Result<Vec<&Attempt>, AdminError> {
+    /// Reads every hour of steps from `from`'s to now that is not read yet.
+    async fn read_since(&mut self, from: DateTime<Utc>) -> Result<(), AdminError> {
         let mut hour = hour_of(from);
         while hour <= self.now {
-            if !self.steps.contains_key(&hour) {
-                let read = self.admin.activity.attempts_in_hour(hour, None, self.now).await?;
-                self.steps.insert(hour, read);
+            if self.read.insert(hour) {
+                for step in self.admin.activity.attempts_in_hour(hour, None, self.now).await? {
+                    self.steps.entry(step.delivery_id).or_default().push(step);
+                }
             }
             hour += chrono::Duration::hours(1);
         }
-        let from_hour = hour_of(from);
-        Ok(self.steps.iter().filter(|(h, _)| **h >= from_hour).flat_map(|(_, s)| s.iter()).collect())
+        Ok(())
     }
 
     async fn view(&mut self, record: &EventRecord, with_steps: bool) -> Result<EventView, AdminError> {
-        let steps = self.steps_since(record.received_at).await?;
+        // A delivery's steps come after its event: its hour to now holds them all.
+        self.read_since(record.received_at).await?;
         let deliveries = record
             .routed
             .iter()
             .map(|r| {
-                let mut mine: Vec<Attempt> =
-                    steps.iter().filter(|s| s.delivery_id == r.delivery_id).map(|s| (*s).clone()).collect();
+                let mut mine = self.steps.get(&r.delivery_id).cloned().unwrap_or_default();
                 mine.sort_by_key(|s| s.at);
                 line(r.delivery_id, &r.target_id, mine, with_steps)
             })
@@ -151,7 +152,7 @@ impl ActivityFilter {
 impl Admin {
     /// The oldest time the log shows: a record is kept longer when it is also a dedupe claim
     /// (its window), but shown for the retention only.
-    fn log_starts(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+    pub(super) fn log_starts(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now - chrono::Duration::from_std(self.activity_retention).unwrap_or(chrono::Duration::days(7))
     }
 
@@ -169,7 +170,7 @@ impl Admin {
         filter.check()?;
         let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
         let now = self.clock.now();
-        let mut reader = Reader { admin: self, now, steps: HashMap::new() };
+        let mut reader = Reader::new(self, now);
         if let Some(id) = filter.id.as_deref() {
             let mut events = Vec::new();
             for record in self.find_by_id(&mut reader, id).await? {
@@ -218,7 +219,7 @@ impl Admin {
         let now = self.clock.now();
         let parsed = Ulid::from_string(id).map_err(|_| AdminError::NotFound(format!("event {id}")))?;
         let record = self.shown_event(parsed, now).await?.ok_or_else(|| AdminError::NotFound(format!("event {id}")))?;
-        Reader { admin: self, now, steps: HashMap::new() }.view(&record, true).await
+        Reader::new(self, now).view(&record, true).await
     }
 
     /// Deliveries newest event first, narrowed by `filter` (its target and outcome apply to each).
@@ -247,7 +248,7 @@ impl Admin {
         let now = self.clock.now();
         let not_found = || AdminError::NotFound(format!("delivery {id}"));
         let parsed = Ulid::from_string(id).map_err(|_| not_found())?;
-        let mut reader = Reader { admin: self, now, steps: HashMap::new() };
+        let mut reader = Reader::new(self, now);
         let record = self.event_of_delivery(&mut reader, parsed).await?.ok_or_else(not_found)?;
         let mut event = reader.view(&record, true).await?;
         let index = event.deliveries.iter().position(|l| l.delivery_id == id).ok_or_else(not_found)?;

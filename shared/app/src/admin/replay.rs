@@ -2,10 +2,10 @@
 //! since a time (Svix's "recover"), each as a new attempt of the same delivery id. And what a
 //! source's URL refused.
 
-use chrono::{DateTime, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 
 use herald_domain::SourceId;
-use herald_domain::activity::Refusal;
+use herald_domain::activity::{Refusal, hour_of};
 
 use super::views::Count;
 use super::{Admin, AdminError};
@@ -58,11 +58,10 @@ impl Admin {
     pub async fn refused(&self, id: &str, limit: usize) -> Result<Vec<Refusal>, AdminError> {
         let source = SourceId::parse(id).map_err(|_| AdminError::NotFound(format!("source {id}")))?;
         let now = self.clock.now();
-        let oldest = now - chrono::Duration::from_std(self.activity_retention).unwrap_or(chrono::Duration::days(7));
-        let hour = |at: DateTime<Utc>| at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at);
+        let oldest = self.log_starts(now);
         let mut found = Vec::new();
-        let mut at = hour(now);
-        while at >= hour(oldest) && found.len() < limit {
+        let mut at = hour_of(now);
+        while at >= hour_of(oldest) && found.len() < limit {
             let mut refusals = self.activity.refusals_in_hour(&source, at, now).await?;
             refusals.sort_by_key(|r| std::cmp::Reverse(r.at));
             found.extend(refusals.into_iter().filter(|r| r.at >= oldest));

@@ -1,27 +1,19 @@
 //! The activity log in memory: event records (which are the dedupe claims) and logged steps.
 
 use async_trait::async_trait;
-use chrono::{DateTime, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use ulid::Ulid;
 
 use super::{MemoryStore, lock};
 use crate::ports::{ActivityReader, AttemptLog, Claimed, EventLog, StoreError};
 use herald_domain::SourceId;
-use herald_domain::activity::{Attempt, EventRecord, Refusal};
+use herald_domain::activity::{Attempt, EventRecord, Refusal, hour_of};
 
 #[derive(Clone, Debug)]
 pub struct StoredEvent {
     pub record: EventRecord,
     pub lease_until: Option<DateTime<Utc>>,
     pub expires_at: DateTime<Utc>,
-}
-
-fn random_part(id: Ulid) -> u128 {
-    id.random()
-}
-
-fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
-    at.duration_trunc(chrono::Duration::hours(1)).unwrap_or(at)
 }
 
 #[async_trait]
@@ -35,7 +27,7 @@ impl EventLog for MemoryStore {
         self.note("find_claim");
         Ok(lock(&self.events)
             .iter()
-            .filter(|e| random_part(e.record.event_id) == random_part(like))
+            .filter(|e| e.record.event_id.random() == like.random())
             .filter(|e| e.record.received_at > from && e.record.received_at <= to)
             .max_by_key(|e| e.record.received_at)
             .map(|e| Claimed { record: e.record.clone(), lease_until: e.lease_until }))

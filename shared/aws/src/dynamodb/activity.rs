@@ -6,12 +6,12 @@
 use std::fmt::Write as _;
 
 use async_trait::async_trait;
-use chrono::{DateTime, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
 use herald_app::ports::{ActivityReader, AttemptLog, Claimed, EventLog, StoreError};
-use herald_domain::activity::{Attempt, EventRecord, NotRouted, Refusal, Routed, delivery_id};
+use herald_domain::activity::{Attempt, EventRecord, NotRouted, Refusal, Routed, delivery_id, hour_of};
 use herald_domain::{SourceId, SourceKind, TargetId};
 
 use super::keys::{
@@ -19,7 +19,7 @@ use super::keys::{
     shard_of, steps_partition,
 };
 use super::steps::{StoredSteps, pack, unpack};
-use super::{Item, TTL_ATTRIBUTE, Table, conflict_or_unavailable, from_item, n, s, to_item, unavailable};
+use super::{Item, TTL_ATTRIBUTE, Table, conflict_or_unavailable, from_item, n, s, to_expiring_item, unavailable};
 
 /// An event record as stored: short names, and routed targets without their delivery ids (they
 /// derive from the event id), so a record with a handful of targets stays within one write unit.
@@ -98,8 +98,7 @@ impl StoredEvent {
 
 /// Every hour from the one containing `from` to the one containing `to`.
 pub fn hours(from: DateTime<Utc>, to: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> {
-    let start = from.duration_trunc(chrono::Duration::hours(1)).unwrap_or(from);
-    let end = to.duration_trunc(chrono::Duration::hours(1)).unwrap_or(to);
+    let (start, end) = (hour_of(from), hour_of(to));
     std::iter::successors(Some(start), |h| Some(*h + chrono::Duration::hours(1))).take_while(move |h| *h <= end)
 }
 
@@ -177,17 +176,8 @@ impl EventLog for Table {
         lease_until: Option<DateTime<Utc>>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut item = to_item(keys::event(&record.event_id), &StoredEvent::of(record, lease_until));
-        item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at.timestamp()));
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(conflict_or_unavailable)?;
-        Ok(())
+        let item = to_expiring_item(keys::event(&record.event_id), &StoredEvent::of(record, lease_until), expires_at);
+        if self.put_new(item).await? { Ok(()) } else { Err(StoreError::Conflict) }
     }
 
     async fn end_lease(&self, record: &EventRecord) -> Result<(), StoreError> {
@@ -230,10 +220,7 @@ impl EventLog for Table {
 
     async fn write_refusal(&self, refusal: &Refusal, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = Ulid::from_parts(refusal.at.timestamp_millis().max(0) as u64, rand_part());
-        let mut item = to_item(keys::refusal(&refusal.source_id, &id), refusal);
-        item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at.timestamp()));
-        self.client.put_item().table_name(&self.name).set_item(Some(item)).send().await.map_err(unavailable)?;
-        Ok(())
+        self.put(to_expiring_item(keys::refusal(&refusal.source_id, &id), refusal, expires_at)).await
     }
 }
 
@@ -246,9 +233,7 @@ fn rand_part() -> u128 {
 impl AttemptLog for Table {
     async fn write_attempts(&self, attempts: &[Attempt], expires_at: DateTime<Utc>) -> Result<(), StoreError> {
         for stored in pack(attempts) {
-            let mut item = to_item(keys::steps(&Ulid::new()), &stored);
-            item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at.timestamp()));
-            self.client.put_item().table_name(&self.name).set_item(Some(item)).send().await.map_err(unavailable)?;
+            self.put(to_expiring_item(keys::steps(&Ulid::new()), &stored, expires_at)).await?;
         }
         Ok(())
     }

@@ -88,6 +88,13 @@ pub(crate) fn to_item<T: Serialize>(key: Key, value: &T) -> Item {
     item
 }
 
+/// As [`to_item`], with the TTL attribute: DynamoDB deletes the item some time after `expires_at`.
+pub(crate) fn to_expiring_item<T: Serialize>(key: Key, value: &T, expires_at: chrono::DateTime<chrono::Utc>) -> Item {
+    let mut item = to_item(key, value);
+    item.insert(TTL_ATTRIBUTE.to_owned(), n(expires_at.timestamp()));
+    item
+}
+
 pub(crate) fn from_item<T: DeserializeOwned>(mut item: Item) -> Result<T, StoreError> {
     let pk = item.remove("PK");
     let sk = item.remove("SK");
@@ -128,6 +135,12 @@ impl Table {
     }
 
     /// A strongly consistent read, for decisions that must see the latest write.
+    /// Writes `item` whatever is there (the activity log's own items, each under a fresh key).
+    pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client.put_item().table_name(&self.name).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
     pub(crate) async fn get_consistent(&self, key: Key) -> Result<Option<Item>, StoreError> {
         self.read(key, true).await
     }
