@@ -59,13 +59,13 @@ pub enum SourcesCmd {
     Add {
         /// The last part of its URL (`…/hooks/<id>`): letters, digits, `-`, `_`.
         id: String,
-        /// kinescope, ombi, jellynext, kiosk or generic.
-        #[arg(long)]
+        /// The sender.
+        #[arg(long, value_parser = kinds())]
         kind: String,
-        /// token, hmac-hex or standard-webhooks (default: hmac-hex for kiosk, else token).
+        /// token, hmac-hex or standard-webhooks (default: the sender's own, hmac-hex for kiosk, else token).
         #[arg(long)]
         auth: Option<String>,
-        /// The signature header, for hmac-hex (default X-Kiosk-Signature-256 for kiosk, else X-Hub-Signature-256).
+        /// The signature header, for hmac-hex (default: the sender's own, X-Hub-Signature-256 if it has none).
         #[arg(long)]
         header: Option<String>,
         #[command(flatten)]
@@ -221,51 +221,51 @@ pub enum TargetsCmd {
     List,
     /// One target, secrets redacted.
     Show {
-        /// The target\'s id.
+        /// The target's id.
         id: String,
     },
     /// Change the given fields; the rest stay as they are.
     Edit {
-        /// The target\'s id.
+        /// The target's id.
         id: String,
         #[command(flatten)]
         fields: TargetFields,
     },
     /// Delete a target, with what it had parked or rejected.
     Remove {
-        /// The target\'s id.
+        /// The target's id.
         id: String,
     },
     /// Send a synthetic `imported` event and report status and round trip.
     Test {
-        /// The target\'s id.
+        /// The target's id.
         id: String,
     },
     /// Show the request that would be sent, without sending it.
     Preview {
-        /// The target\'s id.
+        /// The target's id.
         id: String,
         /// A webhook body (JSON file) to render instead of a sample.
         #[arg(long)]
         body_file: Option<PathBuf>,
-        /// The source kind whose sample to render: kinescope, ombi, jellynext, kiosk, generic.
-        #[arg(long, default_value = "generic")]
+        /// The sender whose sample to render.
+        #[arg(long, default_value = "generic", value_parser = kinds())]
         kind: String,
     },
     /// Failures, holding, parked and rejected counts.
     Status {
-        /// The target\'s id.
+        /// The target's id.
         id: String,
     },
     /// Send what is parked for the target now.
     Replay {
-        /// The target\'s id.
+        /// The target's id.
         id: String,
     },
     /// Deliveries the target's receiver refused for their content (400, 413, 415, 422) or that
     /// could not be built: list them, or replay or discard them once the template is fixed.
     Rejected {
-        /// The target\'s id.
+        /// The target's id.
         id: String,
         /// Put them back on the deliveries queue, rendered with the target's current template.
         #[arg(long, conflicts_with = "discard")]
@@ -314,6 +314,13 @@ impl Api {
             None => bail!("HTTP {}: {error}", status.as_u16()),
         }
     }
+}
+
+/// The kinds a source may be: the server's own list, so help and validation never drift from it.
+fn kinds() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        herald_domain::SourceKind::selectable().map(herald_domain::SourceKind::as_str),
+    )
 }
 
 fn split_pair<'a>(text: &'a str, what: &str) -> Result<(&'a str, &'a str)> {

@@ -5,33 +5,6 @@ import { copyButton, field, h, select, show, time } from './dom.js';
 
 const AUTH = [['token', 'Token'], ['hmac_hex', 'HMAC signature (sha256=hex)'], ['standard_webhooks', 'Standard Webhooks']];
 
-// Each sender's settings, as its own interface names them (see the README's source sections).
-function steps(kind, url, credential) {
-  const withToken = credential.token ? `${url}?token=${credential.token}` : url;
-  switch (kind) {
-    case 'ombi': return [
-      'Ombi → Settings → Notifications → Webhook.',
-      `Webhook URL: ${url}`,
-      'Application Token: the token above (Ombi sends it as Access-Token).',
-      'Press Test, then look here: Ombi reports success whatever Herald answered; this list shows what Herald accepted.'];
-    case 'kinescope': return [
-      `Create the webhook in Kinescope with endpoint ${url}`,
-      'login: any name; password: the token above (Kinescope sends them as Basic auth).',
-      `Or use the endpoint ${withToken}`];
-    case 'jellynext': return [
-      'Jellyfin Dashboard → Plugins → JellyNext → Downloads → Webhook.',
-      `Movie URL and Show URL: ${withToken}`,
-      'Keep every placeholder in the payload quoted: JellyNext does not escape values.'];
-    case 'kiosk': return [
-      "In Kiosk's config.yaml, under webhooks: one entry per event you want,",
-      `url: ${url}`,
-      'secret: the secret above (Kiosk signs with it in X-Kiosk-Signature-256).'];
-    default: return credential.token
-      ? [`Send webhooks to ${url} with Authorization: Bearer <token>, or to ${withToken}`]
-      : [`Send webhooks to ${url}, signed with the secret above.`];
-  }
-}
-
 function credentialRows(credential) {
   const rows = [];
   if (credential.token) rows.push(['Token', credential.token]);
@@ -50,7 +23,7 @@ function created(source) {
       h('label', { text: label }),
       h('div', { class: 'row' }, h('span', { class: 'secret', 'data-copy': label, text: value }), copyButton(value)))),
     h('h3', { text: 'Set up the sender' }),
-    h('ol', { class: 'steps' }, steps(source.kind, url, source.credential).map((s) => h('li', { text: s }))));
+    h('ol', { class: 'steps' }, (source.setup || []).map((s) => h('li', { text: s.replaceAll(source.path, url) }))));
 }
 
 function health(source) {
@@ -76,11 +49,11 @@ function card(source, reload) {
 }
 
 async function addForm(onCreated) {
-  const kinds = (await catalog()).sources.map((s) => s.kind).filter((k) => k !== 'herald');
+  const kinds = (await catalog()).sources;
   const id = h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9_\\-]+', placeholder: 'ombi', autocomplete: 'off' });
-  const kind = select(kinds.map((k) => [k]), 'ombi', { name: 'kind' });
+  const kind = select(kinds.map((k) => [k.kind, `${k.label} (${k.kind})`]), 'ombi', { name: 'kind' });
   const auth = select(AUTH, 'token', { name: 'auth' });
-  kind.addEventListener('change', () => { auth.value = kind.value === 'kiosk' ? 'hmac_hex' : 'token'; });
+  kind.addEventListener('change', () => { auth.value = kinds.find((k) => k.kind === kind.value)?.auth ?? 'token'; });
   const error = h('p', { class: 'error', role: 'alert' });
   const form = h('form', { class: 'card', id: 'add-source' },
     h('h2', { text: 'Add a source' }),

@@ -189,7 +189,8 @@ async fn create_source(
     if let Some(host) = header("host") {
         // API Gateway says https in X-Forwarded-Proto; herald-local serves plain http and says nothing.
         let scheme = header("x-forwarded-proto").filter(|p| matches!(*p, "http" | "https")).unwrap_or("http");
-        created.url = Some(format!("{scheme}://{host}{}", created.source.path));
+        let url = format!("{scheme}://{host}{}", created.source.path);
+        created.at_url(url);
     }
     Ok((StatusCode::CREATED, Json(created)))
 }

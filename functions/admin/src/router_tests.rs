@@ -195,7 +195,9 @@ async fn inspection_routes() {
     let (status, catalog) = admin_call(&app, "GET", "/admin/catalog", None).await;
     assert_eq!(status, 200);
     let kinds: Vec<&str> = catalog["sources"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["kinescope", "ombi", "jellynext", "kiosk", "generic"]);
+    let selectable: Vec<&str> = herald_domain::SourceKind::selectable().map(|k| k.as_str()).collect();
+    assert_eq!(kinds, selectable, "every kind a source can be, Herald's own not among them");
+    assert!(kinds.contains(&"servarr") && !kinds.contains(&"herald"));
     assert!(catalog["presets"].as_array().unwrap().iter().any(|p| p["preset"] == "discord"));
     let (status, dead) = admin_call(&app, "GET", "/admin/dead-letters", None).await;
     assert_eq!(status, 200, "{dead}");

@@ -67,7 +67,7 @@ fn refusal(e: &IngestError) -> &'static str {
     match e {
         IngestError::UnknownSource | IngestError::Unauthorized(_) => "unauthorized",
         IngestError::MethodNotAllowed(_) => "method_not_allowed",
-        IngestError::TooLarge(_) | IngestError::TooLargeQueued(_) => "too_large",
+        IngestError::TooLarge { .. } | IngestError::TooLargeQueued(_) => "too_large",
         IngestError::BadBody(_) => "bad_body",
         IngestError::InProgress => "in_progress",
         IngestError::Store(_) | IngestError::Queue(_) => "error",

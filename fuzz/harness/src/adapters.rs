@@ -16,14 +16,11 @@ use serde_json::Value;
 use crate::input::Input;
 use crate::{fixed_id, fixed_time, lossy};
 
-pub(crate) const KINDS: [SourceKind; 5] =
-    [SourceKind::Kinescope, SourceKind::Ombi, SourceKind::Jellynext, SourceKind::Kiosk, SourceKind::Generic];
-
 pub fn adapters(data: &[u8]) {
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
-    let kind = KINDS[usize::from(first % 5)];
+    let kind = SourceKind::ALL[usize::from(first) % SourceKind::ALL.len()];
     let options = first / 5;
     let mut input = Input::new(rest);
     let (pointer, text) = if options & 1 == 1 {
@@ -81,8 +78,8 @@ pub fn adapters(data: &[u8]) {
             panic!("a value echoing the request's credential {t:?} survived pruning: {s:?}");
         }
     }
-    if kind == SourceKind::Kiosk {
-        assert!(pruned.get("config").is_none(), "Kiosk's config survived pruning");
+    for pointer in kind.sender().drop_pointers {
+        assert!(pruned.pointer(pointer).is_none(), "{pointer} survived pruning");
     }
 
     // Pruning twice drops nothing the second time. A pointer through an array is the exception: an
@@ -90,9 +87,7 @@ pub fn adapters(data: &[u8]) {
     // with such a pointer only the name and credential rules are checked again.
     let once = pruned.clone();
     let mut pointers = source.drop.clone();
-    if kind == SourceKind::Kiosk {
-        pointers.push("/config".to_owned());
-    }
+    pointers.extend(kind.sender().drop_pointers.iter().map(|p| (*p).to_owned()));
     let through_array = pointers.iter().any(|p| crosses_array(&value, p) || crosses_array(&once, p));
     if through_array {
         let mut names_only = source.clone();

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::Value;
 use ulid::Ulid;
 
 use crate::ports::{
@@ -14,12 +13,12 @@ use crate::ports::{
 };
 use crate::source_health::{HealthThrottle, RefusalThrottle};
 use herald_domain::activity::{EventRecord, Refusal, Routed, delivery_id};
-use herald_domain::adapters::{DropRules, NormalizeError, Origin, normalize_value, parse_body, prune, restamp};
+use herald_domain::adapters::{DropRules, NormalizeError, Origin, normalize_value, prune, restamp};
 use herald_domain::ids::derived_id;
 use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES, wires};
 use herald_domain::source::{AuthFailure, Credentials, sha256_hex};
 use herald_domain::source_health::{LastRefused, SourceSignal};
-use herald_domain::{Event, Source, SourceAuth, SourceId, SourceKind};
+use herald_domain::{Event, Source, SourceId};
 
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
@@ -71,8 +70,8 @@ pub enum IngestError {
     UnknownSource,
     #[error("webhooks are sent with POST, PUT, PATCH or GET, not {0}")]
     MethodNotAllowed(String),
-    #[error("body is {0} bytes; the limit is {MAX_BODY_BYTES}")]
-    TooLarge(usize),
+    #[error("body is {bytes} bytes; the limit is {limit}")]
+    TooLarge { bytes: usize, limit: usize },
     #[error("the event is {0} bytes once queued; the queue takes {MAX_MESSAGE_BYTES}: send a smaller body")]
     TooLargeQueued(usize),
     #[error("missing or wrong credential for this source")]
@@ -92,7 +91,7 @@ impl IngestError {
         match self {
             Self::UnknownSource => 401,
             Self::MethodNotAllowed(_) => 405,
-            Self::TooLarge(_) | Self::TooLargeQueued(_) => 413,
+            Self::TooLarge { .. } | Self::TooLargeQueued(_) => 413,
             Self::Unauthorized(_) => 401,
             Self::BadBody(_) => 400,
             Self::Store(_) | Self::Queue(_) | Self::InProgress => 503,
@@ -186,15 +185,12 @@ impl Ingest {
         let creds = Credentials { headers: req.headers, query_token, body: req.body, now_unix: now.timestamp() };
         // The credential first: a stranger learns nothing about a source from any other answer.
         source.check(&creds).map_err(IngestError::Unauthorized)?;
-        if req.body.len() > MAX_BODY_BYTES {
-            return Err(IngestError::TooLarge(req.body.len()));
-        }
-
-        let (mut body, key_body) = request_body(source, req)?;
+        let (mut body, key_body) = read_body(source, req).await?;
         let dropped = prune(&mut body, &DropRules::for_source(source, source.credential_texts(&creds)));
         let raw_text = match (dropped, &key_body) {
             // Unchanged: carried exactly as the sender wrote it.
             (0, KeyBody::Bytes) => String::from_utf8_lossy(req.body).into_owned(),
+            (0, KeyBody::Part(text)) => text.clone(),
             _ => body.to_string(),
         };
         let origin = Origin {
@@ -212,7 +208,7 @@ impl Ingest {
             None => {
                 let material = match key_body {
                     KeyBody::Bytes => req.body.to_vec(),
-                    KeyBody::Query(text) => text.into_bytes(),
+                    KeyBody::Query(text) | KeyBody::Part(text) => text.into_bytes(),
                 };
                 let mut key_material = Vec::with_capacity(source.id.as_str().len() + 1 + material.len());
                 key_material.extend_from_slice(source.id.as_str().as_bytes());
@@ -361,38 +357,9 @@ fn checked_wires(deliveries: &[DeliveryMessage]) -> Result<Vec<String>, IngestEr
     Ok(wires)
 }
 
-/// What the dedupe key is made of when the sender sends no delivery id.
-enum KeyBody {
-    /// The body's bytes.
-    Bytes,
-    /// A bodiless request's fields, as JSON.
-    Query(String),
-}
-
-/// The event's body: the JSON body, or for JellyNext and generic sources with a token, a GET's
-/// (or any bodiless request's) query parameters; their other query parameters fill in keys the
-/// body lacks. `token` is never a field.
-fn request_body(source: &Source, req: &IngestRequest<'_>) -> Result<(Value, KeyBody), IngestError> {
-    let takes_query = matches!(source.kind, SourceKind::Jellynext | SourceKind::Generic)
-        && matches!(source.auth, SourceAuth::Token { .. });
-    let fields = || req.query.iter().filter(|(k, _)| k != "token" && !k.is_empty());
-    let bodiless = req.body.iter().all(u8::is_ascii_whitespace);
-    if takes_query && bodiless && fields().next().is_some() {
-        let object: serde_json::Map<String, Value> =
-            fields().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-        let object = Value::Object(object);
-        let text = object.to_string();
-        return Ok((object, KeyBody::Query(text)));
-    }
-    let mut body = parse_body(source.kind, req.body)?;
-    if takes_query && let Value::Object(map) = &mut body {
-        for (k, v) in fields() {
-            map.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
-        }
-    }
-    let key = if takes_query && fields().next().is_some() { KeyBody::Query(body.to_string()) } else { KeyBody::Bytes };
-    Ok((body, key))
-}
+#[path = "ingest_body.rs"]
+mod body;
+use body::{KeyBody, read_body};
 
 #[cfg(test)]
 #[path = "ingest_tests.rs"]

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod deliver;
 pub mod ingest;
 pub mod journal;
+pub mod multipart;
 pub mod ports;
 pub mod retry;
 pub mod source_health;

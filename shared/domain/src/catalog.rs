@@ -10,6 +10,7 @@ use ulid::Ulid;
 use super::event::{CANONICAL_PLACEHOLDERS, SourceKind};
 use super::preset::{Limit, Preset};
 use super::sample::sample_event;
+use super::senders::{DefaultAuth, EventSpec};
 
 #[derive(Debug, Serialize)]
 pub struct Catalog {
@@ -22,19 +23,14 @@ pub struct Catalog {
 #[derive(Debug, Serialize)]
 pub struct KindEntry {
     pub kind: SourceKind,
+    /// How the sender calls itself.
+    pub label: &'static str,
+    /// The credential a new source of this kind gets by default: `token` or `hmac_hex`.
+    pub auth: &'static str,
     /// Empty for `generic`: its names are the sender's own.
-    pub events: Vec<EventEntry>,
+    pub events: &'static [EventSpec],
     /// Placeholder name → a sample value, from a sample event of this kind.
     pub placeholders: Vec<(String, Value)>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct EventEntry {
-    pub name: &'static str,
-    pub chatty: bool,
-    /// When only some of these events are chatty, which.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub chatty_when: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,83 +43,23 @@ pub struct PresetEntry {
     pub limit: Option<String>,
 }
 
-const fn event(name: &'static str, chatty: bool) -> EventEntry {
-    EventEntry { name, chatty, chatty_when: None }
-}
-
-/// The names each adapter knows (see `adapters/`); a sender may send others.
-fn events(kind: SourceKind) -> Vec<EventEntry> {
-    match kind {
-        SourceKind::Kinescope => vec![
-            EventEntry {
-                name: "media.update.status",
-                chatty: false,
-                chatty_when: Some("status is pending, uploading, pre-processing or processing"),
-            },
-            event("live.created", false),
-            event("live.connected", true),
-            event("live.disconnected", true),
-            event("live.finished", false),
-            event("live.cancelled", false),
-            event("live.enabled", false),
-        ],
-        SourceKind::Ombi => [
-            "NewRequest",
-            "RequestApproved",
-            "RequestAvailable",
-            "PartiallyAvailable",
-            "RequestDeclined",
-            "RequestDeleted",
-            "ItemAddedToFaultQueue",
-            "Issue",
-            "IssueComment",
-            "IssueInProgress",
-            "IssueResolved",
-            "IssueDeleted",
-            "Test",
-        ]
-        .into_iter()
-        .map(|name| event(name, false))
-        .collect(),
-        SourceKind::Jellynext => vec![event("download.movie", false), event("download.show", false)],
-        SourceKind::Kiosk => vec![
-            event("asset.new", true),
-            event("asset.history.next", true),
-            event("asset.history.previous", true),
-            event("asset.prefetch", true),
-            event("asset.offline.new", true),
-            event("asset.offline.history.next", true),
-            event("asset.offline.history.previous", true),
-            event("cache.flush", false),
-            event("user.like.info_overlay", false),
-            event("user.unlike.info_overlay", false),
-            event("user.hide.info_overlay", false),
-            event("user.unhide.info_overlay", false),
-            event("user.webhook.trigger.info_overlay", false),
-            event("user.navigation.custom", false),
-        ],
-        SourceKind::Generic => Vec::new(),
-        SourceKind::Herald => vec![event("health_warning", false)],
-    }
-}
-
-const KINDS: [SourceKind; 5] =
-    [SourceKind::Kinescope, SourceKind::Ombi, SourceKind::Jellynext, SourceKind::Kiosk, SourceKind::Generic];
-const PRESETS: [Preset; 6] =
-    [Preset::Generic, Preset::Discord, Preset::Slack, Preset::Ntfy, Preset::Telegram, Preset::HomeAssistant];
-
 /// The catalog; sample values are made with `id` and `at`, so the domain needs no clock.
 pub fn catalog(id: Ulid, at: DateTime<Utc>) -> Catalog {
-    let sources = KINDS
-        .into_iter()
+    let sources = SourceKind::selectable()
         .map(|kind| KindEntry {
             kind,
-            events: events(kind),
+            label: kind.sender().label,
+            auth: match kind.sender().auth {
+                DefaultAuth::Token => "token",
+                DefaultAuth::HmacHex(_) => "hmac_hex",
+            },
+            events: kind.sender().events,
             placeholders: sample_event(kind, id, at).fields.into_iter().collect(),
         })
         .collect();
-    let presets = PRESETS
-        .into_iter()
+    let presets = <Preset as strum::VariantArray>::VARIANTS
+        .iter()
+        .copied()
         .map(|preset| PresetEntry {
             preset,
             body: preset.body(),
@@ -143,17 +79,18 @@ mod tests {
     use super::*;
     use crate::adapters::{Origin, normalize};
     use crate::ids::SourceId;
+    use crate::senders::Chatty;
 
     #[test]
     fn every_kind_and_preset_is_listed_with_samples() {
         let c = catalog(Ulid::nil(), DateTime::UNIX_EPOCH);
-        assert_eq!(c.sources.len(), KINDS.len());
+        assert_eq!(c.sources.len(), SourceKind::ALL.len() - 1, "every kind but Herald's own");
         let kiosk = c.sources.iter().find(|k| k.kind == SourceKind::Kiosk).unwrap();
-        assert!(kiosk.events.iter().any(|e| e.name == "asset.new" && e.chatty));
+        assert!(kiosk.events.iter().any(|e| e.name == "asset.new" && e.chatty == Chatty::Yes));
         assert!(kiosk.placeholders.iter().any(|(n, _)| n == "clientName"));
         let jellynext = c.sources.iter().find(|k| k.kind == SourceKind::Jellynext).unwrap();
         assert!(jellynext.placeholders.iter().any(|(n, v)| n == "tmdbId" && v == "1396"));
-        assert_eq!(c.presets.len(), PRESETS.len());
+        assert_eq!(c.presets.len(), <Preset as strum::VariantArray>::VARIANTS.len());
         let discord = c.presets.iter().find(|p| p.preset == Preset::Discord).unwrap();
         assert_eq!(discord.limit.as_deref(), Some("content: 2000 characters"));
     }
@@ -162,18 +99,18 @@ mod tests {
     fn the_listed_chatty_flags_are_the_adapters_own() {
         // A Kiosk body per listed event: the adapter must agree with the catalog.
         let id = SourceId::parse("kiosk").unwrap();
-        for e in events(SourceKind::Kiosk) {
+        for e in SourceKind::Kiosk.sender().events {
             let body = serde_json::json!({"event": e.name, "clientName": "pi", "assets": []}).to_string();
             let event =
                 normalize(&Origin::of(&id, SourceKind::Kiosk), body.as_bytes(), Ulid::nil(), DateTime::UNIX_EPOCH);
-            assert_eq!(event.unwrap().chatty, e.chatty, "{}", e.name);
+            assert_eq!(event.unwrap().chatty, e.chatty == Chatty::Yes, "{}", e.name);
         }
         let id = SourceId::parse("k").unwrap();
-        for e in events(SourceKind::Kinescope).iter().filter(|e| e.chatty_when.is_none()) {
+        for e in SourceKind::Kinescope.sender().events.iter().filter(|e| !matches!(e.chatty, Chatty::When(_))) {
             let body = serde_json::json!({"event": e.name, "data": {"event_id": "s"}}).to_string();
             let event =
                 normalize(&Origin::of(&id, SourceKind::Kinescope), body.as_bytes(), Ulid::nil(), DateTime::UNIX_EPOCH);
-            assert_eq!(event.unwrap().chatty, e.chatty, "{}", e.name);
+            assert_eq!(event.unwrap().chatty, e.chatty == Chatty::Yes, "{}", e.name);
         }
     }
 }

@@ -11,32 +11,7 @@ use ulid::Ulid;
 
 use super::ids::SourceId;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    Kinescope,
-    Ombi,
-    /// JellyNext's download webhooks (a Jellyfin plugin): no event name, decided from the body.
-    Jellynext,
-    /// immich-kiosk: its configuration subtree is removed at ingest.
-    Kiosk,
-    Generic,
-    /// Events Herald raises itself (`health_warning`).
-    Herald,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Kinescope => "kinescope",
-            Self::Ombi => "ombi",
-            Self::Jellynext => "jellynext",
-            Self::Kiosk => "kiosk",
-            Self::Generic => "generic",
-            Self::Herald => "herald",
-        }
-    }
-}
+pub use super::senders::SourceKind;
 
 /// Placeholders every template may use whatever the source; Kino's table plus Herald's own.
 /// A `{name}` (single-brace) placeholder is only substituted when its name is one of these or a

@@ -80,8 +80,8 @@ pub struct Source {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SourceAuth {
-    /// Accepted from `Access-Token` (Ombi), `Authorization: Basic` (the password; Kinescope),
-    /// `Authorization: Bearer`, or `?token=`.
+    /// Accepted from `Access-Token` (Ombi), `Authorization: Basic` (the password; Kinescope, the
+    /// *arr apps), `Authorization: Bearer`, a bare `Authorization: <token>`, or `?token=`.
     Token { token_sha256: String },
     /// GitHub/Kiosk style `sha256=<hex HMAC of the body>` in `header`.
     HmacHex { secret: Secret, header: String },
@@ -92,7 +92,10 @@ pub enum SourceAuth {
 impl SourceAuth {
     /// The signature header of an HMAC source of `kind` when its creator names none.
     pub fn default_hmac_header(kind: SourceKind) -> &'static str {
-        if kind == SourceKind::Kiosk { KIOSK_HMAC_HEADER } else { DEFAULT_HMAC_HEADER }
+        match kind.sender().auth {
+            crate::senders::DefaultAuth::HmacHex(header) => header,
+            crate::senders::DefaultAuth::Token => DEFAULT_HMAC_HEADER,
+        }
     }
 
     pub fn token(plain: &str) -> Self {
@@ -142,6 +145,9 @@ impl Credentials<'_> {
             let (scheme, value) = auth.trim().split_once(' ').unwrap_or((auth, ""));
             if scheme.eq_ignore_ascii_case("bearer") {
                 found.push(value.trim().to_owned());
+            } else if value.trim().is_empty() && !scheme.eq_ignore_ascii_case("basic") {
+                // A bare token: Overseerr sends its Authorization Header setting exactly as typed.
+                found.push(scheme.to_owned());
             } else if scheme.eq_ignore_ascii_case("basic")
                 && let Some(decoded) = BASE64.decode(value.trim()).ok().and_then(|b| String::from_utf8(b).ok())
             {
@@ -180,14 +186,13 @@ impl Source {
         }
     }
 
-    /// How long a repeat is recognised: the source's setting, else none for Kinescope (its bodies
-    /// carry no id or time, and a byte-identical repeat is a real event: a streamer reconnecting),
-    /// else `default` (`HERALD_DEDUPE_WINDOW`).
+    /// How long a repeat is recognised: the source's setting, else none for a kind whose repeats
+    /// are real events (Kinescope: a streamer reconnecting), else `default` (`HERALD_DEDUPE_WINDOW`).
     pub fn dedupe_window(&self, default: std::time::Duration) -> std::time::Duration {
-        let window = match (self.dedupe_window_secs, self.kind) {
-            (Some(secs), _) => std::time::Duration::from_secs(secs),
-            (None, SourceKind::Kinescope) => std::time::Duration::ZERO,
-            (None, _) => default,
+        let window = match self.dedupe_window_secs {
+            Some(secs) => std::time::Duration::from_secs(secs),
+            None if !self.kind.sender().dedupes => std::time::Duration::ZERO,
+            None => default,
         };
         match self.auth {
             // A captured request verifies for the whole timestamp tolerance (and up to as long
@@ -339,6 +344,8 @@ mod tests {
     fn token_is_accepted_from_every_carrier() {
         let s = source(SourceAuth::token("t0k3n"));
         assert!(check(&s, &[("access-token", "t0k3n".into())], None, b""));
+        assert!(check(&s, &[("authorization", "t0k3n".into())], None, b""));
+        assert!(!check(&s, &[("authorization", "Basic".into())], None, b""));
         assert!(check(&s, &[("authorization", "Bearer t0k3n".into())], None, b""));
         assert!(check(&s, &[("authorization", format!("Basic {}", BASE64.encode("kinescope:t0k3n")))], None, b""));
         assert!(check(&s, &[], Some("t0k3n"), b""));

@@ -14,10 +14,7 @@ use super::template::Template;
 
 /// The samples a target would receive (all of them if its patterns match none), each with `id`.
 pub fn samples_for(target: &Target, id: Ulid, at: DateTime<Utc>) -> Vec<Event> {
-    let mut all: Vec<Event> = [SourceKind::Kinescope, SourceKind::Ombi, SourceKind::Generic]
-        .into_iter()
-        .map(|k| sample_event(k, id, at))
-        .collect();
+    let mut all: Vec<Event> = SourceKind::selectable().map(|k| sample_event(k, id, at)).collect();
     all.push(health_warning(
         target,
         &TargetState { failures: 5, last_error: Some("HTTP 503".into()), ..Default::default() },

@@ -6,13 +6,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use herald_domain::adapters::check_pointer;
+use herald_domain::senders::DefaultAuth;
 use herald_domain::signature::StandardKey;
 use herald_domain::source::SourceAuth;
 use herald_domain::source_health::SourceHealth;
 use herald_domain::template::Template;
 use herald_domain::{Secret, Source, SourceId, SourceKind};
 
-use super::views::{AuthView, CreatedSource, Credential, SourceView};
+use super::views::{AuthView, CreatedSource, Credential, SourceView, setup_steps};
 use super::{Admin, AdminError, invalid, random_bytes};
 use crate::ports::StoreError;
 
@@ -152,9 +153,9 @@ impl Admin {
         if new.kind == SourceKind::Herald {
             return Err(invalid("kind", "herald is reserved for Herald's own events"));
         }
-        let auth = new.auth.unwrap_or(match new.kind {
-            SourceKind::Kiosk => NewAuth::HmacHex { header: None },
-            _ => NewAuth::Token,
+        let auth = new.auth.unwrap_or(match new.kind.sender().auth {
+            DefaultAuth::HmacHex(_) => NewAuth::HmacHex { header: None },
+            DefaultAuth::Token => NewAuth::Token,
         });
         let bytes = random_bytes();
         let (auth, credential) = match auth {
@@ -183,11 +184,13 @@ impl Admin {
             Err(StoreError::Conflict) => return Err(AdminError::Conflict(format!("source {id} already exists"))),
             other => other?,
         }
+        let setup = setup_steps(source.kind, &describe(&source, None).path, &credential);
         Ok(CreatedSource {
             source: describe(&source, None),
             url: None,
             credential,
             note: "the credential is shown only now; store it in the source's webhook settings",
+            setup,
         })
     }
 

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use herald_domain::activity::Attempt;
 use herald_domain::request::RequestView;
+use herald_domain::senders::SetupValues;
 use herald_domain::source_health::SourceHealth;
 use herald_domain::{SourceKind, Target};
 
@@ -47,6 +48,25 @@ pub struct CreatedSource {
     pub url: Option<String>,
     pub credential: Credential,
     pub note: &'static str,
+    /// Where to click in the sender, with this source's URL and credential.
+    pub setup: Vec<String>,
+}
+
+impl CreatedSource {
+    /// Sets the full ingest URL and the setup steps that name it.
+    pub fn at_url(&mut self, url: String) {
+        self.setup = setup_steps(self.source.kind, &url, &self.credential);
+        self.url = Some(url);
+    }
+}
+
+pub fn setup_steps(kind: SourceKind, url: &str, credential: &Credential) -> Vec<String> {
+    let (token, secret, header) = match credential {
+        Credential::Token { token } => (Some(token.as_str()), None, None),
+        Credential::HmacHex { secret, header } => (None, Some(secret.as_str()), Some(header.as_str())),
+        Credential::StandardWebhooks { secret } => (None, Some(secret.as_str()), None),
+    };
+    kind.sender().setup_steps(&SetupValues { url, token, secret, header })
 }
 
 #[derive(Debug, Serialize)]

@@ -1,13 +1,8 @@
-//! Source adapters: a webhook body in, a normalized [`Event`] out. One file per sender; each
-//! decides the event's name, its canonical fields and its summary from what that sender's own
-//! code sends (cited in each file).
+//! A webhook body in, a normalized [`Event`] out: parsing, the sender's own normalize function
+//! (one file per sender in `senders/`, each citing the sender's code), the canonical fields, and
+//! pruning.
 
 mod duplicates;
-mod generic;
-mod jellynext;
-mod kinescope;
-mod kiosk;
-mod ombi;
 mod prune;
 
 use chrono::{DateTime, Utc};
@@ -18,26 +13,9 @@ use super::event::{Event, RawBody, SourceKind, rfc3339};
 use super::ids::SourceId;
 use super::template::{Context, Template};
 
+use super::normalized::Input;
+pub use super::normalized::NormalizeError;
 pub use prune::{DropRules, check_pointer, prune};
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum NormalizeError {
-    #[error("body is not valid JSON: {0}")]
-    NotJson(String),
-    #[error("body must be a JSON object")]
-    NotObject,
-    #[error("body is empty; this source sends its event as a JSON body")]
-    Empty,
-    #[error("{0}")]
-    NoEventName(String),
-    #[error("body has the key {0:?} twice in one object; send each key once")]
-    DuplicateKey(String),
-}
-
-/// JellyNext substitutes values into its payload without escaping them (`WebhookDownloadProvider.cs`).
-const JELLYNEXT_HINT: &str = "JellyNext puts values into its payload without JSON escaping, so a title with a \" or \\ \
-     breaks the body, and an unquoted placeholder with no value (\"year\": {year}) leaves nothing there; \
-     quote every placeholder in JellyNext's payload template";
 
 /// Parses a body as JSON, with the position of the first error and, where a sender is known to
 /// produce broken JSON, why.
@@ -45,9 +23,9 @@ pub fn parse_body(kind: SourceKind, body: &[u8]) -> Result<Value, NormalizeError
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(NormalizeError::Empty);
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        let hint = if kind == SourceKind::Jellynext { format!(". {JELLYNEXT_HINT}") } else { String::new() };
-        NormalizeError::NotJson(format!("{e}{hint}"))
+    let value: Value = serde_json::from_slice(body).map_err(|e| match kind.sender().json_hint {
+        Some(hint) => NormalizeError::NotJson(format!("{e}. {hint}")),
+        None => NormalizeError::NotJson(e.to_string()),
     })?;
     if !value.is_object() {
         return Err(NormalizeError::NotObject);
@@ -117,13 +95,6 @@ pub fn normalize(
     normalize_value(origin, value, String::from_utf8_lossy(body).into_owned(), id, received_at)
 }
 
-/// What one adapter decides about a body.
-struct Normalized {
-    name: String,
-    summary: String,
-    chatty: bool,
-}
-
 /// Normalizes a parsed body; `raw_text` is its JSON text, carried for `{{raw}}`.
 pub fn normalize_value(
     origin: &Origin<'_>,
@@ -136,13 +107,8 @@ pub fn normalize_value(
         return Err(NormalizeError::NotObject);
     };
     let mut fields = Map::new();
-    let decided = match origin.kind {
-        SourceKind::Kinescope => kinescope::normalize(root, &mut fields)?,
-        SourceKind::Ombi => ombi::normalize(root, &mut fields)?,
-        SourceKind::Jellynext => jellynext::normalize(root, &mut fields),
-        SourceKind::Kiosk => kiosk::normalize(root, &mut fields)?,
-        SourceKind::Generic | SourceKind::Herald => generic::normalize(origin, &raw, &mut fields)?,
-    };
+    let input = Input { source_id: origin.source_id, event_pointer: origin.event_pointer, raw: &raw, root };
+    let decided = (origin.kind.sender().normalize)(&input, &mut fields)?;
     // Canonical names fill in only where the source has no field of that name: Kinescope's own
     // `event_id` (a stream id) must stay what Kinescope meant.
     let canonical = [
@@ -172,20 +138,6 @@ pub fn normalize_value(
     // Rendered over the finished event, so it may use canonical names as well as the body's.
     render_summary(&mut event);
     Ok(event)
-}
-
-/// A top-level string field, or "" when it is missing, null or not a string.
-fn text<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
-    map.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-/// Puts canonical values in where the body has no non-null field of that name.
-fn fill(fields: &mut Map<String, Value>, canonical: Vec<(&str, String)>) {
-    for (k, v) in canonical {
-        if !v.is_empty() && fields.get(k).is_none_or(Value::is_null) {
-            fields.insert(k.into(), Value::String(v));
-        }
-    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,6 @@
 use serde_json::Value;
 use wildmatch::WildMatch;
 
-use super::kiosk::CONFIG_POINTER;
-use crate::event::SourceKind;
 use crate::source::Source;
 
 pub struct DropRules<'a> {
@@ -30,9 +28,7 @@ impl<'a> DropRules<'a> {
     /// the credentials this request carried, which a body must not echo.
     pub fn for_source(source: &'a Source, credential_texts: Vec<String>) -> Self {
         let mut pointers: Vec<&str> = source.drop.iter().map(String::as_str).collect();
-        if source.kind == SourceKind::Kiosk {
-            pointers.push(CONFIG_POINTER);
-        }
+        pointers.extend(source.kind.sender().drop_pointers);
         let names = source
             .drop_names
             .iter()
@@ -160,8 +156,8 @@ pub fn check_pointer(pointer: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SourceId;
     use crate::source::SourceAuth;
+    use crate::{SourceId, SourceKind};
     use serde_json::json;
 
     fn source(kind: SourceKind) -> Source {

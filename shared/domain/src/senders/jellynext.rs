@@ -6,13 +6,45 @@
 
 use serde_json::{Map, Value};
 
-use super::{Normalized, fill};
+use super::{BodyForm, DefaultAuth, Sender, event};
 use crate::event::{flatten_map, scalar_text};
+use crate::normalized::{Input, NormalizeError, Normalized, fill};
+
+pub const SENDER: Sender = Sender {
+    label: "JellyNext",
+    selectable: true,
+    events: &[
+        event("download.movie", "a user plays a movie that is not downloaded yet (JellyNext asks for it)"),
+        event("download.show", "a user plays a season that is not downloaded yet"),
+    ],
+    sample: SHOW,
+    test: None,
+    auth: DefaultAuth::Token,
+    dedupes: true,
+    drop_pointers: &[],
+    query_is_event: true,
+    body: BodyForm::Json,
+    json_hint: Some(
+        "JellyNext puts values into its payload without JSON escaping, so a title with a \" or \\ \
+         breaks the body, and an unquoted placeholder with no value (\"year\": {year}) leaves nothing there; \
+         quote every placeholder in JellyNext's payload template",
+    ),
+    setup: &[
+        "Jellyfin Dashboard → Plugins → JellyNext → Downloads → Webhook.",
+        "Movie URL and Show URL: {token_url}",
+        "Keep every placeholder in the payload quoted: JellyNext does not escape values.",
+    ],
+    normalize,
+};
+
+/// JellyNext's default show payload as it sends it (`Configuration/PluginConfiguration.cs`).
+pub const SHOW: &str = "{\n  \"tvdbId\": \"73739\",\n  \"tmdbId\": \"1396\",\n  \"imdbId\": \"tt0903747\",\n  \"title\": \"Breaking Bad\",\n  \"year\": \"2008\",\n  \"seasonNumber\": 2,\n  \"isAnime\": false,\n  \"jellyfinUserId\": \"a1b2c3d4-e5f6-7890-abcd-ef1234567890\"\n}";
 
 /// Keys only JellyNext's show payload has.
 const SHOW_KEYS: &[&str] = &["tvdbId", "seasonNumber", "isAnime"];
 
-pub(super) fn normalize(root: &Map<String, Value>, fields: &mut Map<String, Value>) -> Normalized {
+fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Normalized, NormalizeError> {
+    let root = input.root;
     flatten_map("", root, fields);
     // JellyNext matches placeholders case-insensitively, so a user's template may spell keys any way.
     let get = |key: &str| {
@@ -46,5 +78,5 @@ pub(super) fn normalize(root: &Map<String, Value>, fields: &mut Map<String, Valu
         canonical.push(("movie_id", get("tmdbId")));
     }
     fill(fields, canonical);
-    Normalized { name, summary, chatty: false }
+    Ok(Normalized { name, summary, chatty: false })
 }

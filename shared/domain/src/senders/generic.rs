@@ -2,18 +2,38 @@
 
 use serde_json::{Map, Value};
 
-use super::{NormalizeError, Normalized, Origin};
+use super::{BodyForm, DefaultAuth, Sender};
 use crate::event::{flatten_into, scalar_text};
+use crate::normalized::{Input, NormalizeError, Normalized};
+
+pub const SENDER: Sender = Sender {
+    label: "Any JSON sender",
+    selectable: true,
+    events: &[],
+    sample: IMPORTED,
+    test: None,
+    auth: DefaultAuth::Token,
+    dedupes: true,
+    drop_pointers: &[],
+    query_is_event: true,
+    body: BodyForm::Json,
+    json_hint: None,
+    setup: &[
+        "POST JSON to {url} with Authorization: Bearer {token}, or to {token_url}",
+        "Sign each body with the secret above: sha256=<hex of HMAC-SHA256> in {header}.",
+    ],
+    normalize,
+};
+
+pub const IMPORTED: &str = r#"{"event": "imported", "title": "Fight Club", "year": 1999, "quality": "Bluray-1080p",
+ "tmdbId": 550, "imdbId": "tt0137523", "size": "8.2 GB"}"#;
 
 /// Keys that name what an event is about, top level first, for the default summary.
 const TITLE_KEYS: &[&str] = &["title", "name", "subject"];
 
-pub(super) fn normalize(
-    origin: &Origin<'_>,
-    raw: &Value,
-    fields: &mut Map<String, Value>,
-) -> Result<Normalized, NormalizeError> {
-    let candidates: Vec<&str> = match origin.event_pointer {
+pub(super) fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Normalized, NormalizeError> {
+    let raw = input.raw;
+    let candidates: Vec<&str> = match input.event_pointer {
         Some(p) => vec![p],
         None => vec!["/event", "/type", "/notificationType"],
     };
@@ -25,8 +45,8 @@ pub(super) fn normalize(
         .ok_or_else(|| NormalizeError::NoEventName(format!("no event name at {}", candidates.join(" or "))))?;
     flatten_into("", raw, fields);
     let summary = match title(fields) {
-        Some(title) => format!("{}: {name}: {title}", origin.source_id),
-        None => format!("{}: {name}", origin.source_id),
+        Some(title) => format!("{}: {name}: {title}", input.source_id),
+        None => format!("{}: {name}", input.source_id),
     };
     Ok(Normalized { name, summary, chatty: false })
 }

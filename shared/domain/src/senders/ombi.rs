@@ -3,8 +3,77 @@
 
 use serde_json::{Map, Value};
 
-use super::{NormalizeError, Normalized, fill, text};
+use super::{BodyForm, DefaultAuth, Sender, event};
 use crate::event::flatten_map;
+use crate::normalized::{Input, NormalizeError, Normalized, fill, text};
+
+pub const SENDER: Sender = Sender {
+    label: "Ombi",
+    selectable: true,
+    events: &[
+        event("NewRequest", "a user requests a movie, show or album"),
+        event("RequestApproved", "a request is approved"),
+        event("RequestAvailable", "a requested item is available in the library"),
+        event("PartiallyAvailable", "some requested episodes are available"),
+        event("RequestDeclined", "a request is declined (with the reason)"),
+        event("RequestDeleted", "a request is deleted"),
+        event("ItemAddedToFaultQueue", "a request could not be sent to the downloader and waits in the fault queue"),
+        event("Issue", "a user reports an issue"),
+        event("IssueComment", "someone comments on an issue"),
+        event("IssueInProgress", "an issue is marked in progress"),
+        event("IssueResolved", "an issue is resolved"),
+        event("IssueDeleted", "an issue is deleted"),
+        event("Test", "the Test button in Ombi's webhook settings is pressed"),
+    ],
+    sample: REQUEST_AVAILABLE,
+    test: Some(TEST),
+    auth: DefaultAuth::Token,
+    dedupes: true,
+    drop_pointers: &[],
+    query_is_event: false,
+    body: BodyForm::Json,
+    json_hint: None,
+    setup: &[
+        "Ombi → Settings → Notifications → Webhook: enable it.",
+        "Webhook URL: {url}",
+        "Application Token: {token} (Ombi sends it as Access-Token).",
+        "Press Test, then look at this source's activity: Ombi reports success whatever Herald answered.",
+    ],
+    normalize,
+};
+
+pub const REQUEST_AVAILABLE: &str = r#"{"requestId": "123", "requestedUser": "username", "title": "Example Movie",
+ "requestedDate": "Saturday, January 1, 2024", "type": "Movie", "additionalInformation": "", "longDate": "Saturday, January 1, 2024",
+ "shortDate": "1/1/2024", "longTime": "12:00:00 PM", "shortTime": "12:00 PM", "overview": "An example movie.", "year": "2024",
+ "episodesList": null, "seasonsList": null, "posterImage": "https://image.tmdb.org/t/p/w300/example123.jpg", "applicationName": "Ombi",
+ "applicationUrl": "https://ombi.yourdomain.com", "issueDescription": "", "issueCategory": "", "issueStatus": "", "issueSubject": "",
+ "newIssueComment": "", "issueUser": "username", "userName": "username", "alias": "username", "requestedByAlias": null,
+ "userPreference": null, "denyReason": null, "availableDate": "Saturday, January 1, 2024", "requestStatus": "Available",
+ "providerId": "123456", "partiallyAvailableEpisodeNumbers": null, "partiallyAvailableSeasonNumber": null,
+ "partiallyAvailableEpisodesList": null, "partiallyAvailableEpisodeCount": null, "notificationType": "RequestAvailable"}"#;
+
+/// Ombi's Test button, as its code sends it (Ombi v4.59.3 `WebhookNotification.cs` with the
+/// `NotificationMessageCurlys` of a Test: every field null but the dates and `notificationType`).
+pub const TEST: &str = r#"{"requestId": null, "requestedUser": null, "title": null, "requestedDate": null, "type": null,
+ "additionalInformation": null, "longDate": "Saturday, January 1, 2024", "shortDate": "1/1/2024", "longTime": "12:00:00 PM",
+ "shortTime": "12:00 PM", "overview": null, "year": null, "episodesList": null, "seasonsList": null, "posterImage": null,
+ "applicationName": null, "applicationUrl": null, "issueDescription": null, "issueCategory": null, "issueStatus": null,
+ "issueSubject": null, "newIssueComment": null, "issueUser": null, "userName": null, "alias": null, "requestedByAlias": null,
+ "userPreference": null, "denyReason": null, "availableDate": null, "requestStatus": null, "providerId": null,
+ "partiallyAvailableEpisodeNumbers": null, "partiallyAvailableSeasonNumber": null, "partiallyAvailableEpisodesList": null,
+ "partiallyAvailableEpisodeCount": null, "notificationType": "Test"}"#;
+
+/// An Ombi issue raised without a request: no year, an empty provider id (Ombi v4.59.3
+/// `NotificationMessageCurlys.cs`, `Setup` for an issue whose request is not loaded).
+pub const ISSUE_WITHOUT_REQUEST: &str = r#"{"requestId": null, "requestedUser": null, "title": "Example Show",
+ "requestedDate": null, "type": "TV Show", "additionalInformation": null, "longDate": "Saturday, January 1, 2024",
+ "shortDate": "1/1/2024", "longTime": "12:00:00 PM", "shortTime": "12:00 PM", "overview": null, "year": null,
+ "episodesList": "", "seasonsList": "", "posterImage": "", "applicationName": "Ombi", "applicationUrl": "",
+ "issueDescription": "Audio is out of sync\nfrom minute 12 on.", "issueCategory": "Audio", "issueStatus": "Pending",
+ "issueSubject": "Audio out of sync", "newIssueComment": "", "issueUser": "username", "userName": "username",
+ "alias": "username", "requestedByAlias": null, "userPreference": null, "denyReason": null, "availableDate": "",
+ "requestStatus": "", "providerId": "", "partiallyAvailableEpisodeNumbers": null, "partiallyAvailableSeasonNumber": null,
+ "partiallyAvailableEpisodesList": null, "partiallyAvailableEpisodeCount": null, "notificationType": "Issue"}"#;
 
 /// Ombi's `type`, localized in the server's language since v4.13 (`HumanizeReturnType` in
 /// `NotificationMessageCurlys.cs`, values from `src/Ombi.I18n/Resources/Texts.*.resx`, v4.59.3).
@@ -56,10 +125,8 @@ fn ombi_media(root: &Map<String, Value>) -> OmbiMedia {
 }
 
 /// Ombi: a flat object of strings (or nulls), the kind of notification in `notificationType`.
-pub(super) fn normalize(
-    root: &Map<String, Value>,
-    fields: &mut Map<String, Value>,
-) -> Result<Normalized, NormalizeError> {
+fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Normalized, NormalizeError> {
+    let root = input.root;
     let name = text(root, "notificationType").to_owned();
     if name.is_empty() {
         return Err(NormalizeError::NoEventName("ombi body has no \"notificationType\" string".into()));
