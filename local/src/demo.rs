@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
+use base64::Engine as _;
 
 /// Every `events/ingest-*.json`, in name order: (file name, request).
 pub fn ingest_events(dir: &Path) -> Result<Vec<(String, ApiGatewayV2httpRequest)>> {
@@ -39,7 +40,14 @@ pub async fn post(client: &reqwest::Client, base: &str, request: &ApiGatewayV2ht
             builder = builder.header(name, value);
         }
     }
-    let response = builder.body(request.body.clone().unwrap_or_default()).send().await?;
+    let body = request.body.clone().unwrap_or_default();
+    // Multipart fixtures (Plex, Emby) are kept base64-encoded, as API Gateway passes binary bodies.
+    let body = if request.is_base64_encoded {
+        base64::engine::general_purpose::STANDARD.decode(body.as_bytes()).context("body is not base64")?
+    } else {
+        body.into_bytes()
+    };
+    let response = builder.body(body).send().await?;
     let status = response.status().as_u16();
     Ok((status, response.text().await?))
 }
