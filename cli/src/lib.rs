@@ -2,8 +2,11 @@
 //! for scripts.
 
 mod activity;
+mod api;
 mod commands;
 mod render;
+mod sources;
+mod targets;
 
-pub use commands::{Cli, completions, run};
+pub use commands::{Cli, Output, completions, run};
 pub use render::printable;

@@ -45,9 +45,35 @@ pub(crate) fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     out
 }
 
-/// The API's answer as indented JSON, for what has no table.
-pub fn json(v: &Value) -> String {
-    format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
+/// Each sender kind's events (chatty ones marked) with when each fires, then the presets.
+pub fn catalog(v: &Value) -> String {
+    let mut out = String::new();
+    for kind in v["sources"].as_array().into_iter().flatten() {
+        let _ = writeln!(out, "{} ({})", s(&kind["kind"]), s(&kind["label"]));
+        let rows: Vec<Vec<String>> = kind["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let chatty = match (e["chatty"].as_bool(), e.get("chatty_when")) {
+                    (Some(true), _) => "chatty".to_owned(),
+                    (_, Some(when)) => format!("chatty when {}", s(when)),
+                    _ => String::new(),
+                };
+                vec![format!("  {}", s(&e["name"])), s(&e["fires_when"]), chatty]
+            })
+            .collect();
+        if rows.is_empty() {
+            out.push_str("  (the sender's own event names)\n");
+        } else {
+            out.push_str(&table(&["  event", "fires when", ""], rows));
+        }
+        out.push('\n');
+    }
+    let presets = v["presets"].as_array().into_iter().flatten();
+    let rows = presets.map(|p| vec![s(&p["preset"]), s(&p["content_type"]), s(&p["limit"])]).collect();
+    out.push_str(&table(&["preset", "content type", "limit"], rows));
+    out
 }
 
 pub fn done(_: &Value) -> String {

@@ -7,6 +7,9 @@ use anyhow::{Context, Result};
 use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
 use base64::Engine as _;
 
+/// The header that names a demo run: the demo's sources take it as each webhook's delivery id.
+pub const RUN_HEADER: &str = "x-herald-demo-run";
+
 /// Every `events/ingest-*.json`, in name order: (file name, request).
 pub fn ingest_events(dir: &Path) -> Result<Vec<(String, ApiGatewayV2httpRequest)>> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -58,7 +61,10 @@ pub async fn set_up(aws: &aws_config::SdkConfig, running: &crate::run::Running, 
     let config = crate::config_file::LocalConfig::load(config)?;
     let table = herald_aws::dynamodb::Table::new(aws_sdk_dynamodb::Client::new(aws), &running.stack.resources.table);
     for source in &config.sources {
-        table.put_source(&source.to_source()?).await?;
+        let mut source = source.to_source()?;
+        // Each run of the demo sends the same files; named by run, the second run is not a repeat.
+        source.delivery_id_header = Some(RUN_HEADER.to_owned());
+        table.put_source(&source).await?;
     }
     let client = reqwest::Client::new();
     let token = running.admin_token.expose();

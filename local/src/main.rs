@@ -48,7 +48,7 @@ enum Command {
         /// Sources and targets to load first (JSON, see local/demo.json).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Networks targets may resolve to besides public ones [env: HERALD_ALLOW_NETWORKS; default: loopback].
+        /// Networks targets may resolve to besides public ones, comma-separated CIDRs [env: HERALD_ALLOW_NETWORKS; default: 127.0.0.0/8,::1/128].
         #[arg(long, value_delimiter = ',')]
         allow_networks: Option<Vec<ipnet::IpNet>>,
         /// Bearer token for /admin, at least 16 characters [env: HERALD_ADMIN_TOKEN; default: a fresh random one, printed at start].
@@ -69,7 +69,11 @@ async fn main() -> Result<()> {
     // The same clamps as the functions: the SDK's and HTTP crates' trace output carries secrets.
     let filter = tracing_subscriber::EnvFilter::try_new(herald_aws::telemetry::log_filter(&spec))
         .context("RUST_LOG is not a valid filter")?;
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Colour only for a person at a terminal: a log file or a pipe gets plain text.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .init();
     // Every setting is read (and a bad one refused, naming its variable) before anything starts.
     let mut options = Options::from_env(Env::new(&settings::process_env))?;
     let token_from_env = settings::admin_token(Env::new(&settings::process_env))?.is_some();
@@ -144,6 +148,15 @@ async fn main() -> Result<()> {
                 "herald-local listening on {} (POST /hooks/<source_id>, /admin/..., GET /health)",
                 running.url("")
             );
+            println!("settings page: {}", running.url("/admin"));
+            if listen.ip().is_loopback() {
+                println!(
+                    "only this machine can reach it; for a sender on your network (a real Ombi or Sonarr), \
+                     run with --listen 0.0.0.0:{} and give it http://<this machine's address>:{}/hooks/<source-id>",
+                    listen.port(),
+                    listen.port()
+                );
+            }
             if generated {
                 // Printed once so a person can use the admin API; set HERALD_ADMIN_TOKEN to choose it.
                 println!("admin token (this run only): {}", options.admin_token.expose());
@@ -177,7 +190,10 @@ async fn load_into(table: &Table, config: Option<&std::path::Path>) -> Result<()
 
 async fn send_demo_events(base: &str) -> Result<()> {
     let client = reqwest::Client::new();
-    for (name, request) in herald_local::demo::ingest_events(std::path::Path::new("events"))? {
+    // Each run's events are new events: the demo sources trust this header as the delivery id.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos().to_string();
+    for (name, mut request) in herald_local::demo::ingest_events(std::path::Path::new("events"))? {
+        request.headers.insert(herald_local::demo::RUN_HEADER, run.parse()?);
         let (status, body) = herald_local::demo::post(&client, base, &request).await?;
         println!("sent {name:<45} → {status} {body}");
     }

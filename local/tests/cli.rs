@@ -8,8 +8,12 @@ use herald_aws::testing::Reply;
 use serde_json::{Value, json};
 
 async fn herald(w: &World, args: &[&str]) -> anyhow::Result<String> {
+    Ok(herald_output(w, args).await?.text)
+}
+
+async fn herald_output(w: &World, args: &[&str]) -> anyhow::Result<herald_cli::Output> {
     let url = w.running.url("");
-    let mut full = vec!["herald", "--url", &url, "--token", w.running.admin_token.expose()];
+    let mut full = vec!["herald", "--api", &url, "--token", w.running.admin_token.expose()];
     full.extend_from_slice(args);
     herald_cli::run(herald_cli::Cli::try_parse_from(full)?).await
 }
@@ -35,7 +39,7 @@ async fn sources_and_targets_from_the_command_line() {
             "c",
             "--name",
             "CLI",
-            "--target-url",
+            "--url",
             &url,
             "--preset",
             "discord",
@@ -60,9 +64,12 @@ async fn sources_and_targets_from_the_command_line() {
     let shown = herald(&w, &["targets", "show", "c"]).await.unwrap();
     assert!(shown.contains("name              Renamed") && shown.contains("timeout_ms        2000"), "{shown}");
 
-    assert_eq!(herald(&w, &["targets", "test", "c"]).await.unwrap().split(" in ").next(), Some("HTTP 204"));
+    let passed = herald_output(&w, &["targets", "test", "c"]).await.unwrap();
+    assert_eq!((passed.text.split(" in ").next(), passed.failed), (Some("HTTP 204"), false));
     w.receiver.reply_for("/cli", Reply::status(401));
-    let failed = herald(&w, &["targets", "test", "c"]).await.unwrap();
+    let failed = herald_output(&w, &["targets", "test", "c"]).await.unwrap();
+    assert!(failed.failed, "a failing Test makes the command fail (exit 1)");
+    let failed = failed.text;
     assert!(failed.starts_with("HTTP 401 in ") && failed.contains(": your Authorization header is wrong"), "{failed}");
     let preview = herald(&w, &["targets", "preview", "c"]).await.unwrap();
     assert!(
@@ -83,7 +90,7 @@ async fn sources_and_targets_from_the_command_line() {
     assert_eq!(herald(&w, &["targets", "remove", "c"]).await.unwrap(), "done\n");
     let err = herald(&w, &["targets", "show", "c"]).await.unwrap_err();
     assert_eq!(err.to_string(), "HTTP 404: target c not found");
-    let err = herald(&w, &["targets", "add", "--name", "x", "--target-url", "ftp://x"]).await.unwrap_err();
+    let err = herald(&w, &["targets", "add", "--name", "x", "--url", "ftp://x"]).await.unwrap_err();
     assert_eq!(err.to_string(), "HTTP 422: url: must start with https:// or http://");
     assert_eq!(herald(&w, &["sources", "remove", "kino"]).await.unwrap(), "done\n");
 }
@@ -109,7 +116,7 @@ async fn dead_letters_are_listed_and_redriven() {
 
 #[tokio::test]
 async fn a_missing_token_is_a_clear_error() {
-    let cli = herald_cli::Cli::try_parse_from(["herald", "--url", "http://127.0.0.1:9", "sources", "list"]).unwrap();
+    let cli = herald_cli::Cli::try_parse_from(["herald", "--api", "http://127.0.0.1:9", "sources", "list"]).unwrap();
     let err = herald_cli::run(cli).await.unwrap_err();
     assert!(err.to_string().starts_with("no admin token"), "{err}");
 }
@@ -160,8 +167,7 @@ async fn a_target_secret_comes_from_a_file_and_signs_deliveries() {
     std::fs::write(&file, format!("{secret}\n")).unwrap();
     let url = w.receiver.url("/signed");
     let path = file.to_string_lossy().into_owned();
-    let args =
-        ["targets", "add", "--id", "s", "--name", "S", "--target-url", &url, "--secret-file", &path, "--event", "k:*"];
+    let args = ["targets", "add", "--id", "s", "--name", "S", "--url", &url, "--secret-file", &path, "--event", "k:*"];
     let added = herald(&w, &args).await.unwrap();
     assert!(!added.contains(secret), "{added}");
     std::fs::remove_file(&file).unwrap();
@@ -208,4 +214,34 @@ async fn the_activity_log_from_the_command_line_and_no_escape_byte_from_a_receiv
         assert!(!out.contains('\u{1b}') && !out.contains('\u{9b}') && !out.contains('\u{7}'), "{out:?}");
     }
     assert!(rejected.contains("\\u{1b}]0;owned"), "shown, not obeyed: {rejected}");
+}
+
+#[tokio::test]
+async fn the_token_goes_only_to_an_address_that_answers_as_herald() {
+    let w = world(json!({})).await;
+    // A receiver given as the API (the mistake `--url` used to invite): it answers 2xx to anything.
+    let receiver = w.receiver.url("/hook");
+    let cli = herald_cli::Cli::try_parse_from([
+        "herald",
+        "--api",
+        &receiver,
+        "--token",
+        "the-admin-token-1234",
+        "targets",
+        "list",
+    ])
+    .unwrap();
+    let err = herald_cli::run(cli).await.unwrap_err().to_string();
+    assert!(err.contains("does not answer as Herald's admin API") && err.contains("not sent"), "{err}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    for r in w.receiver.requests_to("/") {
+        assert!(r.header("authorization").is_none(), "the token reached {}", r.uri);
+    }
+    // The catalog reads as a table: each kind's events and when they fire.
+    let catalog = herald(&w, &["catalog"]).await.unwrap();
+    assert!(
+        catalog.contains("servarr (Sonarr / Radarr / Lidarr / Prowlarr)") && catalog.contains("media.pause"),
+        "{catalog}"
+    );
+    assert!(catalog.contains("chatty") && !catalog.trim_start().starts_with('{'), "{catalog}");
 }

@@ -29,6 +29,9 @@ pub(crate) struct AdminState {
     token: Secret,
 }
 
+/// What `GET /admin/ping` answers, with no token: the CLI's proof it talks to Herald's admin API.
+pub const PING_SERVICE: &str = "herald-admin";
+
 pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
     let state = AdminState { admin, token };
     let api = Router::new()
@@ -53,8 +56,10 @@ pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state);
-    // The page holds no data, so it needs no token: it asks for one.
-    let app = crate::page::routes().merge(api);
+    // The page holds no data, so it needs no token: it asks for one. Nor does the ping, which
+    // tells the CLI it talks to Herald before it sends the token anywhere.
+    let ping = Router::new().route("/admin/ping", get(|| async { Json(serde_json::json!({"service": PING_SERVICE})) }));
+    let app = crate::page::routes().merge(ping).merge(api);
     // Outside the routing, which adds `Allow` to an answer for a method a path does not take even
     // when the guard refused it: a stranger learns no route map.
     let app = tower::ServiceExt::<Request>::map_response(app, hide_routes_from_strangers);

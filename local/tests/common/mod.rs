@@ -27,7 +27,7 @@ pub fn unique_stack() -> String {
 
 pub async fn aws() -> aws_config::SdkConfig {
     // Logs show in a failing test's captured output.
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("info").try_init();
+    let _ = tracing_subscriber::fmt().with_test_writer().with_ansi(false).with_env_filter("info").try_init();
     let aws = herald_local::aws::sdk_config().await;
     let probe = aws_sdk_dynamodb::Client::new(&aws).list_tables().limit(1).send();
     match tokio::time::timeout(Duration::from_secs(5), probe).await {

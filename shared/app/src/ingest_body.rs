@@ -21,7 +21,13 @@ pub(super) async fn read_body(source: &Source, req: &IngestRequest<'_>) -> Resul
     Ok(match multipart {
         Some((content_type, part)) => {
             let json = json_part(content_type, req.body, part, MAX_BODY_BYTES).await?;
-            let body = parse_body(source.kind, &json)?;
+            // A sender that put invalid UTF-8 in a name would not send it again: replaced, not refused.
+            let body = match parse_body(source.kind, &json) {
+                Err(NormalizeError::NotJson(_)) if std::str::from_utf8(&json).is_err() => {
+                    parse_body(source.kind, String::from_utf8_lossy(&json).as_bytes())?
+                }
+                other => other?,
+            };
             (body, KeyBody::Part(String::from_utf8_lossy(&json).into_owned()))
         }
         None => request_body(source, req)?,

@@ -11,11 +11,23 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+/// Lambda's longest timeout: a deadline further away than this is not one Lambda gave.
+const LONGEST_INVOCATION: Duration = Duration::from_secs(900);
+/// How long an invocation starts records when its runtime gives no usable deadline (cargo lambda's
+/// `invoke` sends one in 1970; other runtimes none at all).
+pub const OWN_BOUND: Duration = Duration::from_secs(60);
+
 /// The moment to stop starting records: `reserve` (what one record may take) before the
-/// invocation's `deadline_ms` (Lambda's, in milliseconds since the epoch).
+/// invocation's `deadline_ms` (Lambda's, in milliseconds since the epoch). An absent (0), past or
+/// absurdly far deadline is no deadline known: [`OWN_BOUND`] from now stands in for it.
 pub fn stop_starting_at(deadline_ms: u64, reserve: Duration) -> Instant {
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(reserve)
+    let left = deadline_ms
+        .checked_sub(now_ms)
+        .map(Duration::from_millis)
+        .filter(|left| !left.is_zero() && *left <= LONGEST_INVOCATION)
+        .unwrap_or(OWN_BOUND.max(reserve + Duration::from_secs(1)));
+    Instant::now() + left.saturating_sub(reserve)
 }
 
 /// Runs `handle(message_id, body)` for each record; `false` (or a panic) marks the record failed.
@@ -126,6 +138,19 @@ mod tests {
         let stop = stop_starting_at(now_ms + 40_000, Duration::from_secs(35));
         let left = stop.saturating_duration_since(Instant::now());
         assert!(left > Duration::from_secs(4) && left <= Duration::from_secs(5), "{left:?}");
-        assert!(stop_starting_at(now_ms, Duration::from_secs(1)) <= Instant::now());
+        assert!(stop_starting_at(now_ms + 500, Duration::from_secs(1)) <= Instant::now(), "a real deadline, too close");
+    }
+
+    #[test]
+    fn an_absent_past_or_absurd_deadline_is_no_deadline_known() {
+        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let reserve = Duration::from_secs(20);
+        for deadline in [0, 1_000, now_ms - 5_000, now_ms + 86_400_000, u64::MAX] {
+            let left = stop_starting_at(deadline, reserve).saturating_duration_since(Instant::now());
+            assert!(
+                left > OWN_BOUND - reserve - Duration::from_secs(1) && left <= OWN_BOUND - reserve,
+                "{deadline}: {left:?}"
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{BodyForm, DefaultAuth, Sender, chatty, event};
+use super::{BodyForm, Chatty, DefaultAuth, EventSpec, Sender, chatty, event};
 use crate::event::flatten_map;
 use crate::normalized::{Input, NormalizeError, Normalized, episode_code, fill, text, text_of, titled, with_detail};
 
@@ -25,7 +25,11 @@ pub const SENDER: Sender = Sender {
         chatty("AuthenticationSuccess", "someone signs in"),
         chatty("SessionStart", "a client connects"),
         event("PendingRestart", "the server needs a restart"),
-        chatty("TaskCompleted", "any scheduled task completes (the plugin's own run every 30 s)"),
+        EventSpec {
+            name: "TaskCompleted",
+            fires_when: "a scheduled task ends (the plugin's own run every 30 s)",
+            chatty: Chatty::When("the task completed; a failed task is not chatty"),
+        },
         event("PluginInstallationCancelled", "a plugin installation is cancelled"),
         event("PluginInstallationFailed", "a plugin fails to install"),
         event("PluginInstalled", "a plugin is installed"),
@@ -93,7 +97,11 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
     let device = clean(root, "DeviceName");
     let on = if device.is_empty() { String::new() } else { format!(" on {device}") };
     let server = clean(root, "ServerName");
-    let plugin = clean(root, "PluginName");
+    let plugin = match clean(root, "PluginName") {
+        p if p.is_empty() => "A Jellyfin plugin".to_owned(),
+        p => format!("Jellyfin plugin {p}"),
+    };
+    let failed_task = !matches!(text(root, "ResultStatus"), "" | "Completed");
     let summary = match name.as_str() {
         "ItemAdded" => format!("New on Jellyfin: {item}"),
         "ItemDeleted" => format!("Removed from Jellyfin: {item}"),
@@ -111,14 +119,17 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         "AuthenticationSuccess" => format!("{who} signed in to Jellyfin"),
         "SessionStart" => format!("{who} connected{on}"),
         "PendingRestart" => format!("{} needs a restart", if server.is_empty() { "Jellyfin" } else { &server }),
+        "TaskCompleted" if failed_task => with_detail(
+            format!("Jellyfin task {} failed", clean(root, "TaskName")).replace("task  failed", "task failed"),
+            &clean(root, "ResultErrorMessage"),
+        ),
         "TaskCompleted" => with_detail("Jellyfin task completed".into(), &clean(root, "TaskName")),
-        "PluginInstallationFailed" => {
-            with_detail(format!("Plugin {plugin} failed to install"), &clean(root, "ExceptionMessage"))
-        }
-        "PluginInstalled" | "PluginUninstalled" | "PluginUpdated" | "PluginInstalling" | "PluginInstallationCancelled" => {
-            let what = name.trim_start_matches("Plugin").to_lowercase();
-            format!("Jellyfin plugin {plugin}: {what}").replace(" : ", ": ")
-        }
+        "PluginInstallationFailed" => with_detail(format!("{plugin} failed to install"), &clean(root, "ExceptionMessage")),
+        "PluginInstalled" => format!("{plugin} was installed"),
+        "PluginUninstalled" => format!("{plugin} was removed"),
+        "PluginUpdated" => format!("{plugin} was updated"),
+        "PluginInstalling" => format!("{plugin} is being installed"),
+        "PluginInstallationCancelled" => format!("The installation of {plugin} was cancelled"),
         "UserCreated" => format!("Jellyfin user {who} was created"),
         "UserDeleted" => format!("Jellyfin user {who} was deleted"),
         "UserLockedOut" => format!("Jellyfin user {who} is locked out"),
@@ -144,9 +155,7 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         canonical.push(("movie_id", text_of(root, "Provider_tmdb")));
     }
     fill(fields, canonical);
-    let chatty = matches!(
-        name.as_str(),
-        "PlaybackProgress" | "AuthenticationSuccess" | "SessionStart" | "TaskCompleted" | "UserDataSaved"
-    );
+    let chatty = matches!(name.as_str(), "PlaybackProgress" | "AuthenticationSuccess" | "SessionStart" | "UserDataSaved")
+        || (name == "TaskCompleted" && !failed_task);
     Ok(Normalized { name, summary, chatty })
 }

@@ -87,5 +87,7 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         }
     };
     fill(fields, vec![("event", name.clone())]);
-    Ok(Normalized { name, summary, chatty: false })
+    // Kino leaves `watched` off by default: a default subscription leaves it out too.
+    let chatty = name == "watched";
+    Ok(Normalized { name, summary, chatty })
 }

@@ -196,6 +196,10 @@ impl Sender {
 }
 
 #[cfg(test)]
+#[path = "tests.rs"]
+mod sender_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -57,6 +57,10 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         return Err(NormalizeError::NoEventName("overseerr body has no \"notification_type\" string".into()));
     }
     flatten_map("", root, fields);
+    // Overseerr's `event` is a headline ("New Movie Request"): `{{event}}` is the notification type.
+    if let Some(headline) = fields.shift_remove("event") {
+        fields.insert("headline".into(), headline);
+    }
     let subject = text(root, "subject").trim();
     let (title, year) = split_year(subject);
     let (media, request, issue, comment) =
@@ -108,15 +112,19 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         "TEST_NOTIFICATION" => "Test notification from Overseerr".to_owned(),
         other => with_detail(format!("Overseerr {other}"), subject),
     };
-    let message = match name.as_str() {
-        "ISSUE_COMMENT" => text(comment, "comment_message"),
-        _ => message,
-    };
+    // A new comment is this event's message, not the issue's first report.
+    if name == "ISSUE_COMMENT" && !text(comment, "comment_message").is_empty() {
+        fields.insert("message".into(), Value::String(text(comment, "comment_message").to_owned()));
+    }
+    let user = [text(request, "requestedBy_username"), text(comment, "commentedBy_username"), text(issue, "reportedBy_username")]
+        .into_iter()
+        .find(|u| !u.is_empty())
+        .unwrap_or("");
     let mut canonical = vec![
         ("title", title.to_owned()),
         ("year", year.to_owned()),
         ("message", message.to_owned()),
-        ("user", requester.to_owned()),
+        ("user", user.to_owned()),
         ("tmdb_id", text(media, "tmdbId").to_owned()),
         ("tvdb_id", text(media, "tvdbId").to_owned()),
     ];

@@ -55,6 +55,12 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         return Err(NormalizeError::NoEventName("plex payload has no \"event\" string".into()));
     }
     flatten_map("", root, fields);
+    // Plex's own `user` and `owner` are flags (why this webhook was sent): `user` is the account's name here.
+    for flag in ["user", "owner"] {
+        if let Some(value) = fields.shift_remove(flag) {
+            fields.insert(format!("plex_{flag}"), value);
+        }
+    }
     let meta = object(root, "Metadata");
     let (kind, title, year) = (text(meta, "type"), text_of(meta, "title"), text_of(meta, "year"));
     let (show, season, episode) = (text_of(meta, "grandparentTitle"), text_of(meta, "parentIndex"), text_of(meta, "index"));

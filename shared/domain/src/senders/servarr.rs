@@ -22,7 +22,7 @@ pub const SENDER: Sender = Sender {
         EventSpec {
             name: "Grab",
             fires_when: "a release is sent to the download client (Prowlarr: an app fetched a release through it)",
-            chatty: Chatty::When("sent by Prowlarr, which repeats every app's grab"),
+            chatty: Chatty::When("sent by Prowlarr for an app's grab, which the app reports itself"),
         },
         event("Download", "a download is imported (isUpgrade: it replaced a file; Sonarr's Import Complete too)"),
         event("ManualInteractionRequired", "a finished download needs a manual import"),
@@ -173,7 +173,7 @@ fn item(root: &Map<String, Value>) -> Item {
     let series = object(root, "series");
     if !series.is_empty() {
         let show = text_of(series, "title");
-        let year = text_of(series, "year");
+        let year = nonzero(text_of(series, "year"));
         let episodes = root.get("episodes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         let first = episodes.first().and_then(Value::as_object);
         let (season, episode) = first.map_or((String::new(), String::new()), |e| {
@@ -234,6 +234,14 @@ fn nonzero(value: String) -> String {
     if value == "0" { String::new() } else { value }
 }
 
+/// The sum of `size` over Lidarr's `trackFiles` or Sonarr's Import Complete `episodeFiles`.
+fn total_size(root: &Map<String, Value>) -> Option<u64> {
+    ["trackFiles", "episodeFiles"].iter().find_map(|key| {
+        let files = root.get(*key)?.as_array().filter(|f| !f.is_empty())?;
+        Some(files.iter().filter_map(|f| f.get("size").and_then(Value::as_u64)).sum())
+    })
+}
+
 /// The first of these objects (or first element of these arrays) that has `key`.
 fn first_with(root: &Map<String, Value>, containers: &[&str], key: &str) -> String {
     containers
@@ -262,10 +270,11 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         q => q,
     };
     let size = match name.as_str() {
-        "Grab" => first_with(root, &["release"], "size"),
-        _ => first_with(root, &files, "size"),
+        "Grab" => first_with(root, &["release"], "size").parse::<u64>().ok(),
+        // An album's or a whole download's files: their total.
+        _ => total_size(root).or_else(|| first_with(root, &files, "size").parse::<u64>().ok()),
     };
-    let size = size.parse::<u64>().ok().filter(|s| *s > 0).map(human_size).unwrap_or_default();
+    let size = size.filter(|s| *s > 0).map(human_size).unwrap_or_default();
     let indexer = text_of(object(root, "release"), "indexer");
     let message = text_of(root, "message");
     let details: Vec<&str> = [quality.as_str(), size.as_str()].into_iter().filter(|d| !d.is_empty()).collect();
@@ -274,6 +283,7 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
     let reason = text_of(root, "deleteReason");
     let summary = match name.as_str() {
         "Test" => format!("Test notification from {app}"),
+        "Grab" if app == "Prowlarr" && text(root, "trigger") == "manual" => format!("Manually grabbed {shown}{from}"),
         "Grab" if app == "Prowlarr" => match text_of(root, "source") {
             by if by.is_empty() => format!("Prowlarr: {shown} was grabbed{from}"),
             by => format!("Prowlarr: {by} grabbed {shown}{from}"),
@@ -314,6 +324,7 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         ("message", if message.is_empty() { reason.clone() } else { message }),
     ]);
     fill(fields, canonical);
-    let chatty = name == "Retag" || reason == "upgrade" || (app == "Prowlarr" && name == "Grab");
+    let chatty =
+        name == "Retag" || reason == "upgrade" || (app == "Prowlarr" && name == "Grab" && text(root, "trigger") != "manual");
     Ok(Normalized { name, summary, chatty })
 }

@@ -152,7 +152,11 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         ("tvdb_id", get("thetvdb_id")),
     ];
     if episode_kind {
-        canonical.extend([("title", get("episode_name")), ("show", show), ("season", season), ("episode", episode)]);
+        // The template's `title` is "Show - Episode": the episode's own title is `title` here.
+        if !get("episode_name").is_empty() {
+            fields.insert("title".into(), Value::String(get("episode_name")));
+        }
+        canonical.extend([("show", show), ("season", season), ("episode", episode)]);
     }
     fill(fields, canonical);
     let chatty = matches!(name.as_str(), "pause" | "resume" | "buffer" | "change" | "intro" | "commercial" | "credits");
