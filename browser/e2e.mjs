@@ -152,6 +152,34 @@ try {
   await page.click('nav button[data-view=targets]');
   await card.locator('.recent .chip.delivered').first().waitFor();
 
+  step('Pause keeps deliveries parked; Resume sends them');
+  await card.getByRole('button', { name: 'Pause' }).click();
+  await card.locator('.badge.paused').waitFor({ timeout: 20000 });
+  const paused = JSON.parse(hook.body);
+  paused.title = 'Paused Movie';
+  const sentPaused = await fetch(hookUrl, { method: 'POST', body: JSON.stringify(paused),
+    headers: { 'content-type': 'application/json', 'access-token': sourceToken } });
+  check(sentPaused.status === 202, `the webhook is accepted while paused: ${sentPaused.status}`);
+  await new Promise((r) => setTimeout(r, 3000));
+  const whilePaused = (await (await fetch(`${control}/delivered`)).json()).delivered;
+  check(!whilePaused.some((b) => b.includes('Paused Movie')), 'nothing reaches a paused target');
+  await card.getByRole('button', { name: 'Resume' }).click();
+  for (let i = 0; ; i++) {
+    const { delivered } = await (await fetch(`${control}/delivered`)).json();
+    if (delivered.some((b) => b.includes('Paused Movie'))) break;
+    check(i < 60, 'the delivery parked while paused goes out on Resume');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await card.locator('.badge.healthy').waitFor({ timeout: 20000 });
+
+  step('when Herald stops answering, the page says so');
+  await page.route('**/admin/targets/*/status', (route) => route.abort());
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await page.locator('#targets-notice .error').filter({ hasText: 'not answering' }).waitFor({ timeout: 20000 });
+  await page.unroute('**/admin/targets/*/status');
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await page.locator('#targets-notice .error').waitFor({ state: 'detached', timeout: 20000 });
+
   step('usable on a phone: nothing wider than the screen');
   await page.setViewportSize({ width: 390, height: 844 });
   for (const view of ['targets', 'activity', 'sources']) {
@@ -165,6 +193,15 @@ try {
   await page.locator('#target-form').waitFor();
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   check(wide <= 390, `the form fits a phone (${wide} px wide)`);
+
+  step('Test with the sample the preview shows (the editor the phone step opened)');
+  await page.locator('#target-form').waitFor();
+  await page.getByRole('button', { name: 'Test with this sample' }).click();
+  await page.locator('#preview-test .test-status').filter({ hasText: /^HTTP 204 in \d+ ms$/ }).waitFor();
+  const { delivered: afterTest } = await (await fetch(`${control}/delivered`)).json();
+  check(afterTest.at(-1).includes('Example Movie') && !afterTest.at(-1).includes('Fight Club'),
+    `the Test sends the preview's Ombi sample, not a generic one: ${afterTest.at(-1)}`);
+  await page.getByRole('button', { name: 'Cancel' }).click();
 
   step('sign out forgets the token');
   await page.click('#sign-out');

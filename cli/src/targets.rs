@@ -125,6 +125,16 @@ pub enum TargetsCmd {
         /// The target's id.
         id: String,
     },
+    /// Hold every delivery for the target, parked, until `resume` (parked ones are kept for ParkedRetention).
+    Pause {
+        /// The target's id.
+        id: String,
+    },
+    /// Send what the target parked while paused, then deliver to it again.
+    Resume {
+        /// The target's id.
+        id: String,
+    },
     /// Deliveries the target's receiver refused for their content (400, 413, 415, 422) or that
     /// could not be built: list them, or replay or discard them once the template is fixed.
     Rejected {
@@ -248,6 +258,12 @@ pub(crate) async fn run(api: &Api, command: TargetsCmd) -> Result<Rendered> {
         }
         TargetsCmd::Status { id } => {
             (api.call("GET", &format!("/admin/targets/{id}/status"), None).await?, render::status)
+        }
+        TargetsCmd::Pause { id } => {
+            (api.call("POST", &format!("/admin/targets/{id}/pause"), None).await?, render::status)
+        }
+        TargetsCmd::Resume { id } => {
+            (api.call("POST", &format!("/admin/targets/{id}/resume"), None).await?, render::status)
         }
         TargetsCmd::Replay { id } => {
             (api.call("POST", &format!("/admin/targets/{id}/replay"), None).await?, render::replay)

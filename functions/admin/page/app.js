@@ -17,7 +17,8 @@ function open(name) {
   for (const b of nav.querySelectorAll('button[data-view]')) {
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
   }
-  const ctx = { view, open, onLeave: (fn) => { leave = fn; } };
+  // Every timer a view (or the editor it opens) starts stops when it is left.
+  const ctx = { view, open, onLeave: (fn) => { const before = leave; leave = () => { before(); fn(); }; } };
   views[name](ctx);
 }
 

@@ -2,6 +2,7 @@
 // request for a sample event, validated as a save would be.
 import { api, catalog } from './api.js';
 import { debounce, field, h, select, show } from './dom.js';
+import { testResult } from './targets.js';
 
 const REDACTED = '[redacted]';
 const METHODS = ['POST', 'PUT', 'PATCH', 'GET'].map((m) => [m]);
@@ -172,6 +173,17 @@ export async function editor(ctx, id) {
   }, 300);
 
   const save = h('button', { type: 'submit', class: 'primary', text: stored ? 'Save' : 'Add target' });
+  // The saved target, sent the sample the preview shows (not the draft: Save first to test edits).
+  const tested = h('div', { id: 'preview-test' });
+  const testSample = stored ? h('button', { type: 'button', text: 'Test with this sample', onclick: async () => {
+    testSample.disabled = true;
+    show(tested, h('div', { class: 'result', text: 'Sending this sample to the saved target…' }));
+    try {
+      const r = await api('POST', `/admin/targets/${stored.id}/test`, { kind: sampleKind.value, event: sampleEvent.value || undefined });
+      show(tested, testResult(r));
+    } catch (err) { show(tested, h('p', { class: 'error', text: err.message })); }
+    testSample.disabled = false;
+  } }) : null;
   const form = h('form', { id: 'target-form', class: 'editor', novalidate: true },
     h('div', {},
       h('h1', { text: stored ? `Edit ${stored.name}` : 'Add a target' }),
@@ -190,14 +202,14 @@ export async function editor(ctx, id) {
       field('Secret', secret, 'Signs each request. Never shown again once saved.'),
       stored?.secret ? h('label', { class: 'check' }, dropSecret, 'Remove the stored secret') : null,
       field('Signature scheme', signature), sigHeader,
-      h('label', { class: 'check' }, enabled, 'Enabled (a disabled target keeps its deliveries parked)'),
+      h('label', { class: 'check' }, enabled, 'Enabled (a disabled target is sent nothing: webhooks that arrive while it is off are not routed to it; to keep them for later, use Pause on its card)'),
       h('label', { class: 'check' }, ordered, 'Strict order: any failure holds the target, and its backlog goes out one by one'),
       errors,
       h('div', { class: 'actions' }, save, h('button', { type: 'button', text: 'Cancel', onclick: () => ctx.open('targets') }))),
     h('aside', { class: 'preview card', 'aria-label': 'Preview' },
       h('h2', { text: 'Preview' }),
       h('div', { class: 'row' }, sampleKind, sampleEvent),
-      problem, request, warnings));
+      problem, request, warnings, testSample, tested));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     errors.textContent = '';

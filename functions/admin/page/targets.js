@@ -5,10 +5,12 @@ import { h, show, time } from './dom.js';
 import { editor } from './editor.js';
 import { recentDeliveries } from './activity.js';
 
-const REFRESH_MS = 5000;
+// Badges follow the ladder while the list is visible; a hidden tab asks nothing.
+const REFRESH_MS = 15000;
 
 export function badge(status) {
   if (!status.enabled) return h('span', { class: 'badge disabled', text: 'disabled' });
+  if (status.paused) return h('span', { class: 'badge paused', text: 'paused' });
   if (status.holding) {
     const until = status.next_attempt_at ? ` until ${time(status.next_attempt_at)}` : '';
     const n = status.failures;
@@ -64,15 +66,30 @@ function card(target, ctx, reload) {
   const extra = h('div');
   const recent = h('div', { class: 'recent-box' });
   const replay = h('button', { type: 'button', text: 'Send parked now', hidden: true });
+  const pause = h('button', { type: 'button', text: 'Pause' });
   const rejected = h('button', { type: 'button', text: 'Rejected', hidden: true });
   const refresh = async () => {
     const status = await api('GET', `/admin/targets/${target.id}/status`);
     const unhealthy = status.holding || status.failures > 0;
     show(statusLine, badge(status), unhealthy && status.last_error ? h('span', { class: 'meta', text: ` ${status.last_error}` }) : null);
     counts.textContent = `${status.parked} parked · ${status.rejected} rejected`;
-    replay.hidden = status.parked <= 0 && !status.holding;
+    replay.hidden = (status.parked <= 0 && !status.holding) || status.paused;
     rejected.hidden = status.rejected === 0;
+    pause.textContent = status.paused ? 'Resume' : 'Pause';
+    pause.dataset.paused = status.paused ? 'yes' : 'no';
+    return status;
   };
+  pause.addEventListener('click', async () => {
+    const resuming = pause.dataset.paused === 'yes';
+    try {
+      const status = await api('POST', `/admin/targets/${target.id}/${resuming ? 'resume' : 'pause'}`);
+      const n = status.parked;
+      show(result, h('div', { class: 'result', role: 'status', text: resuming
+        ? `Resumed: sending the ${n} deliver${n === 1 ? 'y' : 'ies'} it parked, then new ones as they come.`
+        : 'Paused: deliveries for it are kept, parked, until you resume it (up to the parked retention, 7 days by default).' }));
+      await refresh();
+    } catch (e) { show(result, h('p', { class: 'error', text: e.message })); }
+  });
   replay.addEventListener('click', async () => {
     try {
       const r = await api('POST', `/admin/targets/${target.id}/replay`);
@@ -100,7 +117,7 @@ function card(target, ctx, reload) {
       ` · ${eventsSummary(target.events)}`),
     h('div', { class: 'actions' }, test,
       h('button', { type: 'button', text: 'Edit', onclick: () => editor(ctx, target.id) }),
-      replay, rejected,
+      pause, replay, rejected,
       h('button', { type: 'button', class: 'danger', text: 'Delete', onclick: async () => {
         if (!confirm(`Delete target ${target.name}? What it has parked is discarded.`)) return;
         try { await api('DELETE', `/admin/targets/${target.id}`); reload(); } catch (e) { alert(e.message); }
@@ -114,21 +131,31 @@ function card(target, ctx, reload) {
 export async function targetsView(ctx) {
   const { view } = ctx;
   const list = h('div', { id: 'targets' });
+  const notice = h('div', { id: 'targets-notice', 'aria-live': 'polite' });
   let cards = [];
+  // When Herald stops answering, say so: badges that merely stay green would say the opposite.
+  const refreshAll = async () => {
+    const results = await Promise.allSettled(cards.map((c) => c.refresh()));
+    const failed = results.find((r) => r.status === 'rejected');
+    list.classList.toggle('stale', Boolean(failed));
+    show(notice, failed ? h('p', { class: 'error', role: 'alert',
+      text: `Herald is not answering (${failed.reason.message}): the badges below may be out of date.` }) : null);
+  };
   const reload = async () => {
     try {
       const targets = await api('GET', '/admin/targets');
       cards = targets.map((t) => card(t, ctx, reload));
       show(list, cards.length ? cards.map((c) => c.el) : h('p', { class: 'help', text: 'No targets yet: add one.' }));
-      await Promise.all(cards.map((c) => c.refresh().catch(() => {})));
+      await refreshAll();
     } catch (e) { show(list, h('p', { class: 'error', text: e.message })); }
   };
   show(view,
     h('div', { class: 'title' }, h('h1', { text: 'Targets' }),
       h('button', { type: 'button', class: 'primary', id: 'add-target', text: 'Add target', onclick: () => editor(ctx, null) })),
-    list);
+    notice, list);
   await reload();
-  // Badges follow the ladder while the list is open.
-  const timer = setInterval(() => cards.forEach((c) => c.refresh().catch(() => {})), REFRESH_MS);
-  ctx.onLeave(() => clearInterval(timer));
+  const timer = setInterval(() => { if (document.visibilityState === 'visible') refreshAll(); }, REFRESH_MS);
+  const onVisible = () => { if (document.visibilityState === 'visible') refreshAll(); };
+  document.addEventListener('visibilitychange', onVisible);
+  ctx.onLeave(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVisible); });
 }

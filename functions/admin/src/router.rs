@@ -44,6 +44,8 @@ pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
         .route("/admin/preview", post(preview_draft))
         .route("/admin/targets/{id}/status", get(status))
         .route("/admin/targets/{id}/replay", post(replay))
+        .route("/admin/targets/{id}/pause", post(pause))
+        .route("/admin/targets/{id}/resume", post(resume))
         .route("/admin/targets/{id}/rejected", get(rejected).delete(discard_rejected))
         .route("/admin/targets/{id}/rejected/replay", post(replay_rejected))
         .route("/admin/targets/{id}/rejected/{delivery}", delete(discard_one_rejected))
@@ -246,8 +248,12 @@ async fn delete_target(State(s): State<AdminState>, Path(id): Path<String>) -> R
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn test(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<TestReport> {
-    Ok(Json(s.admin.test(&id).await?))
+async fn test(
+    State(s): State<AdminState>,
+    Path(id): Path<String>,
+    OptionalInput(input): OptionalInput<PreviewInput>,
+) -> Answer<TestReport> {
+    Ok(Json(s.admin.test(&id, input).await?))
 }
 
 async fn preview(
@@ -268,6 +274,14 @@ async fn status(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<S
 
 async fn replay(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Count> {
     Ok(Json(s.admin.replay(&id).await?))
+}
+
+async fn pause(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<StatusView> {
+    Ok(Json(s.admin.pause(&id).await?))
+}
+
+async fn resume(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<StatusView> {
+    Ok(Json(s.admin.resume(&id).await?))
 }
 
 async fn rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Vec<RejectedView>> {

@@ -49,7 +49,17 @@ pub struct TargetState {
     /// its ladder where it was, waking at this time, instead of climbing a rung.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual_resume_at: Option<DateTime<Utc>>,
+    /// Paused by a person at this time: every delivery parks (held until [`PAUSED_HOLD`]) and no
+    /// wake-up comes until they resume it. Kept by every transition but [`Self::resumed`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_at: Option<DateTime<Utc>>,
 }
+
+/// The hold of a paused target: no wake-up is due, no sweep finds it overdue.
+pub const PAUSED_HOLD: DateTime<Utc> = match DateTime::from_timestamp(253_402_300_799, 0) {
+    Some(at) => at,
+    None => panic!("9999-12-31T23:59:59Z is a valid time"),
+};
 
 /// The same parked delivery failing as the probe again and again may be failing for what it
 /// carries (a receiver that answers 500 to one payload), not because the target is down: after
@@ -91,6 +101,7 @@ pub const TRANSITION_FIELDS: &[&str] = &[
     "grace_until",
     "probe",
     "manual_resume_at",
+    "paused_at",
 ];
 
 /// What one failed attempt tells us about the target.
@@ -181,6 +192,22 @@ impl TargetState {
         Self { next_attempt_at: Some(at), manual_resume_at: Some(resume_at), ..self.next() }
     }
 
+    /// A person paused the target: deliveries park until they resume it (a new epoch, so a wake-up
+    /// scheduled before stops at its epoch check).
+    pub fn paused(&self, at: DateTime<Utc>) -> Self {
+        Self { next_attempt_at: Some(PAUSED_HOLD), paused_at: Some(at), ..self.next() }
+    }
+
+    /// Resumed: what it parked is sent now, as "Send parked now" sends it (should the receiver
+    /// fail, the target waits until `resume_at`, climbing no rung).
+    pub fn resumed(&self, at: DateTime<Utc>, resume_at: DateTime<Utc>) -> Self {
+        Self { paused_at: None, ..self.wake_now(at, resume_at) }
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused_at.is_some()
+    }
+
     /// A failure that climbs no rung (a manual probe's; a second one during a grace): recorded, the
     /// count stays, and the target holds until `until` (when it would have been probed anyway).
     pub fn failed_manually(&self, failure: &Failure, until: DateTime<Utc>) -> Self {
@@ -209,6 +236,27 @@ impl TargetState {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_transition_writes_every_field_but_the_counters() {
+        let at = DateTime::UNIX_EPOCH;
+        let full = TargetState {
+            next_attempt_at: Some(at),
+            last_status: Some(500),
+            last_error: Some("e".into()),
+            last_failure_at: Some(at),
+            last_success_at: Some(at),
+            grace_until: Some(at),
+            manual_resume_at: Some(at),
+            paused_at: Some(at),
+            ..Default::default()
+        };
+        let value = serde_json::to_value(&full).unwrap();
+        let counters = ["parked", "parked_expired", "rejections_in_row"];
+        for key in value.as_object().unwrap().keys().filter(|k| !counters.contains(&k.as_str())) {
+            assert!(TRANSITION_FIELDS.contains(&key.as_str()), "{key} is lost by every transition");
+        }
+    }
+
     use super::*;
 
     #[test]

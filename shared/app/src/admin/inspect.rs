@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
-use herald_domain::SourceKind;
 use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
-use herald_domain::sample::sample_event;
 
+use super::inputs::PreviewInput;
 use super::views::{Count, LastDelivered, StatusView, TestReport};
 use super::{Admin, AdminError};
 use crate::backoff::attempt;
+use crate::ports::StoreError;
+use herald_domain::state::PAUSED_HOLD;
 
 /// Test's longest wait for the receiver: the admin function answers inside API Gateway's 30 s.
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -30,7 +31,7 @@ impl Admin {
                 status: a.status,
             }),
             failures: s.failures,
-            next_attempt_at: s.next_attempt_at,
+            next_attempt_at: s.next_attempt_at.filter(|at| *at != PAUSED_HOLD),
             parked: s.parked,
             parked_expired: s.parked_expired,
             rejected,
@@ -40,16 +41,17 @@ impl Admin {
             last_error: s.last_error,
             last_success_at: logged_success.max(s.last_success_at),
             enabled: target.enabled,
+            paused: s.paused_at.is_some(),
         })
     }
 
-    /// Kino's Test button: a synthetic `imported` event through the real sending path. Success
+    /// Kino's Test button, through the real sending path: a sample the target would receive (its
+    /// sources' kinds, its events), or the one `input` names, as the preview shows it. Success
     /// resets the ladder and releases what was parked.
-    pub async fn test(&self, id: &str) -> Result<TestReport, AdminError> {
+    pub async fn test(&self, id: &str, input: PreviewInput) -> Result<TestReport, AdminError> {
         let target = self.find_target(id).await?;
         let now = self.clock.now();
-        let delivery =
-            DeliveryMessage::to(&target, self.ids.new_id(), sample_event(SourceKind::Generic, self.ids.new_id(), now));
+        let delivery = DeliveryMessage::to(&target, self.ids.new_id(), self.event_for(&target, input)?);
         // Inside API Gateway's 30 s, whatever the target's own timeout.
         let timeout = Duration::from_millis(target.timeout_ms).min(TEST_TIMEOUT);
         let (outcome, _) = attempt(self.sender.as_ref(), &target, &delivery, now, timeout).await;
@@ -65,7 +67,8 @@ impl Admin {
         };
         if ok {
             let state = self.states.get_state(&target.id).await?;
-            if !state.is_healthy() || state.parked > 0 {
+            // A paused target stays paused: the Test only says the receiver answers.
+            if !state.is_paused() && (!state.is_healthy() || state.parked > 0) {
                 // The ladder resets; what was parked drains in order before new deliveries go out.
                 let now = self.clock.now();
                 self.wake_now(&target, &state, state.recovered(now, Some(now))).await?;
@@ -92,9 +95,38 @@ impl Admin {
         let now = self.clock.now();
         // Should the probe fail, the target waits as it would have: its scheduled time, or the
         // first rung for one that was not holding.
-        let resume_at = state.next_attempt_at.filter(|at| *at > now).unwrap_or(now + self.first_rung);
-        self.wake_now(&target, &state, state.wake_now(now, resume_at)).await?;
+        let resume_at =
+            state.next_attempt_at.filter(|at| *at > now && *at != PAUSED_HOLD).unwrap_or(now + self.first_rung);
+        // Sending a paused target's backlog is resuming it.
+        let next = if state.is_paused() { state.resumed(now, resume_at) } else { state.wake_now(now, resume_at) };
+        self.wake_now(&target, &state, next).await?;
         Ok(Count::Replaying(state.parked.max(0)))
+    }
+
+    /// Holds every delivery for the target from now on, parked, until [`Self::resume`].
+    pub async fn pause(&self, id: &str) -> Result<StatusView, AdminError> {
+        let target = self.find_target(id).await?;
+        let state = self.states.get_state(&target.id).await?;
+        if !state.is_paused() {
+            match self.states.put_state(&target.id, state.epoch, &state.paused(self.clock.now())).await {
+                Err(StoreError::Conflict) => {
+                    return Err(AdminError::Conflict("the target's state changed meanwhile; try again".into()));
+                }
+                other => other?,
+            }
+        }
+        self.status(id).await
+    }
+
+    /// Sends what the target parked while paused, and new deliveries go out again.
+    pub async fn resume(&self, id: &str) -> Result<StatusView, AdminError> {
+        let target = self.find_target(id).await?;
+        let state = self.states.get_state(&target.id).await?;
+        if state.is_paused() {
+            let now = self.clock.now();
+            self.wake_now(&target, &state, state.resumed(now, now + self.first_rung)).await?;
+        }
+        self.status(id).await
     }
 }
 

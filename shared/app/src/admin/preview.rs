@@ -21,7 +21,14 @@ impl Admin {
     /// A saved target's request for a given body (`{"kind", "body"}`) or a sample event.
     pub async fn preview(&self, id: &str, input: PreviewInput) -> Result<PreviewView, AdminError> {
         let target = self.find_target(id).await?;
-        let event = match input.body {
+        let event = self.event_for(&target, input)?;
+        render(&target, &event, Vec::new())
+    }
+
+    /// The event a preview or a Test of `target` uses: the given body (`{"kind", "body"}`), a
+    /// named sample, or the first sample the target would receive.
+    pub(super) fn event_for(&self, target: &Target, input: PreviewInput) -> Result<Event, AdminError> {
+        Ok(match input.body {
             Some(body) => {
                 let kind = input.kind.unwrap_or(SourceKind::Generic);
                 let source_id = SourceId::parse("preview").expect("valid");
@@ -33,9 +40,8 @@ impl Admin {
                 )
                 .map_err(|e| invalid("body", e.to_string()))?
             }
-            None => self.sample(&target, input.kind, input.event.as_deref()),
-        };
-        render(&target, &event, Vec::new())
+            None => self.sample(target, input.kind, input.event.as_deref()),
+        })
     }
 
     /// A target as edited, before it is saved: refused as a save would refuse it, else its

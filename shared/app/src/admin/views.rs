@@ -103,6 +103,8 @@ pub struct StatusView {
     pub last_delivered: Option<LastDelivered>,
     pub holding: bool,
     pub enabled: bool,
+    /// Paused by a person: deliveries park until it is resumed.
+    pub paused: bool,
 }
 
 #[derive(Debug, Serialize)]
