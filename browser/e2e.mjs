@@ -202,6 +202,7 @@ try {
   check(afterTest.at(-1).includes('Example Movie') && !afterTest.at(-1).includes('Fight Club'),
     `the Test sends the preview's Ombi sample, not a generic one: ${afterTest.at(-1)}`);
   await page.getByRole('button', { name: 'Cancel' }).click();
+  await card.locator('.badge.healthy').waitFor({ timeout: 20000 });
 
   step('sign out forgets the token');
   await page.click('#sign-out');

@@ -165,6 +165,8 @@ async fn main() -> Result<()> {
                 send_demo_events(&running.url("")).await?;
             }
             tokio::signal::ctrl_c().await?;
+            println!("stopping: the pollers finish the batch they are in");
+            running.shutdown(std::time::Duration::from_secs(20)).await;
         }
     }
     Ok(())
@@ -193,7 +195,8 @@ async fn send_demo_events(base: &str) -> Result<()> {
     // Each run's events are new events: the demo sources trust this header as the delivery id.
     let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos().to_string();
     for (name, mut request) in herald_local::demo::ingest_events(std::path::Path::new("events"))? {
-        request.headers.insert(herald_local::demo::RUN_HEADER, run.parse()?);
+        // One id per file and run: a retry of the same file in the same run would still be a repeat.
+        request.headers.insert(herald_local::demo::RUN_HEADER, format!("{run}-{name}").parse()?);
         let (status, body) = herald_local::demo::post(&client, base, &request).await?;
         println!("sent {name:<45} → {status} {body}");
     }

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -54,6 +54,9 @@ pub struct Poller {
     /// herald-local only: hand a failed record back after this long instead of the queue's
     /// visibility timeout (minutes), so fault-injection runs finish in seconds.
     pub failed_visibility: Option<Duration>,
+    /// Set on Ctrl-C: the poller finishes the round it is in (its receive waits 1 s at most) and
+    /// returns, so no message is received by a process about to exit and left invisible for minutes.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Poller {
@@ -63,7 +66,7 @@ impl Poller {
         F: Fn(SqsEvent) -> Fut,
         Fut: Future<Output = SqsBatchResponse>,
     {
-        loop {
+        while !self.stop.load(Ordering::Relaxed) {
             if let Err(e) = self.poll_once(&handler).await {
                 tracing::warn!(queue = %self.queue_url, error = %e, "polling failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;

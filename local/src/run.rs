@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -116,17 +117,32 @@ pub struct Running {
     pub deliver_invocations: Arc<Invocations>,
     pub retry_invocations: Arc<Invocations>,
     tasks: Vec<JoinHandle<()>>,
+    pollers: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
 }
 
 impl Running {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// Stops as a Ctrl-C should: the pollers finish the batch they are in (at most `within`),
+    /// so what they received is handled or handed back rather than hidden for a visibility timeout.
+    pub async fn shutdown(mut self, within: Duration) {
+        self.stop.store(true, Ordering::Relaxed);
+        let pollers = std::mem::take(&mut self.pollers);
+        let _ = tokio::time::timeout(within, async {
+            for poller in pollers {
+                let _ = poller.await;
+            }
+        })
+        .await;
+    }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        for task in self.tasks.iter().chain(&self.pollers) {
             task.abort();
         }
     }
@@ -193,6 +209,8 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         crate::server::Apps { ingest: ingest.clone(), admin: admin.clone(), admin_token: options.admin_token.clone() };
     let (addr, server) = crate::server::serve(options.listen, apps).await?;
     let mut tasks = vec![server];
+    let mut pollers = Vec::new();
+    let stop = Arc::new(AtomicBool::new(false));
     let sqs = aws_sdk_sqs::Client::new(aws);
     let arn = queue_arn(&sqs, &stack.resources.deliveries_queue_url).await?;
     // The event source mapping is AWS's own poller, not Herald's code: injected faults spare it
@@ -215,10 +233,11 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
             batch_window: options.batch_window,
             invocations: deliver_invocations.clone(),
             failed_visibility: options.failed_visibility,
+            stop: stop.clone(),
         };
         let deliver_task = deliver.clone();
         let concurrency = tuning.concurrency;
-        tasks.push(tokio::spawn(
+        pollers.push(tokio::spawn(
             poller.run(move |batch| herald_deliver::handler::process(deliver_task.clone(), concurrency, None, batch)),
         ));
     }
@@ -232,9 +251,11 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         batch_window: Duration::ZERO,
         invocations: retry_invocations.clone(),
         failed_visibility: options.failed_visibility,
+        stop: stop.clone(),
     };
     let retry_task = retry.clone();
-    tasks.push(tokio::spawn(wakeups.run(move |batch| herald_retry::handler::process(retry_task.clone(), None, batch))));
+    pollers
+        .push(tokio::spawn(wakeups.run(move |batch| herald_retry::handler::process(retry_task.clone(), None, batch))));
     let firer = crate::schedules::ScheduleFirer {
         scheduler: aws_sdk_scheduler::Client::new(aws),
         sqs,
@@ -258,6 +279,8 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
         deliver_invocations,
         retry_invocations,
         tasks,
+        pollers,
+        stop,
     })
 }
 

@@ -176,7 +176,15 @@ async fn the_test_button_reports_status_time_and_hints() {
     let (_, ok) = admin(&w, "POST", "/admin/targets/ok/test", None).await;
     assert_eq!((ok["ok"].as_bool(), ok["status"].as_u64()), (Some(true), Some(204)), "{ok}");
     assert!(ok["round_trip_ms"].as_u64().is_some());
-    assert_eq!(w.receiver.requests_to("/ok")[0].json()["event"], "imported", "Kino's synthetic imported event");
+    // A sample of what the target subscribes to (Kinescope's), not another sender's.
+    assert_eq!(
+        w.receiver.requests_to("/ok")[0].json()["event"],
+        "media.update.status",
+        "the target's own kind of event"
+    );
+    let (_, named) = admin(&w, "POST", "/admin/targets/ok/test", Some(json!({"kind": "ombi", "event": "Test"}))).await;
+    assert_eq!(named["ok"], true, "{named}");
+    assert_eq!(w.receiver.requests_to("/ok")[1].json()["event"], "Test", "the sample the preview names");
     let (_, denied) = admin(&w, "POST", "/admin/targets/denied/test", None).await;
     assert_eq!((denied["ok"].as_bool(), denied["status"].as_u64()), (Some(false), Some(401)));
     assert!(denied["hint"].as_str().unwrap().contains("Authorization header is wrong"));

@@ -138,6 +138,7 @@ async fn the_poller_deletes_only_what_the_handler_did_not_fail() {
         batch_size: 10,
         batch_window: Duration::ZERO,
         invocations: Default::default(),
+        stop: Default::default(),
         failed_visibility: None,
     };
     let handler = |batch| herald_deliver::handler::process(deliver.clone(), 4, None, batch);

@@ -177,6 +177,7 @@ async fn a_kiosk_bodys_secrets_appear_in_no_queue_message_parked_item_delivery_l
         batch_size: 10,
         batch_window: Duration::ZERO,
         invocations: Default::default(),
+        stop: Default::default(),
         failed_visibility: None,
     };
     let deliver = w.running.deliver.clone();

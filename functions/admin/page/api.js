@@ -20,6 +20,8 @@ let onSignedOut = () => {};
 export function whenSignedOut(callback) { onSignedOut = callback; }
 
 export async function api(method, path, body, headers = {}) {
+  // Signed out: a view still loading asks nothing more (no request without a token).
+  if (!token.get()) throw new ApiError(401, { error: 'signed out' });
   const init = { method, cache: 'no-store', headers: { Authorization: `Bearer ${token.get() ?? ''}`, ...headers } };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';

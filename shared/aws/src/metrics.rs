@@ -37,6 +37,11 @@ impl Unit {
 
 type Dimensions = Vec<(&'static str, String)>;
 
+/// `42`, not `42.0`: a batch's latencies are whole milliseconds, and each byte is ingested.
+fn number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 { json!(value as i64) } else { json!(value) }
+}
+
 /// One invocation's metrics, by dimension set.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -76,40 +81,50 @@ impl Metrics {
         self.documents.is_empty()
     }
 
-    /// The EMF documents, one JSON line each: per dimension set, and per 100 values of a metric.
+    /// The EMF documents, one JSON line each: dimension sets that can share a document do (no key
+    /// with two values, no metric twice), so a healthy batch is one line; and per 100 values of a metric.
     pub fn lines(&self, function: &str, timestamp_ms: i64) -> Vec<String> {
-        let mut lines = Vec::new();
+        let mut docs: Vec<(Map<String, Value>, Vec<Value>)> = Vec::new();
         for (dims, metrics) in &self.documents {
             let chunks = metrics.values().map(|v| v.len().div_ceil(MAX_VALUES)).max().unwrap_or(1);
             for chunk in 0..chunks {
-                let mut doc = Map::new();
+                let mut fields = Map::new();
                 let mut definitions = Vec::new();
                 for ((name, unit), values) in metrics {
                     let part: Vec<f64> = values.iter().skip(chunk * MAX_VALUES).take(MAX_VALUES).copied().collect();
                     let value = match part.as_slice() {
                         [] => continue,
-                        [one] => json!(one),
-                        many => json!(many),
+                        [one] => number(*one),
+                        many => Value::Array(many.iter().copied().map(number).collect()),
                     };
                     definitions.push(json!({"Name": name, "Unit": unit.as_str()}));
-                    doc.insert((*name).to_owned(), value);
+                    fields.insert((*name).to_owned(), value);
                 }
                 let mut keys = vec!["Function"];
                 keys.extend(dims.iter().map(|(k, _)| *k));
-                doc.insert("Function".into(), json!(function));
+                fields.insert("Function".into(), json!(function));
                 for (k, v) in dims {
-                    doc.insert((*k).to_owned(), json!(v));
+                    fields.insert((*k).to_owned(), json!(v));
                 }
-                doc.insert(
-                    "_aws".into(),
-                    json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": [
-                        {"Namespace": NAMESPACE, "Dimensions": [keys], "Metrics": definitions}
-                    ]}),
-                );
-                lines.push(Value::Object(doc).to_string());
+                let directive = json!({"Namespace": NAMESPACE, "Dimensions": [keys], "Metrics": definitions});
+                let fits = |doc: &Map<String, Value>| {
+                    fields.iter().all(|(k, v)| doc.get(k).is_none_or(|old| old == v && !v.is_number() && !v.is_array()))
+                };
+                match docs.iter_mut().find(|(doc, _)| fits(doc)) {
+                    Some((doc, directives)) => {
+                        doc.extend(fields);
+                        directives.push(directive);
+                    }
+                    None => docs.push((fields, vec![directive])),
+                }
             }
         }
-        lines
+        docs.into_iter()
+            .map(|(mut doc, directives)| {
+                doc.insert("_aws".into(), json!({"Timestamp": timestamp_ms, "CloudWatchMetrics": directives}));
+                Value::Object(doc).to_string()
+            })
+            .collect()
     }
 
     /// Writes the lines to `out` (stdout in Lambda, where CloudWatch Logs reads them).
@@ -143,11 +158,20 @@ mod tests {
         }
         let lines = m.lines("deliver", 1_700_000_000_000);
         let docs: Vec<Value> = lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
-        assert_eq!(docs.len(), 4, "latency in two chunks of at most 100, and one per outcome: {lines:#?}");
+        assert_eq!(
+            docs.len(),
+            2,
+            "latency in two chunks of at most 100, each sharing a line with an outcome: {lines:#?}"
+        );
         let delivered = docs.iter().find(|d| d["Outcome"] == "delivered").unwrap();
         assert_eq!(delivered["Deliveries"], 2.0);
         assert_eq!(delivered["Function"], "deliver");
-        let spec = &delivered["_aws"]["CloudWatchMetrics"][0];
+        let spec = delivered["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["Metrics"][0]["Name"] == "Deliveries")
+            .unwrap();
         assert_eq!(spec["Namespace"], NAMESPACE);
         assert_eq!(spec["Dimensions"], json!([["Function", "Outcome"]]));
         assert_eq!(spec["Metrics"], json!([{"Name": "Deliveries", "Unit": "Count"}]));
@@ -155,7 +179,41 @@ mod tests {
         let latency: Vec<&Value> = docs.iter().filter(|d| d.get("DeliveryLatency").is_some()).collect();
         assert_eq!(latency[0]["DeliveryLatency"].as_array().unwrap().len(), 100);
         assert_eq!(latency[1]["DeliveryLatency"].as_array().unwrap().len(), 50);
-        assert_eq!(latency[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function"]]));
+        let latency_spec = |d: &Value| {
+            d["_aws"]["CloudWatchMetrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Metrics"][0]["Name"] == "DeliveryLatency")
+                .cloned()
+        };
+        assert_eq!(latency_spec(latency[0]).unwrap()["Dimensions"], json!([["Function"]]));
+        // A healthy batch of ten: one line, its bytes a tenth each.
+        let mut healthy = Metrics::default();
+        for i in 0..10 {
+            healthy.count("Deliveries", &[("Outcome", "delivered")]);
+            healthy.record("DeliveryLatency", Unit::Milliseconds, &[], f64::from(40 + i));
+        }
+        let lines = healthy.lines("deliver", 1_700_000_000_000);
+        assert_eq!(lines.len(), 1, "{lines:#?}");
         assert!(Metrics::default().lines("deliver", 0).is_empty(), "nothing to say, no line");
+    }
+
+    /// What CloudWatch Logs ingests per invocation (`cargo test -p herald-aws --lib emf_bytes -- --nocapture`
+    /// prints it): BENCHMARKS.md divides it by the batch.
+    #[test]
+    fn emf_bytes_of_typical_invocations() {
+        let mut deliver = Metrics::default();
+        for i in 0..10 {
+            deliver.count("Deliveries", &[("Outcome", "delivered")]);
+            deliver.record("DeliveryLatency", Unit::Milliseconds, &[], f64::from(40 + i * 7));
+        }
+        let mut ingest = Metrics::default();
+        ingest.count("Webhooks", &[("SourceKind", "ombi"), ("Outcome", "accepted")]);
+        for (name, m) in [("deliver, 10 delivered", deliver), ("ingest, 1 accepted", ingest)] {
+            let lines = m.lines("deliver", 1_700_000_000_000);
+            assert_eq!(lines.len(), 1, "{name}: one line per invocation");
+            println!("{name}: {} bytes", lines[0].len() + 1);
+        }
     }
 }
