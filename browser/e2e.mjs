@@ -84,6 +84,12 @@ try {
   await page.uncheck('#all-events');
   check(await page.isChecked('[data-pattern="ombi:RequestAvailable"]'), 'a plain event is on by default');
   check(!(await page.isChecked('[data-pattern="kiosk:asset.new"]')), 'a chatty event is off by default');
+  check(await page.isVisible('fieldset[data-kind=ombi]') && !(await page.isVisible('fieldset[data-kind=kiosk]')),
+    'the senders with a source are open, the others behind one button');
+  check((await page.textContent('fieldset[data-kind=ombi]')).includes('fires when a requested item is available'),
+    'each event says when it fires');
+  await page.click('#all-kinds');
+  check(await page.isVisible('fieldset[data-kind=kiosk]'), 'Show every sender opens the others');
   await page.uncheck('[data-pattern="ombi:NewRequest"]');
   await page.locator('#preview-request').filter({ hasText: '"content"' }).waitFor();
   check((await page.textContent('#preview-request')).startsWith('POST http://127.0.0.1'), 'the preview shows the request line');

@@ -36,14 +36,17 @@ function keyValueRows(rows, keyLabel, valueLabel, onChange) {
   return el;
 }
 
-function toggles(cat, stored, onChange) {
+// The senders you have sources of come first, open; the others wait behind one button.
+function toggles(cat, stored, onChange, inUse) {
   const everything = h('input', { type: 'checkbox', id: 'all-events', checked: !stored?.events, onchange: () => { touched = true; sync(); onChange(); } });
   let touched = false;
   const boxes = [];
   const known = new Set();
   const groups = cat.sources.map((src) => {
     const events = src.events.length ? src.events : [{ name: '*', chatty: false }];
-    return h('fieldset', { class: 'card' }, h('legend', { text: src.kind }),
+    const mentioned = (stored?.events ?? []).some((p) => p.startsWith(`${src.kind}:`));
+    return h('fieldset', { class: 'card', 'data-kind': src.kind, hidden: !inUse.has(src.kind) && !mentioned && inUse.size > 0 },
+      h('legend', { text: `${src.label ?? src.kind} (${src.kind})` }),
       h('div', { class: 'toggles' }, events.map((e) => {
         const pattern = `${src.kind}:${e.name}`;
         known.add(pattern);
@@ -51,13 +54,18 @@ function toggles(cat, stored, onChange) {
         const box = h('input', { type: 'checkbox', 'data-pattern': pattern, checked: on, onchange: () => { touched = true; onChange(); } });
         boxes.push(box);
         const label = e.name === '*' ? `every ${src.kind} event` : e.name;
-        return h('label', { class: 'check', title: e.chatty_when ?? '' }, box, label, e.chatty ? h('span', { class: 'help', text: '\u00a0(chatty)' }) : null);
+        const chatty = e.chatty ? ' (chatty)' : e.chatty_when ? ` (chatty when ${e.chatty_when})` : '';
+        return h('label', { class: 'check' }, box, label,
+          e.fires_when ? h('span', { class: 'help', text: `\u00a0— fires when ${e.fires_when}${chatty}` }) : (chatty ? h('span', { class: 'help', text: chatty }) : null));
       })));
   });
   const others = (stored?.events ?? []).filter((p) => !known.has(p) && !cat.sources.some((s) => p.startsWith(`${s.kind}:`)));
   const other = h('input', { id: 'other-events', value: others.join(', '), placeholder: 'e.g. my-source:push, *.failed',
     oninput: () => { touched = true; onChange(); } });
-  const detail = h('div', {}, groups, field('Other patterns (comma-separated)', other, '* matches anything; a source: prefix narrows to a source id or kind.'));
+  const hiddenKinds = groups.filter((g) => g.hidden).length;
+  const showAll = hiddenKinds ? h('button', { type: 'button', id: 'all-kinds', text: `Show every sender (${hiddenKinds} more)`,
+    onclick: () => { groups.forEach((g) => { g.hidden = false; }); showAll.remove(); } }) : null;
+  const detail = h('div', {}, groups, showAll, field('Other patterns (comma-separated)', other, '* matches anything; a source: prefix narrows to a source id or kind.'));
   const sync = () => { detail.hidden = everything.checked; };
   sync();
   const el = h('div', {}, h('label', { class: 'check' }, everything, 'Every event except the chatty ones'), detail);
@@ -81,7 +89,8 @@ function insertAt(textarea, text) {
 export async function editor(ctx, id) {
   const { view } = ctx;
   ctx.onLeave(() => {});
-  const [cat, stored] = await Promise.all([catalog(), id ? api('GET', `/admin/targets/${id}`) : null]);
+  const [cat, stored, sources] = await Promise.all([catalog(), id ? api('GET', `/admin/targets/${id}`) : null,
+    api('GET', '/admin/sources').catch(() => [])]);
   const changed = () => refreshPreview();
   const name = h('input', { name: 'name', value: stored?.name ?? '', required: true, oninput: changed });
   const url = h('input', { name: 'url', value: stored?.url ?? '', placeholder: 'https://discord.com/api/webhooks/…', oninput: changed });
@@ -102,7 +111,7 @@ export async function editor(ctx, id) {
   limit.textContent = presetOf(preset.value)?.limit ? `Cut to fit: ${presetOf(preset.value).limit}.` : '';
   const contentType = h('input', { name: 'content_type', value: stored?.content_type ?? '', placeholder: 'the preset\'s', oninput: changed });
   const headers = keyValueRows(Object.entries(stored?.headers ?? {}).map(([k, v]) => [k, v, v === REDACTED]), 'Header', 'Value', changed);
-  const events = toggles(cat, stored, changed);
+  const events = toggles(cat, stored, changed, new Set(sources.map((s) => s.kind)));
   const when = keyValueRows(Object.entries(stored?.when ?? {}).map(([k, v]) => [k, v.join(', ')]), 'Field', 'Values, comma-separated', changed);
   const secret = h('input', { name: 'secret', type: 'password', autocomplete: 'off', oninput: changed,
     placeholder: stored?.secret ? 'stored secret kept: type to replace' : 'none: requests are not signed' });

@@ -86,7 +86,13 @@ impl From<AdminError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        // HTTP's words for the use case's: the use case knows no status codes.
+        let status = match self.0 {
+            AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+            AdminError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AdminError::Conflict(_) => StatusCode::CONFLICT,
+            AdminError::Store(_) | AdminError::Schedule(_) | AdminError::Queue(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
         if status.is_server_error() {
             tracing::error!(error = %self.0, "admin request failed");
         }

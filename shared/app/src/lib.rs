@@ -10,6 +10,7 @@ pub mod deliver;
 pub mod ingest;
 pub mod journal;
 pub mod multipart;
+pub mod recent;
 pub mod ports;
 pub mod retry;
 pub mod source_health;

@@ -238,7 +238,7 @@ pub fn shown_header_value(name: &HeaderName, value: &HeaderValue) -> String {
     }
 }
 
-pub const REDACTED: &str = "[redacted]";
+pub use crate::redact::REDACTED;
 
 /// A request as a person may see it: URL reduced to scheme and host, secret headers redacted,
 /// the body up to `max_body` bytes.

@@ -31,7 +31,7 @@ use crate::ports::{
     Sender, SourceHealthReader, StateStore, StoreError, TargetStore, WakeupScheduler,
 };
 
-pub const REDACTED: &str = "[redacted]";
+pub use herald_domain::redact::REDACTED;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -50,15 +50,6 @@ pub enum AdminError {
 }
 
 impl AdminError {
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::NotFound(_) => 404,
-            Self::Invalid { .. } => 422,
-            Self::Conflict(_) => 409,
-            Self::Store(_) | Self::Schedule(_) | Self::Queue(_) => 503,
-        }
-    }
-
     /// `{"error", "field"?}`; our own failures say nothing of their internals.
     pub fn body(&self) -> ErrorBody {
         match self {

@@ -296,7 +296,7 @@ pub fn parse_admin_token(token: &str) -> Result<Secret, ConfigError> {
     if token.trim().chars().count() < MIN_ADMIN_TOKEN {
         return Err(ConfigError::Invalid {
             name: ADMIN_TOKEN,
-            value: "[redacted]".into(),
+            value: herald_domain::redact::REDACTED.into(),
             why: format!("use at least {MIN_ADMIN_TOKEN} characters"),
         });
     }
