@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use crate::journal::Journal;
 use crate::ports::{
     Clock, DeliveryQueue, IdSource, ParkingLot, QueueError, RejectedStore, ScheduleError, Sender, StateStore,

@@ -10,8 +10,8 @@ pub mod deliver;
 pub mod ingest;
 pub mod journal;
 pub mod multipart;
-pub mod recent;
 pub mod ports;
+pub mod recent;
 pub mod retry;
 pub mod source_health;
 #[cfg(feature = "test-util")]

@@ -42,11 +42,7 @@ fn standard_webhooks_checks_signature_and_time() {
     let s = source(SourceAuth::StandardWebhooks { secret: Secret::new(secret) });
     let sig = StandardKey::parse(secret).unwrap().sign("m1", 1_000_000, b"{}");
     let headers = |ts: i64| {
-        vec![
-            ("webhook-id", "m1".to_owned()),
-            ("webhook-timestamp", ts.to_string()),
-            ("webhook-signature", sig.clone()),
-        ]
+        vec![("webhook-id", "m1".to_owned()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", sig.clone())]
     };
     assert!(check(&s, &headers(1_000_000), None, b"{}"));
     assert!(!check(&s, &headers(1_000_001), None, b"{}"), "timestamp is signed");
@@ -70,10 +66,7 @@ fn failures_say_what_was_missing_or_wrong_without_values() {
         now_unix: 0,
     });
     assert!(texts.contains(&"t0k3n-long-enough".to_owned()), "{texts:?}");
-    assert!(
-        texts.iter().all(|t| !t.starts_with("t0k3n") || t.len() > 8),
-        "short values are not scrubbed: {texts:?}"
-    );
+    assert!(texts.iter().all(|t| !t.starts_with("t0k3n") || t.len() > 8), "short values are not scrubbed: {texts:?}");
     assert!(texts.contains(&"t0k3n%2Dlong%2Denough".to_owned()), "and its encodings: {texts:?}");
     let k = source(SourceAuth::HmacHex { secret: Secret::new("k"), header: KIOSK_HMAC_HEADER.into() });
     let err = k.check(&Credentials { headers: &HeaderMap::new(), query_token: None, body: b"", now_unix: 0 });
@@ -116,7 +109,6 @@ fn stored_sources_from_before_the_settings_read_with_defaults() {
     let s: Source = serde_json::from_str(old).unwrap();
     assert_eq!(s.drop_names.len(), DEFAULT_DROP_NAMES.len());
     assert!(s.drop.is_empty() && s.summary.is_none() && s.dedupe_window_secs.is_none());
-    let opted_out =
-        r#"{"id": "o", "kind": "ombi", "auth": {"type": "token", "token_sha256": "00"}, "drop_names": []}"#;
+    let opted_out = r#"{"id": "o", "kind": "ombi", "auth": {"type": "token", "token_sha256": "00"}, "drop_names": []}"#;
     assert!(serde_json::from_str::<Source>(opted_out).unwrap().drop_names.is_empty(), "[] turns the default off");
 }
