@@ -10,9 +10,9 @@ use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt as _};
 use ulid::Ulid;
 
+use crate::backoff::Backoff;
 use crate::backoff::{DeliverError, Rejected, Setback, Warned};
 use crate::ports::StoreError;
-use crate::retry::{PAGE, Retry};
 use herald_domain::Target;
 use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
@@ -26,10 +26,23 @@ pub(crate) enum BacklogEnd {
     Drained,
     /// A send failed or was throttled: the target was set back (the rest stays parked).
     SetBack { warned: Warned, failures: Option<u32> },
-    /// Out of sends or time for this wake-up: a fresh one continues.
-    Continues,
-    /// Someone else moved the target's state meanwhile: theirs goes on.
-    Stale,
+    /// Out of sends or time for this wake-up: the rest is for a fresh one.
+    OutOfTime,
+}
+
+/// Parked deliveries handled per page: read by a probe, removed from the lot after sends.
+pub(crate) const PAGE: usize = 25;
+
+/// How one wake-up sends a backlog: its budget of sends and time, and how many at once. The retry
+/// use case makes one per wake-up; this file knows nothing of wake-ups.
+pub(crate) struct Drain<'a> {
+    pub backoff: &'a Backoff,
+    /// At most this many sends per wake-up.
+    pub max_sends: usize,
+    /// No new send starts after this long.
+    pub budget: std::time::Duration,
+    /// An unordered target's backlog is sent this many at a time.
+    pub window: usize,
 }
 
 /// What a wake-up did so far, carried from its probe into the backlog.
@@ -53,7 +66,12 @@ enum Step {
     Page(Result<Vec<DeliveryMessage>, StoreError>),
 }
 
-impl Retry {
+impl Drain<'_> {
+    /// No new send starts: this wake-up made `max_sends`, or made one and used its budget.
+    pub(crate) fn out_of_time(&self, tally: &Tally, started: Instant) -> bool {
+        tally.tries >= self.max_sends || (tally.tries > 0 && started.elapsed() >= self.budget)
+    }
+
     /// Sends what `target` has parked after delivery `after`, started in arrival order,
     /// `self.window` at a time; the next page is read while sends are in flight. A failure or a 429
     /// stops new sends (those in flight finish) and sets the target back once; so does a failed
@@ -66,7 +84,7 @@ impl Retry {
         after: Option<Ulid>,
         tally: &mut Tally,
     ) -> Result<BacklogEnd, DeliverError> {
-        let b = &self.backoff;
+        let b = self.backoff;
         let window = self.window.max(1);
         let mut pending: VecDeque<DeliveryMessage> = VecDeque::new();
         let (mut after, mut read_all, mut reading) = (after, false, false);
@@ -152,8 +170,7 @@ impl Retry {
             return Err(e.into());
         }
         if out_of_time {
-            let continues = self.continue_later(target, state).await?;
-            return Ok(if continues { BacklogEnd::Continues } else { BacklogEnd::Stale });
+            return Ok(BacklogEnd::OutOfTime);
         }
         Ok(BacklogEnd::Drained)
     }

@@ -250,11 +250,9 @@ impl Backoff {
         // Only the writer that wins the epoch schedules, so one outage step makes one wake-up (ten
         // wake-ups for one epoch would probe ten times). Should scheduling fail after the write, the
         // error retries the message, and a parked delivery later nudges an overdue target awake.
-        match self.states.put_state(&target.id, state.epoch, &next).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => return Ok((None, Warned(false))),
-            Err(e) => return Err(e.into()),
-        }
+        let Some(next) = self.states.transition(&target.id, state, next).await? else {
+            return Ok((None, Warned(false)));
+        };
         let via = self.wakeups.schedule(&WakeupMessage::of(target, next.epoch), delay, now).await?;
         tracing::warn!(target_id = %target.id, failures = next.failures, epoch = next.epoch, delay_s = delay.as_secs(), ?via,
             error = next.last_error.as_deref().unwrap_or(""), "target set back; next attempt scheduled");
@@ -285,15 +283,11 @@ impl Backoff {
         }
         let next = state.isolated(failure, now + first);
         // The state first: a parked count would create the state item without an epoch to check.
-        match self.states.put_state(&target.id, state.epoch, &next).await {
-            Ok(()) => {
-                let via = self.wakeups.schedule(&WakeupMessage::of(target, next.epoch), first, now).await?;
-                tracing::info!(target_id = %target.id, delivery_id = %delivery.delivery_id, ?via, delay_s = first.as_secs(),
-                    error = next.last_error.as_deref().unwrap_or(""), "isolated failure; this delivery retried later, the target not held");
-            }
-            // Another failure of the same moment won: its wake-up releases this parked one too.
-            Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
+        // Another failure of the same moment may win: its wake-up releases this parked one too.
+        if let Some(next) = self.states.transition(&target.id, state, next).await? {
+            let via = self.wakeups.schedule(&WakeupMessage::of(target, next.epoch), first, now).await?;
+            tracing::info!(target_id = %target.id, delivery_id = %delivery.delivery_id, ?via, delay_s = first.as_secs(),
+                error = next.last_error.as_deref().unwrap_or(""), "isolated failure; this delivery retried later, the target not held");
         }
         self.park(delivery).await?;
         Ok(true)

@@ -111,14 +111,12 @@ impl Deliver {
                 b.recent.record(&target.id, now);
                 // A healthy target's success path writes nothing; after an isolated failure, the
                 // first success of this container resets the ladder, not every one in flight.
-                if !state.is_healthy() && b.recent.first_to_recover(&target.id, state.epoch) {
-                    match b.states.put_state(&target.id, state.epoch, &state.recovered(now, None)).await {
-                        Ok(()) | Err(crate::ports::StoreError::Conflict) => {}
-                        Err(e) => {
-                            b.recent.recovery_failed(&target.id);
-                            return Err(e.into());
-                        }
-                    }
+                if !state.is_healthy()
+                    && b.recent.first_to_recover(&target.id, state.epoch)
+                    && let Err(e) = b.states.transition(&target.id, state, state.recovered(now, None)).await
+                {
+                    b.recent.recovery_failed(&target.id);
+                    return Err(e.into());
                 }
                 b.end_rejection_streak(target, state.rejections_in_row).await?;
                 Ok(Report::Delivered { status, elapsed })

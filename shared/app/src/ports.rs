@@ -151,6 +151,20 @@ pub trait StateStore: Send + Sync {
     async fn get_state(&self, target: &TargetId) -> Result<TargetState, StoreError>;
     /// Writes `next` only if the stored epoch is still `expected_epoch`; else `StoreError::Conflict`.
     async fn put_state(&self, target: &TargetId, expected_epoch: u64, next: &TargetState) -> Result<(), StoreError>;
+    /// Writes `next` if the state is still `current`: `Some(next)`, or `None` when another writer
+    /// moved it meanwhile (theirs goes on). Every "write the state if unchanged" goes through here.
+    async fn transition(
+        &self,
+        target: &TargetId,
+        current: &TargetState,
+        next: TargetState,
+    ) -> Result<Option<TargetState>, StoreError> {
+        match self.put_state(target, current.epoch, &next).await {
+            Ok(()) => Ok(Some(next)),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
     /// As `get_state`, but strongly consistent and never cached: for a decision that must see a
     /// write made a moment ago by another function.
     async fn get_state_now(&self, target: &TargetId) -> Result<TargetState, StoreError> {

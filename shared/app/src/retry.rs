@@ -5,16 +5,14 @@
 
 use std::sync::Arc;
 
-use super::backlog::{BacklogEnd, Tally};
+use super::backlog::{BacklogEnd, Drain, PAGE, Tally};
 use super::backoff::{Backoff, DeliverError, Rejected, Setback, Warned};
-use crate::ports::StoreError;
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::state::{Failure, ProbeStreak, TargetState};
 use herald_domain::{Target, TargetId};
 
 /// Parked deliveries read per query while draining.
-pub(crate) const PAGE: usize = 25;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WakeReport {
@@ -113,10 +111,12 @@ impl Retry {
         let mut suspect: Option<(DeliveryMessage, Failure, u32)> = None;
         'drain: loop {
             if side_by_side {
-                match self.send_backlog(&target, &state, started, resume_after, &mut tally).await? {
+                match self.drain().send_backlog(&target, &state, started, resume_after, &mut tally).await? {
                     BacklogEnd::Drained => break 'drain,
-                    BacklogEnd::Continues => return Ok(WakeReport::Continues { sent: tally.sent }),
-                    BacklogEnd::Stale => return Ok(WakeReport::Stale),
+                    BacklogEnd::OutOfTime if self.continue_later(&target, &state).await? => {
+                        return Ok(WakeReport::Continues { sent: tally.sent });
+                    }
+                    BacklogEnd::OutOfTime => return Ok(WakeReport::Stale),
                     BacklogEnd::SetBack { warned, failures } => {
                         return Ok(WakeReport::SetBack { sent: tally.sent, warned, failures });
                     }
@@ -262,9 +262,14 @@ impl Retry {
         Ok(woken)
     }
 
+    /// This wake-up's budget for sending a backlog.
+    fn drain(&self) -> Drain<'_> {
+        Drain { backoff: &self.backoff, max_sends: self.max_sends, budget: self.budget, window: self.window }
+    }
+
     /// No new send starts: this wake-up made `max_sends`, or made one and used its budget.
-    pub(crate) fn out_of_time(&self, tally: &Tally, started: std::time::Instant) -> bool {
-        tally.tries >= self.max_sends || (tally.tries > 0 && started.elapsed() >= self.budget)
+    fn out_of_time(&self, tally: &Tally, started: std::time::Instant) -> bool {
+        self.drain().out_of_time(tally, started)
     }
 
     /// Out of sends or time: the rest continues in a fresh wake-up at a new epoch (see
@@ -287,11 +292,7 @@ impl Retry {
         current: &TargetState,
         next: TargetState,
     ) -> Result<Option<TargetState>, DeliverError> {
-        match self.backoff.states.put_state(id, current.epoch, &next).await {
-            Ok(()) => Ok(Some(next)),
-            Err(StoreError::Conflict) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        Ok(self.backoff.states.transition(id, current, next).await?)
     }
 }
 

@@ -9,7 +9,6 @@ use super::inputs::PreviewInput;
 use super::views::{Count, LastDelivered, StatusView, TestReport};
 use super::{Admin, AdminError};
 use crate::backoff::attempt;
-use crate::ports::StoreError;
 use herald_domain::state::PAUSED_HOLD;
 
 /// Test's longest wait for the receiver: the admin function answers inside API Gateway's 30 s.
@@ -107,13 +106,10 @@ impl Admin {
     pub async fn pause(&self, id: &str) -> Result<StatusView, AdminError> {
         let target = self.find_target(id).await?;
         let state = self.states.get_state(&target.id).await?;
-        if !state.is_paused() {
-            match self.states.put_state(&target.id, state.epoch, &state.paused(self.clock.now())).await {
-                Err(StoreError::Conflict) => {
-                    return Err(AdminError::Conflict("the target's state changed meanwhile; try again".into()));
-                }
-                other => other?,
-            }
+        if !state.is_paused()
+            && self.states.transition(&target.id, &state, state.paused(self.clock.now())).await?.is_none()
+        {
+            return Err(AdminError::Conflict("the target's state changed meanwhile; try again".into()));
         }
         self.status(id).await
     }

@@ -126,11 +126,8 @@ impl Admin {
     /// probes or drains what is parked.
     async fn wake_now(&self, target: &Target, state: &TargetState, next: TargetState) -> Result<(), AdminError> {
         let id = &target.id;
-        match self.states.put_state(id, state.epoch, &next).await {
-            Err(StoreError::Conflict) => {
-                return Err(AdminError::Conflict("the target's state changed meanwhile; try again".into()));
-            }
-            other => other?,
+        if self.states.transition(id, state, next.clone()).await?.is_none() {
+            return Err(AdminError::Conflict("the target's state changed meanwhile; try again".into()));
         }
         let wakeup = WakeupMessage::of(target, next.epoch);
         self.wakeups.schedule(&wakeup, std::time::Duration::ZERO, self.clock.now()).await?;
