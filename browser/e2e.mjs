@@ -110,6 +110,8 @@ try {
   await card.waitFor();
   await card.locator('.badge.healthy').waitFor();
 
+  check((await page.title()) === 'Targets · Herald', `the title says where you are: ${await page.title()}`);
+
   step('Test shows HTTP 204 and a time');
   await card.getByRole('button', { name: 'Test' }).click();
   const status = card.locator('.test-status');

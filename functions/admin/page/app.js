@@ -18,8 +18,13 @@ function open(name) {
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
   }
   // Every timer a view (or the editor it opens) starts stops when it is left.
+  document.title = `${nav.querySelector(`button[data-view="${name}"]`)?.textContent ?? name} · Herald`;
   const ctx = { view, open, onLeave: (fn) => { const before = leave; leave = () => { before(); fn(); }; } };
-  views[name](ctx);
+  // Focus moves to the new view's heading, so a keyboard or screen reader lands where the page changed.
+  Promise.resolve(views[name](ctx)).then(() => {
+    const heading = view.querySelector('h1');
+    if (heading && !view.contains(document.activeElement)) { heading.tabIndex = -1; heading.focus(); }
+  }).catch(() => {});
 }
 
 function signIn(message) {
@@ -46,6 +51,7 @@ function signIn(message) {
       if (err.status !== 401) error.textContent = err.message;
     }
   });
+  document.title = 'Sign in · Herald';
   show(view, form);
   input.focus();
 }

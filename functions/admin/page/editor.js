@@ -229,7 +229,13 @@ export async function editor(ctx, id) {
       else await api('POST', '/admin/targets', t);
       ctx.open('targets');
     } catch (err) {
-      errors.textContent = `${err.field ? `${err.field}: ` : ''}${err.message}`;
+      if (err.status === 409 && stored) {
+        // Someone saved it meanwhile: say so, and offer their version (these edits are not kept).
+        show(errors, 'This target was changed elsewhere since you opened it. ',
+          h('button', { type: 'button', text: 'Reload it (drops these edits)', onclick: () => editor(ctx, stored.id) }));
+      } else {
+        errors.textContent = `${err.field ? `${err.field}: ` : ''}${err.message}`;
+      }
       save.disabled = false;
     }
   });

@@ -60,7 +60,8 @@ function eventsSummary(events) {
 }
 
 function card(target, ctx, reload) {
-  const statusLine = h('div', { class: 'status' });
+  // Announced when it changes (not on every refresh that finds it the same).
+  const statusLine = h('div', { class: 'status', 'aria-live': 'polite' });
   const counts = h('span', { class: 'meta counts' });
   const result = h('div');
   const extra = h('div');
@@ -71,7 +72,9 @@ function card(target, ctx, reload) {
   const refresh = async () => {
     const status = await api('GET', `/admin/targets/${target.id}/status`);
     const unhealthy = status.holding || status.failures > 0;
-    show(statusLine, badge(status), unhealthy && status.last_error ? h('span', { class: 'meta', text: ` ${status.last_error}` }) : null);
+    const parts = [badge(status), unhealthy && status.last_error ? h('span', { class: 'meta', text: ` ${status.last_error}` }) : null];
+    const text = parts.filter(Boolean).map((p) => p.textContent).join('');
+    if (statusLine.textContent !== text) show(statusLine, parts);
     counts.textContent = `${status.parked} parked · ${status.rejected} rejected`;
     replay.hidden = (status.parked <= 0 && !status.holding) || status.paused;
     rejected.hidden = status.rejected === 0;

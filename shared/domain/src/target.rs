@@ -45,6 +45,8 @@ pub enum SignatureScheme {
     /// `sha256=<hex>` in `signature_header` (default `X-Herald-Signature-256`), as GitHub and Kiosk do.
     Hex,
 }
+/// The longest name a target may have, in characters.
+pub const MAX_NAME_CHARS: usize = 80;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,6 +133,13 @@ impl Target {
         if self.name.trim().is_empty() {
             return Err(invalid("name", "must not be empty"));
         }
+        // A name is for people, in a card, a log line and a health warning's sentence.
+        if self.name.chars().count() > MAX_NAME_CHARS {
+            return Err(invalid(
+                "name",
+                format!("{} characters; keep it to {MAX_NAME_CHARS}", self.name.chars().count()),
+            ));
+        }
         let scheme_ok =
             ["https://", "http://"].iter().any(|s| self.url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)));
         if !scheme_ok {
@@ -175,6 +184,15 @@ mod tests {
 
     pub(crate) fn target(json: serde_json::Value) -> Target {
         serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_name_is_for_people_and_short() {
+        let named = |name: String| target(serde_json::json!({"id": "t", "name": name, "url": "https://x.example"}));
+        assert!(named("é".repeat(MAX_NAME_CHARS)).validate().is_ok(), "characters, not bytes");
+        let e = named("x".repeat(MAX_NAME_CHARS + 1)).validate().unwrap_err();
+        assert_eq!(e.field, "name");
+        assert!(e.message.contains("keep it to 80"), "{}", e.message);
     }
 
     #[test]
