@@ -2,6 +2,22 @@
 //! sample bodies, its defaults, its setup steps and its normalize function. The list below is the
 //! one place a kind is registered; every other list of kinds (catalog, page, CLI, fuzzing,
 //! validation) is derived from [`SourceKind::ALL`].
+//!
+//! A kind is what the list names, and nothing else: a sender file that is not listed makes no kind,
+//! so code naming one does not compile,
+//!
+//! ```compile_fail
+//! let _ = herald_domain::SourceKind::Sonarr; // `servarr` is the listed kind
+//! ```
+//!
+//! and a listed sender must say everything a sender is (here, its events, setup steps and the rest
+//! are missing):
+//!
+//! ```compile_fail
+//! const HALF: herald_domain::senders::Sender = herald_domain::senders::Sender {
+//!     label: "Half", selectable: true, sample: "{}", test: None,
+//! };
+//! ```
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
