@@ -77,6 +77,11 @@ try {
   step('add a Discord target with event toggles, and see the preview');
   await page.click('nav button[data-view=targets]');
   await page.click('#add-target');
+  // Before a name and URL, the preview already shows a request, with stand-ins it says it uses.
+  await page.locator('#preview-stand-in').filter({ hasText: 'stand-in for a name and a URL' }).waitFor();
+  await page.locator('#preview-request').filter({ hasText: 'https://receiver.example/hook' }).waitFor();
+  check((await page.getAttribute('#placeholders button:has-text("{{title}}")', 'title')).startsWith('e.g. '),
+    'a placeholder shows its sample value');
   await page.fill('#target-form input[name=name]', 'Discord');
   await page.fill('#target-form input[name=url]', `${receiver}/discord`);
   await page.selectOption('#target-form select[name=preset]', 'discord');

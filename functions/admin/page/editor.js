@@ -126,14 +126,24 @@ export async function editor(ctx, id) {
 
   // The preview's sample event and the body's placeholder buttons follow the chosen kind.
   const kinds = cat.sources.map((s) => s.kind);
-  const sampleKind = select(kinds.map((k) => [k]), kinds.includes('ombi') ? 'ombi' : kinds[0], { 'aria-label': 'Sample source kind' });
+  // The sample follows the senders you have: the first one with a source, else Ombi's.
+  const firstInUse = kinds.find((k) => sources.some((s) => s.kind === k));
+  const sampleKind = select(kinds.map((k) => [k]), firstInUse ?? (kinds.includes('ombi') ? 'ombi' : kinds[0]), { 'aria-label': 'Sample source kind' });
   const sampleEvent = h('select', { 'aria-label': 'Sample event' });
   const chips = h('div', { class: 'chips', id: 'placeholders' });
   const fillSamples = () => {
     const src = cat.sources.find((s) => s.kind === sampleKind.value);
     show(sampleEvent, h('option', { value: '', text: 'its sample event' }), src.events.map((e) => h('option', { value: e.name, text: e.name })));
-    const names = [...new Set([...cat.canonical, ...src.placeholders.map(([n]) => n)])].slice(0, 32);
-    show(chips, names.map((n) => h('button', { type: 'button', text: `{{${n}}}`, onclick: () => insertAt(body, `{{${n}}}`) })));
+    // Every placeholder, each with its value in this sender's sample: Herald's own first, then the sender's fields.
+    const samples = new Map(src.placeholders.map(([n, v]) => [n, typeof v === 'string' ? v : JSON.stringify(v)]));
+    const chip = (n) => {
+      const value = (samples.get(n) ?? '').slice(0, 80);
+      return h('button', { type: 'button', text: `{{${n}}}`, title: value ? `e.g. ${value}` : 'no value in this sample',
+        'aria-label': `insert {{${n}}}${value ? `, e.g. ${value}` : ''}`, onclick: () => insertAt(body, `{{${n}}}`) });
+    };
+    const own = [...samples.keys()].filter((n) => !cat.canonical.includes(n));
+    show(chips, cat.canonical.map(chip),
+      own.length ? h('details', {}, h('summary', { text: `${own.length} fields of this sender's sample` }), own.map(chip)) : null);
   };
   fillSamples();
   sampleKind.addEventListener('change', () => { fillSamples(); changed(); });
@@ -163,10 +173,17 @@ export async function editor(ctx, id) {
   const request = h('pre', { id: 'preview-request' });
   const warnings = h('ul', { class: 'plain warning', id: 'preview-warnings' });
   const problem = h('p', { class: 'error', id: 'preview-error', role: 'alert' });
+  const standInNote = h('p', { class: 'help', id: 'preview-stand-in' });
   const where = (message) => message.match(/line (\d+),? column (\d+)/);
   const refreshPreview = debounce(async () => {
     try {
-      const p = await api('POST', '/admin/preview', { target: draft(), kind: sampleKind.value, event: sampleEvent.value || undefined });
+      // Until a name and URL are given, the preview uses stand-ins rather than showing only that they are missing.
+      const d = draft();
+      const standIns = [];
+      if (!d.name?.trim()) { d.name = 'Unnamed target'; standIns.push('a name'); }
+      if (!d.url?.trim()) { d.url = 'https://receiver.example/hook'; standIns.push('a URL'); }
+      const p = await api('POST', '/admin/preview', { target: d, kind: sampleKind.value, event: sampleEvent.value || undefined });
+      standInNote.textContent = standIns.length ? `Shown with a stand-in for ${standIns.join(' and ')} until you give one.` : '';
       problem.textContent = '';
       body.removeAttribute('aria-invalid');
       const lines = [`${p.method} ${p.url}`, ...Object.entries(p.headers).map(([k, v]) => `${k}: ${v}`), '', p.body];
@@ -218,7 +235,7 @@ export async function editor(ctx, id) {
     h('aside', { class: 'preview card', 'aria-label': 'Preview' },
       h('h2', { text: 'Preview' }),
       h('div', { class: 'row' }, sampleKind, sampleEvent),
-      problem, request, warnings, testSample, tested));
+      standInNote, problem, request, warnings, testSample, tested));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     errors.textContent = '';
