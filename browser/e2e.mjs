@@ -186,10 +186,10 @@ try {
   await card.locator('.badge.healthy').waitFor({ timeout: 20000 });
 
   step('when Herald stops answering, the page says so');
-  await page.route('**/admin/targets/*/status', (route) => route.abort());
+  await page.route('**/admin/status', (route) => route.abort());
   await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
   await page.locator('#targets-notice .error').filter({ hasText: 'not answering' }).waitFor({ timeout: 20000 });
-  await page.unroute('**/admin/targets/*/status');
+  await page.unroute('**/admin/status');
   await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
   await page.locator('#targets-notice .error').waitFor({ state: 'detached', timeout: 20000 });
 

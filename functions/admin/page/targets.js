@@ -69,8 +69,9 @@ function card(target, ctx, reload) {
   const replay = h('button', { type: 'button', text: 'Send parked now', hidden: true });
   const pause = h('button', { type: 'button', text: 'Pause' });
   const rejected = h('button', { type: 'button', text: 'Rejected', hidden: true });
-  const refresh = async () => {
-    const status = await api('GET', `/admin/targets/${target.id}/status`);
+  // `known`: this target's status from the list's one call; else its own.
+  const refresh = async (known) => {
+    const status = known ?? await api('GET', `/admin/targets/${target.id}/status`);
     const unhealthy = status.holding || status.failures > 0;
     const parts = [badge(status), unhealthy && status.last_error ? h('span', { class: 'meta', text: ` ${status.last_error}` }) : null];
     const text = parts.filter(Boolean).map((p) => p.textContent).join('');
@@ -128,7 +129,7 @@ function card(target, ctx, reload) {
     recent, result, extra);
   // Once per (re)load, not on every badge refresh: the log is read an hour at a time.
   recentDeliveries(target.id, recent).catch(() => {});
-  return { el, refresh };
+  return { el, refresh, id: target.id };
 }
 
 export async function targetsView(ctx) {
@@ -138,8 +139,12 @@ export async function targetsView(ctx) {
   let cards = [];
   // When Herald stops answering, say so: badges that merely stay green would say the opposite.
   const refreshAll = async () => {
-    const results = await Promise.allSettled(cards.map((c) => c.refresh()));
-    const failed = results.find((r) => r.status === 'rejected');
+    let failed;
+    try {
+      const all = await api('GET', '/admin/status');
+      const results = await Promise.allSettled(cards.map((c) => c.refresh(all[c.id])));
+      failed = results.find((r) => r.status === 'rejected');
+    } catch (e) { failed = { reason: e }; }
     list.classList.toggle('stale', Boolean(failed));
     show(notice, failed ? h('p', { class: 'error', role: 'alert',
       text: `Herald is not answering (${failed.reason.message}): the badges below may be out of date.` }) : null);

@@ -43,6 +43,7 @@ pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
         .route("/admin/targets/{id}/preview", post(preview))
         .route("/admin/preview", post(preview_draft))
         .route("/admin/targets/{id}/status", get(status))
+        .route("/admin/status", get(statuses))
         .route("/admin/targets/{id}/replay", post(replay))
         .route("/admin/targets/{id}/pause", post(pause))
         .route("/admin/targets/{id}/resume", post(resume))
@@ -280,6 +281,10 @@ async fn status(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<S
 
 async fn replay(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Count> {
     Ok(Json(s.admin.replay(&id).await?))
+}
+
+async fn statuses(State(s): State<AdminState>) -> Answer<std::collections::BTreeMap<String, StatusView>> {
+    Ok(Json(s.admin.statuses().await?))
 }
 
 async fn pause(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<StatusView> {
