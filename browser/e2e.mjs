@@ -217,6 +217,21 @@ try {
   await page.getByRole('button', { name: 'Cancel' }).click();
   await card.locator('.badge.healthy').waitFor({ timeout: 20000 });
 
+  step('the editor has an address, and Back leaves it (asking first when there are edits)');
+  await card.getByRole('button', { name: 'Edit' }).click();
+  await page.locator('#target-form').waitFor();
+  check(/^#targets\/edit\/.+/.test(await page.evaluate(() => location.hash)), `the editor's address: ${await page.evaluate(() => location.hash)}`);
+  await page.fill('#target-form input[name=name]', 'Discord (edited, not saved)');
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.dismiss(); });
+  await page.goBack();
+  await page.waitForTimeout(300);
+  check(asked.includes('Leave without saving') && await page.locator('#target-form').isVisible(), 'Back with edits asks, and staying keeps them');
+  page.once('dialog', (d) => d.accept());
+  await page.goBack();
+  await card.waitFor();
+  check(await page.evaluate(() => location.hash) === '#targets', 'Back leaves the editor for the list');
+
   step('sign out forgets the token');
   await page.click('#sign-out');
   await page.locator('#sign-in').waitFor();

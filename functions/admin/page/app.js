@@ -10,21 +10,36 @@ const views = { targets: targetsView, activity: activityView, sources: sourcesVi
 const view = document.getElementById('view');
 const nav = document.getElementById('nav');
 let leave = () => {};
+// Set by a view with unsaved edits: asked before anything leaves it (nav, Back, sign-out).
+let mayLeave = () => true;
 
 function open(name) {
   leave();
   leave = () => {};
+  mayLeave = () => true;
   for (const b of nav.querySelectorAll('button[data-view]')) {
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
   }
   // Every timer a view (or the editor it opens) starts stops when it is left.
   document.title = `${nav.querySelector(`button[data-view="${name}"]`)?.textContent ?? name} · Herald`;
-  const ctx = { view, open, onLeave: (fn) => { const before = leave; leave = () => { before(); fn(); }; } };
+  const ctx = { view, open, onLeave: (fn) => { const before = leave; leave = () => { before(); fn(); }; },
+    guard: (fn) => { mayLeave = fn; } };
   // Focus moves to the new view's heading, so a keyboard or screen reader lands where the page changed.
-  Promise.resolve(views[name](ctx)).then(() => {
+  return Promise.resolve(views[name](ctx)).then(() => {
     const heading = view.querySelector('h1');
     if (heading && !view.contains(document.activeElement)) { heading.tabIndex = -1; heading.focus(); }
-  }).catch(() => {});
+  }).catch(() => {}).then(() => ctx);
+}
+
+/// `#targets/edit/<id>` and `#targets/new` open the editor, so the address names it and Back leaves it.
+async function route() {
+  // Own properties only: `#constructor` or `#__proto__` must not reach the prototype.
+  const [asked, action, ...rest] = location.hash.slice(1).split('/');
+  const ctx = await open(Object.hasOwn(views, asked) ? asked : 'targets');
+  if (asked === 'targets' && (action === 'edit' || action === 'new')) {
+    const { editor } = await import('./editor.js');
+    editor(ctx, action === 'edit' ? decodeURIComponent(rest.join('/')) : null);
+  }
 }
 
 function signIn(message) {
@@ -59,16 +74,23 @@ function signIn(message) {
 function start() {
   nav.hidden = false;
   catalog().catch(() => {});
-  // Own properties only: `#constructor` or `#__proto__` must not reach the prototype.
-  const asked = location.hash.slice(1);
-  open(Object.hasOwn(views, asked) ? asked : 'targets');
+  route();
 }
+
+window.addEventListener('popstate', () => {
+  if (nav.hidden) return;
+  if (!mayLeave()) { history.pushState(null, '', location.href.split('#')[0] + lastHash); return; }
+  lastHash = location.hash;
+  route();
+});
+let lastHash = location.hash;
+window.addEventListener('hashchange', () => { lastHash = location.hash; });
 
 whenSignedOut((message) => signIn(message));
 nav.addEventListener('click', (e) => {
   const name = e.target.closest('button[data-view]')?.dataset.view;
-  if (name) { history.replaceState(null, '', `#${name}`); open(name); }
+  if (name && mayLeave()) { history.pushState(null, '', `#${name}`); lastHash = location.hash; open(name); }
 });
-document.getElementById('sign-out').addEventListener('click', () => { token.clear(); signIn('Signed out.'); });
+document.getElementById('sign-out').addEventListener('click', () => { if (mayLeave()) { token.clear(); signIn('Signed out.'); } });
 
 if (token.get()) start(); else signIn();

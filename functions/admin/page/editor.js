@@ -88,7 +88,14 @@ function insertAt(textarea, text) {
 
 export async function editor(ctx, id) {
   const { view } = ctx;
-  ctx.onLeave(() => {});
+  // The address names the editor: Back leaves it, a reload reopens it.
+  const here = id ? `#targets/edit/${encodeURIComponent(id)}` : '#targets/new';
+  if (location.hash !== here) history.pushState(null, '', here);
+  let dirty = false;
+  const unsaved = (e) => { if (dirty) e.preventDefault(); };
+  window.addEventListener('beforeunload', unsaved);
+  ctx.onLeave(() => window.removeEventListener('beforeunload', unsaved));
+  ctx.guard(() => !dirty || confirm('Leave without saving your edits to this target?'));
   const [cat, stored, sources] = await Promise.all([catalog(), id ? api('GET', `/admin/targets/${id}`) : null,
     api('GET', '/admin/sources').catch(() => [])]);
   const changed = () => refreshPreview();
@@ -231,11 +238,20 @@ export async function editor(ctx, id) {
       h('label', { class: 'check' }, enabled, 'Enabled (a disabled target is sent nothing: webhooks that arrive while it is off are not routed to it; to keep them for later, use Pause on its card)'),
       h('label', { class: 'check' }, ordered, 'Strict order: any failure holds the target, and its backlog goes out one by one'),
       errors,
-      h('div', { class: 'actions' }, save, h('button', { type: 'button', text: 'Cancel', onclick: () => ctx.open('targets') }))),
+      h('div', { class: 'actions' }, save, h('button', { type: 'button', text: 'Cancel', onclick: () => {
+        if (dirty && !confirm('Leave without saving your edits to this target?')) return;
+        dirty = false;
+        history.pushState(null, '', '#targets');
+        ctx.open('targets');
+      } }))),
     h('aside', { class: 'preview card', 'aria-label': 'Preview' },
       h('h2', { text: 'Preview' }),
       h('div', { class: 'row' }, sampleKind, sampleEvent),
       standInNote, problem, request, warnings, testSample, tested));
+  // Edits to the target, not the preview's choice of sample.
+  const edit = (e) => { if (!e.target.closest('aside')) dirty = true; };
+  form.addEventListener('input', edit);
+  form.addEventListener('change', edit);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     errors.textContent = '';
@@ -244,6 +260,8 @@ export async function editor(ctx, id) {
       const t = draft();
       if (stored) await api('PUT', `/admin/targets/${stored.id}`, t);
       else await api('POST', '/admin/targets', t);
+      dirty = false;
+      history.pushState(null, '', '#targets');
       ctx.open('targets');
     } catch (err) {
       if (err.status === 409 && stored) {
