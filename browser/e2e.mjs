@@ -232,6 +232,17 @@ try {
   await card.waitFor();
   check(await page.evaluate(() => location.hash) === '#targets', 'Back leaves the editor for the list');
 
+  step('a source gets a new credential, the old one overlapping');
+  await page.click('nav button[data-view=sources]');
+  page.once('dialog', (d) => d.accept());
+  await page.locator('article.source').first().getByRole('button', { name: 'New credential' }).click();
+  await page.locator('#created-source').filter({ hasText: 'accepted until' }).waitFor();
+  const rotated = await page.textContent('#created-source .secret');
+  check(rotated && rotated !== sourceToken, 'a new token, shown once');
+  const oldStill = await fetch(hookUrl, { method: 'POST', body: JSON.stringify({ ...JSON.parse(hook.body), title: 'Overlap Movie' }),
+    headers: { 'content-type': 'application/json', 'access-token': sourceToken } });
+  check(oldStill.status === 202, `the old token still works during the overlap: ${oldStill.status}`);
+
   step('sign out forgets the token');
   await page.click('#sign-out');
   await page.locator('#sign-in').waitFor();

@@ -45,6 +45,14 @@ pub enum SourcesCmd {
         /// The source's id.
         id: String,
     },
+    /// A new credential for the source, shown once; the old one is still accepted for a while.
+    Rotate {
+        /// The source's id.
+        id: String,
+        /// Hours the old credential stays accepted (0: refused at once, for a leaked one; at most 168).
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: u64,
+    },
     /// Delete a source: its URL answers 401 from then on.
     Remove {
         /// The source's id.
@@ -143,6 +151,11 @@ pub(crate) async fn run(api: &Api, command: SourcesCmd) -> Result<Rendered> {
         SourcesCmd::Refused { id } => {
             (api.call("GET", &format!("/admin/sources/{id}/refused"), None).await?, activity::refused)
         }
+        SourcesCmd::Rotate { id, overlap_hours } => (
+            api.call("POST", &format!("/admin/sources/{id}/credential"), Some(json!({"overlap_hours": overlap_hours})))
+                .await?,
+            render::source_created,
+        ),
         SourcesCmd::Remove { id } => (api.call("DELETE", &format!("/admin/sources/{id}"), None).await?, render::done),
     })
 }

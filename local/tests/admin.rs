@@ -319,3 +319,37 @@ async fn a_put_must_name_its_version_and_secrets_never_follow_a_target_elsewhere
     let stored = herald_app::ports::TargetStore::list_targets(&w.table).await.unwrap();
     assert!(stored.iter().any(|t| t.url.ends_with("Secret-Webhook-Token-0123456789abcdef")), "{stored:?}");
 }
+
+#[tokio::test]
+async fn a_rotated_source_credential_overlaps_then_the_old_one_is_refused() {
+    // Ingest keeps each source for the cache's TTL: a second, so a rotation shows at once here.
+    let w = common::world_with(json!({"sources": [{"id": "g", "kind": "generic", "token": "g-first-token"}]}), |o| {
+        o.tuning.target_cache_ttl = Duration::from_millis(200);
+    })
+    .await;
+    let sent = std::sync::atomic::AtomicUsize::new(0);
+    let post = |token: String| {
+        let (w, n) = (&w, sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        // A new body each time: a repeat would be a duplicate (200), not a new event.
+        async move {
+            w.post("g", &[("authorization", &format!("Bearer {token}"))], format!(r#"{{"event": "x{n}"}}"#)).await.0
+        }
+    };
+    let (status, rotated) = admin(&w, "POST", "/admin/sources/g/credential", None).await;
+    assert_eq!(status, 200, "{rotated}");
+    let second = rotated["credential"]["token"].as_str().unwrap().to_owned();
+    assert!(rotated["previous_until"].is_string(), "the old one's end is shown: {rotated}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(post("g-first-token".into()).await, 202, "the old token overlaps (24 h by default)");
+    assert_eq!(post(second.clone()).await, 202, "the new token works at once");
+    // A leaked credential: no overlap.
+    let (_, again) = admin(&w, "POST", "/admin/sources/g/credential", Some(json!({"overlap_hours": 0}))).await;
+    let third = again["credential"]["token"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(post(second).await, 401, "with no overlap the replaced token is refused at once");
+    assert_eq!(post("g-first-token".into()).await, 401, "and the first one long since");
+    assert_eq!(post(third).await, 202);
+    let (status, too_long) =
+        admin(&w, "POST", "/admin/sources/g/credential", Some(json!({"overlap_hours": 1000}))).await;
+    assert_eq!((status, too_long["field"].as_str()), (422, Some("overlap_hours")), "{too_long}");
+}

@@ -19,6 +19,7 @@ function created(source) {
   return h('section', { class: 'card', id: 'created-source', 'aria-live': 'polite' },
     h('h2', { text: `Source ${source.id} is ready` }),
     h('p', { class: 'warning', text: 'The credential is shown only now: copy it into the sender. Herald keeps only what it needs to check it.' }),
+    source.previous_until ? h('p', { class: 'meta', text: `The one it replaces is accepted until ${time(source.previous_until)}.` }) : null,
     rows.map(([label, value]) => h('div', {},
       h('label', { text: label }),
       h('div', { class: 'row' }, h('span', { class: 'secret', 'data-copy': label, text: value }), copyButton(value)))),
@@ -34,14 +35,21 @@ function health(source) {
     refused ? h('li', { class: 'error', text: `last refused ${time(refused.at)}: ${refused.status} ${refused.reason}` }) : null);
 }
 
-function card(source, reload) {
+function card(source, reload, onCredential) {
   const auth = source.auth.type === 'hmac_hex' ? `HMAC in ${source.auth.header}` : source.auth.type.replace('_', ' ');
   return h('article', { class: 'card source', 'data-id': source.id },
     h('div', { class: 'title' }, h('strong', { text: source.id }), h('span', { class: 'meta', text: `${source.kind} · ${auth}` })),
     h('div', { class: 'row' }, h('span', { class: 'meta', text: `${location.origin}${source.path}` }),
       copyButton(`${location.origin}${source.path}`, 'Copy URL')),
     health(source),
-    h('div', { class: 'actions' }, h('button', { type: 'button', class: 'danger', text: 'Delete',
+    source.previous_until ? h('p', { class: 'meta', text: `the replaced credential is accepted until ${time(source.previous_until)}` }) : null,
+    h('div', { class: 'actions' },
+      // A lost or leaked credential is replaced here; the old one overlaps for a day unless it leaked.
+      h('button', { type: 'button', text: 'New credential', onclick: async () => {
+        if (!confirm(`Make a new credential for ${source.id}? The current one is still accepted for 24 hours, so you can update the sender meanwhile.`)) return;
+        try { onCredential(await api('POST', `/admin/sources/${encodeURIComponent(source.id)}/credential`)); reload(); } catch (e) { alert(e.message); }
+      } }),
+      h('button', { type: 'button', class: 'danger', text: 'Delete',
       onclick: async () => {
         if (!confirm(`Delete source ${source.id}? Its webhooks will be refused from now on.`)) return;
         try { await api('DELETE', `/admin/sources/${encodeURIComponent(source.id)}`); reload(); } catch (e) { alert(e.message); }
@@ -81,7 +89,7 @@ export async function sourcesView({ view }) {
   const reload = async () => {
     try {
       const sources = await api('GET', '/admin/sources');
-      show(list, sources.length ? sources.map((s) => card(s, reload)) : h('p', { class: 'help', text: 'No sources yet.' }));
+      show(list, sources.length ? sources.map((s) => card(s, reload, (c) => show(fresh, created(c)))) : h('p', { class: 'help', text: 'No sources yet.' }));
     } catch (e) { show(list, h('p', { class: 'error', text: e.message })); }
   };
   let form;

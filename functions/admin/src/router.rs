@@ -37,6 +37,7 @@ pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
     let api = Router::new()
         .route("/admin/sources", get(list_sources).post(create_source))
         .route("/admin/sources/{id}", get(get_source).patch(update_source).delete(delete_source))
+        .route("/admin/sources/{id}/credential", post(rotate_credential))
         .route("/admin/targets", get(list_targets).post(create_target))
         .route("/admin/targets/{id}", get(get_target).put(update_target).delete(delete_target))
         .route("/admin/targets/{id}/test", post(test))
@@ -199,6 +200,12 @@ async fn create_source(
 ) -> Result<(StatusCode, Json<CreatedSource>), ApiError> {
     let (new, settings) = parse_new_source(&body)?;
     let mut created = s.admin.create_source(new, settings).await?;
+    with_url(&mut created, &headers);
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The full ingest URL, from the host the request came to.
+fn with_url(created: &mut CreatedSource, headers: &HeaderMap) {
     let header = |name: &str| headers.get(name).and_then(|h| h.to_str().ok());
     if let Some(host) = header("host") {
         // API Gateway says https in X-Forwarded-Proto; herald-local serves plain http and says nothing.
@@ -206,7 +213,37 @@ async fn create_source(
         let url = format!("{scheme}://{host}{}", created.source.path);
         created.at_url(url);
     }
-    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotation {
+    /// Hours the old credential stays accepted (default 24; 0: refused at once).
+    #[serde(default = "default_overlap_hours")]
+    overlap_hours: u64,
+}
+
+fn default_overlap_hours() -> u64 {
+    24
+}
+
+/// No body: the default overlap.
+impl Default for Rotation {
+    fn default() -> Self {
+        Self { overlap_hours: default_overlap_hours() }
+    }
+}
+
+async fn rotate_credential(
+    State(s): State<AdminState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    OptionalInput(rotation): OptionalInput<Rotation>,
+) -> Answer<CreatedSource> {
+    let overlap = std::time::Duration::from_secs(rotation.overlap_hours.saturating_mul(3600));
+    let mut created = s.admin.rotate_credential(&id, overlap).await?;
+    with_url(&mut created, &headers);
+    Ok(Json(created))
 }
 
 async fn get_source(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<SourceView> {

@@ -73,6 +73,17 @@ pub struct Source {
     /// The sender's delivery-id header, when it is not one of [`DELIVERY_ID_HEADERS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_id_header: Option<String>,
+    /// The credential a rotation replaced, still accepted until its time: the sender can be
+    /// updated without a webhook refused meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousAuth>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreviousAuth {
+    pub auth: SourceAuth,
+    /// Unix seconds: accepted before this moment, refused from it on.
+    pub until_unix: i64,
 }
 
 /// How a source authenticates. Tokens are stored as their SHA-256 (we only ever compare);
@@ -183,6 +194,7 @@ impl Source {
             drop_names: default_drop_names(),
             dedupe_window_secs: None,
             delivery_id_header: None,
+            previous: None,
         }
     }
 
@@ -232,53 +244,67 @@ impl Source {
         self.check(creds).is_ok()
     }
 
+    /// The request proves it comes from the source's sender: its credential, or the one a rotation
+    /// replaced while its overlap lasts.
     pub fn check(&self, creds: &Credentials<'_>) -> Result<(), AuthFailure> {
-        match &self.auth {
-            SourceAuth::Token { token_sha256 } => {
-                let tokens = creds.tokens();
-                if tokens.is_empty() {
-                    return Err(AuthFailure::Missing(
-                        "send the token as the Access-Token header, Authorization: Bearer or Basic, or ?token= in the URL"
-                            .into(),
-                    ));
-                }
-                let expected = hex::decode(token_sha256).unwrap_or_default();
-                if tokens.iter().any(|t| Sha256::digest(t.as_bytes()).as_slice().ct_eq(&expected).into()) {
-                    Ok(())
-                } else {
-                    Err(AuthFailure::Mismatch(format!("the token sent in {} does not match", creds.token_carriers())))
-                }
+        let current = check_auth(&self.auth, creds);
+        match &self.previous {
+            Some(previous) if current.is_err() && creds.now_unix < previous.until_unix => {
+                check_auth(&previous.auth, creds).or(current)
             }
-            SourceAuth::HmacHex { secret, header } => match creds.header(header) {
-                None => Err(AuthFailure::Missing(format!("no {header} header"))),
-                Some(sig) if verify_hex(secret.expose().as_bytes(), creds.body, sig) => Ok(()),
-                Some(_) => Err(AuthFailure::Mismatch(format!(
-                    "{header} is not the HMAC of this body with the source's secret"
-                ))),
-            },
-            SourceAuth::StandardWebhooks { secret } => {
-                let key = StandardKey::parse(secret.expose())
-                    .map_err(|_| AuthFailure::Mismatch("the source's secret is not a Standard Webhooks key".into()))?;
-                let (Some(id), Some(ts), Some(sig)) = (
-                    creds.header("webhook-id"),
-                    creds.header("webhook-timestamp").and_then(|t| t.trim().parse::<i64>().ok()),
-                    creds.header("webhook-signature"),
-                ) else {
-                    return Err(AuthFailure::Missing(
-                        "Standard Webhooks needs webhook-id, webhook-timestamp and webhook-signature headers".into(),
-                    ));
-                };
-                if key.verify(id, ts, creds.now_unix, creds.body, sig) {
-                    Ok(())
-                } else {
-                    Err(AuthFailure::Mismatch(
-                        "webhook-signature does not match, or webhook-timestamp is more than 5 minutes off".into(),
-                    ))
-                }
+            _ => current,
+        }
+    }
+}
+
+fn check_auth(auth: &SourceAuth, creds: &Credentials<'_>) -> Result<(), AuthFailure> {
+    match auth {
+        SourceAuth::Token { token_sha256 } => {
+            let tokens = creds.tokens();
+            if tokens.is_empty() {
+                return Err(AuthFailure::Missing(
+                    "send the token as the Access-Token header, Authorization: Bearer or Basic, or ?token= in the URL"
+                        .into(),
+                ));
+            }
+            let expected = hex::decode(token_sha256).unwrap_or_default();
+            if tokens.iter().any(|t| Sha256::digest(t.as_bytes()).as_slice().ct_eq(&expected).into()) {
+                Ok(())
+            } else {
+                Err(AuthFailure::Mismatch(format!("the token sent in {} does not match", creds.token_carriers())))
+            }
+        }
+        SourceAuth::HmacHex { secret, header } => match creds.header(header) {
+            None => Err(AuthFailure::Missing(format!("no {header} header"))),
+            Some(sig) if verify_hex(secret.expose().as_bytes(), creds.body, sig) => Ok(()),
+            Some(_) => {
+                Err(AuthFailure::Mismatch(format!("{header} is not the HMAC of this body with the source's secret")))
+            }
+        },
+        SourceAuth::StandardWebhooks { secret } => {
+            let key = StandardKey::parse(secret.expose())
+                .map_err(|_| AuthFailure::Mismatch("the source's secret is not a Standard Webhooks key".into()))?;
+            let (Some(id), Some(ts), Some(sig)) = (
+                creds.header("webhook-id"),
+                creds.header("webhook-timestamp").and_then(|t| t.trim().parse::<i64>().ok()),
+                creds.header("webhook-signature"),
+            ) else {
+                return Err(AuthFailure::Missing(
+                    "Standard Webhooks needs webhook-id, webhook-timestamp and webhook-signature headers".into(),
+                ));
+            };
+            if key.verify(id, ts, creds.now_unix, creds.body, sig) {
+                Ok(())
+            } else {
+                Err(AuthFailure::Mismatch(
+                    "webhook-signature does not match, or webhook-timestamp is more than 5 minutes off".into(),
+                ))
             }
         }
     }
+}
 
+impl Source {
     /// The credentials a request carried that are this source's own, as text a body might echo
     /// (Kiosk puts its own signing secret and its webhook URLs, `?token=` included, in every body):
     /// ingest drops any field that contains one. Short values are left out, so a body is not

@@ -1,14 +1,17 @@
 //! Sources: create (with a generated credential shown once), list and show with their health,
 //! change their settings, delete.
 
+use std::time::Duration;
+
 use base64::Engine as _;
+use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::Value;
 
 use herald_domain::adapters::check_pointer;
 use herald_domain::senders::DefaultAuth;
 use herald_domain::signature::StandardKey;
-use herald_domain::source::SourceAuth;
+use herald_domain::source::{PreviousAuth, SourceAuth};
 use herald_domain::source_health::SourceHealth;
 use herald_domain::template::Template;
 use herald_domain::{Secret, Source, SourceId, SourceKind};
@@ -147,6 +150,9 @@ impl SourceSettings {
     }
 }
 
+/// The longest a rotated-out credential stays accepted.
+pub const MAX_OVERLAP: Duration = Duration::from_secs(7 * 24 * 3600);
+
 impl Admin {
     pub async fn create_source(&self, new: NewSource, settings: SourceSettings) -> Result<CreatedSource, AdminError> {
         let id = SourceId::parse(&new.id).map_err(|e| invalid("id", e.to_string()))?;
@@ -157,27 +163,7 @@ impl Admin {
             DefaultAuth::HmacHex(_) => NewAuth::HmacHex { header: None },
             DefaultAuth::Token => NewAuth::Token,
         });
-        let bytes = random_bytes();
-        let (auth, credential) = match auth {
-            NewAuth::Token => {
-                let token = hex::encode(bytes);
-                (SourceAuth::token(&token), Credential::Token { token })
-            }
-            NewAuth::HmacHex { header } => {
-                let secret = hex::encode(bytes);
-                let header = header.unwrap_or_else(|| SourceAuth::default_hmac_header(new.kind).to_owned());
-                if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-                    return Err(invalid("auth.header", format!("{header:?} is not a valid header name")));
-                }
-                let auth = SourceAuth::HmacHex { secret: Secret::new(&secret), header: header.clone() };
-                (auth, Credential::HmacHex { secret, header })
-            }
-            NewAuth::StandardWebhooks => {
-                let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes));
-                StandardKey::parse(&secret).expect("generated secrets are valid");
-                (SourceAuth::StandardWebhooks { secret: Secret::new(&secret) }, Credential::StandardWebhooks { secret })
-            }
-        };
+        let (auth, credential) = new_credential(new.kind, auth)?;
         let mut source = Source::new(id.clone(), new.kind, auth);
         settings.apply(&mut source)?;
         match self.config.create_source(&source).await {
@@ -190,6 +176,40 @@ impl Admin {
             url: None,
             credential,
             note: "the credential is shown only now; store it in the source's webhook settings",
+            setup,
+        })
+    }
+
+    /// A new credential of the same type, shown once. The old one is still accepted for `overlap`
+    /// (at most [`MAX_OVERLAP`]), so the sender can be updated with no webhook refused meanwhile;
+    /// `Duration::ZERO` drops it at once (a leaked credential).
+    pub async fn rotate_credential(&self, id: &str, overlap: Duration) -> Result<CreatedSource, AdminError> {
+        if overlap > MAX_OVERLAP {
+            return Err(invalid("overlap_hours", format!("at most {} hours", MAX_OVERLAP.as_secs() / 3600)));
+        }
+        let mut source = self.find_source(id).await?;
+        let again = match &source.auth {
+            SourceAuth::Token { .. } => NewAuth::Token,
+            SourceAuth::HmacHex { header, .. } => NewAuth::HmacHex { header: Some(header.clone()) },
+            SourceAuth::StandardWebhooks { .. } => NewAuth::StandardWebhooks,
+        };
+        let (auth, credential) = new_credential(source.kind, again)?;
+        let old = std::mem::replace(&mut source.auth, auth);
+        let until_unix = self.clock.now().timestamp() + overlap.as_secs() as i64;
+        source.previous = (!overlap.is_zero()).then_some(PreviousAuth { auth: old, until_unix });
+        if !self.config.replace_source(&source).await? {
+            return Err(AdminError::NotFound(format!("source {id}")));
+        }
+        let setup = setup_steps(source.kind, &describe(&source, None).path, &credential);
+        Ok(CreatedSource {
+            source: describe(&source, None),
+            url: None,
+            credential,
+            note: if overlap.is_zero() {
+                "the new credential is shown only now; the old one is refused from now on"
+            } else {
+                "the new credential is shown only now; the old one is still accepted until previous_until"
+            },
             setup,
         })
     }
@@ -251,6 +271,32 @@ fn describe(s: &Source, health: Option<SourceHealth>) -> SourceView {
         drop_names: s.drop_names.clone(),
         dedupe_window_secs: s.dedupe_window_secs,
         delivery_id_header: s.delivery_id_header.clone(),
+        previous_until: s.previous.as_ref().and_then(|p| DateTime::from_timestamp(p.until_unix, 0)),
         health: health.unwrap_or_default(),
     }
+}
+
+/// A fresh credential of the kind asked for, and what the sender is told of it (once).
+fn new_credential(kind: SourceKind, auth: NewAuth) -> Result<(SourceAuth, Credential), AdminError> {
+    let bytes = random_bytes();
+    Ok(match auth {
+        NewAuth::Token => {
+            let token = hex::encode(bytes);
+            (SourceAuth::token(&token), Credential::Token { token })
+        }
+        NewAuth::HmacHex { header } => {
+            let secret = hex::encode(bytes);
+            let header = header.unwrap_or_else(|| SourceAuth::default_hmac_header(kind).to_owned());
+            if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                return Err(invalid("auth.header", format!("{header:?} is not a valid header name")));
+            }
+            let auth = SourceAuth::HmacHex { secret: Secret::new(&secret), header: header.clone() };
+            (auth, Credential::HmacHex { secret, header })
+        }
+        NewAuth::StandardWebhooks => {
+            let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes));
+            StandardKey::parse(&secret).expect("generated secrets are valid");
+            (SourceAuth::StandardWebhooks { secret: Secret::new(&secret) }, Credential::StandardWebhooks { secret })
+        }
+    })
 }

@@ -27,6 +27,9 @@ pub struct SourceView {
     pub drop_names: Vec<String>,
     pub dedupe_window_secs: Option<u64>,
     pub delivery_id_header: Option<String>,
+    /// Until when the credential a rotation replaced is still accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_until: Option<DateTime<Utc>>,
     pub health: SourceHealth,
 }
 
