@@ -243,6 +243,18 @@ try {
     headers: { 'content-type': 'application/json', 'access-token': sourceToken } });
   check(oldStill.status === 202, `the old token still works during the overlap: ${oldStill.status}`);
 
+  step("a source's settings are edited in the page");
+  const sourceCard = page.locator('article.source').first();
+  await sourceCard.getByRole('button', { name: 'Settings' }).click();
+  await sourceCard.locator('input[name=summary]').fill('Ombi says: {{event}}');
+  await sourceCard.getByRole('button', { name: 'Save settings' }).click();
+  for (let i = 0; ; i++) {
+    const listed = await (await fetch(`${base}/admin/sources`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+    if (listed.some((src) => src.summary === 'Ombi says: {{event}}')) break;
+    check(i < 40, 'the summary template is saved through PATCH');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
   step('sign out forgets the token');
   await page.click('#sign-out');
   await page.locator('#sign-in').waitFor();

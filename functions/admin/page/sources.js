@@ -35,7 +35,47 @@ function health(source) {
     refused ? h('li', { class: 'error', text: `last refused ${time(refused.at)}: ${refused.status} ${refused.reason}` }) : null);
 }
 
+// A source's settings, edited in place: PATCH sends only what this form holds; empty means the default.
+function settingsForm(source, reload) {
+  const lines = (v) => (v ?? []).join('\n');
+  const list = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const summary = h('input', { name: 'summary', value: source.summary ?? '', placeholder: "the sender's own summary" });
+  const dedupe = h('input', { name: 'dedupe_window_secs', type: 'number', min: 0, value: source.dedupe_window_secs ?? '', placeholder: 'the default' });
+  const header = h('input', { name: 'delivery_id_header', value: source.delivery_id_header ?? '', placeholder: 'none' });
+  const pointer = h('input', { name: 'event_pointer', value: source.event_pointer ?? '', placeholder: '/event, /type or /notificationType' });
+  const drop = h('textarea', { name: 'drop', rows: 2, placeholder: 'one JSON pointer a line, e.g. /config' });
+  drop.value = lines(source.drop);
+  const dropNames = h('textarea', { name: 'drop_names', rows: 3 });
+  dropNames.value = lines(source.drop_names);
+  const error = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'source-settings' },
+    field('Summary template', summary, 'e.g. {{event}}: {{title}}; empty: the sender\'s own'),
+    field('Dedupe window (seconds)', dedupe, '0 turns dedupe off; empty: the default'),
+    field('Delivery-id header', header, 'a header the sender keeps across its retries'),
+    source.kind === 'generic' ? field('Event name at (JSON pointer)', pointer) : null,
+    field('Drop these JSON pointers', drop),
+    field('Drop fields named like', dropNames, 'one pattern a line (* and ? wildcards); empty: none'),
+    error,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', text: 'Save settings' })));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    const body = {
+      summary: summary.value.trim() || null,
+      dedupe_window_secs: dedupe.value === '' ? null : Number(dedupe.value),
+      delivery_id_header: header.value.trim() || null,
+      drop: list(drop.value),
+      drop_names: list(dropNames.value),
+    };
+    if (source.kind === 'generic') body.event_pointer = pointer.value.trim() || null;
+    try { await api('PATCH', `/admin/sources/${encodeURIComponent(source.id)}`, body); reload(); }
+    catch (err) { error.textContent = `${err.field ? `${err.field}: ` : ''}${err.message}`; }
+  });
+  return form;
+}
+
 function card(source, reload, onCredential) {
+  const settings = h('div');
   const auth = source.auth.type === 'hmac_hex' ? `HMAC in ${source.auth.header}` : source.auth.type.replace('_', ' ');
   return h('article', { class: 'card source', 'data-id': source.id },
     h('div', { class: 'title' }, h('strong', { text: source.id }), h('span', { class: 'meta', text: `${source.kind} · ${auth}` })),
@@ -45,6 +85,9 @@ function card(source, reload, onCredential) {
     source.previous_until ? h('p', { class: 'meta', text: `the replaced credential is accepted until ${time(source.previous_until)}` }) : null,
     h('div', { class: 'actions' },
       // A lost or leaked credential is replaced here; the old one overlaps for a day unless it leaked.
+      h('button', { type: 'button', text: 'Settings', onclick: () => {
+        show(settings, settings.firstChild ? null : settingsForm(source, reload));
+      } }),
       h('button', { type: 'button', text: 'New credential', onclick: async () => {
         if (!confirm(`Make a new credential for ${source.id}? The current one is still accepted for 24 hours, so you can update the sender meanwhile.`)) return;
         try { onCredential(await api('POST', `/admin/sources/${encodeURIComponent(source.id)}/credential`)); reload(); } catch (e) { alert(e.message); }
@@ -53,7 +96,8 @@ function card(source, reload, onCredential) {
       onclick: async () => {
         if (!confirm(`Delete source ${source.id}? Its webhooks will be refused from now on.`)) return;
         try { await api('DELETE', `/admin/sources/${encodeURIComponent(source.id)}`); reload(); } catch (e) { alert(e.message); }
-      } })));
+      } })),
+    settings);
 }
 
 async function addForm(onCreated) {
