@@ -40,7 +40,16 @@ pub enum BuildError {
         "{what} is {bytes} bytes with this event's values; receivers take at most {limit}: keep long placeholders out of it"
     )]
     HeadersTooLong { what: String, bytes: usize, limit: usize },
+    /// A body the event's values made huge (`{{raw}}` repeated over a large webhook): set aside, not
+    /// sent to the receiver nor held in memory per target.
+    #[error(
+        "the body is {bytes} bytes with this event's values; Herald sends at most {limit}: keep {{{{raw}}}} to once"
+    )]
+    BodyTooLarge { bytes: usize, limit: usize },
 }
+
+/// The largest body Herald renders for one delivery.
+pub const MAX_RENDERED_BODY_BYTES: usize = 1024 * 1024;
 
 /// The longest URL sent: common servers answer 414 past 8 KiB (nginx, Apache), and the HTTP
 /// library refuses one past 64 KiB before anything is sent.
@@ -96,6 +105,9 @@ pub fn build_noting(
     let mut notes = Vec::new();
     let body =
         if target.method == Method::Get { Vec::new() } else { render_body(target, event, content_type, &mut notes) };
+    if body.len() > MAX_RENDERED_BODY_BYTES {
+        return Err(BuildError::BodyTooLarge { bytes: body.len(), limit: MAX_RENDERED_BODY_BYTES });
+    }
 
     let mut headers = Vec::with_capacity(target.headers.len() + 5);
     let mut push = |name: &str, value: &str| -> Result<(), BuildError> {

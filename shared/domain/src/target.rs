@@ -45,6 +45,9 @@ pub enum SignatureScheme {
     /// `sha256=<hex>` in `signature_header` (default `X-Herald-Signature-256`), as GitHub and Kiosk do.
     Hex,
 }
+/// The largest body template a target may have.
+pub const MAX_BODY_TEMPLATE_BYTES: usize = 64 * 1024;
+
 /// The longest name a target may have, in characters.
 pub const MAX_NAME_CHARS: usize = 80;
 
@@ -134,6 +137,20 @@ impl Target {
             return Err(invalid("name", "must not be empty"));
         }
         // A name is for people, in a card, a log line and a health warning's sentence.
+        // Templates are bounded where they are stored: each renders per event and per target.
+        let too_long = |field: &'static str, bytes: usize, limit: usize| {
+            (bytes > limit).then(|| invalid(field, format!("{bytes} bytes; at most {limit}")))
+        };
+        if let Some(e) = too_long("url", self.url.len(), crate::request::MAX_URL_BYTES)
+            .or_else(|| too_long("body", self.body.as_ref().map_or(0, String::len), MAX_BODY_TEMPLATE_BYTES))
+            .or_else(|| {
+                self.headers.iter().find_map(|(name, value)| {
+                    too_long("headers", name.len() + value.len(), crate::request::MAX_HEADER_BYTES)
+                })
+            })
+        {
+            return Err(e);
+        }
         if self.name.chars().count() > MAX_NAME_CHARS {
             return Err(invalid(
                 "name",

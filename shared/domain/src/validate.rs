@@ -74,6 +74,7 @@ fn check(target: &Target, sample: &Event, at: DateTime<Utc>, warnings: &mut Vec<
         field: match e {
             BuildError::Url(_) | BuildError::UrlTooLong { .. } => "url",
             BuildError::HeadersTooLong { .. } => "headers",
+            BuildError::BodyTooLarge { .. } => "body",
             BuildError::Secret(_) => "secret",
             BuildError::Header(_) | BuildError::Reserved(_) => "headers",
         },

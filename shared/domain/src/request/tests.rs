@@ -237,3 +237,24 @@ fn the_signature_never_goes_in_a_header_a_preview_shows() {
         assert!(matches!(err, BuildError::Reserved(ref h) if h == header), "{header}: {err:?}");
     }
 }
+
+#[test]
+fn a_body_its_values_make_huge_fails_to_build_and_templates_are_bounded_where_stored() {
+    // A summary-sized value repeated: `{{title}}` twenty times over a 70 KB title is 1.4 MB.
+    let repeated = target(json!({"body": format!("{{\"t\": \"{}\"}}", "{{title}}".repeat(20))}));
+    match build(&repeated, &ombi_titled(&"x".repeat(70_000)), "d", 0) {
+        Err(e @ BuildError::BodyTooLarge { bytes, limit }) => {
+            assert!(bytes > limit && limit == MAX_RENDERED_BODY_BYTES, "{e}");
+            assert!(e.to_string().contains("keep {{raw}} to once"), "{e}");
+        }
+        other => panic!("expected BodyTooLarge, got {other:?}"),
+    }
+    assert!(build(&repeated, &ombi_titled("Dune"), "d", 0).is_ok(), "the same template with a short value");
+    for (field, t) in [
+        ("url", target(json!({"url": format!("https://example.com/{}", "a".repeat(MAX_URL_BYTES))}))),
+        ("body", target(json!({"body": "b".repeat(crate::target::MAX_BODY_TEMPLATE_BYTES + 1)}))),
+        ("headers", target(json!({"headers": {"X-Long": "h".repeat(MAX_HEADER_BYTES)}}))),
+    ] {
+        assert_eq!(t.validate().unwrap_err().field, field);
+    }
+}
