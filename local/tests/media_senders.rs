@@ -6,27 +6,12 @@ mod common;
 
 use std::path::Path;
 
-use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
 use base64::Engine as _;
-use common::{WAIT, world};
+use common::{WAIT, demo_sources, event_file, send, world};
 use serde_json::{Value, json};
 
 fn events_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events"))
-}
-
-fn event_file(name: &str) -> ApiGatewayV2httpRequest {
-    serde_json::from_str(&std::fs::read_to_string(events_dir().join(name)).unwrap()).unwrap()
-}
-
-fn demo_sources() -> Value {
-    let demo: Value = serde_json::from_str(include_str!("../demo.json")).unwrap();
-    demo["sources"].clone()
-}
-
-async fn send(w: &common::World, file: &str) -> (u16, Value) {
-    let (status, body) = herald_local::demo::post(&w.http, &w.running.url(""), &event_file(file)).await.unwrap();
-    (status, serde_json::from_str(&body).unwrap())
 }
 
 /// The senders added beside Ombi, Kinescope, JellyNext and Kiosk.

@@ -4,31 +4,14 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
-use aws_lambda_events::event::apigw::ApiGatewayV2httpRequest;
-use common::{WAIT, basic, world, world_with};
+use common::{WAIT, basic, demo_sources, event_file, send, world, world_with};
 use herald_aws::testing::Reply;
 use herald_domain::signature::StandardKey;
 use herald_local::poller::Poller;
 use herald_local::stack::queue_arn;
 use serde_json::{Value, json};
-
-fn event_file(name: &str) -> ApiGatewayV2httpRequest {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events")).join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn demo_sources() -> Value {
-    let demo: Value = serde_json::from_str(include_str!("../demo.json")).unwrap();
-    demo["sources"].clone()
-}
-
-async fn send(w: &common::World, file: &str) -> (u16, Value) {
-    let (status, body) = herald_local::demo::post(&w.http, &w.running.url(""), &event_file(file)).await.unwrap();
-    (status, serde_json::from_str(&body).unwrap())
-}
 
 #[tokio::test]
 async fn jellynext_default_post_and_a_get_with_query_placeholders_are_delivered() {

@@ -196,3 +196,21 @@ impl Captured {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
+
+/// An API Gateway request from `events/`, as its sender sends it.
+pub fn event_file(name: &str) -> aws_lambda_events::event::apigw::ApiGatewayV2httpRequest {
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events")).join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The demo's sources, with the fixed credentials the files in `events/` carry.
+pub fn demo_sources() -> serde_json::Value {
+    let demo: serde_json::Value = serde_json::from_str(include_str!("../../demo.json")).unwrap();
+    demo["sources"].clone()
+}
+
+/// Posts a file from `events/` to herald-local as its sender would; status and the JSON answer.
+pub async fn send(w: &World, file: &str) -> (u16, serde_json::Value) {
+    let (status, body) = herald_local::demo::post(&w.http, &w.running.url(""), &event_file(file)).await.unwrap();
+    (status, serde_json::from_str(&body).unwrap())
+}

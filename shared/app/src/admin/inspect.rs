@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use herald_domain::Target;
 use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
 
@@ -16,7 +17,10 @@ pub const TEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Admin {
     pub async fn status(&self, id: &str) -> Result<StatusView, AdminError> {
-        let target = self.find_target(id).await?;
+        self.status_of(&self.find_target(id).await?).await
+    }
+
+    async fn status_of(&self, target: &Target) -> Result<StatusView, AdminError> {
         let s = self.states.get_state(&target.id).await?;
         let rejected = self.rejected.rejected(&target.id, self.clock.now(), usize::MAX).await?.len();
         // A healthy target's successes write nothing to its state: the activity log knows them.
@@ -106,7 +110,7 @@ impl Admin {
     pub async fn statuses(&self) -> Result<std::collections::BTreeMap<String, StatusView>, AdminError> {
         let mut all = std::collections::BTreeMap::new();
         for target in self.targets.list_targets().await?.iter() {
-            all.insert(target.id.to_string(), self.status(target.id.as_str()).await?);
+            all.insert(target.id.to_string(), self.status_of(target).await?);
         }
         Ok(all)
     }
@@ -120,7 +124,7 @@ impl Admin {
         {
             return Err(AdminError::Conflict("the target's state changed meanwhile; try again".into()));
         }
-        self.status(id).await
+        self.status_of(&target).await
     }
 
     /// Sends what the target parked while paused, and new deliveries go out again.
@@ -131,7 +135,7 @@ impl Admin {
             let now = self.clock.now();
             self.wake_now(&target, &state, state.resumed(now, now + self.first_rung)).await?;
         }
-        self.status(id).await
+        self.status_of(&target).await
     }
 }
 

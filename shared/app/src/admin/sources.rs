@@ -170,14 +170,7 @@ impl Admin {
             Err(StoreError::Conflict) => return Err(AdminError::Conflict(format!("source {id} already exists"))),
             other => other?,
         }
-        let setup = setup_steps(source.kind, &describe(&source, None).path, &credential);
-        Ok(CreatedSource {
-            source: describe(&source, None),
-            url: None,
-            credential,
-            note: "the credential is shown only now; store it in the source's webhook settings",
-            setup,
-        })
+        Ok(created(&source, credential, "the credential is shown only now; store it in the source's webhook settings"))
     }
 
     /// A new credential of the same type, shown once. The old one is still accepted for `overlap`
@@ -200,18 +193,12 @@ impl Admin {
         if !self.config.replace_source(&source).await? {
             return Err(AdminError::NotFound(format!("source {id}")));
         }
-        let setup = setup_steps(source.kind, &describe(&source, None).path, &credential);
-        Ok(CreatedSource {
-            source: describe(&source, None),
-            url: None,
-            credential,
-            note: if overlap.is_zero() {
-                "the new credential is shown only now; the old one is refused from now on"
-            } else {
-                "the new credential is shown only now; the old one is still accepted until previous_until"
-            },
-            setup,
-        })
+        let note = if overlap.is_zero() {
+            "the new credential is shown only now; the old one is refused from now on"
+        } else {
+            "the new credential is shown only now; the old one is still accepted until previous_until"
+        };
+        Ok(created(&source, credential, note))
     }
 
     pub async fn list_sources(&self) -> Result<Vec<SourceView>, AdminError> {
@@ -274,6 +261,13 @@ fn describe(s: &Source, health: Option<SourceHealth>) -> SourceView {
         previous_until: s.previous.as_ref().and_then(|p| DateTime::from_timestamp(p.until_unix, 0)),
         health: health.unwrap_or_default(),
     }
+}
+
+/// A source with its new credential, shown once, and the setup steps that name both.
+fn created(source: &Source, credential: Credential, note: &'static str) -> CreatedSource {
+    let view = describe(source, None);
+    let setup = setup_steps(source.kind, &view.path, &credential);
+    CreatedSource { source: view, url: None, credential, note, setup }
 }
 
 /// A fresh credential of the kind asked for, and what the sender is told of it (once).

@@ -119,10 +119,13 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
         "AuthenticationSuccess" => format!("{who} signed in to Jellyfin"),
         "SessionStart" => format!("{who} connected{on}"),
         "PendingRestart" => format!("{} needs a restart", if server.is_empty() { "Jellyfin" } else { &server }),
-        "TaskCompleted" if failed_task => with_detail(
-            format!("Jellyfin task {} failed", clean(root, "TaskName")).replace("task  failed", "task failed"),
-            &clean(root, "ResultErrorMessage"),
-        ),
+        "TaskCompleted" if failed_task => {
+            let task = match clean(root, "TaskName") {
+                name if name.is_empty() => "Jellyfin task".to_owned(),
+                name => format!("Jellyfin task {name}"),
+            };
+            with_detail(format!("{task} failed"), &clean(root, "ResultErrorMessage"))
+        }
         "TaskCompleted" => with_detail("Jellyfin task completed".into(), &clean(root, "TaskName")),
         "PluginInstallationFailed" => with_detail(format!("{plugin} failed to install"), &clean(root, "ExceptionMessage")),
         "PluginInstalled" => format!("{plugin} was installed"),

@@ -67,8 +67,15 @@ pub const PLAY: &str = r#"{"action": "play", "media_type": "episode", "title": "
 /// A value Tautulli filled in: not its own `{parameter}` text, not a movie's "0" season.
 fn value(root: &Map<String, Value>, key: &str) -> String {
     let v = crate::normalized::text_of(root, key);
-    let unfilled = v.len() > 2 && v.starts_with('{') && v.ends_with('}') && v[1..v.len() - 1].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if unfilled { String::new() } else { v }
+    if unfilled(&v) { String::new() } else { v }
+}
+
+/// Tautulli's own `{parameter}` text, sent for a parameter the action does not have.
+fn unfilled(v: &str) -> bool {
+    v.len() > 2
+        && v.starts_with('{')
+        && v.ends_with('}')
+        && v[1..v.len() - 1].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Normalized, NormalizeError> {
@@ -88,10 +95,7 @@ fn normalize(input: &Input<'_>, fields: &mut Map<String, Value>) -> Result<Norma
     }
     for (_, v) in fields.iter_mut() {
         if let Value::String(s) = v
-            && s.len() > 2
-            && s.starts_with('{')
-            && s.ends_with('}')
-            && s[1..s.len() - 1].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && unfilled(s)
         {
             s.clear();
         }
