@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::{WAIT, World, world};
@@ -13,22 +12,21 @@ const SECRET: &str = "whsec_c3VwZXItc2VjcmV0LXNpZ25pbmcta2V5LTEyMw==";
 const HEADER_VALUE: &str = "Bearer hunter2-very-private";
 
 /// Every log line of this test binary, to check no secret reaches one.
-fn logs() -> common::Captured {
-    static LOGS: OnceLock<common::Captured> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let captured = common::Captured::default();
-        let sink = captured.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug,aws=info,hyper=info,h2=info,rustls=info")
-            .with_writer(move || sink.clone())
-            .try_init();
-        captured
-    })
-    .clone()
+/// Captures what this test's runtime logs. A thread-local subscriber, not the global one: whichever
+/// test of this binary starts first installs the global one, so capturing there is a race.
+fn capture_logs() -> (common::Captured, tracing::subscriber::DefaultGuard) {
+    let captured = common::Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("debug,aws=info,hyper=info,h2=info,rustls=info")
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    // #[tokio::test] runs on one thread, so every task herald-local spawns logs through it.
+    (captured, tracing::subscriber::set_default(subscriber))
 }
 
 async fn admin_world() -> World {
-    logs();
     world(json!({"sources": [{"id": "k", "kind": "kinescope", "token": "t"}]})).await
 }
 
@@ -111,6 +109,7 @@ async fn sources_are_created_with_a_credential_shown_once() {
 
 #[tokio::test]
 async fn targets_are_validated_redacted_and_keep_secrets_across_edits() {
+    let (logs, _logging) = capture_logs();
     let w = admin_world().await;
     let mut broken = target(&w, "d", "/d");
     broken["body"] = json!("{\n  \"content\": \"{{summary}}\",\n}");
@@ -155,7 +154,7 @@ async fn targets_are_validated_redacted_and_keep_secrets_across_edits() {
     assert_eq!(list[0]["name"], "Renamed");
     assert_eq!(admin(&w, "DELETE", "/admin/targets/d", None).await.0, 204);
     assert_eq!(admin(&w, "GET", "/admin/targets/d", None).await.0, 404);
-    let text = logs().text();
+    let text = logs.text();
     assert!(text.contains("admin request"), "logs were captured");
     for secret in [SECRET, HEADER_VALUE] {
         assert!(!text.contains(secret), "a secret reached the logs");
