@@ -157,6 +157,11 @@ try {
   await attempts.filter({ hasText: /delivered.*HTTP 204 · \d+ ms/ }).waitFor();
   check(await page.locator('#event-detail').filter({ hasText: 'the webhook-id the receiver saw' }).count() === 1,
     'the delivery id is shown as the webhook-id');
+  const asSent = attempts.filter({ hasText: 'HTTP 500' }).first().locator('details.request');
+  await asSent.locator('summary').click();
+  const request = await asSent.locator('pre').innerText();
+  check(/^POST http:\/\/127\.0\.0\.1\/…\n/.test(request) && request.includes('Example Movie'),
+    `the failed attempt shows the request as sent: ${request.slice(0, 200)}`);
   if (shots) await page.screenshot({ path: `${shots}/activity.png`, fullPage: true });
   await page.fill('#activity-filters input[name=q]', 'no such title anywhere');
   await page.locator('#events li.help').waitFor();

@@ -46,7 +46,8 @@ pub struct ActivityArgs {
     /// Only deliveries to this target id.
     #[arg(long)]
     pub target: Option<String>,
-    /// delivered, failed, parked, rejected, throttled, skipped or pending.
+    /// delivered, failed (anything that did not go through), parked, rejected, throttled, skipped,
+    /// dead_lettered, expired or pending.
     #[arg(long)]
     pub outcome: Option<String>,
     /// Only events with this name, e.g. RequestAvailable.
@@ -139,7 +140,8 @@ fn steps(out: &mut String, delivery: &Value) {
         if let Some(status) = step["status"].as_u64() {
             let _ = write!(out, "  HTTP {status}");
         }
-        if step["outcome"] != "parked" && step["outcome"] != "skipped" {
+        // Steps that sent nothing have no latency.
+        if !matches!(step["outcome"].as_str(), Some("parked" | "skipped" | "dead_lettered" | "expired")) {
             let _ = write!(out, "  {} ms", s(&step["ms"]));
         }
         if let Some(error) = step["error"].as_str() {

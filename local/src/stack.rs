@@ -15,7 +15,7 @@ use herald_domain::Secret;
 pub const LOOPBACK: [&str; 2] = ["127.0.0.0/8", "::1/128"];
 
 /// How often SQS hands a message to a function before it goes to the DLQ (template.yaml agrees).
-pub const MAX_RECEIVE_COUNT: u32 = 5;
+pub const MAX_RECEIVE_COUNT: u32 = herald_aws::lambda::MAX_RECEIVES;
 /// Six times each function's timeout (template.yaml agrees): deliver 40 s, retry 60 s.
 pub const DELIVERIES_VISIBILITY_SECS: u32 = 240;
 pub const WAKEUPS_VISIBILITY_SECS: u32 = 360;

@@ -165,6 +165,30 @@ async fn records_are_gone_after_the_retention() {
 }
 
 #[tokio::test]
+async fn a_delivery_parked_past_its_retention_shows_as_expired_past_the_logs_retention() {
+    let tweak = |o: &mut herald_local::run::Options| {
+        (o.tuning.activity_retention, o.tuning.parked_retention) = (Duration::from_secs(6), Duration::from_secs(4));
+    };
+    let w = world_with(config(), tweak).await;
+    w.receiver.reply_for("/picky", Reply::status(503));
+    let started = std::time::Instant::now();
+    let (status, answer) = w.post("ombi", &[OMBI], dune()).await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["event_id"].as_str().unwrap().to_owned();
+    event_when(&w, &id, |e| delivery(e, "picky")["outcome"] == "parked").await;
+    let expired = event_when(&w, &id, |e| delivery(e, "picky")["outcome"] == "expired").await;
+    assert!(started.elapsed() >= Duration::from_secs(4), "not before the parked retention");
+    assert_eq!(delivery(&expired, "flaky")["outcome"], "delivered");
+    // Past the log's retention, the event is kept for its parking's expiry to be seen.
+    tokio::time::sleep(Duration::from_secs(7).saturating_sub(started.elapsed())).await;
+    let listed = get(&w, "/admin/events?outcome=expired").await;
+    assert_eq!(listed["events"][0]["event_id"], id.as_str(), "{listed:#}");
+    // And then let go.
+    tokio::time::sleep(Duration::from_secs(12).saturating_sub(started.elapsed())).await;
+    assert!(get(&w, "/admin/events").await["events"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_log_that_cannot_be_written_loses_no_delivery() {
     // Every PutItem fails: the event's record and the deliver function's log items.
     let tweak = |o: &mut herald_local::run::Options| {

@@ -25,6 +25,15 @@ fn number(template: &str, resource: &str, key: &str) -> u64 {
 }
 
 #[test]
+fn the_queues_dead_letter_after_the_receives_the_deliver_function_counts() {
+    // At its last receive, a delivery the deliver function cannot finish is logged as dead-lettered.
+    let t = template();
+    for queue in ["DeliveriesQueue", "WakeupsQueue"] {
+        assert_eq!(number(&t, queue, "maxReceiveCount"), u64::from(herald_aws::lambda::MAX_RECEIVES), "{queue}");
+    }
+}
+
+#[test]
 fn the_retry_function_finishes_its_worst_wake_up_inside_its_timeout() {
     let t = template();
     let timeout = Duration::from_secs(number(&t, "RetryFunction", "Timeout"));

@@ -5,7 +5,13 @@ import { debounce, field, h, select, show, time } from './dom.js';
 
 const REFRESH_MS = 15000;
 const OUTCOMES = [['', 'any outcome'], ['failed', 'failed'], ['delivered', 'delivered'], ['parked', 'parked'],
-  ['rejected', 'rejected'], ['pending', 'pending']];
+  ['rejected', 'rejected'], ['expired', 'expired'], ['dead_lettered', 'dead-lettered'], ['pending', 'pending']];
+// Steps that sent nothing: no status or latency to show.
+const SENT_NOTHING = new Set(['parked', 'skipped', 'dead_lettered', 'expired']);
+const AFTERWARDS = {
+  expired: 'Parked longer than parked deliveries are kept: it was not sent.',
+  dead_lettered: 'Herald could not finish it (its table or queue failed every try): it waits in the dead-letter queue. Redrive it from Dead letters.',
+};
 const REASONS = { not_subscribed: 'not subscribed to this event', when: 'its conditions were false', disabled: 'disabled' };
 
 // Target ids → names, read once per visit of the view (ids are what the log keeps).
@@ -31,9 +37,17 @@ function steps(delivery) {
   return h('ol', { class: 'attempts' }, (delivery.steps ?? []).map((s) => h('li', {},
     h('span', { class: `chip ${s.outcome}`, text: s.outcome }), ` ${time(s.at)}`,
     s.status ? ` · HTTP ${s.status}` : '', s.class && s.class !== 'http' ? ` · ${s.class}` : '',
-    s.outcome === 'parked' || s.outcome === 'skipped' ? '' : ` · ${s.ms} ms`,
+    SENT_NOTHING.has(s.outcome) ? '' : ` · ${s.ms} ms`,
     s.error ? h('div', { class: 'meta', text: s.error }) : null,
-    s.response ? h('pre', { class: 'answer', text: s.response }) : null)));
+    s.response ? h('pre', { class: 'answer', text: s.response }) : null,
+    s.request ? requestAsSent(s.request) : null)));
+}
+
+// Secrets are redacted by Herald before the request is logged.
+function requestAsSent(r) {
+  const headers = (r.headers ?? []).map(([name, value]) => `${name}: ${value}`).join('\n');
+  return h('details', { class: 'request' }, h('summary', { text: 'Request as sent' }),
+    h('pre', { class: 'answer', text: `${r.method} ${r.url}\n${headers}\n\n${r.body ?? ''}${r.body_truncated ? '\n… (cut here)' : ''}` }));
 }
 
 async function detail(id, into) {
@@ -57,7 +71,8 @@ async function detail(id, into) {
     e.deliveries.map((d) => h('div', { class: 'delivery', 'data-target': d.target_id },
       h('h3', {}, `→ ${nameOf(d.target_id)} `, outcomeChip(d, false)),
       h('p', { class: 'meta', text: `delivery ${d.delivery_id} (the webhook-id the receiver saw)` }),
-      steps(d), d.outcome === 'rejected' ? replay(d) : null)),
+      steps(d), AFTERWARDS[d.outcome] ? h('p', { class: 'help', text: AFTERWARDS[d.outcome] }) : null,
+      d.outcome === 'rejected' ? replay(d) : null)),
     e.not_routed.map((n) => h('p', { class: 'meta', text: `✗ ${nameOf(n.target_id)}: not sent, ${REASONS[n.reason] ?? n.reason}` })),
     result));
   into.scrollIntoView({ block: 'nearest' });

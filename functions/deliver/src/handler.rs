@@ -8,8 +8,9 @@ use herald_app::backoff::Warned;
 use herald_app::deliver::{Deliver, Report};
 use std::time::{Duration, Instant};
 
-use herald_aws::lambda::{flush_activity, for_each_record, stop_starting_at};
+use herald_aws::lambda::{Received, flush_activity, for_each_record, stop_starting_at};
 use herald_aws::metrics::{Metrics, Unit};
+use herald_domain::activity::Outcome;
 use herald_domain::message::Message;
 use herald_domain::target::MAX_TIMEOUT_MS;
 use lambda_runtime::{Error, LambdaEvent};
@@ -47,9 +48,9 @@ pub async fn process_measured(
     batch: SqsEvent,
     metrics: Arc<Mutex<Metrics>>,
 ) -> SqsBatchResponse {
-    let response = for_each_record(batch, concurrency, stop, |id, body| {
+    let response = for_each_record(batch, concurrency, stop, |record| {
         let (deliver, metrics) = (deliver.clone(), metrics.clone());
-        async move { deliver_one(&deliver, &id, &body, &metrics).await }
+        async move { deliver_one(&deliver, &record, &metrics).await }
     })
     .await;
     flush_activity(&deliver.backoff.journal, &metrics).await;
@@ -58,9 +59,10 @@ pub async fn process_measured(
 
 /// True when the message is done with (delivered, parked, set aside as rejected, recorded as a
 /// target failure, or skipped).
-async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str, metrics: &Mutex<Metrics>) -> bool {
+async fn deliver_one(deliver: &Deliver, record: &Received, metrics: &Mutex<Metrics>) -> bool {
     let count = |outcome: &str| metrics.lock().expect("metrics lock").count("Deliveries", &[("Outcome", outcome)]);
-    let message = match Message::from_json(body) {
+    let message_id = record.message_id.as_str();
+    let message = match Message::from_json(&record.body) {
         Ok(Message::Deliver(m)) => m,
         Ok(Message::Wakeup(_) | Message::Sweep) => {
             tracing::error!(message_id, "a wake-up or sweep on the deliveries queue; left for the DLQ");
@@ -91,6 +93,10 @@ async fn deliver_one(deliver: &Deliver, message_id: &str, body: &str, metrics: &
         Err(e) => {
             tracing::error!(message_id, event_id = %message.event.id, delivery_id = %message.delivery_id, error = %e, "infrastructure error; will be retried");
             count("error");
+            if record.is_last_receive() {
+                // SQS moves it to the dead-letter queue now: the log says where it went.
+                deliver.backoff.note(&message, Outcome::DeadLettered);
+            }
             false
         }
     }
@@ -165,6 +171,21 @@ mod tests {
         let failed: Vec<_> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
         assert_eq!(failed, [malformed]);
         assert_eq!(w.sender.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_failing_its_last_receive_is_logged_as_dead_lettered() {
+        let (w, deliver) = deliver();
+        *w.store.targets_unavailable.lock().unwrap() = true;
+        let mut event = batch("deliver-batch.json");
+        event.records.truncate(2);
+        // The first is on its last receive; the second has receives left (SQS tries it again).
+        event.records[0].attributes.insert("ApproximateReceiveCount".into(), "5".into());
+        let response = process(deliver, 2, None, event).await;
+        assert_eq!(response.batch_item_failures.len(), 2, "both fail: SQS decides where they go");
+        let logged: Vec<_> =
+            w.store.attempts.lock().unwrap().iter().map(|(a, _)| (a.delivery_id.to_string(), a.outcome)).collect();
+        assert_eq!(logged, [("01JDZ3M00000000000000000D1".to_owned(), Outcome::DeadLettered)]);
     }
 
     #[tokio::test]

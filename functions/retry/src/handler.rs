@@ -41,9 +41,9 @@ pub async fn process_measured(
     batch: SqsEvent,
     metrics: Arc<Mutex<Metrics>>,
 ) -> SqsBatchResponse {
-    let response = for_each_record(batch, CONCURRENCY, stop, |id, body| {
+    let response = for_each_record(batch, CONCURRENCY, stop, |record| {
         let (retry, metrics) = (retry.clone(), metrics.clone());
-        async move { wake_one(&retry, &id, &body, &metrics).await }
+        async move { wake_one(&retry, &record.message_id, &record.body, &metrics).await }
     })
     .await;
     flush_activity(&retry.backoff.journal, &metrics).await;

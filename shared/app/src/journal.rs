@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use herald_domain::activity::{Attempt, EventRecord};
+use herald_domain::activity::{Attempt, EventRecord, Outcome};
 
 use crate::ports::{AttemptLog, Clock, StoreError};
 
@@ -17,16 +17,24 @@ pub struct Journal {
     clock: Arc<dyn Clock>,
     /// How long what is written is kept.
     retention: Duration,
+    /// How long a parked delivery is kept: its steps and event are kept that much longer.
+    parked_retention: Duration,
 }
 
 impl Journal {
-    pub fn new(log: Arc<dyn AttemptLog>, clock: Arc<dyn Clock>, retention: Duration) -> Self {
-        Self { notes: Mutex::default(), records: Mutex::default(), log: Some(log), clock, retention }
+    pub fn new(
+        log: Arc<dyn AttemptLog>,
+        clock: Arc<dyn Clock>,
+        retention: Duration,
+        parked_retention: Duration,
+    ) -> Self {
+        Self { notes: Mutex::default(), records: Mutex::default(), log: Some(log), clock, retention, parked_retention }
     }
 
     /// A journal that keeps nothing.
     pub fn off(clock: Arc<dyn Clock>) -> Self {
-        Self { notes: Mutex::default(), records: Mutex::default(), log: None, clock, retention: Duration::ZERO }
+        let (retention, parked_retention) = (Duration::ZERO, Duration::ZERO);
+        Self { notes: Mutex::default(), records: Mutex::default(), log: None, clock, retention, parked_retention }
     }
 
     pub fn note(&self, attempt: Attempt) {
@@ -44,10 +52,25 @@ impl Journal {
         let records = std::mem::take(&mut *self.records.lock().expect("journal lock"));
         let notes = std::mem::take(&mut *self.notes.lock().expect("journal lock"));
         let Some(log) = &self.log else { return Ok(0) };
-        let expires = self.clock.now() + self.retention;
+        let now = self.clock.now();
+        let expires = now + self.retention;
         if !records.is_empty() {
             log.write_records(&records, expires).await?;
         }
+        // A parking is shown as expired once it outlives the parked retention: what it is read from
+        // (the parking's steps and the event's record) is kept for the log's retention after that.
+        // On the failure path only: a healthy batch parks nothing.
+        let mut parked: Vec<_> = notes.iter().filter(|n| n.outcome == Outcome::Parked).map(|n| n.event_id).collect();
+        parked.sort();
+        parked.dedup();
+        let expires = match parked.is_empty() {
+            true => expires,
+            false => {
+                let after_expiry = expires + self.parked_retention;
+                log.keep_records(&parked, after_expiry).await?;
+                after_expiry
+            }
+        };
         if !notes.is_empty() {
             log.write_attempts(&notes, expires).await?;
         }

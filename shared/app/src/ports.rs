@@ -121,6 +121,9 @@ pub trait AttemptLog: Send + Sync {
     async fn write_attempts(&self, attempts: &[Attempt], expires_at: DateTime<Utc>) -> Result<(), StoreError>;
     /// The records of events these functions make themselves (health warnings).
     async fn write_records(&self, records: &[EventRecord], expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Keeps the records of `events` until at least `until` (never shortens one): a parked
+    /// delivery's event must outlive the parking, so that its expiry can be shown.
+    async fn keep_records(&self, events: &[Ulid], until: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 /// The admin's side of the activity log, an hour (its storage's partition) at a time.

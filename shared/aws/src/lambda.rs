@@ -30,7 +30,26 @@ pub fn stop_starting_at(deadline_ms: u64, reserve: Duration) -> Instant {
     Instant::now() + left.saturating_sub(reserve)
 }
 
-/// Runs `handle(message_id, body)` for each record; `false` (or a panic) marks the record failed.
+/// How many times SQS hands a message out before moving it to its dead-letter queue (the queues'
+/// `maxReceiveCount` in template.yaml, and herald-local's).
+pub const MAX_RECEIVES: u32 = 5;
+
+/// One SQS record, as a handler sees it.
+pub struct Received {
+    pub message_id: String,
+    pub body: String,
+    /// SQS's `ApproximateReceiveCount` (1 when absent).
+    pub receive_count: u32,
+}
+
+impl Received {
+    /// A failure now moves the message to the dead-letter queue.
+    pub fn is_last_receive(&self) -> bool {
+        self.receive_count >= MAX_RECEIVES
+    }
+}
+
+/// Runs `handle(record)` for each record; `false` (or a panic) marks the record failed.
 /// A record whose turn comes after `stop` is failed without being started.
 pub async fn for_each_record<F, Fut>(
     batch: SqsEvent,
@@ -39,7 +58,7 @@ pub async fn for_each_record<F, Fut>(
     handle: F,
 ) -> SqsBatchResponse
 where
-    F: Fn(String, String) -> Fut,
+    F: Fn(Received) -> Fut,
     Fut: Future<Output = bool> + Send + 'static,
 {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
@@ -47,7 +66,8 @@ where
     let mut ids = HashMap::new();
     for record in batch.records {
         let id = record.message_id.unwrap_or_default();
-        let work = handle(id.clone(), record.body.unwrap_or_default());
+        let receive_count = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
+        let work = handle(Received { message_id: id.clone(), body: record.body.unwrap_or_default(), receive_count });
         let permits = permits.clone();
         let message_id = id.clone();
         let task = tasks.spawn(async move {
@@ -118,7 +138,7 @@ mod tests {
         let count = started.clone();
         // One at a time, each taking 50 ms, and 120 ms to go: the third and later do not start.
         let stop = Some(Instant::now() + Duration::from_millis(120));
-        let response = for_each_record(batch(5), 1, stop, move |_, _| {
+        let response = for_each_record(batch(5), 1, stop, move |_| {
             let count = count.clone();
             async move {
                 count.fetch_add(1, Ordering::SeqCst);

@@ -28,7 +28,7 @@ pub fn backoff(config: &BackoffConfig, aws: &Clients) -> Result<Backoff, reqwest
     let clock = Arc::new(SystemClock);
     Ok(Backoff {
         journal: Arc::new(match config.activity_steps {
-            true => Journal::new(table.clone(), clock.clone(), config.activity_retention),
+            true => Journal::new(table.clone(), clock.clone(), config.activity_retention, config.parked_retention),
             false => Journal::off(clock.clone()),
         }),
         targets: Arc::new(CachedTargets::new(table.clone(), config.target_cache_ttl)),
@@ -112,6 +112,7 @@ pub fn admin(config: &AdminConfig, aws: &Clients) -> Result<Admin, reqwest::Erro
         dead_letters: Arc::new(dead_letters),
         activity: table.clone(),
         activity_retention: b.activity_retention,
+        parked_retention: b.parked_retention,
         first_rung: chrono::Duration::from_std(b.ladder.delay(1)).unwrap_or(chrono::Duration::seconds(30)),
         clock: Arc::new(SystemClock),
         ids: Arc::new(MonotonicIds::default()),

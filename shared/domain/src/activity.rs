@@ -40,11 +40,25 @@ pub enum Outcome {
     Parked,
     /// Not sent: the target was deleted (or re-created) after the event was routed.
     Skipped,
+    /// Its message failed every receive SQS allows and waits in the deliveries' dead-letter queue
+    /// (a redrive sends it on).
+    DeadLettered,
+    /// Parked longer than parked deliveries are kept, and gone unsent. Never written: a reader
+    /// derives it from a parked delivery's age (nothing runs when a parked item's TTL passes).
+    Expired,
 }
 
 impl Outcome {
-    pub const ALL: [Self; 6] =
-        [Self::Delivered, Self::Failed, Self::Throttled, Self::Rejected, Self::Parked, Self::Skipped];
+    pub const ALL: [Self; 8] = [
+        Self::Delivered,
+        Self::Failed,
+        Self::Throttled,
+        Self::Rejected,
+        Self::Parked,
+        Self::Skipped,
+        Self::DeadLettered,
+        Self::Expired,
+    ];
 
     /// One letter in the stored line.
     pub fn code(self) -> char {
@@ -55,6 +69,8 @@ impl Outcome {
             Self::Rejected => 'r',
             Self::Parked => 'p',
             Self::Skipped => 's',
+            Self::DeadLettered => 'x',
+            Self::Expired => 'e',
         }
     }
 
@@ -70,6 +86,8 @@ impl Outcome {
             Self::Rejected => "rejected",
             Self::Parked => "parked",
             Self::Skipped => "skipped",
+            Self::DeadLettered => "dead_lettered",
+            Self::Expired => "expired",
         }
     }
 
@@ -79,7 +97,17 @@ impl Outcome {
 
     /// Did not go through (what "failed" means in a filter).
     pub fn is_failure(self) -> bool {
-        matches!(self, Self::Failed | Self::Throttled | Self::Rejected)
+        matches!(self, Self::Failed | Self::Throttled | Self::Rejected | Self::DeadLettered | Self::Expired)
+    }
+
+    /// The delivery waits in the target's parking lot after this step.
+    pub fn leaves_parked(self) -> bool {
+        matches!(self, Self::Failed | Self::Throttled | Self::Parked)
+    }
+
+    /// A step that sent nothing (no status, no latency).
+    pub fn sent_nothing(self) -> bool {
+        matches!(self, Self::Parked | Self::Skipped | Self::DeadLettered | Self::Expired)
     }
 }
 
@@ -273,6 +301,10 @@ pub struct EventRecord {
     /// For a health warning: the target it warns about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub about: Option<TargetId>,
+    /// Kept (and shown) past the log's retention until then, because one of its deliveries was
+    /// parked: its expiry, when parked deliveries are kept that long, is shown too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_until: Option<DateTime<Utc>>,
 }
 
 /// A webhook a source's URL refused (a wrong credential, a body that is not JSON, too large), as
@@ -311,6 +343,7 @@ impl EventRecord {
             routed,
             not_routed,
             about: event.fields.get("target_id").and_then(|v| v.as_str()).and_then(|t| TargetId::parse(t).ok()),
+            kept_until: None,
         }
     }
 }
@@ -356,7 +389,7 @@ mod tests {
             assert_eq!(Outcome::from_code(o.code()), Some(o));
             assert_eq!(Outcome::parse(o.as_str()), Some(o));
         }
-        assert_eq!(Outcome::from_code('x'), None);
+        assert_eq!(Outcome::from_code('z'), None);
         for c in "htcngbo".chars() {
             assert_eq!(ErrorClass::from_code(c).map(ErrorClass::code), Some(c));
         }

@@ -59,6 +59,9 @@ impl<'a> Reader<'a> {
             .map(|r| {
                 let mut mine = self.steps.get(&r.delivery_id).cloned().unwrap_or_default();
                 mine.sort_by_key(|s| s.at);
+                if let Some(expired) = expiry(&mine, self.admin.parked_retention, self.now) {
+                    mine.push(expired);
+                }
                 line(r.delivery_id, &r.target_id, mine, with_steps)
             })
             .collect();
@@ -81,6 +84,18 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The step a delivery's parking ended with when it was parked longer than `kept` by `now`: the
+/// parked item is gone (DynamoDB's TTL) and nothing logged it. Its parking began with the first
+/// step of the last run of steps that left it parked (a failed probe keeps the same item).
+fn expiry(steps: &[Attempt], kept: std::time::Duration, now: DateTime<Utc>) -> Option<Attempt> {
+    let last = steps.last().filter(|s| s.outcome.leaves_parked())?;
+    let run = steps.iter().rposition(|s| !s.outcome.leaves_parked()).map_or(0, |i| i + 1);
+    let parked_at = steps[run..].iter().find(|s| s.outcome == Outcome::Parked)?.at;
+    let expired_at = parked_at + chrono::Duration::from_std(kept).ok()?;
+    (expired_at <= now)
+        .then(|| Attempt::step(expired_at, last.delivery_id, last.event_id, &last.target_id, Outcome::Expired))
+}
+
 fn line(delivery_id: Ulid, target: &TargetId, steps: Vec<Attempt>, with_steps: bool) -> DeliveryLine {
     let last = steps.last();
     DeliveryLine {
@@ -90,7 +105,7 @@ fn line(delivery_id: Ulid, target: &TargetId, steps: Vec<Attempt>, with_steps: b
         // A parking after a failure keeps the failure's status in view.
         status: steps.iter().rev().find_map(|s| s.status),
         last_at: last.map(|s| s.at),
-        attempts: steps.iter().filter(|s| !matches!(s.outcome, Outcome::Parked | Outcome::Skipped)).count(),
+        attempts: steps.iter().filter(|s| !s.outcome.sent_nothing()).count(),
         steps: with_steps.then_some(steps),
     }
 }
@@ -102,7 +117,7 @@ fn outcome_matches(filter: &str, line: &DeliveryLine) -> bool {
     }
 }
 
-const OUTCOMES: &str = "delivered, failed, parked, rejected, throttled, skipped or pending";
+const OUTCOMES: &str = "delivered, failed, parked, rejected, throttled, skipped, dead_lettered, expired or pending";
 
 impl ActivityFilter {
     fn check(&self) -> Result<(), AdminError> {
@@ -156,13 +171,22 @@ impl Admin {
         now - chrono::Duration::from_std(self.activity_retention).unwrap_or(chrono::Duration::days(7))
     }
 
+    /// The oldest time an event may be from and still be shown: one whose delivery was parked is
+    /// kept past the retention, for as long as parked deliveries are kept.
+    fn kept_starts(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.log_starts(now) - chrono::Duration::from_std(self.parked_retention).unwrap_or(chrono::Duration::days(7))
+    }
+
+    fn is_shown(&self, record: &EventRecord, now: DateTime<Utc>) -> bool {
+        record.received_at >= self.log_starts(now) || record.kept_until.is_some_and(|k| k > now)
+    }
+
     async fn shown_events(&self, hour: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<EventRecord>, AdminError> {
-        let starts = self.log_starts(now);
-        Ok(self.activity.events_in_hour(hour, now).await?.into_iter().filter(|r| r.received_at >= starts).collect())
+        Ok(self.activity.events_in_hour(hour, now).await?.into_iter().filter(|r| self.is_shown(r, now)).collect())
     }
 
     async fn shown_event(&self, id: Ulid, now: DateTime<Utc>) -> Result<Option<EventRecord>, AdminError> {
-        Ok(self.activity.event(id, now).await?.filter(|r| r.received_at >= self.log_starts(now)))
+        Ok(self.activity.event(id, now).await?.filter(|r| self.is_shown(r, now)))
     }
 
     /// Events newest first, narrowed by `filter`, a page at a time.
@@ -178,7 +202,8 @@ impl Admin {
             }
             return Ok(EventPage { events, next_before: None, next_until: None });
         }
-        let oldest = self.log_starts(now);
+        // Back to where a record kept for a parking may be from: only older pages read those hours.
+        let oldest = self.kept_starts(now);
         let since = filter.since.map_or(oldest, |s| s.max(oldest));
         let until = filter.until.map_or(now, |u| u.min(now));
         let mut hour = hour_of(until);

@@ -15,7 +15,7 @@ fn t(id: &str) -> TargetId {
 }
 
 /// An Ombi event at `at` titled by `summary`, routed to `discord`, not to `slack`.
-async fn event(f: &AdminFakes, at: DateTime<Utc>, n: u128, summary: &str) -> EventRecord {
+fn record(at: DateTime<Utc>, n: u128, summary: &str) -> EventRecord {
     let id = Ulid::from_parts(at.timestamp_millis() as u64, n);
     let mut record = EventRecord::of(
         &sample_event(SourceKind::Ombi, id, at),
@@ -24,6 +24,12 @@ async fn event(f: &AdminFakes, at: DateTime<Utc>, n: u128, summary: &str) -> Eve
         vec![(t("slack"), NotRouted::NotSubscribed)],
     );
     record.summary = summary.to_owned();
+    record
+}
+
+/// [`record`], stored.
+async fn event(f: &AdminFakes, at: DateTime<Utc>, n: u128, summary: &str) -> EventRecord {
+    let record = record(at, n, summary);
     // Kept longer than shown (a record that is also a claim can be): the retention decides what is shown.
     f.store.write_event(&record, None, at + Duration::from_secs(30 * 86_400)).await.unwrap();
     record
@@ -115,6 +121,61 @@ async fn a_page_reads_a_day_at_most_and_nothing_older_than_the_retention() {
         assert!(page.events.is_empty(), "nothing past the retention: {:?}", page.events);
         until = page.next_until;
         pages += 1;
-        assert!(pages < 10, "the pages end at the retention");
+        // At the retention, and a parked retention further for the records a parking keeps.
+        assert!(pages < 20, "the pages end");
     }
+}
+
+#[tokio::test]
+async fn a_delivery_parked_past_the_parked_retention_shows_as_expired_for_the_logs_retention() {
+    let (admin, f, start) = setup();
+    const WEEK: Duration = Duration::from_secs(7 * 86_400);
+    let journal = crate::journal::Journal::new(f.store.clone(), f.clock.clone(), WEEK, WEEK);
+    let set_clock = |at: DateTime<Utc>| *f.clock.0.lock().unwrap() = at;
+    // As ingest writes them: kept for the retention.
+    let (parked, delivered) = (record(start, 1, "Parked"), record(start, 2, "Delivered"));
+    for record in [&parked, &delivered] {
+        f.store.write_event(record, None, start + WEEK).await.unwrap();
+    }
+    let note = |record: &EventRecord, outcome: Outcome| {
+        journal.note(Attempt::step(start, record.routed[0].delivery_id, record.event_id, &t("discord"), outcome))
+    };
+    note(&parked, Outcome::Failed);
+    note(&parked, Outcome::Parked);
+    note(&delivered, Outcome::Delivered);
+    journal.flush().await.unwrap();
+
+    let shown_at = |days: i64, outcome: Option<&'static str>| {
+        set_clock(start + chrono::Duration::days(days));
+        let admin = &admin;
+        async move {
+            let (mut shown, mut until) = (Vec::new(), None);
+            loop {
+                let filter = ActivityFilter { until, outcome: outcome.map(Into::into), ..Default::default() };
+                let page = admin.events(&filter).await.unwrap();
+                shown.extend(page.events.iter().map(|e| (e.summary.clone(), e.deliveries[0].outcome.clone())));
+                match page.next_until {
+                    Some(next) => until = Some(next),
+                    None => return shown,
+                }
+            }
+        }
+    };
+    let both =
+        |outcome: &str| vec![("Parked".to_owned(), outcome.to_owned()), ("Delivered".into(), "delivered".into())];
+    let mut shown = shown_at(6, None).await;
+    shown.sort();
+    let mut expected = both("parked");
+    expected.sort();
+    assert_eq!(shown, expected, "inside both retentions");
+    let expired = [("Parked".to_owned(), "expired".to_owned())];
+    assert_eq!(shown_at(8, None).await, expired, "the delivered one is gone");
+    let view = admin.delivery(&parked.routed[0].delivery_id.to_string()).await.unwrap();
+    let last = view.delivery.steps.unwrap().pop().unwrap();
+    assert_eq!((last.outcome, last.at), (Outcome::Expired, start + WEEK));
+    for filter in ["expired", "failed"] {
+        assert_eq!(shown_at(8, Some(filter)).await, expired, "{filter}");
+    }
+    assert!(shown_at(8, Some("parked")).await.is_empty());
+    assert!(shown_at(15, None).await.is_empty(), "kept for the log's retention after it expired, then gone");
 }

@@ -105,6 +105,8 @@ pub struct Admin {
     pub activity: Arc<dyn ActivityReader>,
     /// How far back the activity log goes.
     pub activity_retention: std::time::Duration,
+    /// How long a parked delivery is kept: one parked longer shows as expired.
+    pub parked_retention: std::time::Duration,
     /// The ladder's first rung: how long a target not holding waits after a failed manual probe.
     pub first_rung: chrono::Duration,
     pub clock: Arc<dyn Clock>,

@@ -108,6 +108,15 @@ impl AttemptLog for MemoryStore {
         lock(&self.events).extend(stored);
         Ok(())
     }
+
+    async fn keep_records(&self, events: &[Ulid], until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.note("keep_records");
+        for stored in lock(&self.events).iter_mut().filter(|e| events.contains(&e.record.event_id)) {
+            stored.expires_at = stored.expires_at.max(until);
+            stored.record.kept_until = Some(until);
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

@@ -122,6 +122,7 @@ pub fn admin(store: Arc<MemoryStore>) -> (Admin, AdminFakes) {
         dead_letters: Arc::new(NoDeadLetters),
         activity: fakes.store.clone(),
         activity_retention: std::time::Duration::from_secs(7 * 86_400),
+        parked_retention: std::time::Duration::from_secs(7 * 86_400),
         first_rung: chrono::Duration::seconds(30),
         clock: fakes.clock.clone(),
         ids: Arc::new(SequentialIds),

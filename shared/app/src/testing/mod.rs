@@ -53,6 +53,8 @@ pub struct MemoryStore {
     pub health: Mutex<Vec<(SourceId, SourceSignal)>>,
     /// Counts every read and write, to check what a path costs.
     pub calls: Mutex<Vec<&'static str>>,
+    /// While set, reading the targets fails as an unavailable table does.
+    pub targets_unavailable: Mutex<bool>,
 }
 
 impl MemoryStore {
@@ -94,6 +96,9 @@ impl SourceHealthLog for MemoryStore {
 impl TargetStore for MemoryStore {
     async fn list_targets(&self) -> Result<Arc<Vec<Target>>, StoreError> {
         self.note("list_targets");
+        if *lock(&self.targets_unavailable) {
+            return Err(StoreError::Unavailable("the table is down (test)".into()));
+        }
         Ok(Arc::new(lock(&self.targets).clone()))
     }
 }

@@ -12,6 +12,8 @@ use herald_domain::TargetId;
 use herald_domain::event::SourceKind;
 use herald_domain::ladder::Ladder;
 use herald_domain::message::{DeliveryMessage, WakeupMessage};
+
+const WEEK: Duration = Duration::from_secs(7 * 86_400);
 use herald_domain::outcome::DeliveryOutcome;
 use herald_domain::sample::sample_event;
 
@@ -36,7 +38,7 @@ pub fn world() -> TestWorld {
     let queue = Arc::new(MemoryQueue::default());
     let clock = FixedClock::at(DateTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
     let backoff = Arc::new(Backoff {
-        journal: Arc::new(crate::journal::Journal::new(store.clone(), clock.clone(), Duration::from_secs(7 * 86_400))),
+        journal: Arc::new(crate::journal::Journal::new(store.clone(), clock.clone(), WEEK, WEEK)),
         targets: store.clone(),
         states: store.clone(),
         parking: store.clone(),

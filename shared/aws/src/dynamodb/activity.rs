@@ -46,6 +46,9 @@ struct StoredEvent {
     /// A health warning's target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     about: Option<TargetId>,
+    /// Kept for a parked delivery until then (seconds since the epoch; set by `keep_records`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kept: Option<i64>,
 }
 
 impl StoredEvent {
@@ -63,6 +66,7 @@ impl StoredEvent {
             not: join(record.not_routed.iter().map(|(t, why)| format!("{t}:{}", why.as_str())).collect()),
             lease: lease_until.map(|l| l.timestamp()),
             about: record.about.clone(),
+            kept: record.kept_until.map(|k| k.timestamp()),
         }
     }
 
@@ -91,6 +95,7 @@ impl StoredEvent {
             routed,
             not_routed,
             about: self.about,
+            kept_until: self.kept.and_then(|k| DateTime::from_timestamp(k, 0)),
         };
         Claimed { record, lease_until }
     }
@@ -247,6 +252,47 @@ impl AttemptLog for Table {
             }
         }
         Ok(())
+    }
+
+    async fn keep_records(&self, events: &[Ulid], until: DateTime<Utc>) -> Result<(), StoreError> {
+        for id in events {
+            // The expiry moves only later (a dedupe claim may be kept longer already); `kept` is
+            // set either way, since it is what shows the record past the log's retention.
+            let longer = self.keep_record(id, until, "SET #ttl = :until, kept = :until", "#ttl < :until").await;
+            let kept = match longer {
+                Err(StoreError::Conflict) => self.keep_record(id, until, "SET kept = :until", "#ttl >= :until").await,
+                other => other,
+            };
+            match kept {
+                // Gone, or changed meanwhile by another parking of the same event.
+                Ok(()) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Table {
+    async fn keep_record(
+        &self,
+        id: &Ulid,
+        until: DateTime<Utc>,
+        update: &str,
+        condition: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(keys::event(id).into()))
+            .update_expression(update)
+            .condition_expression(format!("attribute_exists(PK) AND {condition}"))
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":until", n(until.timestamp()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(conflict_or_unavailable)
     }
 }
 
