@@ -61,7 +61,13 @@ impl Template {
             let tail = &rest[open..];
             let (double, inner_start) = if tail.starts_with("{{") { (true, 2) } else { (false, 1) };
             let close_pat = if double { "}}" } else { "}" };
-            let found = tail[inner_start..].find(close_pat).and_then(|end| {
+            // A placeholder holds only a name and spaces around it: the scan stops at the first other
+            // character, which must begin the close. (Searching for the close from every brace made
+            // a run of braces quadratic: seconds for 64 KiB.)
+            let inner_len = tail[inner_start..]
+                .find(|c: char| !(c.is_whitespace() || c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+                .unwrap_or(tail.len() - inner_start);
+            let found = tail[inner_start + inner_len..].starts_with(close_pat).then_some(inner_len).and_then(|end| {
                 let inner = tail[inner_start..inner_start + end].trim();
                 is_name(inner).then(|| (inner.to_owned(), inner_start + end + close_pat.len()))
             });
@@ -126,6 +132,12 @@ impl Template {
     }
 
     pub fn render(&self, event: &Event, context: Context) -> String {
+        self.render_capped(event, context, usize::MAX)
+    }
+
+    /// [`Self::render`], stopping once the output passes `max` bytes: a short text that repeats
+    /// `{{raw}}` over a large webhook is never built whole.
+    pub fn render_capped(&self, event: &Event, context: Context, max: usize) -> String {
         let mut out = String::with_capacity(
             self.segments
                 .iter()
@@ -137,6 +149,9 @@ impl Template {
                 .sum(),
         );
         for segment in &self.segments {
+            if out.len() > max {
+                break;
+            }
             match segment {
                 Segment::Literal(text) => out.push_str(text),
                 Segment::Placeholder { name, double, source, bare, .. } => {

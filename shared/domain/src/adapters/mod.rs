@@ -58,11 +58,16 @@ pub fn restamp(event: &mut Event, id: Ulid, received_at: DateTime<Utc>) {
     render_summary(event);
 }
 
+/// The most a summary may weigh: one line for a notification, whatever its template repeats.
+pub const MAX_SUMMARY_BYTES: usize = 1024;
+
 /// The source's summary template over the finished event, when it has one.
 fn render_summary(event: &mut Event) {
     if let Some(template) = event.summary_template.clone() {
-        let summary = Template::parse(&template).render(event, Context::Text);
-        event.fields.insert("summary".into(), Value::String(summary.trim().to_owned()));
+        let summary = Template::parse(&template).render_capped(event, Context::Text, MAX_SUMMARY_BYTES);
+        let summary = summary.trim();
+        let summary = crate::preset::truncate_bytes(summary, MAX_SUMMARY_BYTES).unwrap_or_else(|| summary.to_owned());
+        event.fields.insert("summary".into(), Value::String(summary));
     }
 }
 

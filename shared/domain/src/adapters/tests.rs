@@ -277,3 +277,14 @@ fn a_body_rewritten_by_pruning_keeps_every_number_exact() {
     let original: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(again["n"], original["n"], "the number survives the rewrite bit for bit");
 }
+
+#[test]
+fn a_summary_repeating_the_whole_body_is_cut_to_one_line_s_worth() {
+    let id = SourceId::parse("big").unwrap();
+    let template = "{{raw}} ".repeat(70);
+    let origin = Origin { summary: Some(&template), ..Origin::of(&id, SourceKind::Generic) };
+    let body = json!({"event": "x", "blob": "y".repeat(250_000)}).to_string();
+    let e = normalize(&origin, body.as_bytes(), Ulid::nil(), DateTime::UNIX_EPOCH).unwrap();
+    let summary = e.fields["summary"].as_str().unwrap();
+    assert!(summary.len() <= MAX_SUMMARY_BYTES && summary.ends_with('…'), "{} bytes", summary.len());
+}

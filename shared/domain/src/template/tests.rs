@@ -114,3 +114,26 @@ fn dotted_names_and_unclosed_braces() {
     assert_eq!(render("{{data.id}} {{ {x", json!({}), Context::Text), "d1 {{ {x");
     assert_eq!(Template::parse("{{a}}{b}").placeholders().collect::<Vec<_>>(), ["a", "b"]);
 }
+
+/// Runs of braces that open nothing: every brace a literal, a name after the last one still found.
+/// (Parsing these once took seconds per 64 KiB; `cargo run --release -p herald-domain --example
+/// template_parse` measures it.)
+#[test]
+fn long_runs_of_unclosed_braces_stay_literal() {
+    for unit in ["{", "{{", "{a", "{ ", "{{a b", "}{"] {
+        let src = format!("{}{{{{title}}}}", unit.repeat((1 << 20) / unit.len()));
+        let t = Template::parse(&src);
+        assert_eq!(t.placeholders().collect::<Vec<_>>(), ["title"], "{unit:?}");
+        let out = t.render(&event(json!({"title": "T"})), Context::Text);
+        assert_eq!(out.len(), src.len() - "{{title}}".len() + 1, "{unit:?}");
+        assert!(out.ends_with('T'));
+    }
+}
+
+#[test]
+fn a_capped_render_stops_soon_after_the_cap() {
+    let big = "x".repeat(100_000);
+    let t = Template::parse(&"{{title}} ".repeat(70));
+    let out = t.render_capped(&event(json!({"title": big})), Context::Text, 1024);
+    assert!(out.len() > 1024 && out.len() <= 1024 + 100_001, "{}", out.len());
+}
