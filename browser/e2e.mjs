@@ -80,8 +80,12 @@ try {
   // Before a name and URL, the preview already shows a request, with stand-ins it says it uses.
   await page.locator('#preview-stand-in').filter({ hasText: 'stand-in for a name and a URL' }).waitFor();
   await page.locator('#preview-request').filter({ hasText: 'https://receiver.example/hook' }).waitFor();
-  check((await page.getAttribute('#placeholders button:has-text("{{title}}")', 'title')).startsWith('e.g. '),
-    'a placeholder shows its sample value');
+  const titleHelp = await page.getAttribute('#placeholders button:has-text("{{title}}")', 'title');
+  check(titleHelp.includes('the movie, episode') && titleHelp.includes('e.g. '), `a placeholder says what it holds, with its sample value: ${titleHelp}`);
+  await page.fill('#placeholder-filter', 'release year');
+  check(await page.isVisible('#placeholders button:has-text("{{year}}")') && !(await page.isVisible('#placeholders button:has-text("{{title}}")')),
+    'typing narrows the placeholders to those it describes');
+  await page.fill('#placeholder-filter', '');
   await page.fill('#target-form input[name=name]', 'Discord');
   await page.fill('#target-form input[name=url]', `${receiver}/discord`);
   await page.selectOption('#target-form select[name=preset]', 'discord');
@@ -211,6 +215,9 @@ try {
   await page.locator('#target-form').waitFor();
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   check(wide <= 390, `the form fits a phone (${wide} px wide)`);
+  const [previewTop, saveTop] = await page.evaluate(() => ['aside.preview', '#target-form button[type=submit]']
+    .map((q) => document.querySelector(q).getBoundingClientRect().top));
+  check(previewTop < saveTop, `on a phone the preview comes before Save (${previewTop} px, Save at ${saveTop} px)`);
 
   step('Test with the sample the preview shows (the editor the phone step opened)');
   await page.locator('#target-form').waitFor();

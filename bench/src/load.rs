@@ -262,7 +262,8 @@ async fn set_up(running: &Running, receiver: &Receiver, fan_out: usize) -> Resul
     for t in 0..fan_out {
         // No id: the API makes one of 26 characters, as for a target made in the page, so each
         // logged step is as long as a user's.
-        let body = json!({"name": format!("Bench {t}"), "preset": "discord", "url": receiver.url(&format!("/t{t}/hook"))});
+        let body =
+            json!({"name": format!("Bench {t}"), "preset": "discord", "url": receiver.url(&format!("/t{t}/hook"))});
         let response = post("/admin/targets", body).await?;
         if !response.status().is_success() {
             bail!("creating target t{t} answered {}: {}", response.status(), response.text().await?);

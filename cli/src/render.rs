@@ -202,6 +202,10 @@ pub fn status(v: &Value) -> String {
     ] {
         let _ = writeln!(out, "{key:<16} {}", s(&v[key]));
     }
+    if let Some(failure) = v["last_failure"].as_object().filter(|f| f["recovered"] == true) {
+        let _ =
+            writeln!(out, "{:<16} {} ({}), recovered since", "last_failure", s(&failure["at"]), s(&failure["error"]));
+    }
     out
 }
 

@@ -226,6 +226,13 @@ async fn a_successful_test_resets_the_ladder_and_releases_what_was_parked() {
     assert_eq!(tested["ok"], true);
     let state = w.wait_for_state("t", WAIT, |s| s.is_healthy() && s.parked == 0).await;
     assert_eq!(state.failures, 0);
+    // Recovered: the failure is history, not the target's state.
+    let (_, status) = admin(&w, "GET", "/admin/targets/t/status", None).await;
+    assert_eq!((status["last_status"].as_u64(), status["last_error"].as_str()), (None, None), "{status}");
+    assert_eq!(
+        (status["last_failure"]["status"].as_u64(), status["last_failure"]["recovered"].as_bool()),
+        (Some(500), Some(true))
+    );
     let events: Vec<String> =
         w.receiver.requests_to("/t").iter().map(|r| r.json()["event_id"].as_str().unwrap_or("").to_owned()).collect();
     assert_eq!(&events[events.len() - 3..], ["e0", "e1", "e2"], "released in order after the test");

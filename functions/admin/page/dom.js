@@ -49,11 +49,27 @@ export function copyButton(text, label = 'Copy') {
   return button;
 }
 
-export function time(iso) {
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const UNITS = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
+
+// "in 14 minutes", "3 hours ago": the largest unit that fits.
+export function ago(at, now = Date.now()) {
+  const seconds = Math.round((at.getTime() - now) / 1000);
+  const [unit, size] = UNITS.find(([, size]) => Math.abs(seconds) >= size) ?? ['second', 1];
+  return relative.format(Math.round(seconds / size), unit);
+}
+
+// The absolute time, the day too when it is not today: what a live region may announce, since it
+// changes only when the time does.
+export function clock(iso) {
   if (!iso) return '';
   const at = new Date(iso);
-  const sameDay = at.toDateString() === new Date().toDateString();
-  return sameDay ? at.toLocaleTimeString() : at.toLocaleString();
+  return at.toDateString() === new Date().toDateString() ? at.toLocaleTimeString() : at.toLocaleString();
+}
+
+// The absolute time and how far it is from now.
+export function time(iso) {
+  return iso ? `${clock(iso)} (${ago(new Date(iso))})` : '';
 }
 
 export function debounce(fn, ms) {

@@ -143,14 +143,25 @@ export async function editor(ctx, id) {
     show(sampleEvent, h('option', { value: '', text: 'its sample event' }), src.events.map((e) => h('option', { value: e.name, text: e.name })));
     // Every placeholder, each with its value in this sender's sample: Herald's own first, then the sender's fields.
     const samples = new Map(src.placeholders.map(([n, v]) => [n, typeof v === 'string' ? v : JSON.stringify(v)]));
+    // Each button says what it holds (Herald's own) or where it comes from, and its sample value.
     const chip = (n) => {
       const value = (samples.get(n) ?? '').slice(0, 80);
-      return h('button', { type: 'button', text: `{{${n}}}`, title: value ? `e.g. ${value}` : 'no value in this sample',
-        'aria-label': `insert {{${n}}}${value ? `, e.g. ${value}` : ''}`, onclick: () => insertAt(body, `{{${n}}}`) });
+      const what = cat.descriptions[n] ?? `${src.label}'s own field`;
+      const example = value ? `e.g. ${value}` : 'no value in this sample';
+      return h('button', { type: 'button', text: `{{${n}}}`, title: `${what}; ${example}`,
+        'data-search': `${n} ${what} ${value}`.toLowerCase(),
+        'aria-label': `insert {{${n}}}: ${what}; ${example}`, onclick: () => insertAt(body, `{{${n}}}`) });
     };
     const own = [...samples.keys()].filter((n) => !cat.canonical.includes(n));
-    show(chips, cat.canonical.map(chip),
-      own.length ? h('details', {}, h('summary', { text: `${own.length} fields of this sender's sample` }), own.map(chip)) : null);
+    const mine = own.length ? h('details', {}, h('summary', { text: `${own.length} fields of this sender's sample` }), own.map(chip)) : null;
+    // Typing narrows the buttons to those whose name, description or sample value matches.
+    const filter = h('input', { type: 'search', id: 'placeholder-filter', placeholder: 'Find a placeholder: name, meaning or value',
+      'aria-label': 'Find a placeholder', oninput: () => {
+        const q = filter.value.trim().toLowerCase();
+        for (const b of chips.querySelectorAll('button[data-search]')) b.hidden = q !== '' && !b.dataset.search.includes(q);
+        if (mine && q) mine.open = true;
+      } });
+    show(chips, filter, cat.canonical.map(chip), mine);
   };
   fillSamples();
   sampleKind.addEventListener('change', () => { fillSamples(); changed(); });
@@ -217,8 +228,9 @@ export async function editor(ctx, id) {
     } catch (err) { show(tested, h('p', { class: 'error', text: err.message })); }
     testSample.disabled = false;
   } }) : null;
+  // Two parts around the preview: on a phone it comes right after the body, before Save.
   const form = h('form', { id: 'target-form', class: 'editor', novalidate: true },
-    h('div', {},
+    h('div', { class: 'editor-top' },
       h('h1', { text: stored ? `Edit ${stored.name}` : 'Add a target' }),
       field('Name', name),
       field('URL', url, 'A template: {{title}} and {tmdbId} are percent-encoded into it.'),
@@ -226,7 +238,8 @@ export async function editor(ctx, id) {
       limit,
       h('h2', { text: 'Request' }),
       field('Body', body, 'Empty: the preset\'s body, or every field as JSON. Click a placeholder to insert it.'),
-      chips,
+      chips),
+    h('div', { class: 'editor-rest' },
       h('label', { text: 'Headers' }), headers,
       field('Content type', contentType),
       h('h2', { text: 'Events' }), events,
@@ -249,7 +262,7 @@ export async function editor(ctx, id) {
       h('div', { class: 'row' }, sampleKind, sampleEvent),
       standInNote, problem, request, warnings, testSample, tested));
   // Edits to the target, not the preview's choice of sample.
-  const edit = (e) => { if (!e.target.closest('aside')) dirty = true; };
+  const edit = (e) => { if (!e.target.closest('aside') && e.target.id !== 'placeholder-filter') dirty = true; };
   form.addEventListener('input', edit);
   form.addEventListener('change', edit);
   form.addEventListener('submit', async (e) => {

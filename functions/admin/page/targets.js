@@ -1,7 +1,7 @@
 // Targets: where events go. Each shows where it stands on its ladder, what it keeps aside, and
 // Kino's Test button.
 import { api } from './api.js';
-import { h, show, time } from './dom.js';
+import { ago, clock, h, show, time } from './dom.js';
 import { editor } from './editor.js';
 import { recentDeliveries } from './activity.js';
 
@@ -12,7 +12,7 @@ export function badge(status) {
   if (!status.enabled) return h('span', { class: 'badge disabled', text: 'disabled' });
   if (status.paused) return h('span', { class: 'badge paused', text: 'paused' });
   if (status.holding) {
-    const until = status.next_attempt_at ? ` until ${time(status.next_attempt_at)}` : '';
+    const until = status.next_attempt_at ? ` until ${clock(status.next_attempt_at)}` : '';
     const n = status.failures;
     return h('span', { class: 'badge holding', text: `holding${until} · ${n} failure${n === 1 ? '' : 's'}` });
   }
@@ -62,6 +62,7 @@ function eventsSummary(events) {
 function card(target, ctx, reload) {
   // Announced when it changes (not on every refresh that finds it the same).
   const statusLine = h('div', { class: 'status', 'aria-live': 'polite' });
+  const when = h('span', { class: 'meta when' });
   const counts = h('span', { class: 'meta counts' });
   const result = h('div');
   const extra = h('div');
@@ -73,9 +74,13 @@ function card(target, ctx, reload) {
   const refresh = async (known) => {
     const status = known ?? await api('GET', `/admin/targets/${target.id}/status`);
     const unhealthy = status.holding || status.failures > 0;
-    const parts = [badge(status), unhealthy && status.last_error ? h('span', { class: 'meta', text: ` ${status.last_error}` }) : null];
+    const past = status.last_failure?.recovered ? status.last_failure : null;
+    const parts = [badge(status), unhealthy && status.last_error ? h('span', { class: 'meta', text: ` ${status.last_error}` }) : null,
+      past ? h('span', { class: 'meta', text: ` · last failed ${clock(past.at)}${past.status ? ` (HTTP ${past.status})` : ''}, recovered since` }) : null];
     const text = parts.filter(Boolean).map((p) => p.textContent).join('');
     if (statusLine.textContent !== text) show(statusLine, parts);
+    // Beside the live region, not in it: it changes on every refresh.
+    when.textContent = status.holding && status.next_attempt_at ? `next attempt ${ago(new Date(status.next_attempt_at))}` : '';
     counts.textContent = `${status.parked} parked · ${status.rejected} rejected`;
     replay.hidden = (status.parked <= 0 && !status.holding) || status.paused;
     rejected.hidden = status.rejected === 0;
@@ -115,7 +120,7 @@ function card(target, ctx, reload) {
     test.disabled = false;
   } });
   const el = h('article', { class: 'card target', 'data-id': target.id, 'data-name': target.name },
-    h('div', { class: 'title' }, h('strong', { text: target.name }), statusLine),
+    h('div', { class: 'title' }, h('strong', { text: target.name }), statusLine, when),
     h('div', { class: 'meta', text: `${target.method} ${target.url}` }),
     h('div', { class: 'meta' }, `${target.preset} · `, counts,
       ` · ${eventsSummary(target.events)}`),

@@ -248,6 +248,49 @@ async fn the_page_is_public_embedded_and_locked_down() {
 }
 
 #[tokio::test]
+async fn the_pages_files_are_gzipped_when_taken_and_a_second_visit_gets_304s() {
+    use std::io::Read as _;
+    let (app, _) = app();
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        app.clone().oneshot(request.body(Body::empty()).unwrap())
+    };
+    for path in ["/admin", "/admin/page/editor.js", "/admin/page/style.css", "/admin/page/favicon.svg"] {
+        let plain = get(path, &[]).await.unwrap();
+        assert_eq!(plain.headers().get("content-encoding"), None, "{path}: not asked for gzip");
+        let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(etag.starts_with('"') && etag.len() > 10, "{path}: a strong tag: {etag}");
+        let plain = axum::body::to_bytes(plain.into_body(), usize::MAX).await.unwrap();
+
+        let zipped = get(path, &[("accept-encoding", "br, gzip;q=0.8")]).await.unwrap();
+        assert_eq!(
+            (zipped.headers()["content-encoding"].to_str().unwrap(), zipped.headers()["vary"].to_str().unwrap()),
+            ("gzip", "Accept-Encoding")
+        );
+        let zipped = axum::body::to_bytes(zipped.into_body(), usize::MAX).await.unwrap();
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped[..]).read_to_end(&mut unzipped).unwrap();
+        assert_eq!(unzipped, plain, "{path}: the same file");
+        if plain.len() > 2000 {
+            assert!(zipped.len() * 2 < plain.len(), "{path}: {} → {} bytes", plain.len(), zipped.len());
+        }
+        let refused = get(path, &[("accept-encoding", "gzip;q=0, identity")]).await.unwrap();
+        assert_eq!(refused.headers().get("content-encoding"), None, "{path}: q=0 refuses gzip");
+
+        let again =
+            get(path, &[("if-none-match", &format!("W/\"x\", {etag}")), ("accept-encoding", "gzip")]).await.unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+        assert!(axum::body::to_bytes(again.into_body(), usize::MAX).await.unwrap().is_empty());
+        let changed = get(path, &[("if-none-match", "\"an-older-deploy\"")]).await.unwrap();
+        assert_eq!(changed.status(), 200, "{path}: another tag gets the file");
+    }
+}
+
+#[tokio::test]
 async fn a_draft_previews_as_it_would_save() {
     let (app, fakes) = app();
     let draft = json!({"target": {"name": "D", "url": "https://discord.com/api/webhooks/1/secret-token-0123456789abc",

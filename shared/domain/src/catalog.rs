@@ -18,6 +18,8 @@ pub struct Catalog {
     pub presets: Vec<PresetEntry>,
     /// Placeholders every event has, whatever its source.
     pub canonical: &'static [&'static str],
+    /// What each of `canonical` holds.
+    pub descriptions: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -71,7 +73,11 @@ pub fn catalog(id: Ulid, at: DateTime<Utc>) -> Catalog {
             }),
         })
         .collect();
-    Catalog { sources, presets, canonical: CANONICAL_PLACEHOLDERS }
+    let descriptions = CANONICAL_PLACEHOLDERS
+        .iter()
+        .filter_map(|name| Some((*name, crate::event::canonical_description(name)?)))
+        .collect();
+    Catalog { sources, presets, canonical: CANONICAL_PLACEHOLDERS, descriptions }
 }
 
 #[cfg(test)]
@@ -93,6 +99,8 @@ mod tests {
         assert_eq!(c.presets.len(), <Preset as strum::VariantArray>::VARIANTS.len());
         let discord = c.presets.iter().find(|p| p.preset == Preset::Discord).unwrap();
         assert_eq!(discord.limit.as_deref(), Some("content: 2000 characters"));
+        let undescribed: Vec<_> = c.canonical.iter().filter(|n| !c.descriptions.contains_key(*n)).collect();
+        assert!(undescribed.is_empty(), "every placeholder every event has is described: {undescribed:?}");
     }
 
     #[test]

@@ -38,6 +38,31 @@ pub const CANONICAL_PLACEHOLDERS: &[&str] = &[
     "raw",
 ];
 
+/// What a canonical placeholder holds, in a few words (the page's placeholder buttons show it).
+pub fn canonical_description(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "event" => "the event's name, as its sender calls it",
+        "title" => "the movie, episode, book or video it is about",
+        "show" => "the series, for a TV event",
+        "season" => "the season number",
+        "episode" => "the episode number",
+        "quality" => "the release's quality, e.g. 1080p",
+        "year" => "the release year",
+        "size" => "the file's size",
+        "indexer" => "the indexer the release came from",
+        "message" => "the sender's own message text",
+        "movie_id" => "the movie's database id, as the sender gives it",
+        "episode_id" => "the episode's database id, as the sender gives it",
+        "summary" => "one line about the event (the source's summary template)",
+        "source" => "the source's id in Herald",
+        "source_kind" => "the kind of sender, e.g. ombi",
+        "event_id" | "herald_event_id" => "Herald's id for this event (the same for a sender's retry)",
+        "timestamp" => "when Herald received it (RFC 3339)",
+        "raw" => "the whole webhook body, as JSON",
+        _ => return None,
+    })
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     #[serde(with = "crate::ids::ulid_text")]

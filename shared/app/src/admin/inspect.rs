@@ -7,7 +7,7 @@ use herald_domain::message::DeliveryMessage;
 use herald_domain::outcome::DeliveryOutcome;
 
 use super::inputs::PreviewInput;
-use super::views::{Count, LastDelivered, StatusView, TestReport};
+use super::views::{Count, LastDelivered, LastFailure, StatusView, TestReport};
 use super::{Admin, AdminError};
 use crate::backoff::attempt;
 use herald_domain::state::PAUSED_HOLD;
@@ -26,6 +26,15 @@ impl Admin {
         // A healthy target's successes write nothing to its state: the activity log knows them.
         let last = self.last_delivered(&target.id).await?;
         let logged_success = last.as_ref().map(|a| a.at);
+        let last_success_at = logged_success.max(s.last_success_at);
+        // Failures count from the first one to the next success (a pause holds without any).
+        let failing = s.failures > 0;
+        let last_failure = s.last_failure_at.map(|at| LastFailure {
+            at,
+            status: s.last_status,
+            error: s.last_error.clone(),
+            recovered: !failing,
+        });
         Ok(StatusView {
             last_delivered: last.map(|a| LastDelivered {
                 at: a.at,
@@ -40,9 +49,10 @@ impl Admin {
             rejected,
             rejections_in_row: s.rejections_in_row,
             holding: s.is_holding(),
-            last_status: s.last_status,
-            last_error: s.last_error,
-            last_success_at: logged_success.max(s.last_success_at),
+            last_status: s.last_status.filter(|_| failing),
+            last_error: s.last_error.filter(|_| failing),
+            last_failure,
+            last_success_at,
             enabled: target.enabled,
             paused: s.paused_at.is_some(),
         })

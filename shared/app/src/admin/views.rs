@@ -99,8 +99,11 @@ pub struct StatusView {
     pub parked_expired: u64,
     pub rejected: usize,
     pub rejections_in_row: u32,
+    /// The current failure's status and words: only while the target is failing.
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
+    /// The latest failure, current or past (a recovered target's is history, not its state).
+    pub last_failure: Option<LastFailure>,
     pub last_success_at: Option<DateTime<Utc>>,
     /// The latest delivery the receiver took, from the activity log.
     pub last_delivered: Option<LastDelivered>,
@@ -108,6 +111,15 @@ pub struct StatusView {
     pub enabled: bool,
     /// Paused by a person: deliveries park until it is resumed.
     pub paused: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LastFailure {
+    pub at: DateTime<Utc>,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    /// A success came after it.
+    pub recovered: bool,
 }
 
 #[derive(Debug, Serialize)]
