@@ -359,3 +359,73 @@ async fn a_rotated_source_credential_overlaps_then_the_old_one_is_refused() {
         admin(&w, "POST", "/admin/sources/g/credential", Some(json!({"overlap_hours": 1000}))).await;
     assert_eq!((status, too_long["field"].as_str()), (422, Some("overlap_hours")), "{too_long}");
 }
+
+/// A PATCH of a source with `If-Match`.
+async fn patch_source(w: &World, id: &str, version: &str, body: Value) -> (u16, Value) {
+    let request = w.http.patch(w.running.url(&format!("/admin/sources/{id}")));
+    let response = request
+        .bearer_auth(w.running.admin_token.expose())
+        .header("if-match", version)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn source_writes_are_conditional_and_a_source_created_again_shares_no_dedupe_with_the_old() {
+    let w =
+        common::world_with(json!({"sources": []}), |o| o.tuning.target_cache_ttl = Duration::from_millis(200)).await;
+    let create = || admin(&w, "POST", "/admin/sources", Some(json!({"id": "s", "kind": "generic"})));
+    let (status, created) = create().await;
+    assert_eq!((status, created["version"].as_u64()), (201, Some(1)), "{created}");
+
+    // Two edits of the version both read: one is written, the other told to read again.
+    let (a, b) = tokio::join!(
+        patch_source(&w, "s", "\"1\"", json!({"summary": "A: {{event}}"})),
+        patch_source(&w, "s", "\"1\"", json!({"summary": "B: {{event}}"}))
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let (_, read) = admin(&w, "GET", "/admin/sources/s", None).await;
+    assert_eq!(read["version"], 2);
+    let winner = if a.0 == 200 { "A: {{event}}" } else { "B: {{event}}" };
+    assert_eq!(read["summary"], winner);
+    // An edit made with the version read before a rotation does not bring the old credential back.
+    let (_, rotated) = admin(&w, "POST", "/admin/sources/s/credential", Some(json!({"overlap_hours": 0}))).await;
+    let token = rotated["credential"]["token"].as_str().unwrap().to_owned();
+    let (status, stale) = patch_source(&w, "s", "\"2\"", json!({"summary": null})).await;
+    assert_eq!(status, 409, "{stale}");
+    assert!(stale["error"].as_str().unwrap().contains("version 3"), "{stale}");
+
+    // Accepted, then a duplicate; deleted and created again, the same body is a new event.
+    let send = |token: String| {
+        let w = &w;
+        async move {
+            let deadline = std::time::Instant::now() + WAIT;
+            loop {
+                let (status, answer) = w
+                    .post("s", &[("authorization", &format!("Bearer {token}"))], r#"{"event": "same"}"#.to_owned())
+                    .await;
+                // Ingest's copy of the source follows the table within its cache's TTL.
+                if status != 401 || std::time::Instant::now() > deadline {
+                    return (status, answer);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let (status, first) = send(token.clone()).await;
+    assert_eq!(status, 202, "{first}");
+    let (status, again) = send(token).await;
+    assert_eq!((status, &again["event_id"]), (200, &first["event_id"]), "a repeat is a duplicate: {again}");
+    assert_eq!(admin(&w, "DELETE", "/admin/sources/s", None).await.0, 204);
+    let (_, recreated) = create().await;
+    let (status, fresh) = send(recreated["credential"]["token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(status, 202, "the new source's first webhook is an event, not its predecessor's duplicate: {fresh}");
+    assert_ne!(fresh["event_id"], first["event_id"]);
+}

@@ -68,8 +68,15 @@ function settingsForm(source, reload) {
       drop_names: list(dropNames.value),
     };
     if (source.kind === 'generic') body.event_pointer = pointer.value.trim() || null;
-    try { await api('PATCH', `/admin/sources/${encodeURIComponent(source.id)}`, body); reload(); }
-    catch (err) { error.textContent = `${err.field ? `${err.field}: ` : ''}${err.message}`; }
+    // Only over the version this form shows: an edit or a rotation made meanwhile is not undone.
+    const ifMatch = { 'If-Match': `"${source.version}"` };
+    try { await api('PATCH', `/admin/sources/${encodeURIComponent(source.id)}`, body, ifMatch); reload(); }
+    catch (err) {
+      if (err.status === 409) {
+        show(error, 'This source was changed elsewhere since the page read it. ',
+          h('button', { type: 'button', text: 'Reload it (drops these edits)', onclick: reload }));
+      } else error.textContent = `${err.field ? `${err.field}: ` : ''}${err.message}`;
+    }
   });
   return form;
 }

@@ -177,7 +177,7 @@ async fn no_route(request: Request) -> (StatusCode, Json<ErrorBody>) {
     (StatusCode::NOT_FOUND, Json(ErrorBody { error, field: None }))
 }
 
-/// `If-Match: "3"` (or `3`, or `W/"3"`): the target version a PUT replaces.
+/// `If-Match: "3"` (or `3`, or `W/"3"`): the version a PUT (a target) or PATCH (a source) replaces.
 fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get("if-match") else { return Ok(None) };
     let text = value.to_str().unwrap_or_default().trim().trim_start_matches("W/").trim_matches('"');
@@ -253,9 +253,10 @@ async fn get_source(State(s): State<AdminState>, Path(id): Path<String>) -> Answ
 async fn update_source(
     State(s): State<AdminState>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Input(settings): Input<SourceSettings>,
 ) -> Answer<SourceView> {
-    Ok(Json(s.admin.update_source(&id, settings).await?))
+    Ok(Json(s.admin.update_source(&id, settings, if_match(&headers)?).await?))
 }
 
 async fn delete_source(State(s): State<AdminState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {

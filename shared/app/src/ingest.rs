@@ -203,15 +203,21 @@ impl Ingest {
         let mut event = normalize_value(&origin, body, raw_text, Ulid::nil(), now)?;
         let name = event.name.clone();
 
+        // The source's incarnation is part of the key: one deleted and created again under the same
+        // id finds none of its predecessor's records. (A source stored before incarnations keeps its keys.)
+        let whose = match source.incarnation {
+            Some(incarnation) => format!("{}\0{incarnation}", source.id),
+            None => source.id.to_string(),
+        };
         let dedupe_key = match source.trusted_delivery_id(req.headers) {
-            Some(id) => sha256_hex(format!("id\0{}\0{id}", source.id).as_bytes()),
+            Some(id) => sha256_hex(format!("id\0{whose}\0{id}").as_bytes()),
             None => {
                 let material = match key_body {
                     KeyBody::Bytes => req.body.to_vec(),
                     KeyBody::Query(text) | KeyBody::Part(text) => text.into_bytes(),
                 };
-                let mut key_material = Vec::with_capacity(source.id.as_str().len() + 1 + material.len());
-                key_material.extend_from_slice(source.id.as_str().as_bytes());
+                let mut key_material = Vec::with_capacity(whose.len() + 1 + material.len());
+                key_material.extend_from_slice(whose.as_bytes());
                 key_material.push(0);
                 key_material.extend_from_slice(&material);
                 sha256_hex(&key_material)

@@ -293,8 +293,9 @@ pub trait ConfigStore: Send + Sync {
     async fn list_sources(&self) -> Result<Vec<Source>, StoreError>;
     /// `StoreError::Conflict` if a source with this id exists.
     async fn create_source(&self, source: &Source) -> Result<(), StoreError>;
-    /// Replaces an existing source; false if there was none.
-    async fn replace_source(&self, source: &Source) -> Result<bool, StoreError>;
+    /// Replaces an existing source if it is still at `expected_version`: false if there was none,
+    /// `StoreError::Conflict` if another write came first.
+    async fn replace_source(&self, source: &Source, expected_version: u64) -> Result<bool, StoreError>;
     /// False if there was none.
     async fn delete_source(&self, id: &SourceId) -> Result<bool, StoreError>;
     /// Creates (`expected_version: None`, conflict if the id exists) or replaces the target whose

@@ -77,6 +77,14 @@ pub struct Source {
     /// updated without a webhook refused meanwhile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<PreviousAuth>,
+    /// Counts the writes to this source (0: stored before sources had versions): each write is
+    /// conditional on the one it read, so two admins, or an edit and a rotation, cannot undo each other.
+    #[serde(default)]
+    pub version: u64,
+    /// This source's life under its id: a source deleted and created again gets a new one, so it
+    /// shares no dedupe key (and no "duplicate" answer) with the webhooks of the one before.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::ids::ulid_text::option")]
+    pub incarnation: Option<ulid::Ulid>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,6 +203,8 @@ impl Source {
             dedupe_window_secs: None,
             delivery_id_header: None,
             previous: None,
+            version: 0,
+            incarnation: None,
         }
     }
 

@@ -165,6 +165,7 @@ impl Admin {
         });
         let (auth, credential) = new_credential(new.kind, auth)?;
         let mut source = Source::new(id.clone(), new.kind, auth);
+        (source.version, source.incarnation) = (1, Some(self.ids.new_id()));
         settings.apply(&mut source)?;
         match self.config.create_source(&source).await {
             Err(StoreError::Conflict) => return Err(AdminError::Conflict(format!("source {id} already exists"))),
@@ -190,9 +191,7 @@ impl Admin {
         let old = std::mem::replace(&mut source.auth, auth);
         let until_unix = self.clock.now().timestamp() + overlap.as_secs() as i64;
         source.previous = (!overlap.is_zero()).then_some(PreviousAuth { auth: old, until_unix });
-        if !self.config.replace_source(&source).await? {
-            return Err(AdminError::NotFound(format!("source {id}")));
-        }
+        self.replace(&mut source).await?;
         let note = if overlap.is_zero() {
             "the new credential is shown only now; the old one is refused from now on"
         } else {
@@ -213,14 +212,39 @@ impl Admin {
         Ok(describe(&source, health))
     }
 
-    /// Changes settings only: the credential stays (delete and create the source for a new one).
-    pub async fn update_source(&self, id: &str, settings: SourceSettings) -> Result<SourceView, AdminError> {
+    /// Changes settings only: the credential stays (`rotate_credential` replaces it). With
+    /// `if_match` (the `If-Match` header), only the source at that version is changed.
+    pub async fn update_source(
+        &self,
+        id: &str,
+        settings: SourceSettings,
+        if_match: Option<u64>,
+    ) -> Result<SourceView, AdminError> {
         let mut source = self.find_source(id).await?;
-        settings.apply(&mut source)?;
-        if !self.config.replace_source(&source).await? {
-            return Err(AdminError::NotFound(format!("source {id}")));
+        if let Some(expected) = if_match.filter(|v| *v != source.version) {
+            return Err(AdminError::Conflict(format!(
+                "source {id} is at version {}, not {expected}: read it again",
+                source.version
+            )));
         }
+        settings.apply(&mut source)?;
+        self.replace(&mut source).await?;
         Ok(describe(&source, None))
+    }
+
+    /// Writes `source` over the version it was read at, as the next version.
+    async fn replace(&self, source: &mut Source) -> Result<(), AdminError> {
+        let read = source.version;
+        source.version = read + 1;
+        match self.config.replace_source(source, read).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(AdminError::NotFound(format!("source {}", source.id))),
+            Err(StoreError::Conflict) => Err(AdminError::Conflict(format!(
+                "source {} changed while this was written (another edit or a credential rotation): read it again",
+                source.id
+            ))),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn delete_source(&self, id: &str) -> Result<(), AdminError> {
@@ -259,6 +283,7 @@ fn describe(s: &Source, health: Option<SourceHealth>) -> SourceView {
         dedupe_window_secs: s.dedupe_window_secs,
         delivery_id_header: s.delivery_id_header.clone(),
         previous_until: s.previous.as_ref().and_then(|p| DateTime::from_timestamp(p.until_unix, 0)),
+        version: s.version,
         health: health.unwrap_or_default(),
     }
 }

@@ -30,6 +30,8 @@ pub struct SourceView {
     /// Until when the credential a rotation replaced is still accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_until: Option<DateTime<Utc>>,
+    /// What `If-Match` names to change this source and nothing written since.
+    pub version: u64,
     pub health: SourceHealth,
 }
 

@@ -26,9 +26,12 @@ impl ConfigStore for MemoryStore {
         Ok(())
     }
 
-    async fn replace_source(&self, source: &Source) -> Result<bool, StoreError> {
+    async fn replace_source(&self, source: &Source, expected_version: u64) -> Result<bool, StoreError> {
         let mut sources = lock(&self.sources);
         let Some(stored) = sources.iter_mut().find(|s| s.id == source.id) else { return Ok(false) };
+        if stored.version != expected_version {
+            return Err(StoreError::Conflict);
+        }
         *stored = source.clone();
         Ok(true)
     }

@@ -59,12 +59,22 @@ impl ConfigStore for Table {
         Ok(())
     }
 
-    async fn replace_source(&self, source: &Source) -> Result<bool, StoreError> {
+    async fn replace_source(&self, source: &Source, expected_version: u64) -> Result<bool, StoreError> {
         let item = to_item(keys::source(&source.id), source);
         let put = self.client.put_item().table_name(&self.name).set_item(Some(item));
-        match put.condition_expression("attribute_exists(PK)").send().await.map_err(conflict_or_unavailable) {
+        // A source stored before versions has none: it is at version 0.
+        let condition = match expected_version {
+            0 => "attribute_exists(PK) AND (attribute_not_exists(version) OR version = :v)",
+            _ => "attribute_exists(PK) AND version = :v",
+        };
+        let put = put.condition_expression(condition).expression_attribute_values(":v", n(expected_version));
+        match put.send().await.map_err(conflict_or_unavailable) {
             Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
+            // Gone, or written by someone else since it was read.
+            Err(StoreError::Conflict) => match self.list_sources().await?.iter().any(|s| s.id == source.id) {
+                true => Err(StoreError::Conflict),
+                false => Ok(false),
+            },
             Err(e) => Err(e),
         }
     }
