@@ -10,6 +10,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::netguard::AddressPolicy;
 use herald_app::ports::Sender;
+use herald_domain::activity::without_controls;
 use herald_domain::outcome::{DeliveryOutcome, rejects_payload};
 use herald_domain::request::{OutboundRequest, USER_AGENT, redact_url};
 use herald_domain::retry_after;
@@ -150,7 +151,8 @@ impl Sender for HttpSender {
                 _ => break,
             }
         }
-        let snippet = String::from_utf8_lossy(&snippet).trim().to_owned();
+        // Kept in the target's state and its rejected list, shown by the page and printed by the CLI.
+        let snippet = without_controls(String::from_utf8_lossy(&snippet).trim()).into_owned();
         if status == 429 {
             let wait = retry_after
                 .as_deref()

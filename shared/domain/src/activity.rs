@@ -360,8 +360,21 @@ fn summary_of(event: &Event) -> String {
     }
 }
 
-/// `text` cut to `bytes` at a character boundary (with … when cut), and with control characters
-/// (a stranger's terminal escapes) replaced, since records are printed by the CLI.
+/// Text from a stranger (a receiver's answer, a sender's body) as Herald keeps it: every control
+/// character (C0, DEL, C1: a terminal's escapes, a carriage return that hides a line) and every
+/// bidirectional override (which reorders what a reader sees) becomes a space; lines and tabs stay.
+pub fn without_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    match text.contains(unsafe_char) {
+        true => text.chars().map(|c| if unsafe_char(c) { ' ' } else { c }).collect::<String>().into(),
+        false => text.into(),
+    }
+}
+
+/// `text` cut to `bytes` at a character boundary (with … when cut), on one line and with control
+/// characters (a stranger's terminal escapes) replaced, since records are printed by the CLI.
 pub fn cut(text: &str, bytes: usize) -> String {
     let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     truncate_bytes(&clean, bytes).unwrap_or(clean)
@@ -406,6 +419,13 @@ mod tests {
             ErrorClass::Guard
         );
         assert_eq!(ErrorClass::of(None, "nope.invalid did not resolve"), ErrorClass::Dns);
+    }
+
+    #[test]
+    fn a_strangers_text_is_kept_without_its_controls() {
+        let text = "ok\n\tline\r\u{1b}[2J\u{9b}31m\u{7}\u{202e}gnp.exe\u{2066}x";
+        assert_eq!(without_controls(text), "ok\n\tline  [2J 31m  gnp.exe x");
+        assert!(matches!(without_controls("plain, é ✓"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

@@ -267,6 +267,7 @@ pub struct RequestView {
 impl RequestView {
     pub fn of(request: &OutboundRequest, max_body: usize) -> Self {
         let body = String::from_utf8_lossy(&request.body);
+        let body = crate::activity::without_controls(&body);
         let cut = truncate_bytes(&body, max_body);
         Self {
             method: request.method.as_str().to_owned(),
