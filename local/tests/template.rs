@@ -25,6 +25,35 @@ fn number(template: &str, resource: &str, key: &str) -> u64 {
 }
 
 #[test]
+fn the_http_apis_access_log_is_kept_for_a_while_and_never_holds_a_query_string() {
+    let t = template();
+    let format = t.lines().find_map(|l| l.trim().strip_prefix("Format: ")).expect("the HTTP API's access log format");
+    let variables: Vec<&str> = format.split("$context.").skip(1).map(|v| v.split('"').next().unwrap()).collect();
+    assert!(!variables.is_empty());
+    // What a request's line may say: none of these carries its query string, headers or body.
+    let allowed = [
+        "requestTimeEpoch",
+        "identity.sourceIp",
+        "routeKey",
+        "path",
+        "status",
+        "responseLength",
+        "integrationLatency",
+        "requestId",
+    ];
+    for v in &variables {
+        assert!(allowed.contains(v), "$context.{v} may carry what a sender put in the URL or headers");
+    }
+    assert!(t.contains("DestinationArn: !GetAtt HttpApiAccessLogs.Arn"));
+    let group: Vec<&str> =
+        t.lines().skip_while(|l| *l != "  HttpApiAccessLogs:").skip(1).take_while(|l| l.starts_with("   ")).collect();
+    assert!(
+        group.iter().any(|l| l.trim() == "RetentionInDays: !Ref LogRetentionDays"),
+        "kept as long as the functions' logs: {group:?}"
+    );
+}
+
+#[test]
 fn the_queues_dead_letter_after_the_receives_the_deliver_function_counts() {
     // At its last receive, a delivery the deliver function cannot finish is logged as dead-lettered.
     let t = template();
