@@ -13,14 +13,51 @@ pub struct DropRules<'a> {
     texts: Vec<String>,
 }
 
-/// A key as patterns see it: lower case, letters and digits only (`API_Key` → `apikey`).
+/// A key as patterns see it: its compatibility form (fullwidth and mathematical letters are the
+/// letters they look like), lower case, letters and digits only, and Latin for the Cyrillic and
+/// Greek letters that look Latin (`ＡＰＩ_Кеу` → `apikey`).
 fn folded(key: &str) -> String {
-    key.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    fold(key, |c| c.is_alphanumeric())
 }
 
 /// A pattern folded the same way, its wildcards kept.
 fn folded_pattern(pattern: &str) -> String {
-    pattern.chars().filter(|c| c.is_alphanumeric() || matches!(c, '*' | '?')).flat_map(char::to_lowercase).collect()
+    fold(pattern, |c| c.is_alphanumeric() || matches!(c, '*' | '?'))
+}
+
+fn fold(text: &str, keep: impl Fn(char) -> bool) -> String {
+    let compatible = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(text);
+    compatible.chars().filter(|c| keep(*c)).flat_map(char::to_lowercase).map(latin_look_alike).collect()
+}
+
+/// The Latin letter a lower-case Cyrillic or Greek one is drawn like (UTS #39's confusables, for
+/// the letters a key name is spelled with). Unicode's whole table is thousands of entries; these
+/// are the ones that pass for Latin in a lower-case key.
+fn latin_look_alike(c: char) -> char {
+    match c {
+        'а' | 'α' => 'a',
+        'в' | 'β' => 'b',
+        'с' | 'ϲ' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ε' => 'e',
+        'һ' => 'h',
+        'і' | 'ι' | 'ӏ' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'м' => 'm',
+        'η' | 'п' => 'n',
+        'о' | 'ο' | 'σ' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' => 'u',
+        'ν' | 'ѵ' => 'v',
+        'ԝ' | 'ω' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        other => other,
+    }
 }
 
 impl<'a> DropRules<'a> {
@@ -99,10 +136,16 @@ pub fn prune(value: &mut Value, rules: &DropRules<'_>) -> usize {
     for pointer in &rules.pointers {
         dropped += usize::from(remove_pointer(value, pointer));
     }
-    dropped + prune_tree(value, rules)
+    dropped + prune_tree(value, rules, 0)
 }
 
-fn prune_tree(value: &mut Value, rules: &DropRules<'_>) -> usize {
+/// JSON a sender put inside a string (`"config": "{\"password\": …}"`) is pruned too, this many
+/// strings deep, up to this size each: enough for a setting serialized into a field, and no more
+/// parsing than the body itself took.
+const NESTED_JSON_DEPTH: u8 = 2;
+const NESTED_JSON_BYTES: usize = 64 * 1024;
+
+fn prune_tree(value: &mut Value, rules: &DropRules<'_>, strings_deep: u8) -> usize {
     let mut dropped = 0;
     match value {
         Value::Object(map) => {
@@ -110,7 +153,7 @@ fn prune_tree(value: &mut Value, rules: &DropRules<'_>) -> usize {
             map.retain(|k, v| !rules.drops_key(k) && !rules.drops_value(v) && !rules.named_pair(v));
             dropped += before - map.len();
             for v in map.values_mut() {
-                dropped += prune_tree(v, rules);
+                dropped += prune_tree(v, rules, strings_deep);
             }
         }
         Value::Array(items) => {
@@ -118,7 +161,20 @@ fn prune_tree(value: &mut Value, rules: &DropRules<'_>) -> usize {
             items.retain(|v| !rules.drops_value(v) && !rules.named_pair(v));
             dropped += before - items.len();
             for v in items {
-                dropped += prune_tree(v, rules);
+                dropped += prune_tree(v, rules, strings_deep);
+            }
+        }
+        Value::String(text) if strings_deep < NESTED_JSON_DEPTH && text.len() <= NESTED_JSON_BYTES => {
+            let trimmed = text.trim_start();
+            if trimmed.starts_with('{') || trimmed.starts_with('[') {
+                if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
+                    let inside = prune_tree(&mut inner, rules, strings_deep + 1);
+                    if inside > 0 {
+                        // Written back only when something went: the rest of the text stays as sent.
+                        *text = inner.to_string();
+                        dropped += inside;
+                    }
+                }
             }
         }
         _ => {}
@@ -184,6 +240,40 @@ mod tests {
             "echo": "https://h.example/hooks/k?token=s3cr3t-value", "urls": ["x", "s3cr3t-value"]});
         prune(&mut body, &DropRules::for_source(&s, vec!["s3cr3t-value".into()]));
         assert_eq!(body, json!({"event": "asset.new", "assets": [{"id": "1"}], "urls": ["x"]}));
+    }
+
+    #[test]
+    fn look_alike_and_compatibility_spellings_of_a_secret_name_go() {
+        let s = source(SourceKind::Generic);
+        // Fullwidth, mathematical bold, Cyrillic а/о/р/е, Greek ο, a zero-width joiner.
+        let mut body = json!({"event": "x", "ＰＡＳＳＷＯＲＤ": "p", "𝐭𝐨𝐤𝐞𝐧": "t", "pаsswоrd": "p", "аpi_kеy": "k",
+            "secrеt": "s", "tοken": "t", "pass\u{200d}word": "p", "title": "Dune", "Заголовок": "keep"});
+        let dropped = prune(&mut body, &DropRules::for_source(&s, vec![]));
+        assert_eq!(body, json!({"event": "x", "title": "Dune", "Заголовок": "keep"}));
+        assert_eq!(dropped, 7);
+    }
+
+    #[test]
+    fn json_inside_a_string_is_pruned_and_written_back_only_when_something_went() {
+        let s = source(SourceKind::Generic);
+        let mut body = json!({"event": "x",
+            "config": "{\"server\": \"plex.local\", \"password\": \"hunter2\"}",
+            "deeper": "[\"{\\\"api_key\\\": \\\"k\\\"}\"]",
+            "clean": "{ \"title\":  \"Dune\" }", "not_json": "{not json, password: x}"});
+        let dropped = prune(&mut body, &DropRules::for_source(&s, vec![]));
+        assert_eq!(dropped, 2, "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(body["config"].as_str().unwrap()).unwrap(),
+            json!({"server": "plex.local"})
+        );
+        assert_eq!(body["deeper"], json!("[\"{}\"]"), "two strings deep");
+        assert_eq!(body["clean"], json!("{ \"title\":  \"Dune\" }"), "as sent when nothing went");
+        assert_eq!(body["not_json"], json!("{not json, password: x}"));
+        // Three strings deep is left alone (bounded work per body).
+        let three = json!({"a": json!({"b": json!({"password": "p"}).to_string()}).to_string()}).to_string();
+        let mut body = json!({"event": "x", "wrapped": three.clone()});
+        prune(&mut body, &DropRules::for_source(&s, vec![]));
+        assert_eq!(body["wrapped"], json!(three));
     }
 
     #[test]
