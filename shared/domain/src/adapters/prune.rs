@@ -166,14 +166,14 @@ fn prune_tree(value: &mut Value, rules: &DropRules<'_>, strings_deep: u8) -> usi
         }
         Value::String(text) if strings_deep < NESTED_JSON_DEPTH && text.len() <= NESTED_JSON_BYTES => {
             let trimmed = text.trim_start();
-            if trimmed.starts_with('{') || trimmed.starts_with('[') {
-                if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
-                    let inside = prune_tree(&mut inner, rules, strings_deep + 1);
-                    if inside > 0 {
-                        // Written back only when something went: the rest of the text stays as sent.
-                        *text = inner.to_string();
-                        dropped += inside;
-                    }
+            if (trimmed.starts_with('{') || trimmed.starts_with('['))
+                && let Ok(mut inner) = serde_json::from_str::<Value>(text)
+            {
+                let inside = prune_tree(&mut inner, rules, strings_deep + 1);
+                if inside > 0 {
+                    // Written back only when something went: the rest of the text stays as sent.
+                    *text = inner.to_string();
+                    dropped += inside;
                 }
             }
         }
