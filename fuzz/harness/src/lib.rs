@@ -6,15 +6,19 @@
 
 mod adapters;
 mod address;
+mod duplicates;
 mod input;
 mod message;
+mod multipart;
 mod retry_after;
 mod signatures;
 mod template;
 
 pub use adapters::adapters;
 pub use address::{address, differs_from_std_as_documented};
+pub use duplicates::duplicates;
 pub use message::message;
+pub use multipart::multipart;
 pub use retry_after::retry_after;
 pub use signatures::signatures;
 pub use template::template;

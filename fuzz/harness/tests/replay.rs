@@ -58,3 +58,5 @@ replay_target!(template, corpus_template, regressions_template);
 replay_target!(message, corpus_message, regressions_message);
 replay_target!(signatures, corpus_signatures, regressions_signatures);
 replay_target!(retry_after, corpus_retry_after, regressions_retry_after);
+replay_target!(duplicates, corpus_duplicates, regressions_duplicates);
+replay_target!(multipart, corpus_multipart, regressions_multipart);

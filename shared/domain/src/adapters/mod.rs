@@ -3,6 +3,7 @@
 //! pruning.
 
 mod duplicates;
+pub use duplicates::duplicate_key;
 mod prune;
 
 use chrono::{DateTime, Utc};
