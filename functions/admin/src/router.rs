@@ -17,6 +17,7 @@ use herald_app::admin::views::{
     Count, CreatedSource, DeadLettersView, PreviewView, RejectedView, SourceView, StatusView, TargetView, TestReport,
 };
 use herald_app::admin::{Admin, AdminError, ErrorBody, SourceSettings, parse_new_source};
+use herald_aws::ssm::AdminToken;
 use herald_domain::Secret;
 use herald_domain::catalog::Catalog;
 use serde::de::DeserializeOwned;
@@ -26,14 +27,15 @@ use subtle::ConstantTimeEq;
 #[derive(Clone)]
 pub(crate) struct AdminState {
     pub(crate) admin: Arc<Admin>,
-    token: Secret,
+    token: Arc<AdminToken>,
 }
 
 /// What `GET /admin/ping` answers, with no token: the CLI's proof it talks to Herald's admin API.
 pub const PING_SERVICE: &str = "herald-admin";
 
-pub fn router(admin: Arc<Admin>, token: Secret) -> Router {
-    let state = AdminState { admin, token };
+/// `token`: a [`Secret`] (fixed) or an [`AdminToken`] read from SSM and re-read after its TTL.
+pub fn router(admin: Arc<Admin>, token: impl Into<AdminToken>) -> Router {
+    let state = AdminState { admin, token: Arc::new(token.into()) };
     let api = Router::new()
         .route("/admin/sources", get(list_sources).post(create_source))
         .route("/admin/sources/{id}", get(get_source).patch(update_source).delete(delete_source))
@@ -157,7 +159,7 @@ fn authorized(headers: &HeaderMap, token: &Secret) -> bool {
 /// Before every route: the admin token; after it, one log line (never a header or a body).
 async fn guard(State(state): State<AdminState>, request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let mut response = if authorized(request.headers(), &state.token) {
+    let mut response = if authorized(request.headers(), &state.token.current().await) {
         next.run(request).await
     } else {
         let error =

@@ -1,5 +1,8 @@
-//! The admin token from an SSM SecureString parameter (`HERALD_ADMIN_TOKEN_PARAMETER`), read once at
-//! the admin function's init, so the token is in no Lambda environment variable.
+//! The admin token from an SSM SecureString parameter (`HERALD_ADMIN_TOKEN_PARAMETER`), read at the
+//! admin function's init (so the token is in no Lambda environment variable) and again once the
+//! copy is older than [`TOKEN_TTL`], so a rotated token replaces the old one in warm containers too.
+
+use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::error::ProvideErrorMetadata as _;
 use herald_domain::Secret;
@@ -33,6 +36,54 @@ pub async fn admin_token(source: &AdminTokenSource, ssm: &aws_sdk_ssm::Client) -
     parse_admin_token(&value).map_err(|e| TokenError::Unusable { name: name.clone(), why: e.to_string() })
 }
 
+/// How long a warm admin function trusts the token it read from SSM: a token rotated in the
+/// parameter (or in Secrets Manager behind it) is the only one accepted within this long.
+pub const TOKEN_TTL: Duration = Duration::from_secs(60);
+/// After a failed re-read, how long the last token read stays in use before the next try.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+
+/// The admin token the router checks: fixed (the environment, herald-local), or read from SSM and
+/// read again once older than its TTL.
+pub struct AdminToken {
+    parameter: Option<(String, aws_sdk_ssm::Client, Duration)>,
+    read: tokio::sync::Mutex<(Secret, Instant)>,
+}
+
+impl From<Secret> for AdminToken {
+    fn from(token: Secret) -> Self {
+        Self { parameter: None, read: tokio::sync::Mutex::new((token, Instant::now())) }
+    }
+}
+
+impl AdminToken {
+    /// Reads the token now (init fails on a parameter that cannot be read), to be re-read after `ttl`.
+    pub async fn load(source: &AdminTokenSource, ssm: &aws_sdk_ssm::Client, ttl: Duration) -> Result<Self, TokenError> {
+        let token = admin_token(source, ssm).await?;
+        let parameter = match source {
+            AdminTokenSource::Value(_) => None,
+            AdminTokenSource::Parameter(name) => Some((name.clone(), ssm.clone(), ttl)),
+        };
+        Ok(Self { parameter, read: tokio::sync::Mutex::new((token, Instant::now())) })
+    }
+
+    /// The token in force: re-read when the copy is older than its TTL. Should SSM fail, the last
+    /// token read stays in use (the admin is not locked out by an SSM outage) and is tried again soon.
+    pub async fn current(&self) -> Secret {
+        let mut read = self.read.lock().await;
+        let Some((name, ssm, ttl)) = &self.parameter else { return read.0.clone() };
+        if read.1.elapsed() >= *ttl {
+            match admin_token(&AdminTokenSource::Parameter(name.clone()), ssm).await {
+                Ok(token) => *read = (token, Instant::now()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the admin token again; the last one read stays in use");
+                    read.1 = Instant::now() - *ttl + RETRY_AFTER_FAILURE.min(*ttl);
+                }
+            }
+        }
+        read.0.clone()
+    }
+}
+
 /// An SSM client with Herald's timeouts and retry budget.
 pub fn client(aws: &aws_config::SdkConfig) -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::new(&crate::clients::bounded(aws))
@@ -60,8 +111,12 @@ mod tests {
                     let request: Value = serde_json::from_str(&body).unwrap();
                     assert_eq!(headers["x-amz-target"], "AmazonSSM.GetParameter");
                     asked.lock().unwrap().push(request.clone());
+                    let reads = asked.lock().unwrap().iter().filter(|r| r["Name"] == "/herald/rotating").count();
                     let value = match request["Name"].as_str() {
                         Some("/herald/admin-token") => "a-token-read-from-ssm-0123",
+                        // Rotated after its first read.
+                        Some("/herald/rotating") if reads <= 1 => "the-first-token-of-three",
+                        Some("/herald/rotating") => "the-rotated-token-of-three",
                         Some("/herald/short") => "short-one",
                         _ => {
                             let error = json!({"__type": "ParameterNotFound", "message": "no such parameter"});
@@ -104,5 +159,28 @@ mod tests {
         let given = admin_token(&AdminTokenSource::Value(Secret::new("from-the-environment")), &ssm).await.unwrap();
         assert_eq!(given.expose(), "from-the-environment");
         assert_eq!(asked.lock().unwrap().len(), 3, "a token from the environment reads nothing");
+    }
+
+    #[tokio::test]
+    async fn a_rotated_parameter_replaces_the_token_after_its_ttl_and_a_fixed_one_reads_nothing() {
+        let (url, asked) = fake_ssm().await;
+        let ssm = client(&url);
+        let ttl = Duration::from_millis(300);
+        let source = AdminTokenSource::Parameter("/herald/rotating".into());
+        let token = AdminToken::load(&source, &ssm, ttl).await.unwrap();
+        assert_eq!(token.current().await.expose(), "the-first-token-of-three", "within the TTL: the copy read");
+        tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+        assert_eq!(token.current().await.expose(), "the-rotated-token-of-three");
+        let reads = asked.lock().unwrap().len();
+        assert_eq!(reads, 2, "one read at init, one after the TTL");
+        // A parameter that is gone after init: the last token stays in use, tried again soon.
+        let lost = AdminToken {
+            parameter: Some(("/herald/none".into(), ssm.clone(), Duration::ZERO)),
+            read: tokio::sync::Mutex::new((Secret::new("kept-while-ssm-fails"), Instant::now())),
+        };
+        assert_eq!(lost.current().await.expose(), "kept-while-ssm-fails");
+        let fixed = AdminToken::from(Secret::new("from-the-environment"));
+        assert_eq!(fixed.current().await.expose(), "from-the-environment");
+        assert_eq!(asked.lock().unwrap().len(), reads + 1, "only the lost parameter was asked for");
     }
 }

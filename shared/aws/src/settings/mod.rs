@@ -41,7 +41,8 @@ pub const RETRY_MAX_SENDS: &str = "HERALD_RETRY_MAX_SENDS";
 pub const RETRY_BUDGET: &str = "HERALD_RETRY_BUDGET";
 pub const WAKEUP_GRACE: &str = "HERALD_WAKEUP_GRACE";
 pub const ADMIN_TOKEN: &str = "HERALD_ADMIN_TOKEN";
-/// Instead of [`ADMIN_TOKEN`]: the name of an SSM SecureString parameter holding it, read at init.
+/// Instead of [`ADMIN_TOKEN`]: the name of an SSM SecureString parameter holding it, read at init
+/// and again once a minute old.
 pub const ADMIN_TOKEN_PARAMETER: &str = "HERALD_ADMIN_TOKEN_PARAMETER";
 /// herald-local only: `seed:rate` makes that share of its AWS calls fail (see `testing::faults`).
 pub const LOCAL_FAULTS: &str = "HERALD_LOCAL_FAULTS";
@@ -262,7 +263,7 @@ pub fn admin_token(env: Env<'_>) -> Result<Option<Secret>, ConfigError> {
 }
 
 /// Where the admin function's token comes from: the environment, or an SSM SecureString parameter
-/// (read once at init, so the token is in no environment variable and no template output).
+/// (read at init and each minute after, so the token is in no environment variable and no template output).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AdminTokenSource {
     Value(Secret),
