@@ -74,7 +74,9 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &DrainOptions) -> Result<DrainR
     let admin = |method: reqwest::Method, path: &str| {
         http.request(method, running.url(path)).bearer_auth(running.admin_token.expose())
     };
-    let target = json!({"id": "t0", "name": "Drain", "preset": "discord", "url": receiver.url("/t0/hook"),
+    // Generic: a chat preset's backlog is paced to its service's rate by design, which is not what
+    // this measures (how fast a drain can go).
+    let target = json!({"id": "t0", "name": "Drain", "preset": "generic", "url": receiver.url("/t0/hook"),
                         "ordered": o.ordered});
     let response = admin(reqwest::Method::POST, "/admin/targets")
         .header("content-type", "application/json")
@@ -117,7 +119,7 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &DrainOptions) -> Result<DrainR
             let mut seen = HashSet::new();
             let mut duplicates = 0;
             for r in got.iter().filter(|r| r.status < 300) {
-                let content = r.json()["content"].as_str().unwrap_or_default().to_owned();
+                let content = r.json()["event_id"].as_str().unwrap_or_default().to_owned();
                 if !seen.insert(content) {
                     duplicates += 1;
                 }

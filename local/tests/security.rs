@@ -84,3 +84,46 @@ async fn a_preview_never_shows_an_hmac_of_a_chosen_body_under_a_stored_secret() 
     assert_eq!(status, 422, "{answer}");
     assert!(!answer.to_string().contains("sha256="), "{answer}");
 }
+
+#[tokio::test]
+async fn a_saved_targets_preview_of_a_chosen_body_shows_no_signature_under_its_stored_secret() {
+    use hmac::{KeyInit as _, Mac as _};
+    let w = world(config()).await;
+    for (id, scheme, header, secret) in [
+        ("hex", "hex", "X-Sig", "stored-secret-value-0123"),
+        ("std", "standard", "webhook-signature", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    ] {
+        let mut target =
+            json!({"id": id, "name": id, "url": w.receiver.url("/sig"), "secret": secret, "signature": scheme});
+        if scheme == "hex" {
+            target["signature_header"] = json!(header);
+        }
+        let (status, saved) = w.admin("POST", "/admin/targets", Some(target.clone())).await;
+        assert_eq!(status, 201, "{saved}");
+        // The saved target's preview of a webhook body of one's own, and a draft of it (its stored
+        // secret kept) with a body template of one's own.
+        let mut draft = target.clone();
+        (draft["secret"], draft["body"]) = (json!("[redacted]"), json!(r#"{"an": "attacker's chosen body"}"#));
+        let previews = [
+            w.admin(
+                "POST",
+                &format!("/admin/targets/{id}/preview"),
+                Some(json!({"body": {"event": "chosen", "an": "attacker's"}})),
+            )
+            .await,
+            w.admin("POST", "/admin/preview", Some(json!({"target": draft}))).await,
+        ];
+        for (status, preview) in previews {
+            assert_eq!(status, 200, "{preview}");
+            let headers = preview["headers"].as_object().unwrap();
+            let shown = headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(header)).map(|(_, v)| v.clone());
+            assert_eq!(shown, Some(json!("[redacted]")), "{scheme}: {preview}");
+            // No HMAC of the body it shows, under the stored secret, anywhere in the answer.
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(preview["body"].as_str().unwrap().as_bytes());
+            let hex_mac = hex::encode(mac.finalize().into_bytes());
+            let text = preview.to_string();
+            assert!(!text.contains(&hex_mac) && !text.contains(secret) && !text.contains("v1,"), "{scheme}: {text}");
+        }
+    }
+}

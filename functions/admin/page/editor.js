@@ -108,14 +108,20 @@ export async function editor(ctx, id) {
   const body = h('textarea', { name: 'body', spellcheck: 'false', oninput: changed });
   body.value = stored?.body ?? presetOf(preset.value)?.body ?? '';
   let presetBody = presetOf(preset.value)?.body ?? '';
+  // What the preset does beyond its body: the service's length limit, and its pace after an outage.
+  const presetHelp = (p) => [
+    p?.limit ? `Cut to fit: ${p.limit}.` : '',
+    p?.release_pace_ms ? `After an outage, what it parked goes out in arrival order, one every ${p.release_pace_ms / 1000} s (the service's rate), so the channel reads in order without 429s.`
+      : 'After an outage, what it parked goes out side by side, as fast as the receiver takes it (Strict order below sends it one by one).',
+  ].filter(Boolean).join(' ');
   preset.addEventListener('change', () => {
     const p = presetOf(preset.value);
     if (!body.value.trim() || body.value === presetBody) body.value = p?.body ?? '';
     presetBody = p?.body ?? '';
-    limit.textContent = p?.limit ? `Cut to fit: ${p.limit}.` : '';
+    limit.textContent = presetHelp(p);
     changed();
   });
-  limit.textContent = presetOf(preset.value)?.limit ? `Cut to fit: ${presetOf(preset.value).limit}.` : '';
+  limit.textContent = presetHelp(presetOf(preset.value));
   const contentType = h('input', { name: 'content_type', value: stored?.content_type ?? '', placeholder: 'the preset\'s', oninput: changed });
   const headers = keyValueRows(Object.entries(stored?.headers ?? {}).map(([k, v]) => [k, v, v === REDACTED]), 'Header', 'Value', changed);
   const events = toggles(cat, stored, changed, new Set(sources.map((s) => s.kind)));

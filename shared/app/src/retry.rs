@@ -103,7 +103,10 @@ impl Retry {
         let mut done = Vec::new();
         // An unordered target's backlog goes out side by side once the receiver answered: after the
         // probe, or at once when this wake-up continues a drain.
-        let mut side_by_side = !target.ordered && state.is_draining();
+        // A chat preset's backlog goes out one by one in arrival order, paced to the service's rate.
+        let pace = target.preset.release_pace();
+        let mut side_by_side = !target.ordered && pace.is_none() && state.is_draining();
+        let mut last_send: Option<tokio::time::Instant> = None;
         // Where the side-by-side reads start: after what this wake-up already handled, which a
         // read just after its removal could otherwise still return.
         let mut resume_after = None;
@@ -139,6 +142,10 @@ impl Retry {
                     done.push(delivery.delivery_id);
                     continue;
                 }
+                if let (Some(pace), Some(last)) = (pace, last_send) {
+                    tokio::time::sleep_until(last + pace).await;
+                }
+                last_send = Some(tokio::time::Instant::now());
                 tally.tries += 1;
                 let (outcome, request) = b.attempt(&target, delivery).await;
                 if let Some(refused) = Rejected::from_outcome(&outcome, request.as_ref()) {
@@ -199,7 +206,7 @@ impl Retry {
                     };
                     state = next;
                 }
-                if !target.ordered {
+                if !target.ordered && pace.is_none() {
                     // The receiver is back: the rest goes out side by side, as fast as it takes it
                     // (a 429 holds the target again as asked).
                     side_by_side = true;

@@ -24,6 +24,22 @@ async fn recovery_sends_the_backlog_in_order_and_resets() {
     assert!(w.store.parked.lock().unwrap().is_empty());
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_chat_presets_backlog_goes_out_in_order_at_the_services_rate() {
+    let w = world();
+    // An unordered Discord target: its backlog is not sent side by side but one by one, 0.4 s apart.
+    w.store.targets.lock().unwrap().iter_mut().find(|x| x.id == t()).unwrap().preset =
+        herald_domain::preset::Preset::Discord;
+    fail_once_then_park(&w, 4).await;
+    let started = tokio::time::Instant::now();
+    let report = retry(&w).wake(&wakeup(1)).await.unwrap();
+    assert_eq!(report, WakeReport::Recovered { sent: 5, expired: 0, rejected: 0 });
+    let sent: Vec<String> = w.sender.requests().iter().map(|r| r.url.path().to_owned()).collect();
+    assert_eq!(sent, ["/e0", "/e0", "/e1", "/e2", "/e3", "/e4"], "in arrival order");
+    // Five sends, four gaps of 400 ms (the clock is tokio's paused one: exact).
+    assert_eq!(started.elapsed(), Duration::from_millis(1600));
+}
+
 #[tokio::test]
 async fn stale_and_duplicate_wakeups_change_nothing() {
     let w = world();

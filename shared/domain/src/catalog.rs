@@ -43,6 +43,8 @@ pub struct PresetEntry {
     pub headers: Vec<(&'static str, &'static str)>,
     /// "content: 2000 characters", "body: 4096 bytes".
     pub limit: Option<String>,
+    /// A recovered backlog goes out in arrival order, this far apart (a chat's rate); none: side by side.
+    pub release_pace_ms: Option<u64>,
 }
 
 /// The catalog; sample values are made with `id` and `at`, so the domain needs no clock.
@@ -71,6 +73,7 @@ pub fn catalog(id: Ulid, at: DateTime<Utc>) -> Catalog {
                 Limit::JsonField { field, chars } => format!("{field}: {chars} characters"),
                 Limit::Body { bytes } => format!("body: {bytes} bytes"),
             }),
+            release_pace_ms: preset.release_pace().map(|p| p.as_millis() as u64),
         })
         .collect();
     let descriptions = CANONICAL_PLACEHOLDERS

@@ -62,6 +62,20 @@ pub enum Limit {
 }
 
 impl Preset {
+    /// How far apart a recovered backlog's sends go, in arrival order, for a chat whose service
+    /// limits each webhook's rate: Discord takes 5 requests per 2 s per webhook; Slack about one
+    /// message a second per incoming webhook; Telegram one a second per chat; ntfy.sh a burst of 60,
+    /// then one per 5 s (one a second keeps a home backlog within the burst). A channel then reads in
+    /// order and is not answered with 429s. `None`: sent side by side, as fast as the receiver takes.
+    pub fn release_pace(self) -> Option<std::time::Duration> {
+        use std::time::Duration;
+        match self {
+            Self::Discord => Some(Duration::from_millis(400)),
+            Self::Slack | Self::Telegram | Self::Ntfy => Some(Duration::from_secs(1)),
+            Self::Generic | Self::HomeAssistant => None,
+        }
+    }
+
     pub fn limit(self) -> Option<Limit> {
         match self {
             Self::Discord => Some(Limit::JsonField { field: "content", chars: 2000 }),
