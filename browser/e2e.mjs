@@ -21,6 +21,16 @@ const shots = process.env.SCREENSHOTS;
 
 const started = Date.now();
 const step = (what) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`);
+// axe-core, evaluated in the page through the DevTools protocol (the page's CSP would refuse it as a
+// script tag); every rule axe runs by default, WCAG 2.x A and AA and its best practices.
+const axeSource = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+async function accessible(label) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axeSource);
+  const { violations } = await page.evaluate(() => window.axe.run(document));
+  const found = violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  check(found.length === 0, `axe finds nothing in ${label}: ${found.join('; ')}`);
+  step(`  axe: nothing in ${label}`);
+}
 function check(condition, message) {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
@@ -266,6 +276,28 @@ try {
     check(i < 40, 'the summary template is saved through PATCH');
     await new Promise((r) => setTimeout(r, 250));
   }
+
+  step('axe finds no violation in any view, light or dark, desktop or phone');
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const view of ['targets', 'activity', 'sources', 'dead-letters', 'targets']) {
+        await page.click(`nav button[data-view=${view}]`);
+        await page.waitForFunction((v) => location.hash === `#${v}`, view);
+        await page.waitForLoadState('networkidle');
+        await page.locator('#view h1').first().waitFor();
+        await accessible(`${view}, ${scheme}, ${width} px`);
+      }
+      await card.getByRole('button', { name: 'Edit' }).click();
+      await page.locator('#preview-request').filter({ hasText: 'POST' }).waitFor();
+      await accessible(`the editor, ${scheme}, ${width} px`);
+      if (shots) await page.screenshot({ path: `${shots}/editor-${scheme}-${width}.png` });
+      await page.getByRole('button', { name: 'Cancel' }).click();
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   step('sign out forgets the token');
   await page.click('#sign-out');

@@ -22,7 +22,11 @@ function open(name) {
   }
   // Every timer a view (or the editor it opens) starts stops when it is left.
   document.title = `${nav.querySelector(`button[data-view="${name}"]`)?.textContent ?? name} · Herald`;
-  const ctx = { view, open, onLeave: (fn) => { const before = leave; leave = () => { before(); fn(); }; },
+  // Each visit renders into a pane of its own: a view still loading when it is left (a slow answer
+  // after a quick click elsewhere) then fills a pane no longer on the page, not the new view.
+  const pane = h('div', { class: 'pane' });
+  view.replaceChildren(pane);
+  const ctx = { view: pane, open, onLeave: (fn) => { const before = leave; leave = () => { before(); fn(); }; },
     guard: (fn) => { mayLeave = fn; } };
   // Focus moves to the new view's heading, so a keyboard or screen reader lands where the page changed.
   return Promise.resolve(views[name](ctx)).then(() => {
