@@ -297,3 +297,44 @@ async fn a_target_that_is_down_keeps_its_probe_when_the_next_one_fails_too() {
         w.receiver.requests_to("/d/").iter().zip(&paths).filter(|(r, _)| r.status == 204).map(|(_, p)| p).collect();
     assert_eq!(delivered, ["/d/first", "/d/second"], "in order, nothing lost: {paths:?}");
 }
+
+#[tokio::test]
+async fn a_rejected_list_pages_and_one_rejection_is_read_by_its_key() {
+    let w =
+        world(config(json!([{"id": "picky", "name": "Picky", "url": "{receiver}/picky", "events": ["g:*"]}]))).await;
+    w.receiver.reply_for("/picky", Reply::status(400));
+    for i in 0..3 {
+        post_generic(&w, &format!("e{i}")).await;
+        w.receiver.wait_for("/picky", i + 1, WAIT).await;
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    while w.table.rejected(&id("picky"), chrono::Utc::now(), 10).await.unwrap().len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "three set aside");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ids = |page: &Value| -> Vec<String> {
+        page.as_array().unwrap().iter().map(|r| r["delivery_id"].as_str().unwrap().to_owned()).collect()
+    };
+    let (status, first) = w.admin("GET", "/admin/targets/picky/rejected?limit=2", None).await;
+    assert_eq!(status, 200, "{first}");
+    let first = ids(&first);
+    assert_eq!(first.len(), 2);
+    let (_, rest) = w.admin("GET", &format!("/admin/targets/picky/rejected?after={}", first[1]), None).await;
+    let rest = ids(&rest);
+    assert_eq!(rest.len(), 1, "the page after the second holds the third");
+    assert!(!first.contains(&rest[0]));
+    let (status, bad) = w.admin("GET", "/admin/targets/picky/rejected?limit=1000", None).await;
+    assert_eq!((status, bad["field"].as_str()), (422, Some("limit")), "{bad}");
+    // One, by its key, whatever the list's length: the last one replayed (to a receiver that takes
+    // it now), the first one discarded.
+    w.receiver.reply_for("/picky", Reply::status(204));
+    let (status, replayed) = w.admin("POST", &format!("/admin/targets/picky/rejected/{}/replay", rest[0]), None).await;
+    assert_eq!((status, replayed["replayed"].as_u64()), (200, Some(1)), "{replayed}");
+    let (status, _) = w.admin("DELETE", &format!("/admin/targets/picky/rejected/{}", first[0]), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = w.admin("DELETE", &format!("/admin/targets/picky/rejected/{}", first[0]), None).await;
+    assert_eq!(status, 404, "gone once discarded");
+    let (_, left) = w.admin("GET", "/admin/targets/picky/rejected", None).await;
+    assert_eq!(ids(&left), [first[1].clone()]);
+    w.receiver.wait_for("/picky", 4, WAIT).await;
+}

@@ -335,8 +335,22 @@ async fn resume(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<S
     Ok(Json(s.admin.resume(&id).await?))
 }
 
-async fn rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Vec<RejectedView>> {
-    Ok(Json(s.admin.rejected(&id).await?))
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectedPage {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `?after=<delivery id>&limit=<n>`: the page after the one that ended with that delivery.
+async fn rejected(
+    State(s): State<AdminState>,
+    Path(id): Path<String>,
+    query: Result<axum::extract::Query<RejectedPage>, axum::extract::rejection::QueryRejection>,
+) -> Answer<Vec<RejectedView>> {
+    let axum::extract::Query(page) =
+        query.map_err(|e| ApiError(AdminError::Invalid { field: "query".into(), message: e.body_text() }))?;
+    Ok(Json(s.admin.rejected(&id, page.after.as_deref(), page.limit).await?))
 }
 
 async fn replay_rejected(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<Count> {

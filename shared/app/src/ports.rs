@@ -185,8 +185,29 @@ pub trait RejectedStore: Send + Sync {
     /// rejections in a row counting this one, or `None` if it was kept already.
     async fn set_aside(&self, rejection: &Rejection, expires_at: DateTime<Utc>) -> Result<Option<u32>, StoreError>;
     /// Up to `limit` rejections not expired at `now`, oldest first.
-    async fn rejected(&self, target: &TargetId, now: DateTime<Utc>, limit: usize)
-    -> Result<Vec<Rejection>, StoreError>;
+    async fn rejected(
+        &self,
+        target: &TargetId,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Rejection>, StoreError> {
+        self.rejected_after(target, None, now, limit).await
+    }
+    /// The same, starting after the rejection of delivery `after` (a page of a long list).
+    async fn rejected_after(
+        &self,
+        target: &TargetId,
+        after: Option<Ulid>,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Rejection>, StoreError>;
+    /// One rejection, by its delivery id (read by key, not found in the list).
+    async fn rejection(
+        &self,
+        target: &TargetId,
+        delivery_id: &Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Rejection>, StoreError>;
     /// Removes one; false if there was none.
     async fn discard(&self, target: &TargetId, delivery_id: &Ulid) -> Result<bool, StoreError>;
     /// A delivery went through: the streak starts again from zero.

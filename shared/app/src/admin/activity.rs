@@ -279,12 +279,7 @@ impl Admin {
         let index = event.deliveries.iter().position(|l| l.delivery_id == id).ok_or_else(not_found)?;
         let delivery = event.deliveries.remove(index);
         let rejection = match TargetId::parse(&delivery.target_id) {
-            Ok(target) => self
-                .rejected
-                .rejected(&target, now, usize::MAX)
-                .await?
-                .into_iter()
-                .find(|r| r.delivery.delivery_id == parsed),
+            Ok(target) => self.rejected.rejection(&target, &parsed, now).await?,
             Err(_) => None,
         };
         let in_rejected_list = rejection.is_some();

@@ -12,9 +12,28 @@ use super::{Admin, AdminError};
 pub const LIST_LIMIT: usize = 100;
 
 impl Admin {
-    pub async fn rejected(&self, id: &str) -> Result<Vec<RejectedView>, AdminError> {
+    /// Oldest first, a page at a time: `after` (the last delivery id of the page before) and `limit`
+    /// (1 to [`LIST_LIMIT`], that by default).
+    pub async fn rejected(
+        &self,
+        id: &str,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<RejectedView>, AdminError> {
         let target = self.find_target(id).await?;
-        let rejected = self.rejected.rejected(&target.id, self.clock.now(), LIST_LIMIT).await?;
+        let limit = match limit {
+            None => LIST_LIMIT,
+            Some(l) if (1..=LIST_LIMIT).contains(&l) => l,
+            Some(_) => return Err(super::invalid("limit", format!("must be 1 to {LIST_LIMIT}"))),
+        };
+        let after = match after {
+            None => None,
+            Some(a) => Some(
+                Ulid::from_string(&a.to_ascii_uppercase())
+                    .map_err(|_| super::invalid("after", "must be a delivery id from the page before"))?,
+            ),
+        };
+        let rejected = self.rejected.rejected_after(&target.id, after, self.clock.now(), limit).await?;
         Ok(rejected.iter().map(shown).collect())
     }
 
@@ -48,17 +67,14 @@ impl Admin {
         delivery: Option<&str>,
     ) -> Result<(herald_domain::TargetId, Vec<Rejection>), AdminError> {
         let target = self.find_target(id).await?;
-        let all = self.rejected.rejected(&target.id, self.clock.now(), usize::MAX).await?;
+        let now = self.clock.now();
         let chosen = match delivery {
-            None => all,
+            None => self.rejected.rejected(&target.id, now, usize::MAX).await?,
             Some(wanted) => {
+                // Read by key: one delivery, whatever the length of the list.
                 let not_found = || AdminError::NotFound(format!("rejected delivery {wanted}"));
                 let wanted = Ulid::from_string(&wanted.to_ascii_uppercase()).map_err(|_| not_found())?;
-                let one: Vec<_> = all.into_iter().filter(|r| r.delivery.delivery_id == wanted).collect();
-                if one.is_empty() {
-                    return Err(not_found());
-                }
-                one
+                vec![self.rejected.rejection(&target.id, &wanted, now).await?.ok_or_else(not_found)?]
             }
         };
         Ok((target.id, chosen))

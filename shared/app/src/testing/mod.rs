@@ -193,19 +193,31 @@ impl RejectedStore for MemoryStore {
         Ok(Some(state.rejections_in_row))
     }
 
-    async fn rejected(
+    async fn rejected_after(
         &self,
         target: &TargetId,
+        after: Option<ulid::Ulid>,
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Rejection>, StoreError> {
         self.note("rejected");
         Ok(lock(&self.rejected)
             .iter()
-            .filter(|((t, _), (_, expires))| t == target && *expires > now)
+            .filter(|((t, id), (_, expires))| t == target && *expires > now && after.is_none_or(|a| *id > a))
             .take(limit)
             .map(|(_, (r, _))| r.clone())
             .collect())
+    }
+
+    async fn rejection(
+        &self,
+        target: &TargetId,
+        delivery_id: &ulid::Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Rejection>, StoreError> {
+        self.note("rejection");
+        let rejected = lock(&self.rejected);
+        Ok(rejected.get(&(target.clone(), *delivery_id)).filter(|(_, expires)| *expires > now).map(|(r, _)| r.clone()))
     }
 
     async fn discard(&self, target: &TargetId, delivery_id: &ulid::Ulid) -> Result<bool, StoreError> {

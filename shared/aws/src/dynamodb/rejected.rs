@@ -47,14 +47,32 @@ impl RejectedStore for Table {
         Ok(Some(u32::try_from(in_row).unwrap_or(u32::MAX)))
     }
 
-    async fn rejected(
+    async fn rejected_after(
         &self,
         target: &TargetId,
+        after: Option<Ulid>,
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Rejection>, StoreError> {
-        let items = self.live_items(&keys::target_partition(target), keys::REJECTED_PREFIX, now, limit).await?;
+        let after = after.map(|id| keys::rejected(target, &id).sk);
+        let pk = keys::target_partition(target);
+        let items = self.live_items_after(&pk, keys::REJECTED_PREFIX, after.as_deref(), now, limit).await?;
         items.into_iter().map(rejection_in).collect()
+    }
+
+    async fn rejection(
+        &self,
+        target: &TargetId,
+        delivery_id: &Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Rejection>, StoreError> {
+        let Some(item) = self.get_consistent(keys::rejected(target, delivery_id)).await? else { return Ok(None) };
+        // Past its expiry it is gone, whether or not DynamoDB's TTL has deleted it yet.
+        let expired = item.get(super::TTL_ATTRIBUTE).and_then(|v| v.as_n().ok()).and_then(|v| v.parse::<i64>().ok());
+        if expired.is_some_and(|at| at <= now.timestamp()) {
+            return Ok(None);
+        }
+        rejection_in(item).map(Some)
     }
 
     async fn discard(&self, target: &TargetId, delivery_id: &Ulid) -> Result<bool, StoreError> {
