@@ -6,13 +6,12 @@ use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use herald_app::admin::AdminError;
 use herald_app::admin::views::Count;
 use herald_app::admin::views::{ActivityFilter, DeliveryPage, DeliveryView, EventPage, EventView};
 use herald_domain::activity::Refusal;
 use serde::Deserialize;
 
-use crate::router::{AdminState, Answer, ApiError};
+use crate::router::{AdminState, Answer, parsed};
 
 pub(crate) fn routes() -> Router<AdminState> {
     Router::new()
@@ -25,18 +24,11 @@ pub(crate) fn routes() -> Router<AdminState> {
         .route("/admin/sources/{id}/refused", get(refused))
 }
 
-/// A query that does not parse is a 422 naming what is wrong, like every other bad input.
-fn filter(query: Result<Query<ActivityFilter>, QueryRejection>) -> Result<ActivityFilter, ApiError> {
-    query
-        .map(|Query(f)| f)
-        .map_err(|e| ApiError::from(AdminError::Invalid { field: "query".into(), message: e.body_text() }))
-}
-
 async fn events(
     State(s): State<AdminState>,
     query: Result<Query<ActivityFilter>, QueryRejection>,
 ) -> Answer<EventPage> {
-    Ok(Json(s.admin.events(&filter(query)?).await?))
+    Ok(Json(s.admin.events(&parsed(query, "query")?).await?))
 }
 
 async fn event(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<EventView> {
@@ -47,7 +39,7 @@ async fn deliveries(
     State(s): State<AdminState>,
     query: Result<Query<ActivityFilter>, QueryRejection>,
 ) -> Answer<DeliveryPage> {
-    Ok(Json(s.admin.deliveries(&filter(query)?).await?))
+    Ok(Json(s.admin.deliveries(&parsed(query, "query")?).await?))
 }
 
 async fn delivery(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<DeliveryView> {
@@ -70,8 +62,7 @@ async fn recover(
     Path(id): Path<String>,
     query: Result<Query<Since>, QueryRejection>,
 ) -> Answer<Count> {
-    let Query(Since { since }) =
-        query.map_err(|e| ApiError::from(AdminError::Invalid { field: "since".into(), message: e.body_text() }))?;
+    let Since { since } = parsed(query, "since")?;
     Ok(Json(s.admin.replay_failed_since(&id, since).await?))
 }
 

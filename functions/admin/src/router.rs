@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -335,6 +336,12 @@ async fn resume(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<S
     Ok(Json(s.admin.resume(&id).await?))
 }
 
+/// A query string that does not parse is a 422 naming `field` and what is wrong, like every other
+/// bad input.
+pub(crate) fn parsed<T>(query: Result<Query<T>, QueryRejection>, field: &str) -> Result<T, ApiError> {
+    query.map(|Query(q)| q).map_err(|e| ApiError(AdminError::Invalid { field: field.into(), message: e.body_text() }))
+}
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RejectedPage {
@@ -346,10 +353,9 @@ struct RejectedPage {
 async fn rejected(
     State(s): State<AdminState>,
     Path(id): Path<String>,
-    query: Result<axum::extract::Query<RejectedPage>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<RejectedPage>, QueryRejection>,
 ) -> Answer<Vec<RejectedView>> {
-    let axum::extract::Query(page) =
-        query.map_err(|e| ApiError(AdminError::Invalid { field: "query".into(), message: e.body_text() }))?;
+    let page = parsed(query, "query")?;
     Ok(Json(s.admin.rejected(&id, page.after.as_deref(), page.limit).await?))
 }
 
