@@ -105,6 +105,10 @@ fn answer(name: &str, request: &HeaderMap) -> Response {
     response
 }
 
+// The two header readers below are written here rather than taken from a crate: tower-http's
+// compression layer would gzip every answer again (these files are compressed once), and neither it
+// nor the `headers` crate is built into this workspace yet.
+
 /// `If-None-Match` names this tag (or `*`).
 fn matches_tag(request: &HeaderMap, etag: &HeaderValue) -> bool {
     let wanted = etag.to_str().unwrap_or_default();

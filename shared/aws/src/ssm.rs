@@ -19,10 +19,14 @@ pub enum TokenError {
 
 /// The token itself, reading the parameter (decrypted) when that is where it is.
 pub async fn admin_token(source: &AdminTokenSource, ssm: &aws_sdk_ssm::Client) -> Result<Secret, TokenError> {
-    let name = match source {
-        AdminTokenSource::Value(token) => return Ok(token.clone()),
-        AdminTokenSource::Parameter(name) => name,
-    };
+    match source {
+        AdminTokenSource::Value(token) => Ok(token.clone()),
+        AdminTokenSource::Parameter(name) => read_parameter(name, ssm).await,
+    }
+}
+
+/// The token in SSM parameter `name`, read decrypted.
+async fn read_parameter(name: &str, ssm: &aws_sdk_ssm::Client) -> Result<Secret, TokenError> {
     let out = ssm.get_parameter().name(name).with_decryption(true).send().await.map_err(|e| {
         // The code and message say what is wrong (no such parameter, access denied); never the value.
         let why = match (e.code(), e.message()) {
@@ -30,10 +34,10 @@ pub async fn admin_token(source: &AdminTokenSource, ssm: &aws_sdk_ssm::Client) -
             (Some(code), None) => code.to_owned(),
             _ => e.to_string(),
         };
-        TokenError::Unreadable { name: name.clone(), why }
+        TokenError::Unreadable { name: name.to_owned(), why }
     })?;
     let value = out.parameter.and_then(|p| p.value).unwrap_or_default();
-    parse_admin_token(&value).map_err(|e| TokenError::Unusable { name: name.clone(), why: e.to_string() })
+    parse_admin_token(&value).map_err(|e| TokenError::Unusable { name: name.to_owned(), why: e.to_string() })
 }
 
 /// How long a warm admin function trusts the token it read from SSM: a token rotated in the
@@ -72,7 +76,7 @@ impl AdminToken {
         let mut read = self.read.lock().await;
         let Some((name, ssm, ttl)) = &self.parameter else { return read.0.clone() };
         if read.1.elapsed() >= *ttl {
-            match admin_token(&AdminTokenSource::Parameter(name.clone()), ssm).await {
+            match read_parameter(name, ssm).await {
                 Ok(token) => *read = (token, Instant::now()),
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the admin token again; the last one read stays in use");
