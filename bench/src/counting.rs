@@ -24,8 +24,12 @@ pub struct Tally {
     pub write_units: f64,
     /// SQS bills each 64 KiB of a request's (or its response's) payload as one request.
     pub sqs_chunks: u64,
-    /// ReceiveMessage calls that came back with nothing (long polls that timed out).
-    pub empty_receives: u64,
+    /// Long polls (ReceiveMessage waiting a second or more) that came back with nothing: an idle
+    /// queue's polling, a fixed cost on AWS rather than a cost per delivery.
+    pub empty_long_polls: u64,
+    /// ReceiveMessage calls that did not wait (the batching window's, filling a batch), empty or
+    /// not: each is a billed request of the delivery path.
+    pub short_polls: u64,
 }
 
 impl Tally {
@@ -46,7 +50,8 @@ impl Tally {
             read_units: self.read_units - earlier.read_units,
             write_units: self.write_units - earlier.write_units,
             sqs_chunks: self.sqs_chunks - earlier.sqs_chunks,
-            empty_receives: self.empty_receives - earlier.empty_receives,
+            empty_long_polls: self.empty_long_polls - earlier.empty_long_polls,
+            short_polls: self.short_polls - earlier.short_polls,
         }
     }
 }
@@ -71,6 +76,20 @@ struct RequestChunks(u64);
 
 impl Storable for RequestChunks {
     type Storer = StoreReplace<Self>;
+}
+
+/// Whether a ReceiveMessage asked to wait for messages, kept for the response's turn.
+#[derive(Clone, Copy, Debug)]
+struct LongPoll(bool);
+
+impl Storable for LongPoll {
+    type Storer = StoreReplace<Self>;
+}
+
+/// A ReceiveMessage request (SQS's JSON protocol) that waits at least a second; without
+/// `WaitTimeSeconds` the queue's own wait applies, which Herald's queues leave at 0.
+fn waits(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| v["WaitTimeSeconds"].as_i64()).unwrap_or(0) > 0
 }
 
 fn chunks(len: usize) -> u64 {
@@ -139,8 +158,12 @@ impl Intercept for CallCounter {
         let (service, name) = operation(cfg).unwrap_or(("unknown", "unknown"));
         let key = (service.to_owned(), name.to_owned());
         *self.tally.lock().expect("lock").calls.entry(key).or_default() += 1;
-        let request_chunks = chunks(context.request().body().bytes().map_or(0, <[u8]>::len));
-        cfg.interceptor_state().store_put(RequestChunks(request_chunks));
+        let request = context.request().body().bytes().unwrap_or_default();
+        let long_poll = ((service, name) == ("SQS", "ReceiveMessage")).then(|| LongPoll(waits(request)));
+        cfg.interceptor_state().store_put(RequestChunks(chunks(request.len())));
+        if let Some(long_poll) = long_poll {
+            cfg.interceptor_state().store_put(long_poll);
+        }
         Ok(())
     }
 
@@ -165,8 +188,12 @@ impl Intercept for CallCounter {
                 let request = cfg.load::<RequestChunks>().map_or(1, |c| c.0);
                 let mut tally = self.tally.lock().expect("lock");
                 tally.sqs_chunks += request.max(chunks(body.len()));
-                if name == "ReceiveMessage" && received(body) == 0 {
-                    tally.empty_receives += 1;
+                if name == "ReceiveMessage" {
+                    match cfg.load::<LongPoll>().is_some_and(|w| w.0) {
+                        true if received(body) == 0 => tally.empty_long_polls += 1,
+                        true => {}
+                        false => tally.short_polls += 1,
+                    }
                 }
             }
             _ => {}
@@ -201,11 +228,12 @@ mod tests {
             read_units: 1.5,
             write_units: 2.0,
             sqs_chunks: 6,
-            empty_receives: 1,
+            empty_long_polls: 1,
+            short_polls: 2,
         };
         let d = later.since(&earlier);
         assert_eq!(d.calls, [(op("SQS", "ReceiveMessage"), 3)].into());
-        assert_eq!((d.read_units, d.write_units, d.sqs_chunks, d.empty_receives), (1.0, 2.0, 4, 1));
+        assert_eq!((d.read_units, d.write_units, d.sqs_chunks, d.empty_long_polls, d.short_polls), (1.0, 2.0, 4, 1, 2));
     }
 
     #[test]
@@ -213,5 +241,12 @@ mod tests {
         assert_eq!((chunks(0), chunks(CHUNK), chunks(CHUNK + 1)), (1, 1, 2));
         assert_eq!(received(br#"{"Messages": [{}, {}]}"#), 2);
         assert_eq!(received(b"{}"), 0);
+    }
+
+    #[test]
+    fn only_a_receive_that_waits_is_a_long_poll() {
+        assert!(waits(br#"{"QueueUrl": "q", "WaitTimeSeconds": 1}"#));
+        assert!(!waits(br#"{"QueueUrl": "q", "WaitTimeSeconds": 0}"#));
+        assert!(!waits(br#"{"QueueUrl": "q"}"#));
     }
 }

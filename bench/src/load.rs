@@ -11,6 +11,7 @@ use herald_aws::settings::{self, Tuning};
 use herald_aws::testing::{Receiver, Recorded, Reply};
 use herald_domain::ladder::Ladder;
 use herald_domain::sample::OMBI_REQUEST_AVAILABLE;
+use herald_local::batching::Batching;
 use herald_local::poller::Invocations;
 use herald_local::run::{Options, RoleClients, Running, start_with};
 use serde_json::json;
@@ -40,6 +41,8 @@ pub struct LoadOptions {
     pub rate: f64,
     /// The activity log's delivery steps (`HERALD_ACTIVITY_STEPS`), on by default.
     pub activity_steps: bool,
+    /// The deliveries mapping's batch size and batching window (the template's defaults unless set).
+    pub batching: Batching,
 }
 
 impl LoadOptions {
@@ -56,6 +59,7 @@ impl LoadOptions {
             down_targets: 0,
             rate: 0.0,
             activity_steps: true,
+            batching: Batching::default(),
         }
     }
 
@@ -139,6 +143,7 @@ pub async fn run(aws: &aws_config::SdkConfig, o: &LoadOptions) -> Result<LoadRun
         stack: format!("bench-{}", ulid::Ulid::new().to_string().to_lowercase()),
         listen: "127.0.0.1:0".parse()?,
         pollers: o.pollers,
+        batching: o.batching,
         tuning: Tuning {
             // The template's default.
             target_cache_ttl: settings::DEFAULT_TARGET_CACHE_TTL,

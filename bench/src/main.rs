@@ -4,6 +4,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use herald_bench::load::LoadOptions;
+use herald_local::batching::Batching;
 
 /// Herald's load and cold-start benchmarks, against the local emulator (`scripts/emulator start`).
 #[derive(Parser)]
@@ -47,6 +48,12 @@ enum Command {
         /// Also run with the activity log's delivery steps off (HERALD_ACTIVITY_STEPS=off), side by side.
         #[arg(long)]
         log_off_too: bool,
+        /// The deliveries mapping's batch size; repeat to run each (default: the template's, 20).
+        #[arg(long = "batch-size")]
+        batch_size: Vec<usize>,
+        /// Its batching window in whole seconds; repeat to run each (default: the template's, 1).
+        #[arg(long = "batching-window")]
+        batching_window: Vec<u64>,
     },
     /// A backlog parked for a target that was down, released when it is back: how fast it drains,
     /// against the rate the receiver alone sustains.
@@ -95,13 +102,25 @@ async fn main() -> Result<()> {
             down_targets,
             rate,
             log_off_too,
+            batch_size,
+            batching_window,
         } => {
             let fan_outs = if fan_out.is_empty() { vec![1, 5] } else { fan_out };
             let failing = if fail_every == 0 { vec![None] } else { vec![None, Some(fail_every)] };
             let logs = if log_off_too { vec![true, false] } else { vec![true] };
-            for fan_out in fan_outs {
+            let defaults = Batching::default();
+            let sizes = if batch_size.is_empty() { vec![defaults.size] } else { batch_size };
+            let windows = if batching_window.is_empty() { vec![defaults.window.as_secs()] } else { batching_window };
+            let mut batchings = Vec::new();
+            for &size in &sizes {
+                for &window in &windows {
+                    batchings.push(Batching::new(size, Duration::from_secs(window)).map_err(anyhow::Error::msg)?);
+                }
+            }
+            for (fan_out, batching) in fan_outs.into_iter().flat_map(|f| batchings.iter().map(move |b| (f, *b))) {
                 for (&fail_every, &activity_steps) in failing.iter().flat_map(|f| logs.iter().map(move |l| (f, l))) {
                     let options = LoadOptions {
+                        batching,
                         fail_every,
                         in_flight,
                         pollers,

@@ -11,9 +11,9 @@ pub const MEMORY_MB: u32 = 128;
 
 /// The delivery path: the deliver and retry functions, their event source mappings and what they
 /// write. Long polls that came back empty are left out: on AWS they are a fixed cost of an idle
-/// mapping, not a cost per delivery.
+/// mapping, not a cost per delivery. The batching window's short polls, empty or not, are counted.
 pub fn delivery_usage(run: &LoadRun) -> Usage {
-    let calls = |t: &Tally| t.sqs_chunks - t.empty_receives;
+    let calls = |t: &Tally| t.sqs_chunks - t.empty_long_polls;
     Usage {
         lambda_invocations: (run.deliver_invocations + run.retry_invocations) as f64,
         lambda_gb_seconds: gb_seconds(run.deliver_billed_ms + run.retry_billed_ms, MEMORY_MB),
@@ -60,7 +60,13 @@ fn calls_line(tally: &Tally, per: usize) -> String {
     for ((service, op), n) in &tally.calls {
         let _ = write!(out, "{service}.{op} {:.3}, ", *n as f64 / per.max(1) as f64);
     }
-    let _ = write!(out, "of which empty long polls {:.3}", tally.empty_receives as f64 / per.max(1) as f64);
+    let per = per.max(1) as f64;
+    let _ = write!(
+        out,
+        "of which short polls {:.3} (counted), empty long polls {:.3} (left out)",
+        tally.short_polls as f64 / per,
+        tally.empty_long_polls as f64 / per
+    );
     out
 }
 
@@ -78,6 +84,7 @@ pub fn markdown(run: &LoadRun) -> String {
         health =
             format!("{health}, receiver {} ± {} ms", o.receiver_latency.as_millis(), o.receiver_jitter.as_millis());
     }
+    health = format!("{health}, batches of {} with a {} s window", o.batching.size, o.batching.window.as_secs());
     let delivery = delivery_usage(run);
     let ingest = ingest_usage(run);
     let mut s = String::new();

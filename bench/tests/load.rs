@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use herald_bench::load::{LoadOptions, run};
 use herald_bench::report::{delivery_usage, ingest_usage, markdown};
+use herald_local::batching::Batching;
 
 fn options(events: usize, fan_out: usize, fail_every: Option<usize>) -> LoadOptions {
     LoadOptions {
@@ -42,23 +43,29 @@ async fn a_healthy_run_counts_every_call_and_writes_one_unit_per_webhook_and_per
         r.ingest.calls
     );
     assert!(r.ingest.write_units <= 30.0 + 2.0, "one write unit per webhook, the record included");
-    // Deliver: the mapping received every message and deleted it; the activity log is one item
-    // per invocation (a healthy batch of ten is one write unit), and nothing else is written.
-    assert!(r.deliver.calls_to("SQS", "DeleteMessageBatch") >= 6, "60 messages in batches of ≤ 10");
-    assert!(r.deliver_invocations >= 6 && r.deliver_invocations <= 60);
-    // (herald-local's pollers share one journal, so a flush may carry two batches: two items.)
+    // Deliver: the mapping received every message and deleted it, ten per call at most; the
+    // activity log is one item per invocation (ten healthy steps to a write unit), and nothing else
+    // is written.
+    assert!(r.deliver.calls_to("SQS", "DeleteMessageBatch") >= 6, "60 messages deleted ≤ 10 per call");
+    assert!(r.deliver_invocations >= 3 && r.deliver_invocations <= 60, "batches of ≤ 20");
+    // (herald-local's pollers share one journal, so a flush may carry two batches, and another
+    // none. Sixty steps are about 5.6 KB, and an item holds 4 KB at most.)
     let log_items = r.deliver.calls_to("DynamoDB", "PutItem");
     assert!(
-        (6..=2 * r.deliver_invocations).contains(&log_items),
+        (2..=r.deliver_invocations).contains(&log_items),
         "{log_items} items, {} invocations",
         r.deliver_invocations
     );
     assert_eq!(r.deliver.calls_to("DynamoDB", "UpdateItem"), 0);
-    assert!(r.deliver.write_units <= log_items as f64, "{} units: each item within one", r.deliver.write_units);
+    assert!(
+        r.deliver.write_units <= 60.0 / 10.0 + log_items as f64,
+        "{} units: ten steps to a unit, each item rounded up once",
+        r.deliver.write_units
+    );
     assert_eq!(r.retry_invocations, 0);
     let delivery = delivery_usage(&r);
     assert!(delivery.dynamodb_write_units > 0.0);
-    assert!(delivery.lambda_invocations >= 6.0);
+    assert_eq!(delivery.lambda_invocations, r.deliver_invocations as f64);
     assert_eq!(ingest_usage(&r).api_gateway_requests, 30.0);
     let report = markdown(&r);
     assert!(report.contains("| deliveries (duplicates, failed attempts) | 60 (0, 0) |"), "{report}");
@@ -95,4 +102,36 @@ async fn a_slow_receiver_is_billed_and_a_target_down_all_run_holds_up_no_other()
     );
     assert!(r.percentile(50.0) >= Duration::from_millis(80), "latency includes the receiver's");
     assert!(markdown(&r).contains("1 of 2 targets down"), "{}", markdown(&r));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batching_windows_short_polls_are_counted_and_priced_and_no_window_makes_none() {
+    let aws = herald_local::aws::sdk_config().await;
+    let paced = |window: u64| LoadOptions {
+        rate: 10.0,
+        batching: Batching::new(10, Duration::from_secs(window)).unwrap(),
+        ..options(12, 1, None)
+    };
+    let windowed = run(&aws, &paced(1)).await.unwrap();
+    assert_eq!(windowed.deliveries, 12);
+    // At 10 webhooks/s a batch waits for more: the window's receives do not wait themselves.
+    let short = windowed.deliver.short_polls;
+    assert!(short >= 2, "{short} short polls");
+    let receives = windowed.deliver.calls_to("SQS", "ReceiveMessage");
+    let deletes = windowed.deliver.calls_to("SQS", "DeleteMessageBatch");
+    // Every receive but the empty long polls is priced, the short ones included.
+    let priced = delivery_usage(&windowed).sqs_request_chunks as u64;
+    assert_eq!(priced, receives - windowed.deliver.empty_long_polls + deletes, "{:?}", windowed.deliver);
+    assert!(priced >= short + deletes);
+    assert!(markdown(&windowed).contains("short polls"), "{}", markdown(&windowed));
+
+    let unwindowed = run(&aws, &paced(0)).await.unwrap();
+    assert_eq!(unwindowed.deliveries, 12);
+    assert_eq!(unwindowed.deliver.short_polls, 0, "no window, no filling: {:?}", unwindowed.deliver);
+    assert!(
+        unwindowed.percentile(50.0) < windowed.percentile(50.0),
+        "{:?} without a window, {:?} with",
+        unwindowed.percentile(50.0),
+        windowed.percentile(50.0)
+    );
 }

@@ -5,6 +5,7 @@
 //! responses), and creates the stack's resources with the SDK under the names template.yaml uses.
 
 pub mod aws;
+pub mod batching;
 pub mod config_file;
 pub mod demo;
 pub mod poller;

@@ -1,6 +1,7 @@
-//! Plays the Lambda event source mapping: receive up to 10 messages, hand them to a handler as a
-//! real `SqsEvent`, delete the ones not reported in `batchItemFailures`. Failed ones come back after
-//! the visibility timeout and reach the DLQ after `maxReceiveCount`, as on AWS.
+//! Plays the Lambda event source mapping: receive up to a batch of messages (SQS hands out 10 per
+//! call, so a larger batch takes several), hand them to a handler as a real `SqsEvent`, delete the
+//! ones not reported in `batchItemFailures`. Failed ones come back after the visibility timeout and
+//! reach the DLQ after `maxReceiveCount`, as on AWS.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,6 +12,9 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, MessageSystemAttributeName,
 };
+
+/// Messages one ReceiveMessage returns, and entries one DeleteMessageBatch takes, at most.
+pub const SQS_MAX_PER_CALL: i32 = 10;
 
 /// What the pollers of one queue did: handler invocations as Lambda would bill them.
 #[derive(Debug, Default)]
@@ -46,7 +50,7 @@ pub struct Poller {
     pub queue_url: String,
     pub queue_arn: String,
     pub region: String,
-    /// The template's batch size.
+    /// The template's batch size (more than [`SQS_MAX_PER_CALL`] needs a batching window, as on AWS).
     pub batch_size: i32,
     /// The template's batching window: how long to wait for a full batch once one message is in.
     pub batch_window: Duration,
@@ -103,14 +107,14 @@ impl Poller {
         F: Fn(SqsEvent) -> Fut,
         Fut: Future<Output = SqsBatchResponse>,
     {
-        let mut messages = self.receive(self.batch_size, 1).await?;
+        let mut messages = self.receive(self.batch_size.min(SQS_MAX_PER_CALL), 1).await?;
         if messages.is_empty() {
             return Ok(0);
         }
         // Like the mapping's MaximumBatchingWindowInSeconds: gather up to a full batch first.
         let gathering = Instant::now();
         while messages.len() < self.batch_size as usize && gathering.elapsed() < self.batch_window {
-            let more = self.receive(self.batch_size - messages.len() as i32, 0).await?;
+            let more = self.receive((self.batch_size - messages.len() as i32).min(SQS_MAX_PER_CALL), 0).await?;
             if more.is_empty() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -145,8 +149,8 @@ impl Poller {
                 DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(receipt).build()
             })
             .collect::<Result<_, _>>()?;
-        if !entries.is_empty() {
-            self.sqs.delete_message_batch().queue_url(&self.queue_url).set_entries(Some(entries)).send().await?;
+        for chunk in entries.chunks(SQS_MAX_PER_CALL as usize) {
+            self.sqs.delete_message_batch().queue_url(&self.queue_url).set_entries(Some(chunk.to_vec())).send().await?;
         }
         if let Some(after) = self.failed_visibility {
             let again: Vec<ChangeMessageVisibilityBatchRequestEntry> = receipts
@@ -161,11 +165,11 @@ impl Poller {
                         .build()
                 })
                 .collect::<Result<_, _>>()?;
-            if !again.is_empty() {
+            for chunk in again.chunks(SQS_MAX_PER_CALL as usize) {
                 self.sqs
                     .change_message_visibility_batch()
                     .queue_url(&self.queue_url)
-                    .set_entries(Some(again))
+                    .set_entries(Some(chunk.to_vec()))
                     .send()
                     .await?;
             }

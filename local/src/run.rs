@@ -12,6 +12,7 @@ use herald_aws::{Clients, wiring};
 use herald_domain::Secret;
 use tokio::task::JoinHandle;
 
+use crate::batching::Batching;
 use crate::poller::{Invocations, Poller};
 use crate::stack::{LOOPBACK, Stack, queue_arn};
 
@@ -24,9 +25,9 @@ pub struct Options {
     /// Batches of deliveries handled at once, like concurrent Lambda invocations (0: none, for
     /// tests that look at the queue and deliver by hand).
     pub pollers: usize,
-    /// How long the deliveries poller waits to fill a batch (the template's
-    /// `MaximumBatchingWindowInSeconds`).
-    pub batch_window: Duration,
+    /// The deliveries poller's batch size and batching window (the template's `DeliveryBatchSize`
+    /// and `DeliveryBatchingWindow`).
+    pub batching: Batching,
     /// Fire schedules this long past due if the emulator has not.
     pub schedule_grace: Duration,
     /// How often the sweep message goes on the wakeups queue (the template's rate schedule).
@@ -59,7 +60,7 @@ impl Default for Options {
             listen: "127.0.0.1:3000".parse().expect("valid"),
             tuning: local_tuning(),
             pollers: 2,
-            batch_window: Duration::from_secs(1),
+            batching: Batching::default(),
             schedule_grace: Duration::from_secs(15),
             sweep_every: Duration::from_secs(60),
             faults: None,
@@ -94,6 +95,7 @@ impl Options {
             faults,
             stack: env.get(settings::STACK).unwrap_or(defaults.stack),
             tuning: Tuning::read(env, local_tuning())?,
+            batching: Batching::read(env)?,
             admin_token: settings::admin_token(env)?.unwrap_or(defaults.admin_token),
             ..defaults
         })
@@ -229,8 +231,8 @@ pub async fn start_with(aws: &aws_config::SdkConfig, options: &Options, roles: R
             queue_url: stack.resources.deliveries_queue_url.clone(),
             queue_arn: arn.clone(),
             region: region.clone(),
-            batch_size: 10,
-            batch_window: options.batch_window,
+            batch_size: options.batching.size as i32,
+            batch_window: options.batching.window,
             invocations: deliver_invocations.clone(),
             failed_visibility: options.failed_visibility,
             stop: stop.clone(),

@@ -184,3 +184,21 @@ fn every_variable_a_function_reads_is_in_the_template_and_every_one_it_sets_is_r
         }
     }
 }
+
+#[test]
+fn herald_local_batches_deliveries_as_the_templates_defaults_and_limits_say() {
+    use herald_local::batching::{DEFAULT_BATCH_SIZE, DEFAULT_WINDOW, MAX_BATCH_SIZE, MAX_WINDOW};
+    let t = template();
+    assert_eq!(number(&t, "DeliveryBatchSize", "Default"), DEFAULT_BATCH_SIZE as u64);
+    assert_eq!(number(&t, "DeliveryBatchSize", "MaxValue"), MAX_BATCH_SIZE as u64);
+    assert_eq!(number(&t, "DeliveryBatchingWindow", "Default"), DEFAULT_WINDOW.as_secs());
+    assert_eq!(number(&t, "DeliveryBatchingWindow", "MaxValue"), MAX_WINDOW.as_secs());
+    // A default batch goes out in one wave.
+    let concurrency = number(&t, "DeliveryConcurrency", "Default");
+    assert_eq!(concurrency, herald_aws::settings::DEFAULT_DELIVERY_CONCURRENCY as u64);
+    assert!(concurrency >= DEFAULT_BATCH_SIZE as u64);
+    let mapping: Vec<&str> =
+        t.lines().skip_while(|l| l.trim() != "Deliveries:").take_while(|l| !l.contains("ScalingConfig")).collect();
+    assert!(mapping.iter().any(|l| l.trim() == "BatchSize: !Ref DeliveryBatchSize"), "{mapping:?}");
+    assert!(mapping.iter().any(|l| l.trim() == "MaximumBatchingWindowInSeconds: !Ref DeliveryBatchingWindow"));
+}

@@ -48,6 +48,10 @@ pub const ADMIN_TOKEN_PARAMETER: &str = "HERALD_ADMIN_TOKEN_PARAMETER";
 pub const LOCAL_FAULTS: &str = "HERALD_LOCAL_FAULTS";
 /// herald-local only: the queues' visibility timeout when it creates them (default: the template's).
 pub const LOCAL_VISIBILITY: &str = "HERALD_LOCAL_VISIBILITY";
+/// herald-local only: the deliveries mapping's batch size and batching window (the template's
+/// `DeliveryBatchSize` and `DeliveryBatchingWindow`).
+pub const LOCAL_BATCH_SIZE: &str = "HERALD_LOCAL_BATCH_SIZE";
+pub const LOCAL_BATCHING_WINDOW: &str = "HERALD_LOCAL_BATCHING_WINDOW";
 /// herald-local's stack name (the table is `<stack>`, the queues `<stack>-deliveries`, …).
 pub const STACK: &str = "HERALD_STACK";
 
@@ -55,7 +59,8 @@ pub const DEFAULT_DEDUPE_WINDOW: Duration = Duration::from_secs(600);
 /// Longer than the ingest function's timeout (25 s), so a live attempt is never taken over.
 pub const DEFAULT_DEDUPE_LEASE: Duration = Duration::from_secs(60);
 pub const DEFAULT_TARGET_CACHE_TTL: Duration = Duration::from_secs(30);
-pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 10;
+/// As many as the deliveries mapping's default batch (`DeliveryBatchSize`), so a batch goes out in one wave.
+pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 20;
 pub const DEFAULT_PARKED_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 pub const DEFAULT_ACTIVITY_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 pub const DEFAULT_RETRY_MAX_SENDS: usize = 1000;
@@ -342,7 +347,7 @@ mod tests {
         assert_eq!((t.retry_max_sends, t.retry_budget), (7, Duration::from_secs(3)));
         assert_eq!(t.wakeup_grace, Duration::from_secs(60));
         let d = read(&[]).unwrap();
-        assert_eq!((d.dedupe_window, d.concurrency, d.timer_max), (DEFAULT_DEDUPE_WINDOW, 10, MAX_TIMER));
+        assert_eq!((d.dedupe_window, d.concurrency, d.timer_max), (DEFAULT_DEDUPE_WINDOW, 20, MAX_TIMER));
     }
 
     #[test]
