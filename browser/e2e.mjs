@@ -277,6 +277,33 @@ try {
     await new Promise((r) => setTimeout(r, 250));
   }
 
+  step("a target's signing secret is replaced, and its receiver verifies either during the overlap");
+  const oldSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const made = await fetch(`${base}/admin/targets`, { method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'signed', name: 'Signed script', url: `${receiver}/signed`, secret: oldSecret }) });
+  check(made.status === 201, `a signed target: ${made.status}`);
+  await page.goto(`${base}/admin#targets/edit/signed`);
+  await page.locator('#target-form').waitFor();
+  let rotateAsked = '';
+  page.once('dialog', (d) => { rotateAsked = d.message(); d.accept(); });
+  await page.getByRole('button', { name: 'New secret' }).click();
+  await page.locator('.rotation').filter({ hasText: 'either verifies it' }).waitFor();
+  check(rotateAsked.includes('both signatures'), `it says what the overlap does before doing it: ${rotateAsked}`);
+  const newSecret = await page.textContent('.rotation .secret');
+  check(newSecret.startsWith('whsec_') && newSecret !== oldSecret, 'the new secret, shown once');
+  await page.getByRole('button', { name: 'Test with this sample' }).click();
+  await page.locator('#preview-test .test-status').filter({ hasText: /^HTTP 204 in \d+ ms$/ }).waitFor();
+  for (const [name, secret] of [['the old', oldSecret], ['the new', newSecret]]) {
+    const verdict = await (await fetch(`${control}/verify?path=/signed&secret=${encodeURIComponent(secret)}`)).json();
+    check(verdict.verified && verdict.signatures === 2, `a receiver with ${name} secret verifies the Test: ${JSON.stringify(verdict)}`);
+  }
+  await page.fill('#target-form input[name=name]', 'Signed script (renamed)');
+  await page.click('#target-form button[type=submit]');
+  await page.locator('article.card[data-id=signed]').waitFor();
+  const kept = await (await fetch(`${base}/admin/targets/signed`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+  check(kept.name === 'Signed script (renamed)' && kept.previous_secret?.until, 'a save after the rotation keeps it and its overlap');
+
   step('axe finds no violation in any view, light or dark, desktop or phone');
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });

@@ -80,6 +80,21 @@ pub fn done(_: &Value) -> String {
     "done\n".into()
 }
 
+pub fn secret_rotated(v: &Value) -> String {
+    let mut out = format!("target {}: new signing secret\nsecret:     {}\n", s(&v["id"]), s(&v["secret"]));
+    match v["previous_until"].as_str() {
+        Some(until) => {
+            let _ = writeln!(
+                out,
+                "Until {until} each delivery carries both signatures: give the receiver the new secret before then."
+            );
+        }
+        None => out.push_str("The old secret signs nothing from now on: give the receiver the new one now.\n"),
+    }
+    out.push_str("The secret is shown only now.\n");
+    out
+}
+
 pub fn source_created(v: &Value) -> String {
     let c = &v["credential"];
     let mut out = format!(

@@ -135,6 +135,18 @@ pub enum TargetsCmd {
         /// The target's id.
         id: String,
     },
+    /// A new signing secret, shown once. A Standard Webhooks target signs with both for the
+    /// overlap, so the receiver can be updated meanwhile; a hex one switches at once.
+    RotateSecret {
+        /// The target's id.
+        id: String,
+        /// Hours deliveries also carry the old secret's signature (default 24; hex targets: 0 only; at most 168).
+        #[arg(long)]
+        overlap_hours: Option<u64>,
+        /// The new secret, if the receiver gave you one (default: generated).
+        #[arg(long)]
+        secret: Option<String>,
+    },
     /// Deliveries the target's receiver refused for their content (400, 413, 415, 422) or that
     /// could not be built: list them, or replay or discard them once the template is fixed.
     Rejected {
@@ -264,6 +276,17 @@ pub(crate) async fn run(api: &Api, command: TargetsCmd) -> Result<Rendered> {
         }
         TargetsCmd::Resume { id } => {
             (api.call("POST", &format!("/admin/targets/{id}/resume"), None).await?, render::status)
+        }
+        TargetsCmd::RotateSecret { id, overlap_hours, secret } => {
+            let mut body = Map::new();
+            if let Some(hours) = overlap_hours {
+                body.insert("overlap_hours".into(), hours.into());
+            }
+            if let Some(secret) = secret {
+                body.insert("secret".into(), secret.into());
+            }
+            let path = format!("/admin/targets/{id}/secret");
+            (api.call("POST", &path, Some(Value::Object(body))).await?, render::secret_rotated)
         }
         TargetsCmd::Replay { id } => {
             (api.call("POST", &format!("/admin/targets/{id}/replay"), None).await?, render::replay)

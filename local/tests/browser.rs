@@ -5,14 +5,16 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use herald_aws::testing::{Receiver, Reply};
+use herald_domain::signature::StandardKey;
 use serde_json::json;
 
 fn repo() -> PathBuf {
@@ -33,7 +35,8 @@ fn ready() -> Result<PathBuf, String> {
 }
 
 /// The receiver's answers, switched by the browser script: POST /fail, POST /ok; GET /delivered
-/// lists the bodies it accepted.
+/// lists the bodies it accepted; GET /verify?path=&secret= checks the last request to `path` the
+/// way a Standard Webhooks receiver holding `secret` would.
 fn control(receiver: Arc<Receiver>) -> Router {
     Router::new()
         .route("/fail", post(|State(r): State<Arc<Receiver>>| async move { r.reply_with(Reply::status(500)) }))
@@ -48,6 +51,20 @@ fn control(receiver: Arc<Receiver>) -> Router {
                     .map(|q| String::from_utf8_lossy(&q.body).into_owned())
                     .collect();
                 axum::Json(json!({"delivered": bodies}))
+            }),
+        )
+        .route(
+            "/verify",
+            get(|State(r): State<Arc<Receiver>>, Query(q): Query<HashMap<String, String>>| async move {
+                let last = r.requests().into_iter().rfind(|x| x.uri.path().starts_with(&q["path"]));
+                let Some(last) = last else { return axum::Json(json!({"verified": false, "signatures": 0})) };
+                let header = |name: &str| last.header(name).unwrap_or_default().to_owned();
+                let signature = header("webhook-signature");
+                let timestamp: i64 = header("webhook-timestamp").parse().unwrap_or_default();
+                let key = StandardKey::parse(&q["secret"]).expect("a whsec_ secret");
+                let now = chrono::Utc::now().timestamp();
+                let verified = key.verify(&header("webhook-id"), timestamp, now, &last.body, &signature);
+                axum::Json(json!({"verified": verified, "signatures": signature.split_whitespace().count()}))
             }),
         )
         .with_state(receiver)

@@ -239,3 +239,53 @@ async fn localhost_by_name_is_refused_by_the_resolver_too() {
     let state = w.wait_for_state("named", WAIT, |s| s.failures == 1).await;
     assert!(state.last_error.as_deref().unwrap().contains("is Loopback, not globally reachable"), "{state:?}");
 }
+
+#[tokio::test]
+async fn a_rotated_secret_signs_with_both_during_its_overlap_so_either_verifies() {
+    let w = world(config()).await;
+    let (status, rotated) = w.admin("POST", "/admin/targets/generic/secret", Some(json!({"overlap_hours": 1}))).await;
+    assert_eq!(status, 200, "{rotated}");
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    assert!(new_secret.starts_with("whsec_") && new_secret != SECRET);
+    assert!(rotated["previous_until"].is_string(), "{rotated}");
+    // Neither secret is ever read back; the overlap is.
+    let (_, shown) = w.admin("GET", "/admin/targets/generic", None).await;
+    assert!(!shown.to_string().contains(SECRET) && !shown.to_string().contains(&new_secret), "{shown}");
+    assert_eq!(shown["previous_secret"]["until"], rotated["previous_until"]);
+
+    let auth = basic("kinescope", "kt");
+    let body = kinescope("media.update.status", json!({"id": "v-rot", "status": "done"}));
+    assert_eq!(w.post("kinescope", &[("authorization", &auth)], body).await.0, 202);
+    let r = &w.receiver.wait_for("/generic", 1, WAIT).await[0];
+    let (id, ts, sig) = (
+        r.header("webhook-id").unwrap(),
+        r.header("webhook-timestamp").unwrap(),
+        r.header("webhook-signature").unwrap(),
+    );
+    let first = id.to_owned();
+    let ts: i64 = ts.parse().unwrap();
+    assert_eq!(sig.split(' ').count(), 2, "{sig}");
+    let now = chrono::Utc::now().timestamp();
+    // A receiver that still has the old secret verifies it, and so does one given the new secret.
+    for secret in [SECRET, new_secret.as_str()] {
+        assert!(StandardKey::parse(secret).unwrap().verify(id, ts, now, &r.body, sig), "{secret} verifies");
+    }
+
+    // Rotated again with no overlap (a leaked secret): only the newest signs.
+    let (status, leaked) = w.admin("POST", "/admin/targets/generic/secret", Some(json!({"overlap_hours": 0}))).await;
+    assert_eq!((status, leaked["previous_until"].is_null()), (200, true), "{leaked}");
+    let body = kinescope("media.update.status", json!({"id": "v-rot-2", "status": "done"}));
+    assert_eq!(w.post("kinescope", &[("authorization", &auth)], body).await.0, 202);
+    let got = w.receiver.wait_for("/generic", 2, WAIT).await;
+    let r = got.iter().find(|r| r.header("webhook-id") != Some(first.as_str())).expect("the second delivery");
+    let (id, ts, sig) = (
+        r.header("webhook-id").unwrap(),
+        r.header("webhook-timestamp").unwrap(),
+        r.header("webhook-signature").unwrap(),
+    );
+    let ts: i64 = ts.parse().unwrap();
+    assert_eq!(sig.split(' ').count(), 1, "{sig}");
+    let newest = StandardKey::parse(leaked["secret"].as_str().unwrap()).unwrap();
+    assert!(newest.verify(id, ts, now, &r.body, sig));
+    assert!(!StandardKey::parse(&new_secret).unwrap().verify(id, ts, now, &r.body, sig), "the replaced one no longer");
+}

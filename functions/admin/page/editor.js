@@ -2,6 +2,7 @@
 // request for a sample event, validated as a save would be.
 import { api, catalog } from './api.js';
 import { debounce, field, h, select, show } from './dom.js';
+import { rotation } from './secret.js';
 import { testResult } from './targets.js';
 
 const REDACTED = '[redacted]';
@@ -253,6 +254,7 @@ export async function editor(ctx, id) {
       h('h2', { text: 'Signing' }),
       field('Secret', secret, 'Signs each request. Never shown again once saved.'),
       stored?.secret ? h('label', { class: 'check' }, dropSecret, 'Remove the stored secret') : null,
+      stored?.secret ? rotation(stored) : null,
       field('Signature scheme', signature), sigHeader,
       h('label', { class: 'check' }, enabled, 'Enabled (a disabled target is sent nothing: webhooks that arrive while it is off are not routed to it; to keep them for later, use Pause on its card)'),
       h('label', { class: 'check' }, ordered, 'Strict order: any failure holds the target, and its backlog goes out one by one'),

@@ -2,4 +2,5 @@
 
 mod activity_routes;
 pub mod page;
+mod rotation_routes;
 pub mod router;

@@ -27,6 +27,7 @@ const FILES: &[(&str, &str)] = &[
     ("sources.js", include_str!("../page/sources.js")),
     ("targets.js", include_str!("../page/targets.js")),
     ("editor.js", include_str!("../page/editor.js")),
+    ("secret.js", include_str!("../page/secret.js")),
     ("dead-letters.js", include_str!("../page/dead-letters.js")),
     ("activity.js", include_str!("../page/activity.js")),
     ("favicon.svg", include_str!("../page/favicon.svg")),

@@ -40,7 +40,6 @@ pub fn router(admin: Arc<Admin>, token: impl Into<AdminToken>) -> Router {
     let api = Router::new()
         .route("/admin/sources", get(list_sources).post(create_source))
         .route("/admin/sources/{id}", get(get_source).patch(update_source).delete(delete_source))
-        .route("/admin/sources/{id}/credential", post(rotate_credential))
         .route("/admin/targets", get(list_targets).post(create_target))
         .route("/admin/targets/{id}", get(get_target).put(update_target).delete(delete_target))
         .route("/admin/targets/{id}/test", post(test))
@@ -59,6 +58,7 @@ pub fn router(admin: Arc<Admin>, token: impl Into<AdminToken>) -> Router {
         .route("/admin/dead-letters", get(dead_letters))
         .route("/admin/dead-letters/redrive", post(redrive))
         .merge(crate::activity_routes::routes())
+        .merge(crate::rotation_routes::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -120,7 +120,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Input<T> {
 }
 
 /// Like [`Input`], but an empty body is the input's default.
-struct OptionalInput<T>(T);
+pub(crate) struct OptionalInput<T>(pub(crate) T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalInput<T> {
     type Rejection = ApiError;
@@ -181,7 +181,7 @@ async fn no_route(request: Request) -> (StatusCode, Json<ErrorBody>) {
 }
 
 /// `If-Match: "3"` (or `3`, or `W/"3"`): the version a PUT (a target) or PATCH (a source) replaces.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+pub(crate) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get("if-match") else { return Ok(None) };
     let text = value.to_str().unwrap_or_default().trim().trim_start_matches("W/").trim_matches('"');
     text.parse().map(Some).map_err(|_| {
@@ -208,7 +208,7 @@ async fn create_source(
 }
 
 /// The full ingest URL, from the host the request came to.
-fn with_url(created: &mut CreatedSource, headers: &HeaderMap) {
+pub(crate) fn with_url(created: &mut CreatedSource, headers: &HeaderMap) {
     let header = |name: &str| headers.get(name).and_then(|h| h.to_str().ok());
     if let Some(host) = header("host") {
         // API Gateway says https in X-Forwarded-Proto; herald-local serves plain http and says nothing.
@@ -216,37 +216,6 @@ fn with_url(created: &mut CreatedSource, headers: &HeaderMap) {
         let url = format!("{scheme}://{host}{}", created.source.path);
         created.at_url(url);
     }
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Rotation {
-    /// Hours the old credential stays accepted (default 24; 0: refused at once).
-    #[serde(default = "default_overlap_hours")]
-    overlap_hours: u64,
-}
-
-fn default_overlap_hours() -> u64 {
-    24
-}
-
-/// No body: the default overlap.
-impl Default for Rotation {
-    fn default() -> Self {
-        Self { overlap_hours: default_overlap_hours() }
-    }
-}
-
-async fn rotate_credential(
-    State(s): State<AdminState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    OptionalInput(rotation): OptionalInput<Rotation>,
-) -> Answer<CreatedSource> {
-    let overlap = std::time::Duration::from_secs(rotation.overlap_hours.saturating_mul(3600));
-    let mut created = s.admin.rotate_credential(&id, overlap).await?;
-    with_url(&mut created, &headers);
-    Ok(Json(created))
 }
 
 async fn get_source(State(s): State<AdminState>, Path(id): Path<String>) -> Answer<SourceView> {

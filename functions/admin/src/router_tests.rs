@@ -336,3 +336,59 @@ async fn answers_are_not_cached_or_sniffed_and_a_401_shows_no_route_map() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_targets_secret_rotates_with_an_overlap_that_edits_keep_and_hex_ones_at_once() {
+    let (app, fakes) = app();
+    let stored = |id: &str| fakes.store.targets.lock().unwrap().iter().find(|t| t.id.as_str() == id).cloned().unwrap();
+    let (status, rotated) = admin_call(&app, "POST", "/admin/targets/t/secret", None).await;
+    assert_eq!(status, 200, "{rotated}");
+    let secret = rotated["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_") && rotated["version"] == 2, "{rotated}");
+    let until: chrono::DateTime<chrono::Utc> = serde_json::from_value(rotated["previous_until"].clone()).unwrap();
+    assert_eq!(
+        until,
+        chrono::DateTime::UNIX_EPOCH + chrono::Duration::hours(24),
+        "a day by default (the clock is at 0)"
+    );
+    let t = stored("t");
+    assert_eq!(t.secret.as_ref().map(|s| s.expose()), Some(secret.as_str()));
+    assert_eq!(t.previous_secret.as_ref().unwrap().secret.expose(), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+
+    // Read back: neither secret, the overlap's end; an edit that keeps the secret keeps the overlap.
+    let (_, read) = admin_call(&app, "GET", "/admin/targets/t", None).await;
+    assert!(!read.to_string().contains(&secret), "{read}");
+    assert_eq!(read["previous_secret"]["secret"], "[redacted]");
+    let mut renamed = read.clone();
+    renamed["name"] = json!("Renamed");
+    assert_eq!(admin_call(&app, "PUT", "/admin/targets/t", Some(renamed)).await.0, 200);
+    assert!(stored("t").previous_secret.is_some(), "kept by an edit of the name");
+
+    // Refusals change nothing.
+    let before = stored("t");
+    for (body, field) in [
+        (json!({"overlap_hours": 169}), "overlap_hours"),
+        (json!({"secret": "not-whsec"}), "secret"),
+        (json!({"secret": secret}), "secret"),
+        (json!({"overlap": 1}), "overlap"),
+    ] {
+        let (status, err) = admin_call(&app, "POST", "/admin/targets/t/secret", Some(body.clone())).await;
+        assert_eq!((status, err["field"].as_str()), (422, Some(field)), "{body}: {err}");
+    }
+    let request = authorized("POST", "/admin/targets/t/secret").header("if-match", "\"1\"").body(Body::empty());
+    assert_eq!(send(&app, request.unwrap()).await.0, 409, "a stale version");
+    assert_eq!(stored("t"), before);
+    assert_eq!(admin_call(&app, "POST", "/admin/targets/none/secret", None).await.0, 404);
+
+    // A hex header holds one signature: no overlap, said so; by default it switches at once.
+    let hex =
+        json!({"id": "h", "name": "H", "url": "https://h.example/", "signature": "hex", "secret": "0123456789abcdef"});
+    assert_eq!(admin_call(&app, "POST", "/admin/targets", Some(hex)).await.0, 201);
+    let (status, err) = admin_call(&app, "POST", "/admin/targets/h/secret", Some(json!({"overlap_hours": 1}))).await;
+    assert_eq!((status, err["field"].as_str()), (422, Some("overlap_hours")), "{err}");
+    assert!(err["error"].as_str().unwrap().contains("one signature"), "{err}");
+    let (status, rotated) = admin_call(&app, "POST", "/admin/targets/h/secret", None).await;
+    assert_eq!((status, rotated["previous_until"].is_null()), (200, true), "{rotated}");
+    assert_eq!(rotated["secret"].as_str().unwrap().len(), 64, "32 bytes as hex");
+    assert!(stored("h").previous_secret.is_none());
+}

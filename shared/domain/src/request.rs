@@ -143,7 +143,15 @@ pub fn build_noting(
                 let key = StandardKey::parse(secret.expose()).map_err(|e| BuildError::Secret(e.to_string()))?;
                 push("webhook-id", delivery_id)?;
                 push("webhook-timestamp", &now_unix.to_string())?;
-                push("webhook-signature", &key.sign(delivery_id, now_unix, &body))?;
+                let mut signatures = key.sign(delivery_id, now_unix, &body);
+                // During a rotation's overlap both go out, space-separated as the specification
+                // allows: a receiver that has either secret verifies the delivery.
+                if let Some(previous) = target.previous_secret_at(now_unix) {
+                    let previous =
+                        StandardKey::parse(previous.expose()).map_err(|e| BuildError::Secret(e.to_string()))?;
+                    signatures = format!("{signatures} {}", previous.sign(delivery_id, now_unix, &body));
+                }
+                push("webhook-signature", &signatures)?;
             }
             SignatureScheme::Hex => {
                 let header = target.signature_header.as_deref().unwrap_or(DEFAULT_HEX_HEADER);

@@ -77,6 +77,10 @@ pub struct Target {
     pub when: BTreeMap<String, Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<Secret>,
+    /// The secret a rotation replaced, still signed with until the receiver has the new one
+    /// (Standard Webhooks only: its header carries several signatures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<PreviousSecret>,
     #[serde(default)]
     pub signature: SignatureScheme,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -96,6 +100,14 @@ pub struct Target {
     /// and wake-ups belong to (targets saved before it existed have none).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::ids::ulid_text::option")]
     pub incarnation: Option<ulid::Ulid>,
+}
+
+/// A replaced signing secret and when it stops being used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousSecret {
+    pub secret: Secret,
+    pub until: chrono::DateTime<chrono::Utc>,
 }
 
 fn default_timeout() -> u64 {
@@ -129,6 +141,11 @@ impl Target {
             return Some(crate::activity::NotRouted::Disabled);
         }
         crate::filter::why_not_subscribed(self.events.as_deref(), &self.when, event)
+    }
+
+    /// The replaced secret to sign with too at `now_unix`, while its overlap lasts.
+    pub fn previous_secret_at(&self, now_unix: i64) -> Option<&Secret> {
+        self.previous_secret.as_ref().filter(|p| now_unix < p.until.timestamp()).map(|p| &p.secret)
     }
 
     /// The checks that need no sample event: shape of URL, headers, secret and timeout.

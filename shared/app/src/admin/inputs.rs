@@ -56,6 +56,9 @@ pub struct TargetInput {
     _incarnation: Option<IgnoredAny>,
     #[serde(default, rename = "warnings")]
     _warnings: Option<IgnoredAny>,
+    /// Set only by a rotation (and kept by edits that keep the secret): accepted and ignored.
+    #[serde(default, rename = "previous_secret")]
+    _previous_secret: Option<IgnoredAny>,
 }
 
 impl TargetInput {
@@ -73,6 +76,7 @@ impl TargetInput {
             events: self.events,
             when: self.when,
             secret: self.secret.map(Secret::new),
+            previous_secret: None,
             signature: self.signature,
             signature_header: self.signature_header,
             timeout_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),

@@ -11,6 +11,7 @@ mod preview;
 mod rejected;
 mod replay;
 mod sources;
+mod target_secret;
 mod targets;
 pub mod views;
 
@@ -24,6 +25,7 @@ use herald_domain::{Target, TargetId};
 
 pub use inspect::{TEST_TIMEOUT, hint};
 pub use sources::{NewAuth, NewSource, SourceSettings, parse_new_source};
+pub use target_secret::{DEFAULT_SECRET_OVERLAP, RotatedSecret};
 pub use targets::redacted;
 
 use crate::ports::{
@@ -78,6 +80,14 @@ pub(crate) fn random_bytes() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS has randomness");
     bytes
+}
+
+/// A Standard Webhooks secret (`whsec_` and base64) of 32 random bytes.
+pub(crate) fn standard_secret(bytes: &[u8; 32]) -> String {
+    use base64::Engine as _;
+    let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes));
+    herald_domain::signature::StandardKey::parse(&secret).expect("generated secrets are valid");
+    secret
 }
 
 /// 32 random bytes as hex: tokens and secrets.

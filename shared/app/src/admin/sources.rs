@@ -3,21 +3,19 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::Value;
 
 use herald_domain::adapters::check_pointer;
 use herald_domain::senders::DefaultAuth;
-use herald_domain::signature::StandardKey;
 use herald_domain::source::{PreviousAuth, SourceAuth};
 use herald_domain::source_health::SourceHealth;
 use herald_domain::template::Template;
 use herald_domain::{Secret, Source, SourceId, SourceKind};
 
 use super::views::{AuthView, CreatedSource, Credential, SourceView, setup_steps};
-use super::{Admin, AdminError, invalid, random_bytes};
+use super::{Admin, AdminError, invalid, random_bytes, standard_secret};
 use crate::ports::StoreError;
 
 /// Longer than any dedupe window is useful for, and within the markers' own expiry.
@@ -313,8 +311,7 @@ fn new_credential(kind: SourceKind, auth: NewAuth) -> Result<(SourceAuth, Creden
             (auth, Credential::HmacHex { secret, header })
         }
         NewAuth::StandardWebhooks => {
-            let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes));
-            StandardKey::parse(&secret).expect("generated secrets are valid");
+            let secret = standard_secret(&bytes);
             (SourceAuth::StandardWebhooks { secret: Secret::new(&secret) }, Credential::StandardWebhooks { secret })
         }
     })

@@ -16,6 +16,9 @@ pub fn redacted(target: &Target) -> Target {
     if shown.secret.is_some() {
         shown.secret = Some(Secret::new(REDACTED));
     }
+    if let Some(previous) = &mut shown.previous_secret {
+        previous.secret = Secret::new(REDACTED);
+    }
     for value in shown.headers.values_mut() {
         *value = REDACTED.to_owned();
     }
@@ -78,8 +81,13 @@ impl Admin {
             )));
         }
         keep_redacted(&mut input, &stored)?;
-        let (target, warnings) =
+        let (mut target, warnings) =
             self.checked_target(input, stored.id.clone(), stored.version + 1, stored.incarnation)?;
+        // An edit that keeps the secret (and so the host: see keep_redacted) keeps a rotation's
+        // overlap; a new secret typed in replaces both at once.
+        if target.secret == stored.secret && target.signature == stored.signature {
+            target.previous_secret = stored.previous_secret.clone();
+        }
         match self.config.save_target(&target, Some(stored.version)).await {
             Err(StoreError::Conflict) => {
                 return Err(AdminError::Conflict(format!("target {id} changed meanwhile; read it again")));

@@ -258,3 +258,25 @@ fn a_body_its_values_make_huge_fails_to_build_and_templates_are_bounded_where_st
         assert_eq!(t.validate().unwrap_err().field, field);
     }
 }
+
+#[test]
+fn a_replaced_secret_signs_too_until_its_overlap_ends_and_never_for_hex() {
+    const OLD: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const NEW: &str = "whsec_c2VjcmV0LXR3by1zZWNyZXQtdHdvLXNlY3JldA==";
+    let until = DateTime::from_timestamp(1_000, 0).unwrap();
+    let t = target(json!({"secret": NEW, "previous_secret": {"secret": OLD, "until": until}}));
+    let event = ombi_titled("Dune");
+    let signed_at = |now: i64| {
+        let req = build(&t, &event, "d1", now).unwrap();
+        let sig = header(&req, "webhook-signature").unwrap().to_owned();
+        let verifies = |key: &str| StandardKey::parse(key).unwrap().verify("d1", now, now, &req.body, &sig);
+        (sig.split(' ').count(), verifies(NEW), verifies(OLD))
+    };
+    assert_eq!(signed_at(999), (2, true, true), "during the overlap: both");
+    assert_eq!(signed_at(1_000), (1, true, false), "from its end: the new one only");
+    let hex =
+        target(json!({"signature": "hex", "secret": "new", "previous_secret": {"secret": "old", "until": until}}));
+    let req = build(&hex, &event, "d1", 999).unwrap();
+    let sig = header(&req, "x-herald-signature-256").unwrap();
+    assert_eq!(sig, crate::signature::hex_signature(b"new", &req.body), "one header, one signature");
+}
