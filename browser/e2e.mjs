@@ -304,6 +304,33 @@ try {
   const kept = await (await fetch(`${base}/admin/targets/signed`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
   check(kept.name === 'Signed script (renamed)' && kept.previous_secret?.until, 'a save after the rotation keeps it and its overlap');
 
+  step('one status call per refresh for every target, none while the tab is hidden');
+  await page.click('nav button[data-view=targets]');
+  await page.locator('article.card[data-id=signed]').waitFor();
+  const statusCalls = async (seconds) => {
+    let calls = 0;
+    const count = (r) => { if (new URL(r.url()).pathname.startsWith('/admin/') && r.url().includes('status')) calls += 1; };
+    page.on('request', count);
+    await page.waitForTimeout(seconds * 1000);
+    page.off('request', count);
+    return calls;
+  };
+  const targetCount = await page.locator('article.card.target').count();
+  const visibleCalls = await statusCalls(31);
+  check(visibleCalls >= 1 && visibleCalls <= 3,
+    `visible, ${targetCount} targets: ${visibleCalls} status calls in 31 s (about ${Math.round(visibleCalls * 3600 / 31)} an hour), not one per target`);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  const hiddenCalls = await statusCalls(31);
+  check(hiddenCalls === 0, `hidden: ${hiddenCalls} status calls in 31 s`);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  step(`  ${visibleCalls} calls in 31 s visible, ${hiddenCalls} hidden, with ${targetCount} targets`);
+
   step('axe finds no violation in any view, light or dark, desktop or phone');
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
