@@ -130,3 +130,43 @@ pub fn markdown(rows: &[ColdRow], runs: usize) -> String {
     }
     out
 }
+
+/// `n` distinct Ombi webhooks as the HTTP API hands them to ingest (distinct, so none is a duplicate).
+fn ingest_events(n: usize) -> Result<Vec<String>> {
+    let event: serde_json::Value = serde_json::from_str(&first_event("herald-ingest")?)?;
+    let body: serde_json::Value = serde_json::from_str(event["body"].as_str().context("the event's body")?)?;
+    Ok((0..n)
+        .map(|i| {
+            let mut body = body.clone();
+            body["title"] = format!("Warm Movie {i}").into();
+            let mut event = event.clone();
+            event["body"] = body.to_string().into();
+            event.to_string()
+        })
+        .collect())
+}
+
+/// CPU per warm ingest invocation, and the floor's (the runtime alone) in the same run.
+pub async fn warm_ingest(
+    aws: &aws_config::SdkConfig,
+    bin_dir: &Path,
+    n: usize,
+    wrap: &[String],
+) -> Result<(crate::warm::Warm, crate::warm::Warm)> {
+    let stack = Stack::ensure(aws, &format!("warm-{}", ulid::Ulid::new().to_string().to_lowercase())).await?;
+    let receiver = Receiver::start().await;
+    let demo = std::fs::read_to_string(repo("local/demo.json"))?.replace("http://127.0.0.1:8787", &receiver.url(""));
+    let demo_path = std::env::temp_dir().join(format!("herald-bench-warm-{}.json", std::process::id()));
+    std::fs::write(&demo_path, demo)?;
+    let config = LocalConfig::load(&demo_path);
+    let _ = std::fs::remove_file(&demo_path);
+    config?.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.resources.table)).await?;
+    let binary = |name: &str| {
+        find_binary(bin_dir, name).with_context(|| format!("no {name} in {}: build it first", bin_dir.display()))
+    };
+    let ingest =
+        crate::warm::run(&binary("herald-ingest")?, wrap, &environment(&stack, "herald-ingest"), ingest_events(n)?)
+            .await?;
+    let floor = crate::warm::run(&binary(FLOOR)?, &[], &lambda_environment(FLOOR), vec!["{}".to_owned(); n]).await?;
+    Ok((ingest, floor))
+}

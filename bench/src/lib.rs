@@ -5,5 +5,7 @@ pub mod coldrun;
 pub mod cost;
 pub mod counting;
 pub mod drain;
+pub mod endtoend;
 pub mod load;
 pub mod report;
+pub mod warm;

@@ -67,13 +67,27 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         pollers: usize,
         /// Requests the retry function keeps in flight for an unordered backlog (`HERALD_DELIVERY_CONCURRENCY`).
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = herald_aws::settings::DEFAULT_DELIVERY_CONCURRENCY)]
         concurrency: usize,
+        /// Drain this many times (each against the receiver alone in the same run) and give the median.
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
         /// Also drain an ordered target (released one by one by the retry function).
         #[arg(long)]
         ordered: bool,
         #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
         timeout: Duration,
+    },
+    /// CPU per warm ingest invocation (an Ombi webhook), beside the runtime alone's: the release
+    /// binary against a fake Lambda Runtime API, `--wrap` to run it under a profiler.
+    WarmCpu {
+        #[arg(long, default_value = "target/release")]
+        bin_dir: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        invocations: usize,
+        /// A command to run the binary under, e.g. "valgrind --tool=callgrind --callgrind-out-file=/tmp/ingest.cg".
+        #[arg(long)]
+        wrap: Option<String>,
     },
     /// Each function's release binary against a fake Lambda Runtime API: init and first response.
     ColdStart {
@@ -135,10 +149,11 @@ async fn main() -> Result<()> {
                     let run = herald_bench::load::run(&aws, &options).await?;
                     println!("activity log steps: {}", if activity_steps { "on" } else { "off" });
                     println!("{}", herald_bench::report::markdown(&run));
+                    println!("{}", herald_bench::endtoend::markdown(&run));
                 }
             }
         }
-        Command::Drain { parked, receiver_latency, receiver_jitter, pollers, concurrency, ordered, timeout } => {
+        Command::Drain { parked, receiver_latency, receiver_jitter, pollers, concurrency, ordered, timeout, runs } => {
             println!("{}", herald_bench::drain::MARKDOWN_HEADER);
             for ordered in if ordered { vec![false, true] } else { vec![false] } {
                 let options = herald_bench::drain::DrainOptions {
@@ -150,8 +165,31 @@ async fn main() -> Result<()> {
                     ordered,
                     timeout,
                 };
-                let run = herald_bench::drain::run(&aws, &options).await?;
-                println!("{}", herald_bench::drain::markdown(&run));
+                let mut shares = Vec::new();
+                for _ in 0..runs.max(1) {
+                    let run = herald_bench::drain::run(&aws, &options).await?;
+                    println!("{}", herald_bench::drain::markdown(&run));
+                    shares.push(run.rate() / run.receiver_alone.max(1e-9));
+                }
+                shares.sort_by(f64::total_cmp);
+                println!(
+                    "\nmedian of {}: {:.0} % of the receiver alone\n",
+                    shares.len(),
+                    100.0 * shares[shares.len() / 2]
+                );
+            }
+        }
+        Command::WarmCpu { bin_dir, invocations, wrap } => {
+            let wrap: Vec<String> = wrap.iter().flat_map(|w| w.split_whitespace().map(str::to_owned)).collect();
+            let (ingest, floor) = herald_bench::coldrun::warm_ingest(&aws, &bin_dir, invocations, &wrap).await?;
+            println!("| {} warm invocations | CPU per invocation | wall per invocation |\n|---|---|---|", invocations);
+            for (name, w) in [("herald-ingest (an Ombi webhook)", ingest), ("lambda-floor (the runtime alone)", floor)]
+            {
+                println!(
+                    "| {name} | {:.3} ms | {:.3} ms |",
+                    w.cpu_per_invocation.as_secs_f64() * 1e3,
+                    w.wall_per_invocation.as_secs_f64() * 1e3
+                );
             }
         }
         Command::ColdStart { bin_dir, runs } => {

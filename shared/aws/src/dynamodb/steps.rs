@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
 use herald_domain::TargetId;
-use herald_domain::activity::{Attempt, ErrorClass, Outcome};
+use herald_domain::activity::{self, Attempt, ErrorClass, Outcome};
 use herald_domain::request::RequestView;
 
 /// What one item of steps may weigh. Writes are billed per started KB of each item, so one item
@@ -43,16 +43,51 @@ struct StepWords {
     q: Option<RequestView>,
 }
 
-/// A step's line. Two fields are written short when they can be, since a healthy batch must fit one
-/// write unit: the event id without the time part it shares with the delivery id (a delivery id's
-/// time is its event's), and the time as `+ms` after that time. Full ones are read as well.
-fn line(a: &Attempt) -> String {
-    let event = a.event_id.to_string();
-    let event = match a.event_id.timestamp_ms() == a.delivery_id.timestamp_ms() {
-        true => &event[ULID_TIME_CHARS..],
-        false => &event,
+/// What the lines of one item share, so that later lines can be shorter: the targets written in
+/// full so far, and the time of the first event written in full.
+#[derive(Clone, Default)]
+struct Shared {
+    targets: Vec<TargetId>,
+    base_ms: Option<u64>,
+}
+
+/// A step's line, as short as it can be written, since twenty healthy steps should fit one write
+/// unit. A delivery whose id derives from its event and target (every one Herald routes) is written
+/// without it: `event target-or-^n outcome status ms +after` (six fields), where `^n` is the n-th
+/// target written in full earlier in the same item, `after` is ms after the event's time, and the
+/// event id after the item's first is `<its random part>_<ms after the first's time>`. Others keep
+/// the delivery id and write the event id without the time part they share: `delivery event target
+/// outcome status ms +after` (seven). Lines of both forms, and older ones with a full event id and
+/// time, read back.
+fn line(a: &Attempt, shared: &mut Shared) -> String {
+    let derived = activity::delivery_id(a.event_id, event_time(a.event_id), &a.target_id) == a.delivery_id;
+    let target = match shared.targets.iter().position(|t| *t == a.target_id) {
+        Some(n) => format!("^{n}"),
+        None => {
+            shared.targets.push(a.target_id.clone());
+            a.target_id.to_string()
+        }
     };
-    let mut line = format!("{} {event} {} {}", a.delivery_id, a.target_id, a.outcome.code());
+    let event = a.event_id.to_string();
+    let mut line = match derived {
+        true => {
+            let since_base = shared.base_ms.and_then(|base| a.event_id.timestamp_ms().checked_sub(base));
+            match since_base {
+                Some(delta) => format!("{}_{delta} {target} {}", &event[ULID_TIME_CHARS..], a.outcome.code()),
+                None => {
+                    shared.base_ms.get_or_insert(a.event_id.timestamp_ms());
+                    format!("{event} {target} {}", a.outcome.code())
+                }
+            }
+        }
+        false => {
+            let event = match a.event_id.timestamp_ms() == a.delivery_id.timestamp_ms() {
+                true => &event[ULID_TIME_CHARS..],
+                false => &event,
+            };
+            format!("{} {event} {target} {}", a.delivery_id, a.outcome.code())
+        }
+    };
     line.push(a.class.map_or('-', ErrorClass::code));
     match a.status {
         Some(status) => write!(line, " {status}"),
@@ -71,16 +106,51 @@ fn line(a: &Attempt) -> String {
 /// A ULID's time part, in its text.
 const ULID_TIME_CHARS: usize = 10;
 
-fn parse_line(text: &str) -> Option<Attempt> {
+/// The time an event's id carries: its webhook's arrival, which its delivery ids carry too.
+fn event_time(event_id: Ulid) -> DateTime<chrono::Utc> {
+    DateTime::from_timestamp_millis(event_id.timestamp_ms() as i64).unwrap_or_default()
+}
+
+fn parse_line(text: &str, shared: &mut Shared) -> Option<Attempt> {
     let mut parts = text.split(' ');
-    let delivery = parts.next()?;
-    let delivery_id = Ulid::from_string(delivery).ok()?;
-    let event = parts.next()?;
-    let event_id = match event.len() {
-        16 => Ulid::from_string(&format!("{}{event}", delivery.get(..ULID_TIME_CHARS)?)).ok()?,
-        _ => Ulid::from_string(event).ok()?,
+    let derived = text.split(' ').count() == 6;
+    let (delivery_id, event_id) = match derived {
+        true => {
+            let event = parts.next()?;
+            let event_id = match event.split_once('_') {
+                Some((random, delta)) => {
+                    let time = shared.base_ms?.checked_add(delta.parse().ok()?)?;
+                    let time = Ulid::from_parts(time, 0).to_string();
+                    Ulid::from_string(&format!("{}{random}", &time[..ULID_TIME_CHARS])).ok()?
+                }
+                None => {
+                    let id = Ulid::from_string(event).ok()?;
+                    shared.base_ms.get_or_insert(id.timestamp_ms());
+                    id
+                }
+            };
+            (None, event_id)
+        }
+        false => {
+            let delivery = parts.next()?;
+            let event = parts.next()?;
+            let event_id = match event.len() {
+                16 => Ulid::from_string(&format!("{}{event}", delivery.get(..ULID_TIME_CHARS)?)).ok()?,
+                _ => Ulid::from_string(event).ok()?,
+            };
+            (Some(Ulid::from_string(delivery).ok()?), event_id)
+        }
     };
-    let target_id = TargetId::parse(parts.next()?).ok()?;
+    let target = parts.next()?;
+    let target_id = match target.strip_prefix('^') {
+        Some(n) => shared.targets.get(n.parse::<usize>().ok()?)?.clone(),
+        None => {
+            let id = TargetId::parse(target).ok()?;
+            shared.targets.push(id.clone());
+            id
+        }
+    };
+    let delivery_id = delivery_id.unwrap_or_else(|| activity::delivery_id(event_id, event_time(event_id), &target_id));
     let mut codes = parts.next()?.chars();
     let outcome = Outcome::from_code(codes.next()?)?;
     let class = codes.next().and_then(ErrorClass::from_code);
@@ -112,8 +182,10 @@ pub(super) fn pack(attempts: &[Attempt]) -> Vec<StoredSteps> {
     let mut items = Vec::new();
     let mut current = StoredSteps { d: String::new(), x: Vec::new() };
     let mut size = STEPS_ITEM_OVERHEAD;
+    // What later lines of the current item may refer to.
+    let mut shared = Shared::default();
     for a in attempts {
-        let text = line(a);
+        let mut text = line(a, &mut shared.clone());
         let words = (a.error.is_some() || a.response.is_some() || a.request.is_some()).then(|| StepWords {
             i: 0,
             e: a.error.clone(),
@@ -124,7 +196,10 @@ pub(super) fn pack(attempts: &[Attempt]) -> Vec<StoredSteps> {
         if !current.d.is_empty() && size + weight > STEPS_ITEM_BYTES {
             items.push(std::mem::replace(&mut current, StoredSteps { d: String::new(), x: Vec::new() }));
             size = STEPS_ITEM_OVERHEAD;
+            shared = Shared::default();
         }
+        // Written again against what this item shares (a new item starts with nothing).
+        text = line(a, &mut shared);
         let index = current.d.lines().count();
         if !current.d.is_empty() {
             current.d.push('\n');
@@ -150,7 +225,8 @@ fn words_weight(w: &StepWords) -> usize {
 }
 
 pub(super) fn unpack(stored: StoredSteps) -> Vec<Attempt> {
-    let mut steps: Vec<Option<Attempt>> = stored.d.lines().map(parse_line).collect();
+    let mut shared = Shared::default();
+    let mut steps: Vec<Option<Attempt>> = stored.d.lines().map(|l| parse_line(l, &mut shared)).collect();
     for words in stored.x {
         if let Some(Some(step)) = steps.get_mut(words.i) {
             step.error = words.e;
@@ -205,21 +281,22 @@ mod tests {
     }
 
     #[test]
-    fn a_full_batch_of_real_ids_is_one_item_of_a_write_unit_per_ten_and_old_lines_still_read() {
-        for batch in [10, 20] {
-            a_full_batch_is_one_item_of_a_write_unit_per_ten(batch);
+    fn a_full_batch_of_real_ids_is_one_item_of_a_write_unit_per_twenty_and_old_lines_still_read() {
+        // (batch, targets it goes to, write units at most)
+        for (batch, fan_out, units) in [(10, 10, 1), (20, 1, 1), (20, 5, 1), (20, 20, 2)] {
+            a_full_batch_is_one_item(batch, fan_out, units);
         }
     }
 
-    fn a_full_batch_is_one_item_of_a_write_unit_per_ten(batch: u64) {
+    fn a_full_batch_is_one_item(batch: u64, fan_out: u64, units: usize) {
         // As deployed: targets made in the page have 26-character ids; a delivery id shares its
         // event's time; the step comes a few hundred ms after the webhook.
         let received = DateTime::from_timestamp_millis(1_795_000_000_123).unwrap();
         let healthy: Vec<Attempt> = (0..batch)
             .map(|i| {
                 let event = herald_domain::ids::derived_id(received, &[&i.to_be_bytes()]);
-                let target =
-                    TargetId::parse(Ulid::from_parts(1_795_000_000_000, i.into()).to_string().to_lowercase()).unwrap();
+                let target = Ulid::from_parts(1_795_000_000_000, (i % fan_out).into()).to_string().to_lowercase();
+                let target = TargetId::parse(target).unwrap();
                 let delivery = herald_domain::activity::delivery_id(event, received, &target);
                 let mut a = Attempt::step(
                     received + chrono::Duration::milliseconds(310 + i as i64),
@@ -243,21 +320,58 @@ mod tests {
         let full = |a: &Attempt| {
             format!("{} {} {} d- 204 95 {}", a.delivery_id, a.event_id, a.target_id, a.at.timestamp_millis())
         };
-        let before = bytes + healthy.iter().map(|a| full(a).len() - line(a).len()).sum::<usize>();
+        let mut shared = Shared::default();
+        let before = bytes + healthy.iter().map(|a| full(a).len() - line(a, &mut shared).len()).sum::<usize>();
         println!(
-            "a batch of {batch} healthy steps: {bytes} bytes, {} write unit(s); with full ids and times {before} bytes, {}",
+            "a batch of {batch} healthy steps to {fan_out} target(s): {bytes} bytes, {} write unit(s); with full ids and times {before} bytes, {}",
             bytes.div_ceil(1024),
             before.div_ceil(1024)
         );
-        let units = batch.div_ceil(10) as usize;
         assert!(bytes <= 1024 * units, "{bytes} bytes: more than {units} write unit(s)");
         assert_eq!(items.into_iter().flat_map(unpack).collect::<Vec<_>>(), healthy);
         // A line written before the short forms reads the same.
         let a = &healthy[3];
-        assert_eq!(parse_line(&full(a)).as_ref(), Some(a));
-        // A step whose event is of another time (a health warning's) keeps the full id.
+        assert_eq!(parse_line(&full(a), &mut Shared::default()).as_ref(), Some(a));
+        // So does one with the delivery id and a short event id, in an item with lines of both forms.
+        let with_delivery = format!(
+            "{} {}",
+            a.delivery_id,
+            line(a, &mut Shared::default()).replacen(&a.event_id.to_string()[..10], "", 1)
+        );
+        assert_eq!(parse_line(&with_delivery, &mut Shared::default()).as_ref(), Some(a));
+        // A step whose delivery id does not derive from its event (a health warning's, whose event
+        // is of another time) keeps both ids.
         let other = Attempt { event_id: Ulid::from_parts(5, 5), ..a.clone() };
-        assert_eq!(parse_line(&line(&other)), Some(other));
+        let written = line(&other, &mut Shared::default());
+        assert_eq!(written.split(' ').count(), 7, "{written}");
+        assert_eq!(parse_line(&written, &mut Shared::default()), Some(other));
+    }
+
+    #[test]
+    fn a_target_named_by_number_resolves_in_its_own_item_only() {
+        let received = DateTime::from_timestamp_millis(1_795_000_000_123).unwrap();
+        let target = TargetId::parse("discord").unwrap();
+        let steps: Vec<Attempt> = (0..60u64)
+            .map(|i| {
+                let event = herald_domain::ids::derived_id(received, &[&i.to_be_bytes()]);
+                let mut a = Attempt::step(
+                    received,
+                    herald_domain::activity::delivery_id(event, received, &target),
+                    event,
+                    &target,
+                    Outcome::Failed,
+                );
+                // Heavy words, so the steps spill over several items.
+                a.response = Some("x".repeat(300));
+                a
+            })
+            .collect();
+        let items = pack(&steps);
+        assert!(items.len() > 2, "{} items", items.len());
+        for item in &items {
+            assert!(item.d.lines().next().unwrap().contains(" discord "), "each item names its target in full first");
+        }
+        assert_eq!(items.into_iter().flat_map(unpack).collect::<Vec<_>>(), steps);
     }
 
     #[test]

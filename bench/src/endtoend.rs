@@ -1,0 +1,93 @@
+//! What one webhook costs end to end, front door to receiver, with the logs it writes: the figure a
+//! user pays, beside the delivery path's. Metrics written as EMF log lines have no per-webhook
+//! price of their own (their lines are in the logs; each metric series is a monthly fixed cost).
+
+use std::fmt::Write as _;
+
+use herald_aws::metrics::{Metrics, Unit};
+
+use crate::cost::{Cost, PRICES};
+use crate::load::LoadRun;
+use crate::report::{delivery_usage, ingest_usage};
+
+/// CloudWatch Logs, per GB ingested (us-east-1, standard class, as of the price table's date).
+pub const LOGS_PER_GB: f64 = 0.50;
+
+/// One HTTP API access log line as the template's format writes it, with typical values (a
+/// 26-character source id, an IPv4 sender): its length is what each webhook adds through that
+/// front door. The Function URL writes none.
+pub const ACCESS_LOG_SAMPLE: &str = r#"{"t":"1795000000","ip":"192.168.100.200","route":"POST /hooks/{source_id}","path":"/hooks/01kbz9x6q4m2r8t5v7w9y1a3c5","status":"202","bytes":"41","ms":"24","id":"Rk3x9gH2oAMEPvQ="}"#;
+
+/// Bytes of the ingest function's one EMF line for an accepted webhook, by the code that writes it.
+pub fn ingest_log_bytes() -> usize {
+    let mut m = Metrics::default();
+    m.count("Webhooks", &[("SourceKind", "ombi"), ("Outcome", "accepted")]);
+    m.lines("ingest", 1_795_000_000_000).iter().map(|l| l.len() + 1).sum()
+}
+
+/// Bytes of the deliver function's one EMF line for an invocation of `records` healthy deliveries.
+pub fn deliver_log_bytes(records: usize) -> usize {
+    let mut m = Metrics::default();
+    for i in 0..records {
+        m.count("Deliveries", &[("Outcome", "delivered")]);
+        m.record("DeliveryLatency", Unit::Milliseconds, &[], (40 + i * 7) as f64);
+    }
+    m.lines("deliver", 1_795_000_000_000).iter().map(|l| l.len() + 1).sum()
+}
+
+/// Log bytes per webhook: the front door's (HTTP API only), ingest's and the deliver invocations'
+/// share. Healthy runs only: failures add lines of their own (they are meant to be read).
+pub fn log_bytes_per_webhook(run: &LoadRun, http_api: bool) -> f64 {
+    let events = run.options.events.max(1) as f64;
+    let invocations = run.deliver_invocations.max(1);
+    let records = (run.deliveries as f64 / invocations as f64).round() as usize;
+    let deliver = deliver_log_bytes(records.max(1)) as f64 * run.deliver_invocations as f64 / events;
+    let front_door = if http_api { ACCESS_LOG_SAMPLE.len() as f64 + 1.0 } else { 0.0 };
+    front_door + ingest_log_bytes() as f64 + deliver
+}
+
+/// The end-to-end table: $ per million webhooks for each front door, by part.
+pub fn markdown(run: &LoadRun) -> String {
+    let per_million_webhooks = 1e6 / run.options.events.max(1) as f64;
+    let ingest = ingest_usage(run).cost(&PRICES).scaled(per_million_webhooks);
+    let delivery = delivery_usage(run).cost(&PRICES).scaled(per_million_webhooks);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n| $ per million webhooks, end to end (fan-out {}) | front door | ingest | delivery path | logs (bytes per webhook) | metrics | total |\n|---|---|---|---|---|---|---|",
+        run.options.fan_out
+    );
+    for (name, http_api) in [("HTTP API", true), ("Function URL", false)] {
+        let front_door = if http_api { ingest.api_gateway } else { 0.0 };
+        let ingest_rest = Cost { api_gateway: 0.0, ..ingest }.total();
+        let bytes = log_bytes_per_webhook(run, http_api);
+        let logs = bytes * 1e6 / 1e9 * LOGS_PER_GB;
+        let total = front_door + ingest_rest + delivery.total() + logs;
+        let _ = writeln!(
+            s,
+            "| {name} | ${front_door:.3} | ${ingest_rest:.3} | ${:.3} | ${logs:.3} ({bytes:.0}) | $0 (fixed) | **${total:.3}** |",
+            delivery.total()
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_are_measured_from_the_code_that_writes_them() {
+        let (one, ten, twenty) = (deliver_log_bytes(1), deliver_log_bytes(10), deliver_log_bytes(20));
+        // One line per invocation, growing only by the latency values.
+        assert!(one < ten && ten < twenty && twenty < 2 * ten, "{one} {ten} {twenty}");
+        assert!((150..400).contains(&ingest_log_bytes()), "{}", ingest_log_bytes());
+        // The sample is the template's format with values filled in.
+        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+        let format = template.lines().find_map(|l| l.trim().strip_prefix("Format: '")).unwrap().trim_end_matches('\'');
+        let keys = |line: &str| -> Vec<String> {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line).unwrap().keys().cloned().collect()
+        };
+        assert_eq!(keys(format), keys(ACCESS_LOG_SAMPLE));
+    }
+}

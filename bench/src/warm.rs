@@ -1,0 +1,157 @@
+//! CPU per warm invocation: a function's release binary against a fake Lambda Runtime API that
+//! hands it `n` events one after another, with its CPU time read from `/proc` after the first
+//! answer and after the last. What a warm container spends per webhook, init excluded; run under
+//! `--wrap "valgrind --tool=callgrind"` it gives the instruction profile instead.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::Notify;
+
+struct Api {
+    events: Vec<String>,
+    handed: Mutex<usize>,
+    answered: Mutex<Answered>,
+    progress: Notify,
+}
+
+#[derive(Default)]
+struct Answered {
+    count: usize,
+    errors: Vec<String>,
+}
+
+async fn next(State(api): State<Arc<Api>>) -> Response {
+    let index = {
+        let mut handed = api.handed.lock().expect("lock");
+        *handed += 1;
+        *handed - 1
+    };
+    let Some(event) = api.events.get(index) else {
+        // No more events: keep the function waiting, as an idle Lambda container waits.
+        std::future::pending::<()>().await;
+        unreachable!()
+    };
+    let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
+    let mut headers = HeaderMap::new();
+    headers.insert("lambda-runtime-aws-request-id", format!("req-{index}").parse().expect("valid"));
+    headers.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().expect("valid"));
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:000000000000:function:herald-bench".parse().expect("valid"),
+    );
+    (headers, event.clone()).into_response()
+}
+
+async fn answered(
+    State(api): State<Arc<Api>>,
+    UrlPath((_, kind)): UrlPath<(String, String)>,
+    body: String,
+) -> StatusCode {
+    let mut answered = api.answered.lock().expect("lock");
+    answered.count += 1;
+    if kind == "error" {
+        answered.errors.push(body);
+    }
+    api.progress.notify_one();
+    StatusCode::ACCEPTED
+}
+
+/// CPU seconds (user + system) the process has used, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command (which may hold spaces) close with ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')').context("a stat line")?.1.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    Ok(ticks / clock_ticks_per_second()?)
+}
+
+/// USER_HZ, the unit of `/proc/<pid>/stat`'s times (100 on mainstream kernels; asked, not assumed).
+fn clock_ticks_per_second() -> Result<f64> {
+    let out = std::process::Command::new("getconf").arg("CLK_TCK").output().context("running getconf")?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
+}
+
+/// What `n` warm invocations cost.
+#[derive(Clone, Copy, Debug)]
+pub struct Warm {
+    pub invocations: usize,
+    /// CPU per invocation after the first (init and the first connection excluded).
+    pub cpu_per_invocation: Duration,
+    pub wall_per_invocation: Duration,
+}
+
+/// Runs `binary` (through `wrap`, e.g. valgrind, if given) over `events`.
+pub async fn run(binary: &Path, wrap: &[String], env: &[(String, String)], events: Vec<String>) -> Result<Warm> {
+    let n = events.len();
+    if n < 2 {
+        bail!("give at least two events: the first is not counted");
+    }
+    let api = Arc::new(Api { events, handed: Mutex::new(0), answered: Mutex::default(), progress: Notify::new() });
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answered))
+        .with_state(api.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let (program, args) = match wrap.split_first() {
+        Some((program, args)) => {
+            (program.clone(), args.iter().cloned().chain([binary.display().to_string()]).collect())
+        }
+        None => (binary.display().to_string(), Vec::new()),
+    };
+    let mut child = tokio::process::Command::new(&program)
+        .args(&args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {program}"))?;
+    let pid = child.id().context("a running child")?;
+    let answered = |at_least: usize| {
+        let api = api.clone();
+        async move {
+            loop {
+                let progress = api.progress.notified();
+                if api.answered.lock().expect("lock").count >= at_least {
+                    return;
+                }
+                progress.await;
+            }
+        }
+    };
+    let timeout = Duration::from_secs(600);
+    tokio::time::timeout(timeout, answered(1)).await.context("no first answer")?;
+    let (cpu_first, wall_first) = (cpu_seconds(pid)?, std::time::Instant::now());
+    tokio::time::timeout(timeout, answered(n)).await.context("not every event answered")?;
+    let (cpu_last, wall_last) = (cpu_seconds(pid)?, std::time::Instant::now());
+    // A wrapper (valgrind) writes its profile when the process ends: ask it to end, and wait.
+    let _ = tokio::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
+    let _ = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
+    server.abort();
+    let errors = &api.answered.lock().expect("lock").errors;
+    if let Some(first) = errors.first() {
+        bail!("{} of {n} invocations failed, e.g.: {first}", errors.len());
+    }
+    let counted = (n - 1) as f64;
+    Ok(Warm {
+        invocations: n,
+        cpu_per_invocation: Duration::from_secs_f64((cpu_last - cpu_first).max(0.0) / counted),
+        wall_per_invocation: Duration::from_secs_f64((wall_last - wall_first).as_secs_f64() / counted),
+    })
+}
