@@ -82,16 +82,22 @@ pub struct ColdRow {
     pub first_response: Duration,
 }
 
-pub async fn run(aws: &aws_config::SdkConfig, bin_dir: &Path, runs: usize) -> Result<Vec<ColdRow>> {
-    let stack = Stack::ensure(aws, &format!("cold-{}", ulid::Ulid::new().to_string().to_lowercase())).await?;
+/// A fresh stack on the emulator with the demo's sources and targets, the targets pointed at a local
+/// receiver (kept alive by the caller), so each function's events run the real path.
+async fn demo_stack(aws: &aws_config::SdkConfig, prefix: &str) -> Result<(Stack, Receiver)> {
+    let stack = Stack::ensure(aws, &format!("{prefix}-{}", ulid::Ulid::new().to_string().to_lowercase())).await?;
     let receiver = Receiver::start().await;
     let demo = std::fs::read_to_string(repo("local/demo.json"))?.replace("http://127.0.0.1:8787", &receiver.url(""));
-    let demo_path = std::env::temp_dir().join(format!("herald-bench-demo-{}.json", std::process::id()));
+    let demo_path = std::env::temp_dir().join(format!("herald-bench-{prefix}-{}.json", std::process::id()));
     std::fs::write(&demo_path, demo)?;
     let config = LocalConfig::load(&demo_path);
     let _ = std::fs::remove_file(&demo_path);
     config?.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.resources.table)).await?;
+    Ok((stack, receiver))
+}
 
+pub async fn run(aws: &aws_config::SdkConfig, bin_dir: &Path, runs: usize) -> Result<Vec<ColdRow>> {
+    let (stack, _receiver) = demo_stack(aws, "cold").await?;
     let mut rows = Vec::new();
     for function in [FLOOR].into_iter().chain(FUNCTIONS) {
         let binary = find_binary(bin_dir, function)
@@ -153,14 +159,7 @@ pub async fn warm_ingest(
     n: usize,
     wrap: &[String],
 ) -> Result<(crate::warm::Warm, crate::warm::Warm)> {
-    let stack = Stack::ensure(aws, &format!("warm-{}", ulid::Ulid::new().to_string().to_lowercase())).await?;
-    let receiver = Receiver::start().await;
-    let demo = std::fs::read_to_string(repo("local/demo.json"))?.replace("http://127.0.0.1:8787", &receiver.url(""));
-    let demo_path = std::env::temp_dir().join(format!("herald-bench-warm-{}.json", std::process::id()));
-    std::fs::write(&demo_path, demo)?;
-    let config = LocalConfig::load(&demo_path);
-    let _ = std::fs::remove_file(&demo_path);
-    config?.apply(&Table::new(aws_sdk_dynamodb::Client::new(aws), &stack.resources.table)).await?;
+    let (stack, _receiver) = demo_stack(aws, "warm").await?;
     let binary = |name: &str| {
         find_binary(bin_dir, name).with_context(|| format!("no {name} in {}: build it first", bin_dir.display()))
     };
