@@ -162,6 +162,35 @@ mod tests {
         }
     }
 
+    /// At the default level a healthy delivery writes no line of its own; its share of its batch's
+    /// one EMF line is what CloudWatch Logs bills. Goal: at most 40 bytes at the default batch of 20.
+    #[tokio::test]
+    async fn a_healthy_delivery_writes_at_most_40_log_bytes_at_the_default_level() {
+        let (captured, _guard) = herald_aws::telemetry::capture_logs("info");
+        let (w, deliver) = deliver();
+        let mut event = batch("deliver-batch.json");
+        event.records.truncate(2);
+        // Twenty healthy deliveries: the two valid records ten times, each under an id of its own.
+        let twice = event.records.clone();
+        event.records = (0..10)
+            .flat_map(|i| {
+                twice.iter().cloned().map(move |mut r| {
+                    r.message_id = r.message_id.map(|id| format!("{id}-{i}"));
+                    r
+                })
+            })
+            .collect();
+        let metrics = Arc::new(Mutex::new(Metrics::default()));
+        let response = process_measured(deliver, 20, None, event, metrics.clone()).await;
+        assert!(response.batch_item_failures.is_empty());
+        assert_eq!(w.sender.requests().len(), 20);
+        let mut emf = Vec::new();
+        metrics.lock().unwrap().write("deliver", 1_795_000_000_000, &mut emf);
+        let bytes = captured.bytes() + emf.len();
+        assert!(bytes <= 40 * 20, "{bytes} bytes for 20 healthy deliveries: {}", captured.text());
+        assert_eq!(captured.bytes(), 0, "no line of its own: {}", captured.text());
+    }
+
     #[tokio::test]
     async fn a_malformed_record_fails_only_itself() {
         let (w, deliver) = deliver();

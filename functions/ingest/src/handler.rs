@@ -171,6 +171,27 @@ mod tests {
         assert!(queue.sent().is_empty());
     }
 
+    /// CloudWatch Logs bills what the functions write. An accepted webhook writes no line of its own
+    /// at the default level, only its one EMF line (~255 bytes): over the 150 bytes once aimed at, by a
+    /// decision (docs/architecture.md); this keeps it from growing unnoticed.
+    #[tokio::test]
+    async fn an_accepted_webhook_writes_only_its_metric_line_at_the_default_level() {
+        let (captured, _guard) = herald_aws::telemetry::capture_logs("info");
+        let (_queue, ingest) = ingest();
+        let mut metrics = Metrics::default();
+        let response = respond(&ingest, event("ingest-ombi-tv-new-request.json"), &mut metrics).await.unwrap();
+        assert_eq!(response.status().as_u16(), 202);
+        let mut emf = Vec::new();
+        metrics.write("ingest", 1_795_000_000_000, &mut emf);
+        assert_eq!(captured.bytes(), 0, "no line of its own: {}", captured.text());
+        assert!(emf.len() <= 260, "{} bytes of metrics for one webhook", emf.len());
+        // A refusal does log, at the level that is meant to be read.
+        let mut wrong = event("ingest-ombi-tv-new-request.json");
+        wrong.headers_mut().insert("access-token", "not-the-token".parse().unwrap());
+        respond(&ingest, wrong, &mut metrics).await.unwrap();
+        assert!(captured.bytes() > 0 && !captured.text().contains("not-the-token"), "{}", captured.text());
+    }
+
     #[tokio::test]
     async fn each_webhook_is_an_emf_metric_by_kind_or_refusal() {
         let (queue, ingest, store) = ingest_and_store();

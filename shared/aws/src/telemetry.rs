@@ -57,16 +57,64 @@ pub fn log_filter(spec: &str) -> String {
 
 /// JSON logs for CloudWatch; `RUST_LOG` (default `info`) filters, within [`log_filter`]'s clamps.
 pub fn init_tracing() {
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
-    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(&spec))
+    let _ = json_subscriber(&spec, std::io::stdout).try_init();
+}
+
+/// The functions' subscriber: JSON lines to `writer`, `spec` filtered within [`log_filter`]'s clamps.
+pub fn json_subscriber<W>(spec: &str, writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(spec))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter("info")));
-    let _ = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_current_span(true)
         .with_span_list(false)
         .without_time()
-        .try_init();
+        .with_writer(writer)
+        .finish()
+}
+
+/// What a function logs at `spec`, as CloudWatch would receive it, captured on this thread while
+/// the guard lives: for tests that count log bytes.
+#[cfg(feature = "test-util")]
+pub fn capture_logs(spec: &str) -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
+    let captured = CapturedLogs::default();
+    let sink = captured.clone();
+    let guard = tracing::subscriber::set_default(json_subscriber(spec, move || sink.clone()));
+    (captured, guard)
+}
+
+/// Log lines captured by [`capture_logs`].
+#[cfg(feature = "test-util")]
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(feature = "test-util")]
+impl CapturedLogs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.0.lock().expect("lock").len()
+    }
+}
+
+#[cfg(feature = "test-util")]
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
