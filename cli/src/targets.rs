@@ -234,6 +234,24 @@ fn read_secret(path: &std::path::Path) -> Result<String> {
     Ok(secret)
 }
 
+/// The API lists rejections a page at a time; the command lists them all, oldest first.
+const REJECTED_PAGE: usize = 100;
+
+async fn every_rejection(api: &Api, id: &str) -> Result<Vec<Value>> {
+    let mut all: Vec<Value> = Vec::new();
+    loop {
+        let after = all.last().and_then(|r| r["delivery_id"].as_str()).map(|d| format!("&after={d}"));
+        let path = format!("/admin/targets/{id}/rejected?limit={REJECTED_PAGE}{}", after.unwrap_or_default());
+        let page = api.call("GET", &path, None).await?;
+        let page = page.as_array().cloned().unwrap_or_default();
+        let full = page.len() == REJECTED_PAGE;
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
+}
+
 pub(crate) async fn run(api: &Api, command: TargetsCmd) -> Result<Rendered> {
     Ok(match command {
         TargetsCmd::Add { id, fields } => {
@@ -304,7 +322,7 @@ pub(crate) async fn run(api: &Api, command: TargetsCmd) -> Result<Rendered> {
                 (_, true) => {
                     (api.call("DELETE", &format!("/admin/targets/{id}/rejected{one}"), None).await?, render::discarded)
                 }
-                _ => (api.call("GET", &format!("/admin/targets/{id}/rejected"), None).await?, render::rejected),
+                _ => (Value::Array(every_rejection(api, &id).await?), render::rejected),
             }
         }
     })

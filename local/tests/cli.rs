@@ -246,3 +246,34 @@ async fn the_token_goes_only_to_an_address_that_answers_as_herald() {
     );
     assert!(catalog.contains("chatty") && !catalog.trim_start().starts_with('{'), "{catalog}");
 }
+
+#[tokio::test]
+async fn every_rejected_delivery_is_listed_past_the_apis_page_of_a_hundred() {
+    use herald_app::ports::RejectedStore as _;
+    let w = world(json!({"sources": [{"id": "g", "kind": "generic", "token": "g-token"}],
+                         "targets": [{"id": "r", "name": "R", "url": "{receiver}/r", "events": ["g:*"]}]}))
+    .await;
+    w.receiver.reply_with(Reply::status(400));
+    let (status, _) = w.post("g", &[("access-token", "g-token")], json!({"event": "first"}).to_string()).await;
+    assert_eq!(status, 202);
+    w.receiver.wait_for("/r", 1, WAIT).await;
+    let target = herald_domain::TargetId::parse("r").unwrap();
+    let now = chrono::Utc::now();
+    let kept = loop {
+        if let Some(kept) = w.table.rejected(&target, now, 1).await.unwrap().pop() {
+            break kept;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    // 150 more, as if the receiver had refused that many: two pages and a half.
+    for i in 1..=150u64 {
+        let mut more = kept.clone();
+        more.delivery.delivery_id = ulid::Ulid::from_parts(kept.delivery.delivery_id.timestamp_ms() + i, i.into());
+        w.table.set_aside(&more, now + chrono::Duration::days(1)).await.unwrap();
+    }
+    let listed: Value =
+        serde_json::from_str(&herald(&w, &["--json", "targets", "rejected", "r"]).await.unwrap()).unwrap();
+    let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|r| r["delivery_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 151);
+    assert!(ids.windows(2).all(|p| p[0] < p[1]), "oldest first, none twice");
+}
