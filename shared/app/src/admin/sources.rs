@@ -151,6 +151,14 @@ impl SourceSettings {
 /// The longest a rotated-out credential stays accepted.
 pub const MAX_OVERLAP: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// A rotation's overlap (a source credential's or a target secret's), refused past [`MAX_OVERLAP`].
+pub(super) fn check_overlap(overlap: Duration) -> Result<(), AdminError> {
+    if overlap > MAX_OVERLAP {
+        return Err(invalid("overlap_hours", format!("at most {} hours", MAX_OVERLAP.as_secs() / 3600)));
+    }
+    Ok(())
+}
+
 impl Admin {
     pub async fn create_source(&self, new: NewSource, settings: SourceSettings) -> Result<CreatedSource, AdminError> {
         let id = SourceId::parse(&new.id).map_err(|e| invalid("id", e.to_string()))?;
@@ -176,9 +184,7 @@ impl Admin {
     /// (at most [`MAX_OVERLAP`]), so the sender can be updated with no webhook refused meanwhile;
     /// `Duration::ZERO` drops it at once (a leaked credential).
     pub async fn rotate_credential(&self, id: &str, overlap: Duration) -> Result<CreatedSource, AdminError> {
-        if overlap > MAX_OVERLAP {
-            return Err(invalid("overlap_hours", format!("at most {} hours", MAX_OVERLAP.as_secs() / 3600)));
-        }
+        check_overlap(overlap)?;
         let mut source = self.find_source(id).await?;
         let again = match &source.auth {
             SourceAuth::Token { .. } => NewAuth::Token,

@@ -8,9 +8,9 @@ use herald_domain::target::{PreviousSecret, SignatureScheme};
 use herald_domain::{Secret, Target};
 use serde::Serialize;
 
-use super::sources::MAX_OVERLAP;
+use super::sources::check_overlap;
+use super::targets::check_version;
 use super::{Admin, AdminError, invalid, random_bytes, standard_secret};
-use crate::ports::StoreError;
 
 /// How long a Standard Webhooks target signs with its old secret too, unless told otherwise.
 pub const DEFAULT_SECRET_OVERLAP: Duration = Duration::from_secs(24 * 3600);
@@ -28,9 +28,9 @@ pub struct RotatedSecret {
 }
 
 impl Admin {
-    /// Replaces the target's secret with `secret` (or a generated one of its scheme). For
-    /// `overlap` (at most [`MAX_OVERLAP`]; default [`DEFAULT_SECRET_OVERLAP`]) Standard Webhooks
-    /// deliveries are signed with both; a hex signature header holds one signature, so a hex
+    /// Replaces the target's secret with `secret` (or a generated one of its scheme). For `overlap`
+    /// (at most [`MAX_OVERLAP`](super::sources::MAX_OVERLAP); default [`DEFAULT_SECRET_OVERLAP`])
+    /// Standard Webhooks deliveries are signed with both; a hex signature header holds one signature, so a hex
     /// target rotates at once (its overlap must be zero, the default for it).
     pub async fn rotate_target_secret(
         &self,
@@ -44,14 +44,9 @@ impl Admin {
             SignatureScheme::Standard => DEFAULT_SECRET_OVERLAP,
             SignatureScheme::Hex => Duration::ZERO,
         });
-        if overlap > MAX_OVERLAP {
-            return Err(invalid("overlap_hours", format!("at most {} hours", MAX_OVERLAP.as_secs() / 3600)));
-        }
-        if let Some(version) = if_match.filter(|v| *v != target.version) {
-            return Err(AdminError::Conflict(format!(
-                "target {id} is at version {}, not {version}: read it again",
-                target.version
-            )));
+        check_overlap(overlap)?;
+        if let Some(read) = if_match {
+            check_version(&target, read)?;
         }
         if target.signature == SignatureScheme::Hex && !overlap.is_zero() && target.secret.is_some() {
             return Err(invalid(
@@ -75,14 +70,8 @@ impl Admin {
             _ => None,
         };
         target.validate().map_err(|e| invalid(e.field, e.message))?;
-        let stored_version = target.version;
         target.version += 1;
-        match self.config.save_target(&target, Some(stored_version)).await {
-            Err(StoreError::Conflict) => {
-                return Err(AdminError::Conflict(format!("target {id} changed meanwhile; read it again")));
-            }
-            other => other?,
-        }
+        self.save_over(&target, target.version - 1).await?;
         Ok(rotated(&target, secret))
     }
 }

@@ -74,12 +74,7 @@ impl Admin {
                 "send the version you read (the `version` field or an If-Match header), so a stale copy cannot undo a newer change",
             ));
         };
-        if version != stored.version {
-            return Err(AdminError::Conflict(format!(
-                "target {id} is at version {}, not {version}: read it again",
-                stored.version
-            )));
-        }
+        check_version(&stored, version)?;
         keep_redacted(&mut input, &stored)?;
         let (mut target, warnings) =
             self.checked_target(input, stored.id.clone(), stored.version + 1, stored.incarnation)?;
@@ -88,12 +83,7 @@ impl Admin {
         if target.secret == stored.secret && target.signature == stored.signature {
             target.previous_secret = stored.previous_secret.clone();
         }
-        match self.config.save_target(&target, Some(stored.version)).await {
-            Err(StoreError::Conflict) => {
-                return Err(AdminError::Conflict(format!("target {id} changed meanwhile; read it again")));
-            }
-            other => other?,
-        }
+        self.save_over(&target, stored.version).await?;
         if !stored.enabled && target.enabled {
             // Enabled again: what it held while disabled goes out now, in order.
             let state = self.states.get_state(&target.id).await?;
@@ -103,6 +93,16 @@ impl Admin {
             }
         }
         Ok(view(&target, Some(warnings)))
+    }
+
+    /// Saves `target` over the version `replaced`, and only over it: a write made meanwhile wins.
+    pub(super) async fn save_over(&self, target: &Target, replaced: u64) -> Result<(), AdminError> {
+        match self.config.save_target(target, Some(replaced)).await {
+            Err(StoreError::Conflict) => {
+                Err(AdminError::Conflict(format!("target {} changed meanwhile; read it again", target.id)))
+            }
+            other => Ok(other?),
+        }
     }
 
     pub async fn get_target(&self, id: &str) -> Result<TargetView, AdminError> {
@@ -121,6 +121,18 @@ impl Admin {
             Err(AdminError::NotFound(format!("target {id}")))
         }
     }
+}
+
+/// A change made over the version the client read, not an older one: a stale copy cannot undo a
+/// newer change.
+pub(super) fn check_version(stored: &Target, read: u64) -> Result<(), AdminError> {
+    if read != stored.version {
+        return Err(AdminError::Conflict(format!(
+            "target {} is at version {}, not {read}: read it again",
+            stored.id, stored.version
+        )));
+    }
+    Ok(())
 }
 
 /// A client that read a redacted target and sends it back keeps what is stored, as long as
