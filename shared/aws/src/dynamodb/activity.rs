@@ -333,13 +333,15 @@ impl ActivityReader for Table {
         now: DateTime<Utc>,
     ) -> Result<Vec<Attempt>, StoreError> {
         let items = self.log_items(&steps_partition(hour), STEPS_PREFIX, now, false).await?;
+        // Read once, not per step: the id as a delivery or event id, if it is one.
+        let as_ulid = mentioning.and_then(|m| Ulid::from_string(m).ok().filter(|id| id.to_string() == m));
         let mut steps = Vec::new();
         for item in items {
             let batch = unpack(from_item::<StoredSteps>(item)?);
             // The steps of an invocation that mentions the id, as the port promises.
             let mentions = |a: &Attempt| {
                 mentioning.is_none_or(|m| {
-                    a.delivery_id.to_string() == m || a.event_id.to_string() == m || a.target_id.as_str() == m
+                    as_ulid.is_some_and(|id| a.delivery_id == id || a.event_id == id) || a.target_id.as_str() == m
                 })
             };
             if batch.iter().any(mentions) {

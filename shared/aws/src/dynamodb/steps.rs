@@ -182,33 +182,33 @@ pub(super) fn pack(attempts: &[Attempt]) -> Vec<StoredSteps> {
     let mut items = Vec::new();
     let mut current = StoredSteps { d: String::new(), x: Vec::new() };
     let mut size = STEPS_ITEM_OVERHEAD;
+    let mut lines = 0;
     // What later lines of the current item may refer to.
     let mut shared = Shared::default();
     for a in attempts {
-        let mut text = line(a, &mut shared.clone());
         let words = (a.error.is_some() || a.response.is_some() || a.request.is_some()).then(|| StepWords {
             i: 0,
             e: a.error.clone(),
             r: a.response.clone(),
             q: a.request.clone(),
         });
-        let weight = text.len() + 1 + words.as_ref().map_or(0, words_weight);
-        if !current.d.is_empty() && size + weight > STEPS_ITEM_BYTES {
+        let words_size = words.as_ref().map_or(0, words_weight);
+        let mut text = line(a, &mut shared);
+        if lines > 0 && size + text.len() + 1 + words_size > STEPS_ITEM_BYTES {
             items.push(std::mem::replace(&mut current, StoredSteps { d: String::new(), x: Vec::new() }));
-            size = STEPS_ITEM_OVERHEAD;
+            (size, lines) = (STEPS_ITEM_OVERHEAD, 0);
+            // A new item shares nothing with the last: the step is written again, in full.
             shared = Shared::default();
+            text = line(a, &mut shared);
         }
-        // Written again against what this item shares (a new item starts with nothing).
-        text = line(a, &mut shared);
-        let index = current.d.lines().count();
-        if !current.d.is_empty() {
+        if lines > 0 {
             current.d.push('\n');
         }
         current.d.push_str(&text);
         if let Some(words) = words {
-            current.x.push(StepWords { i: index, ..words });
+            current.x.push(StepWords { i: lines, ..words });
         }
-        size += weight;
+        (size, lines) = (size + text.len() + 1 + words_size, lines + 1);
     }
     if !current.d.is_empty() {
         items.push(current);
