@@ -42,16 +42,31 @@ async fn next(State(api): State<Arc<Api>>) -> Response {
         // The function asks for its second event once it answered the first: keep it waiting.
         std::future::pending::<()>().await;
     }
+    (invocation_headers(REQUEST_ID), api.event.clone()).into_response()
+}
+
+/// What the Runtime API sends with an event: its request id, a deadline 30 s away, the function.
+pub(crate) fn invocation_headers(request_id: &str) -> HeaderMap {
     let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
     let mut headers = HeaderMap::new();
-    headers.insert("lambda-runtime-aws-request-id", REQUEST_ID.parse().expect("valid"));
+    headers.insert("lambda-runtime-aws-request-id", request_id.parse().expect("valid"));
     headers.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().expect("valid"));
     headers.insert(
         "lambda-runtime-invoked-function-arn",
         "arn:aws:lambda:us-east-1:000000000000:function:herald-bench".parse().expect("valid"),
     );
     headers.insert("lambda-runtime-trace-id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700".parse().expect("valid"));
-    (headers, api.event.clone()).into_response()
+    headers
+}
+
+/// Serves a fake Runtime API on a loopback port; the address goes in `AWS_LAMBDA_RUNTIME_API`.
+pub(crate) async fn serve(app: Router) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((addr, server))
 }
 
 async fn response(State(api): State<Arc<Api>>) -> StatusCode {
@@ -82,11 +97,7 @@ pub async fn cold_start(binary: &Path, env: &[(String, String)], event: &str) ->
         .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
         .route("/2018-06-01/runtime/init/error", post(error))
         .with_state(api.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (addr, server) = serve(app).await?;
     let done = api.done.notified();
     let spawned = Instant::now();
     let mut child = tokio::process::Command::new(binary)

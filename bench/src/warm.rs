@@ -11,10 +11,12 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail};
 use axum::Router;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::Notify;
+
+use crate::cold::{invocation_headers, serve};
 
 struct Api {
     events: Vec<String>,
@@ -40,15 +42,7 @@ async fn next(State(api): State<Arc<Api>>) -> Response {
         std::future::pending::<()>().await;
         unreachable!()
     };
-    let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
-    let mut headers = HeaderMap::new();
-    headers.insert("lambda-runtime-aws-request-id", format!("req-{index}").parse().expect("valid"));
-    headers.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().expect("valid"));
-    headers.insert(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:000000000000:function:herald-bench".parse().expect("valid"),
-    );
-    (headers, event.clone()).into_response()
+    (invocation_headers(&format!("req-{index}")), event.clone()).into_response()
 }
 
 async fn answered(
@@ -100,11 +94,7 @@ pub async fn run(binary: &Path, wrap: &[String], env: &[(String, String)], event
         .route("/2018-06-01/runtime/invocation/next", get(next))
         .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answered))
         .with_state(api.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (addr, server) = serve(app).await?;
     let (program, args) = match wrap.split_first() {
         Some((program, args)) => {
             (program.clone(), args.iter().cloned().chain([binary.display().to_string()]).collect())
