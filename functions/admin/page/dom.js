@@ -35,6 +35,11 @@ export function select(options, value, attrs = {}) {
   return el;
 }
 
+// A value shown once (a credential, a secret), with a button that copies it.
+export function copyableRow(name, value) {
+  return h('div', { class: 'row' }, h('span', { class: 'secret', 'data-copy': name, text: value }), copyButton(value));
+}
+
 export function copyButton(text, label = 'Copy') {
   const button = h('button', { type: 'button', class: 'fixed', text: label });
   button.addEventListener('click', async () => {

@@ -2,7 +2,7 @@
 // delivery with both secrets for a day, so its receiver keeps verifying while it is given the new
 // one; a hex signature header holds one signature, so that switch is immediate (and said so).
 import { api } from './api.js';
-import { copyButton, h, show, time } from './dom.js';
+import { copyableRow, h, show, time } from './dom.js';
 
 export function rotation(stored) {
   const box = h('div', { class: 'rotation', 'aria-live': 'polite' });
@@ -22,7 +22,7 @@ export function rotation(stored) {
       stored.version = r.version;
       show(box,
         h('p', { class: 'warning', text: 'The new secret is shown only now: give it to the receiver.' }),
-        h('div', { class: 'row' }, h('span', { class: 'secret', 'data-copy': 'New secret', text: r.secret }), copyButton(r.secret)),
+        copyableRow('New secret', r.secret),
         r.previous_until ? overlapLine(r.previous_until)
           : h('p', { class: 'meta', text: 'The old secret signs nothing from now on.' }));
     } catch (e) {

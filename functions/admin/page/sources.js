@@ -1,7 +1,7 @@
 // Sources: where webhooks come from. Adding one shows its URL and credential once, with the
 // sender's own setup steps.
 import { api, catalog } from './api.js';
-import { copyButton, field, h, select, show, time } from './dom.js';
+import { copyButton, copyableRow, field, h, select, show, time } from './dom.js';
 
 const AUTH = [['token', 'Token'], ['hmac_hex', 'HMAC signature (sha256=hex)'], ['standard_webhooks', 'Standard Webhooks']];
 
@@ -22,7 +22,7 @@ function created(source) {
     source.previous_until ? h('p', { class: 'meta', text: `The one it replaces is accepted until ${time(source.previous_until)}.` }) : null,
     rows.map(([label, value]) => h('div', {},
       h('label', { text: label }),
-      h('div', { class: 'row' }, h('span', { class: 'secret', 'data-copy': label, text: value }), copyButton(value)))),
+      copyableRow(label, value))),
     h('h3', { text: 'Set up the sender' }),
     h('ol', { class: 'steps' }, (source.setup || []).map((s) => h('li', { text: s.replaceAll(source.path, url) }))));
 }
