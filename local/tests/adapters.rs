@@ -131,6 +131,7 @@ async fn enqueue_sends_every_delivery_in_batches() {
             target_id: TargetId::parse(format!("t{i}")).unwrap(),
             incarnation: None,
             event: event.clone(),
+            counts_webhook: false,
         })
         .collect();
     queue.enqueue(&deliveries).await.unwrap();

@@ -222,6 +222,7 @@ async fn ten_concurrent_failures_climb_one_rung_with_one_wakeup() {
             target_id: id("down"),
             incarnation: None,
             event: event.clone(),
+            counts_webhook: false,
         }
         .to_json()
     });

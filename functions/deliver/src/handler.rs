@@ -79,6 +79,10 @@ async fn deliver_one(deliver: &Deliver, record: &Received, metrics: &Mutex<Metri
         Ok(report) => {
             let mut m = metrics.lock().expect("metrics lock");
             m.count("Deliveries", &[("Outcome", outcome(&report))]);
+            if message.counts_webhook {
+                // Ingest's count of the webhook, written in the line the batch shares.
+                m.count("WebhooksAccepted", &[("SourceKind", message.event.source_kind.as_str())]);
+            }
             if let Report::Delivered { .. } = report {
                 // Webhook accepted → receiver's 2xx: what a person waiting for the message sees.
                 let waited = chrono::Utc::now() - message.event.received_at;
@@ -171,11 +175,13 @@ mod tests {
         let mut event = batch("deliver-batch.json");
         event.records.truncate(2);
         // Twenty healthy deliveries: the two valid records ten times, each under an id of its own.
+        // Each the one that carries its webhook's count, as for twenty webhooks to one target each.
         let twice = event.records.clone();
         event.records = (0..10)
             .flat_map(|i| {
                 twice.iter().cloned().map(move |mut r| {
                     r.message_id = r.message_id.map(|id| format!("{id}-{i}"));
+                    r.body = r.body.map(|b| b.replacen('{', r#"{"counts_webhook":true,"#, 1));
                     r
                 })
             })
@@ -189,6 +195,10 @@ mod tests {
         let bytes = captured.bytes() + emf.len();
         assert!(bytes <= 40 * 20, "{bytes} bytes for 20 healthy deliveries: {}", captured.text());
         assert_eq!(captured.bytes(), 0, "no line of its own: {}", captured.text());
+        // The webhooks' count shares the batch's one line.
+        let line: serde_json::Value = serde_json::from_slice(&emf).expect("one line");
+        assert_eq!((line["WebhooksAccepted"].as_f64(), line["SourceKind"].as_str()), (Some(20.0), Some("kinescope")));
+        assert_eq!(line["Deliveries"], 20.0);
     }
 
     #[tokio::test]

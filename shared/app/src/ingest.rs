@@ -44,6 +44,10 @@ pub struct Accepted {
     /// The event's record could not be written (a metric): its deliveries went out all the same.
     #[serde(skip)]
     pub unlogged: bool,
+    /// One of its deliveries carries the webhook's count to the deliver function's metrics, so
+    /// ingest's own metrics leave it out.
+    #[serde(skip)]
+    pub counted_on_delivery: bool,
 }
 
 impl Accepted {
@@ -54,12 +58,20 @@ impl Accepted {
             duplicate: true,
             source_kind: Some(record.source_kind),
             unlogged: false,
+            counted_on_delivery: false,
         }
     }
 
     /// `deliveries` of `event` were queued.
-    fn queued(event: &Event, deliveries: usize, unlogged: bool) -> Self {
-        Self { event_id: event.id, deliveries, duplicate: false, source_kind: Some(event.source_kind), unlogged }
+    fn queued(event: &Event, deliveries: &[DeliveryMessage], unlogged: bool) -> Self {
+        Self {
+            event_id: event.id,
+            deliveries: deliveries.len(),
+            duplicate: false,
+            source_kind: Some(event.source_kind),
+            unlogged,
+            counted_on_delivery: deliveries.iter().any(|d| d.counts_webhook),
+        }
     }
 }
 
@@ -251,7 +263,10 @@ impl Ingest {
         lease_until: Option<chrono::DateTime<chrono::Utc>>,
         window: Duration,
     ) -> Result<Accepted, IngestError> {
-        let (deliveries, record) = self.route(&event, sender_id).await?;
+        let (mut deliveries, record) = self.route(&event, sender_id).await?;
+        if let Some(first) = deliveries.first_mut() {
+            first.counts_webhook = true;
+        }
         let wires = checked_wires(&deliveries)?;
         let kept = self.retention.max(window + self.dedupe_lease);
         let logged = match self.log.write_event(&record, lease_until, event.received_at + kept).await {
@@ -293,7 +308,7 @@ impl Ingest {
         }
         // The activity log is where an accepted webhook is looked up: no line of its own at info.
         tracing::debug!(event_id = %event.id, source = %event.source_id, name = %event.name, deliveries = deliveries.len(), "event accepted");
-        Ok(Accepted::queued(&event, deliveries.len(), !logged))
+        Ok(Accepted::queued(&event, &deliveries, !logged))
     }
 
     /// The same webhook again inside its window. A duplicate if every one of its deliveries was
@@ -322,7 +337,7 @@ impl Ingest {
         deliveries.retain(|d| !handled.contains(&d.delivery_id));
         self.enqueue(&checked_wires(&deliveries)?).await?;
         tracing::warn!(event_id = %event.id, deliveries = deliveries.len(), "an earlier attempt's deliveries were not handled; queued again with the same ids");
-        Ok(Accepted::queued(&event, deliveries.len(), false))
+        Ok(Accepted::queued(&event, &deliveries, false))
     }
 
     /// The event's deliveries and its record: every target, routed or why not.

@@ -107,6 +107,30 @@ async fn routes_to_every_enabled_matching_target() {
     assert_ne!(sent[0].delivery_id, sent[1].delivery_id);
 }
 
+/// A new webhook's count rides on one of its deliveries (the deliver function's metrics line is
+/// shared by its batch); a duplicate, or a retry queueing again what an earlier attempt could not,
+/// is left for ingest to count.
+#[tokio::test]
+async fn one_delivery_of_a_new_webhook_carries_its_count() {
+    let w = world();
+    let accepted = post(&w, "kino", &token(), DONE).await.unwrap();
+    let flags: Vec<bool> = w.queue.sent().iter().map(|d| d.counts_webhook).collect();
+    assert_eq!((flags, accepted.counted_on_delivery), (vec![true, false], true));
+    w.store.handled(&w.queue);
+    let duplicate = post(&w, "kino", &token(), DONE).await.unwrap();
+    assert!(duplicate.duplicate && !duplicate.counted_on_delivery);
+
+    let body = DONE.replace("v1", "v2");
+    w.queue.fail_next(true);
+    assert!(post(&w, "kino", &token(), &body).await.is_err(), "the queue refused: the sender retries");
+    w.queue.fail_next(false);
+    let before = w.queue.sent().len();
+    let retried = post(&w, "kino", &token(), &body).await.unwrap();
+    let queued = &w.queue.sent()[before..];
+    assert_eq!(queued.len(), 2);
+    assert!(queued.iter().all(|d| !d.counts_webhook) && !retried.counted_on_delivery);
+}
+
 #[tokio::test]
 async fn when_and_chatty_defaults_filter() {
     let w = world();

@@ -204,13 +204,16 @@ mod tests {
     #[test]
     fn emf_bytes_of_typical_invocations() {
         let mut deliver = Metrics::default();
-        for i in 0..10 {
+        for i in 0..20 {
             deliver.count("Deliveries", &[("Outcome", "delivered")]);
             deliver.record("DeliveryLatency", Unit::Milliseconds, &[], f64::from(40 + i * 7));
+            deliver.count("WebhooksAccepted", &[("SourceKind", "ombi")]);
         }
         let mut ingest = Metrics::default();
-        ingest.count("Webhooks", &[("SourceKind", "ombi"), ("Outcome", "accepted")]);
-        for (name, m) in [("deliver, 10 delivered", deliver), ("ingest, 1 accepted", ingest)] {
+        ingest.count("WebhooksAccepted", &[("SourceKind", "ombi")]);
+        for (name, m) in
+            [("deliver, 20 delivered, 20 webhooks counted", deliver), ("ingest, 1 accepted and routed to none", ingest)]
+        {
             let lines = m.lines("deliver", 1_700_000_000_000);
             assert_eq!(lines.len(), 1, "{name}: one line per invocation");
             println!("{name}: {} bytes", lines[0].len() + 1);

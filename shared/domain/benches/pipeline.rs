@@ -119,6 +119,7 @@ fn benches(c: &mut Criterion) {
         target_id: TargetId::parse("d").unwrap(),
         incarnation: None,
         event: ombi.clone(),
+        counts_webhook: false,
     }
     .to_json();
     let id = SourceId::parse("ombi").unwrap();
@@ -154,6 +155,7 @@ fn benches(c: &mut Criterion) {
                 target_id: TargetId::parse("d").unwrap(),
                 incarnation: None,
                 event,
+                counts_webhook: false,
             }
             .to_json()
         })

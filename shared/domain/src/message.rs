@@ -23,6 +23,12 @@ pub struct DeliveryMessage {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::ids::ulid_text::option")]
     pub incarnation: Option<Ulid>,
     pub event: Event,
+    /// Set by ingest on one delivery of each webhook it accepts: the deliver function counts the
+    /// webhook when it has handled that delivery, in the metrics line its batch shares, where a
+    /// line of ingest's own would cost more than the webhook's whole delivery path. Only ingest's
+    /// encoder ([`wires`]) writes it, so a parked or re-queued copy never counts the webhook again.
+    #[serde(default, skip_serializing)]
+    pub counts_webhook: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,6 +70,8 @@ struct Wire {
     incarnation: Option<Ulid>,
     event: Option<Event>,
     epoch: Option<u64>,
+    #[serde(default)]
+    counts_webhook: bool,
 }
 
 #[derive(Deserialize)]
@@ -97,7 +105,13 @@ fn envelope_json(message: MessageRef<'_>) -> String {
 impl DeliveryMessage {
     /// A delivery of `event` to this incarnation of `target`.
     pub fn to(target: &Target, delivery_id: Ulid, event: Event) -> Self {
-        Self { delivery_id, target_id: target.id.clone(), incarnation: target.incarnation, event }
+        Self {
+            delivery_id,
+            target_id: target.id.clone(),
+            incarnation: target.incarnation,
+            event,
+            counts_webhook: false,
+        }
     }
 
     /// Whether this delivery belongs to this incarnation of its target: made for it, or for an
@@ -146,6 +160,8 @@ struct Encoded<'a> {
     #[serde(skip_serializing_if = "Option::is_none", with = "crate::ids::ulid_text::option")]
     incarnation: Option<Ulid>,
     event: &'a serde_json::value::RawValue,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    counts_webhook: bool,
 }
 
 /// What goes on the queue for `deliveries`, as [`DeliveryMessage::to_wire`] would write each, but
@@ -168,6 +184,7 @@ pub fn wires(deliveries: &[DeliveryMessage]) -> Vec<String> {
             target_id: &d.target_id,
             incarnation: d.incarnation,
             event,
+            counts_webhook: d.counts_webhook,
         };
         out.push(serde_json::to_string(&message).expect("messages always serialize"));
     }
@@ -269,6 +286,7 @@ impl Message {
                 target_id: wire.target_id.ok_or(missing("deliver", "target_id"))?,
                 incarnation: wire.incarnation,
                 event: with_fields(wire.event.ok_or(missing("deliver", "event"))?)?,
+                counts_webhook: wire.counts_webhook,
             }))),
             Kind::Sweep => Ok(Self::Sweep),
             Kind::Wakeup => Ok(Self::Wakeup(WakeupMessage {
@@ -308,8 +326,40 @@ mod tests {
             target_id: TargetId::parse("t").unwrap(),
             incarnation: None,
             event,
+            counts_webhook: false,
         }));
         assert_eq!(Message::from_json(&m.to_json()).unwrap(), m);
+    }
+
+    /// The webhook's count goes to the deliver function once: on the wire ingest writes, never in a
+    /// copy made from the message afterwards (parked in the table, or put back on the queue).
+    #[test]
+    fn only_ingests_encoder_carries_the_webhooks_count() {
+        let event =
+            crate::sample::sample_event(crate::event::SourceKind::Ombi, Ulid::from_parts(7, 1), DateTime::UNIX_EPOCH);
+        let first = DeliveryMessage {
+            delivery_id: Ulid::from_parts(7, 2),
+            target_id: TargetId::parse("t").unwrap(),
+            incarnation: None,
+            event,
+            counts_webhook: true,
+        };
+        let second = DeliveryMessage { delivery_id: Ulid::from_parts(7, 3), counts_webhook: false, ..first.clone() };
+        let queued = wires(&[first.clone(), second.clone()]);
+        let read: Vec<DeliveryMessage> = queued
+            .iter()
+            .map(|w| match Message::from_json(w).unwrap() {
+                Message::Deliver(d) => *d,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(read, [first.clone(), second], "the flag travels on ingest's wire, on its delivery only");
+        for copy in [read[0].to_wire(), read[0].to_json()] {
+            assert!(!copy.contains("counts_webhook"), "{copy}");
+            let Message::Deliver(again) = Message::from_json(&copy).unwrap() else { panic!() };
+            assert!(!again.counts_webhook);
+        }
+        assert!(!wires(&[DeliveryMessage { counts_webhook: false, ..first }])[0].contains("counts_webhook"));
     }
 
     #[test]
@@ -327,6 +377,7 @@ mod tests {
             target_id: TargetId::parse("t").unwrap(),
             incarnation: None,
             event,
+            counts_webhook: false,
         };
         let wire = m.to_wire();
         assert!(wire.len() < body.len() + 1024, "one copy of the body: {} bytes", wire.len());
@@ -339,6 +390,7 @@ mod tests {
             target_id: TargetId::parse("t").unwrap(),
             incarnation: None,
             event: small,
+            counts_webhook: false,
         };
         assert_eq!(small.to_wire(), small.to_json());
         assert_eq!(Message::from_json(&sweep_json()).unwrap(), Message::Sweep);
@@ -353,6 +405,7 @@ mod tests {
                     target_id: TargetId::parse(*t).unwrap(),
                     incarnation: None,
                     event: event.clone(),
+                    counts_webhook: false,
                 })
                 .collect();
             let encoded = wires(&fanned);

@@ -62,6 +62,7 @@ pub fn message(target: &str) -> DeliveryMessage {
         target_id: TargetId::parse(target).unwrap(),
         incarnation: None,
         event: sample_event(SourceKind::Ombi, next_id(), DateTime::UNIX_EPOCH),
+        counts_webhook: false,
     }
 }
 

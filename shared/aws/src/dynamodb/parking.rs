@@ -156,6 +156,7 @@ mod tests {
             target_id: TargetId::parse("discord").unwrap(),
             incarnation: None,
             event: sample_event(SourceKind::Ombi, Ulid::new(), Utc::now()),
+            counts_webhook: false,
         }
         .to_wire();
         let deflated = deflate(&message);
