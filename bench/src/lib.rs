@@ -8,4 +8,5 @@ pub mod drain;
 pub mod endtoend;
 pub mod load;
 pub mod report;
+pub mod svix;
 pub mod warm;

@@ -78,6 +78,39 @@ enum Command {
         #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
         timeout: Duration,
     },
+    /// The load bench's webhooks through svix-server, beside a Herald run with the same driver and
+    /// receiver (svix-server and PostgreSQL set up by hand: BENCHMARKS.md, "Beside svix-server").
+    Svix {
+        #[arg(long, default_value = "http://127.0.0.1:8071")]
+        svix_url: String,
+        /// An organisation's API token (`svix-server jwt generate`), from the environment so it
+        /// stays out of the process list.
+        #[arg(long, env = "SVIX_TOKEN", hide_env_values = true)]
+        svix_token: String,
+        /// svix's processes by name, their CPU added up (e.g. --process svix-server --process postgres).
+        #[arg(long = "process")]
+        processes: Vec<String>,
+        #[arg(long, default_value_t = 2_000)]
+        events: usize,
+        /// Webhooks per second; repeat to run each (default: flat out, 0).
+        #[arg(long = "rate")]
+        rates: Vec<f64>,
+        #[arg(long, default_value_t = 32)]
+        in_flight: usize,
+        /// Herald's batching window in whole seconds (default: the template's, 1).
+        #[arg(long)]
+        batching_window: Option<u64>,
+        /// Herald's batch size (default: the template's, 20; 10 with a 0 s window, as Lambda requires).
+        #[arg(long)]
+        batch_size: Option<usize>,
+        #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
+        receiver_latency: Duration,
+        /// svix-server alone, no Herald run beside it.
+        #[arg(long)]
+        svix_only: bool,
+        #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+        timeout: Duration,
+    },
     /// CPU per warm ingest invocation (an Ombi webhook), beside the runtime alone's: the release
     /// binary against a fake Lambda Runtime API, `--wrap` to run it under a profiler.
     WarmCpu {
@@ -177,6 +210,59 @@ async fn main() -> Result<()> {
                     shares.len(),
                     100.0 * shares[shares.len() / 2]
                 );
+            }
+        }
+        Command::Svix {
+            svix_url,
+            svix_token,
+            processes,
+            events,
+            rates,
+            in_flight,
+            batching_window,
+            batch_size,
+            receiver_latency,
+            svix_only,
+            timeout,
+        } => {
+            let defaults = Batching::default();
+            let window = batching_window.map_or(defaults.window, Duration::from_secs);
+            let size = batch_size.unwrap_or(if window.is_zero() { defaults.size.min(10) } else { defaults.size });
+            let batching = Batching::new(size, window).map_err(anyhow::Error::msg)?;
+            for rate in if rates.is_empty() { vec![0.0] } else { rates } {
+                let herald = if svix_only {
+                    None
+                } else {
+                    let options = LoadOptions {
+                        batching,
+                        fail_every: None,
+                        in_flight,
+                        timeout,
+                        receiver_latency,
+                        rate,
+                        ..LoadOptions::new(events, 1)
+                    };
+                    let before = herald_bench::svix::own_cpu().unwrap_or_default();
+                    let run = herald_bench::load::run(&aws, &options).await?;
+                    Some((run, herald_bench::svix::own_cpu().unwrap_or_default().saturating_sub(before)))
+                };
+                let options = herald_bench::svix::SvixOptions {
+                    url: svix_url.clone(),
+                    token: svix_token.clone(),
+                    events,
+                    rate,
+                    in_flight,
+                    receiver_latency,
+                    receiver_jitter: Duration::ZERO,
+                    processes: processes.clone(),
+                    timeout,
+                };
+                let svix = herald_bench::svix::run(&options).await?;
+                let herald = herald.as_ref().map(|(run, cpu)| (run, *cpu));
+                if herald.is_some() {
+                    println!("Herald's batches: {size}, window {} s\n", window.as_secs());
+                }
+                println!("{}", herald_bench::svix::markdown(herald, &svix, rate));
             }
         }
         Command::WarmCpu { bin_dir, invocations, wrap } => {
