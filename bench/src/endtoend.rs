@@ -79,6 +79,16 @@ mod tests {
         // One line per invocation, growing only by the latency values.
         assert!(one < ten && ten < twenty && twenty < 2 * ten, "{one} {ten} {twenty}");
         assert!(deliver_log_bytes(20, 4) < twenty, "the webhooks' count is one number");
+        // The goals at the default batch of 20, fan-out 1: a healthy delivery's share of its line
+        // at most 40 bytes, and a webhook's bytes through the HTTP API (its access line and its
+        // delivery's share; ingest writes none) at most 150.
+        let per_delivery = twenty.div_ceil(20);
+        assert!(per_delivery <= 40, "{per_delivery} bytes per delivery");
+        assert!(
+            ACCESS_LOG_SAMPLE.len() + 1 + per_delivery <= 150,
+            "{} bytes per webhook",
+            ACCESS_LOG_SAMPLE.len() + 1 + per_delivery
+        );
         // The sample is the template's format with values filled in.
         let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
         let format = template.lines().find_map(|l| l.trim().strip_prefix("Format: '")).unwrap().trim_end_matches('\'');
