@@ -206,33 +206,31 @@ pub fn markdown(herald: Option<(&LoadRun, Duration)>, svix: &SvixRun, rate: f64)
     let mut out = format!(
         "| {asked} | deliveries | p50 | p99 | deliveries/s | relay CPU per 1000 deliveries | this process's |\n|---|---|---|---|---|---|---|\n"
     );
+    let row = |name: &str, latencies: &[Duration], elapsed: Duration, relay: String, own: f64| {
+        format!(
+            "| {name} | {} | {} ms | {} ms | {:.0} | {relay} | {own:.2} s |\n",
+            latencies.len(),
+            percentile(latencies, 50.0).as_millis(),
+            percentile(latencies, 99.0).as_millis(),
+            latencies.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+        )
+    };
     if let Some((h, cpu)) = herald {
         let own = per_1000(cpu, h.deliveries);
-        out += &format!(
-            "| Herald (herald-local, emulator) | {} | {} ms | {} ms | {:.0} | ~{:.2} s | {own:.2} s |\n",
-            h.deliveries,
-            h.percentile(50.0).as_millis(),
-            h.percentile(99.0).as_millis(),
-            h.deliveries as f64 / h.elapsed.as_secs_f64().max(1e-9),
-            (own - driver).max(0.0),
-        );
+        let relay = format!("~{:.2} s", (own - driver).max(0.0));
+        out += &row("Herald (herald-local, emulator)", &h.latencies, h.elapsed, relay, own);
     }
-    out += &format!(
-        "| svix-server | {} | {} ms | {} ms | {:.0} | {} | {driver:.2} s |\n",
-        svix.deliveries,
-        svix.percentile(50.0).as_millis(),
-        svix.percentile(99.0).as_millis(),
-        svix.deliveries as f64 / svix.elapsed.as_secs_f64().max(1e-9),
-        if svix.relay_cpu.is_empty() {
-            "not asked".to_owned()
-        } else {
-            svix.relay_cpu
-                .iter()
-                .map(|(name, cpu)| format!("{name} {:.2} s", per_1000(*cpu, svix.deliveries)))
-                .collect::<Vec<_>>()
-                .join(" + ")
-        },
-    );
+    let relay = if svix.relay_cpu.is_empty() {
+        "not asked".to_owned()
+    } else {
+        let each: Vec<String> = svix
+            .relay_cpu
+            .iter()
+            .map(|(name, cpu)| format!("{name} {:.2} s", per_1000(*cpu, svix.deliveries)))
+            .collect();
+        each.join(" + ")
+    };
+    out += &row("svix-server", &svix.latencies, svix.elapsed, relay, driver);
     out
 }
 
