@@ -15,7 +15,7 @@ use crate::source_health::{HealthThrottle, RefusalThrottle};
 use herald_domain::activity::{EventRecord, Refusal, Routed, delivery_id};
 use herald_domain::adapters::{DropRules, NormalizeError, Origin, normalize_value, prune, restamp};
 use herald_domain::ids::derived_id;
-use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES, wires};
+use herald_domain::message::{DeliveryMessage, MAX_MESSAGE_BYTES, new_wires};
 use herald_domain::source::{AuthFailure, Credentials, sha256_hex};
 use herald_domain::source_health::{LastRefused, SourceSignal};
 use herald_domain::{Event, Source, SourceId};
@@ -371,7 +371,7 @@ impl Ingest {
 
 /// The deliveries on the wire, the event encoded once for all of them and checked before any is sent.
 fn checked_wires(deliveries: &[DeliveryMessage]) -> Result<Vec<String>, IngestError> {
-    let wires = wires(deliveries);
+    let wires = new_wires(deliveries);
     let queued = wires.iter().map(String::len).max().unwrap_or(0);
     if queued > MAX_MESSAGE_BYTES {
         return Err(IngestError::TooLargeQueued(queued));

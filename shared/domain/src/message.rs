@@ -26,7 +26,7 @@ pub struct DeliveryMessage {
     /// Set by ingest on one delivery of each webhook it accepts: the deliver function counts the
     /// webhook when it has handled that delivery, in the metrics line its batch shares, where a
     /// line of ingest's own would cost more than the webhook's whole delivery path. Only ingest's
-    /// encoder ([`wires`]) writes it, so a parked or re-queued copy never counts the webhook again.
+    /// encoder ([`new_wires`]) writes it, so a parked or re-queued copy never counts the webhook again.
     #[serde(default, skip_serializing)]
     pub counts_webhook: bool,
 }
@@ -165,8 +165,18 @@ struct Encoded<'a> {
 }
 
 /// What goes on the queue for `deliveries`, as [`DeliveryMessage::to_wire`] would write each, but
-/// with each event encoded once for all of its deliveries (ingest's fan-out shares one event).
+/// with each event encoded once for all of its deliveries (ingest's fan-out shares one event). A
+/// delivery sent again (re-queued by deliver or retry) never carries its webhook's count.
 pub fn wires(deliveries: &[DeliveryMessage]) -> Vec<String> {
+    encode_all(deliveries, false)
+}
+
+/// [`wires`] for a webhook's first sending, by ingest: the delivery that counts the webhook says so.
+pub fn new_wires(deliveries: &[DeliveryMessage]) -> Vec<String> {
+    encode_all(deliveries, true)
+}
+
+fn encode_all(deliveries: &[DeliveryMessage], with_count: bool) -> Vec<String> {
     let mut out = Vec::with_capacity(deliveries.len());
     let longest_id = deliveries.iter().map(|d| d.target_id.as_str().len()).max().unwrap_or(0);
     let mut encoded: Option<(&Event, Box<serde_json::value::RawValue>)> = None;
@@ -184,7 +194,7 @@ pub fn wires(deliveries: &[DeliveryMessage]) -> Vec<String> {
             target_id: &d.target_id,
             incarnation: d.incarnation,
             event,
-            counts_webhook: d.counts_webhook,
+            counts_webhook: with_count && d.counts_webhook,
         };
         out.push(serde_json::to_string(&message).expect("messages always serialize"));
     }
@@ -345,7 +355,7 @@ mod tests {
             counts_webhook: true,
         };
         let second = DeliveryMessage { delivery_id: Ulid::from_parts(7, 3), counts_webhook: false, ..first.clone() };
-        let queued = wires(&[first.clone(), second.clone()]);
+        let queued = new_wires(&[first.clone(), second.clone()]);
         let read: Vec<DeliveryMessage> = queued
             .iter()
             .map(|w| match Message::from_json(w).unwrap() {
@@ -354,12 +364,13 @@ mod tests {
             })
             .collect();
         assert_eq!(read, [first.clone(), second], "the flag travels on ingest's wire, on its delivery only");
-        for copy in [read[0].to_wire(), read[0].to_json()] {
+        // Parked (the table keeps `to_wire`), or sent again by deliver or retry (`wires`).
+        for copy in [read[0].to_wire(), read[0].to_json(), wires(&read[..1]).remove(0)] {
             assert!(!copy.contains("counts_webhook"), "{copy}");
             let Message::Deliver(again) = Message::from_json(&copy).unwrap() else { panic!() };
             assert!(!again.counts_webhook);
         }
-        assert!(!wires(&[DeliveryMessage { counts_webhook: false, ..first }])[0].contains("counts_webhook"));
+        assert!(!new_wires(&[DeliveryMessage { counts_webhook: false, ..first }])[0].contains("counts_webhook"));
     }
 
     #[test]
