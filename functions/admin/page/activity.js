@@ -139,14 +139,10 @@ export async function activityView(ctx) {
   show(view, h('h1', { text: 'Activity' }),
     h('p', { class: 'help', text: 'What became of every webhook Herald accepted, for the retention period (7 days by default).' }),
     form, list, h('div', { class: 'actions' }, olderButton), detailBox, recover());
-  // Registered before the first load: a view left while it loads must not start a timer after.
-  let timer;
-  let left = false;
-  ctx.onLeave(() => { left = true; clearInterval(timer); });
   await load(false);
-  if (left) return;
   // New events while the list is seen; nothing while the tab is hidden.
-  timer = setInterval(() => { if (document.visibilityState === 'visible' && !before && !until) load(false); }, REFRESH_MS);
+  const timer = setInterval(() => { if (document.visibilityState === 'visible' && !before && !until) load(false); }, REFRESH_MS);
+  ctx.onLeave(() => clearInterval(timer));
 }
 
 // The last few deliveries to one target, and the health warnings Herald sent about it, for its card.

@@ -15,7 +15,6 @@ let mayLeave = () => true;
 
 function open(name) {
   leave();
-  leave = () => {};
   mayLeave = () => true;
   for (const b of nav.querySelectorAll('button[data-view]')) {
     if (b.dataset.view === name) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
@@ -26,7 +25,12 @@ function open(name) {
   // after a quick click elsewhere) then fills a pane no longer on the page, not the new view.
   const pane = h('div', { class: 'pane' });
   view.replaceChildren(pane);
-  const ctx = { view: pane, open, onLeave: (fn) => { const before = leave; leave = () => { before(); fn(); }; },
+  // What a view registers after it was left (its first load answered late) runs at once: a timer it
+  // starts then is stopped, not left running beside the next view's.
+  let left = false;
+  leave = () => { left = true; };
+  const ctx = { view: pane, open,
+    onLeave: (fn) => { if (left) { fn(); return; } const before = leave; leave = () => { before(); fn(); }; },
     guard: (fn) => { mayLeave = fn; } };
   // Focus moves to the new view's heading, so a keyboard or screen reader lands where the page changed.
   return Promise.resolve(views[name](ctx)).then(() => {

@@ -166,14 +166,9 @@ export async function targetsView(ctx) {
     h('div', { class: 'title' }, h('h1', { text: 'Targets' }),
       h('button', { type: 'button', class: 'primary', id: 'add-target', text: 'Add target', onclick: () => editor(ctx, null) })),
     notice, list);
-  // Registered before the first load: a view left (or opened again) while it loads must not start a
-  // second timer beside the next view's.
-  let timer;
-  let left = false;
-  const onVisible = () => { if (document.visibilityState === 'visible') refreshAll(); };
-  ctx.onLeave(() => { left = true; clearInterval(timer); document.removeEventListener('visibilitychange', onVisible); });
   await reload();
-  if (left) return;
-  timer = setInterval(() => { if (document.visibilityState === 'visible') refreshAll(); }, REFRESH_MS);
+  const timer = setInterval(() => { if (document.visibilityState === 'visible') refreshAll(); }, REFRESH_MS);
+  const onVisible = () => { if (document.visibilityState === 'visible') refreshAll(); };
   document.addEventListener('visibilitychange', onVisible);
+  ctx.onLeave(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVisible); });
 }
