@@ -14,8 +14,8 @@ const HEADER_VALUE: &str = "Bearer hunter2-very-private";
 /// Every log line of this test binary, to check no secret reaches one.
 /// Captures what this test's runtime logs. A thread-local subscriber, not the global one: whichever
 /// test of this binary starts first installs the global one, so capturing there is a race.
-fn capture_logs() -> (common::Captured, tracing::subscriber::DefaultGuard) {
-    let captured = common::Captured::default();
+fn capture_logs() -> (herald_aws::telemetry::CapturedLogs, tracing::subscriber::DefaultGuard) {
+    let captured = herald_aws::telemetry::CapturedLogs::default();
     let sink = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter("debug,aws=info,hyper=info,h2=info,rustls=info")

@@ -105,7 +105,7 @@ fn assert_clean(place: &str, text: &str) {
 
 #[tokio::test]
 async fn a_kiosk_bodys_secrets_appear_in_no_queue_message_parked_item_delivery_log_or_admin_answer() {
-    let logs = common::Captured::default();
+    let logs = herald_aws::telemetry::CapturedLogs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         // The most a deployment may log: everything, within the clamps the functions apply.

@@ -176,27 +176,6 @@ pub fn tally(receiver: &Receiver) -> Tally {
     t
 }
 
-/// Log lines as a tracing subscriber writes them, to grep for secrets: hand a clone to
-/// `with_writer(move || captured.clone())`.
-#[derive(Clone, Default)]
-pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 /// An API Gateway request from `events/`, as its sender sends it.
 pub fn event_file(name: &str) -> aws_lambda_events::event::apigw::ApiGatewayV2httpRequest {
     let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../events")).join(name);
