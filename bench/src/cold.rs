@@ -59,6 +59,23 @@ pub(crate) fn invocation_headers(request_id: &str) -> HeaderMap {
     headers
 }
 
+/// `program`, to be started as Lambda starts a function: with `env` for its whole environment and
+/// the fake Runtime API at `api`, its output discarded, killed when dropped.
+pub(crate) fn function_command(
+    program: impl AsRef<std::ffi::OsStr>,
+    env: &[(String, String)],
+    api: std::net::SocketAddr,
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    command
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
+        .stdout(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
 /// Serves a fake Runtime API on a loopback port; the address goes in `AWS_LAMBDA_RUNTIME_API`.
 pub(crate) async fn serve(app: Router) -> Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -100,13 +117,8 @@ pub async fn cold_start(binary: &Path, env: &[(String, String)], event: &str) ->
     let (addr, server) = serve(app).await?;
     let done = api.done.notified();
     let spawned = Instant::now();
-    let mut child = tokio::process::Command::new(binary)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .stdout(Stdio::null())
+    let mut child = function_command(binary, env, addr)
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
     let waited = tokio::select! {

@@ -298,33 +298,51 @@ fn delivery_key(r: &Recorded) -> Option<(usize, usize)> {
 async fn post_all(running: &Running, credential: &str, o: &LoadOptions) -> Result<Vec<(Instant, Duration)>> {
     let http = reqwest::Client::new();
     let url = running.url("/hooks/ombi");
+    paced(o.events, o.rate, o.in_flight, |n| {
+        let request = http.post(&url).header("access-token", credential).header("content-type", "application/json");
+        async move {
+            let at = Instant::now();
+            let response = request.body(webhook_body(n)).send().await?;
+            let took = at.elapsed();
+            if response.status() != 202 {
+                bail!("webhook {n} answered {}: {}", response.status(), response.text().await?);
+            }
+            Ok(took)
+        }
+    })
+    .await
+}
+
+/// Runs `send(n)` for every `n` below `events`, `in_flight` at a time, the nth no sooner than
+/// `n / rate` seconds in (a rate of 0: as fast as they are answered). Returns, by `n`, when each
+/// was sent and what it gave.
+pub(crate) async fn paced<T, F, Fut>(events: usize, rate: f64, in_flight: usize, send: F) -> Result<Vec<(Instant, T)>>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
     let start = tokio::time::Instant::now();
-    let results: Vec<Result<(usize, Instant, Duration)>> = futures::stream::iter(0..o.events)
+    let results: Vec<Result<(usize, Instant, T)>> = futures::stream::iter(0..events)
         .map(|n| {
-            let request = http.post(&url).header("access-token", credential).header("content-type", "application/json");
-            let due = (o.rate > 0.0).then(|| start + Duration::from_secs_f64(n as f64 / o.rate));
+            let due = (rate > 0.0).then(|| start + Duration::from_secs_f64(n as f64 / rate));
+            let sending = send(n);
             async move {
                 if let Some(due) = due {
                     tokio::time::sleep_until(due).await;
                 }
                 let at = Instant::now();
-                let response = request.body(webhook_body(n)).send().await?;
-                let took = at.elapsed();
-                if response.status() != 202 {
-                    bail!("webhook {n} answered {}: {}", response.status(), response.text().await?);
-                }
-                Ok((n, at, took))
+                Ok((n, at, sending.await?))
             }
         })
-        .buffer_unordered(o.in_flight.max(1))
+        .buffer_unordered(in_flight.max(1))
         .collect()
         .await;
-    let mut posted = vec![(Instant::now(), Duration::ZERO); o.events];
+    let mut sent: Vec<Option<(Instant, T)>> = (0..events).map(|_| None).collect();
     for result in results {
-        let (n, at, took) = result?;
-        posted[n] = (at, took);
+        let (n, at, gave) = result?;
+        sent[n] = Some((at, gave));
     }
-    Ok(posted)
+    Ok(sent.into_iter().map(|s| s.expect("every n was sent")).collect())
 }
 
 async fn wait_for_deliveries(receiver: &Receiver, o: &LoadOptions, started: Instant) -> Result<Vec<Recorded>> {

@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
-use futures::StreamExt as _;
 use herald_aws::testing::Receiver;
 use serde_json::{Value, json};
 
-use crate::load::{LoadRun, percentile, webhook_body};
+use crate::load::{LoadRun, paced, percentile, webhook_body};
+use crate::warm::{clock_ticks_per_second, parse_stat, process_cpu};
 
 #[derive(Clone, Debug)]
 pub struct SvixOptions {
@@ -42,12 +42,6 @@ pub struct SvixRun {
     pub relay_cpu: Vec<(String, Duration)>,
     /// CPU of this process (the driver and the receiver).
     pub bench_cpu: Duration,
-}
-
-impl SvixRun {
-    pub fn percentile(&self, p: f64) -> Duration {
-        percentile(&self.latencies, p)
-    }
 }
 
 pub async fn run(o: &SvixOptions) -> Result<SvixRun> {
@@ -131,30 +125,13 @@ impl Api<'_> {
 /// returns when each was posted.
 async fn post_all(api: &Api<'_>, app_id: &str, o: &SvixOptions) -> Result<Vec<Instant>> {
     let path = format!("/api/v1/app/{app_id}/msg");
-    let start = tokio::time::Instant::now();
-    let results: Vec<Result<(usize, Instant)>> = futures::stream::iter(0..o.events)
-        .map(|n| {
-            let due = (o.rate > 0.0).then(|| start + Duration::from_secs_f64(n as f64 / o.rate));
-            let path = &path;
-            async move {
-                if let Some(due) = due {
-                    tokio::time::sleep_until(due).await;
-                }
-                let payload: Value = serde_json::from_str(&webhook_body(n))?;
-                let at = Instant::now();
-                api.post(path, json!({"eventType": "ombi.request_available", "payload": payload})).await?;
-                Ok((n, at))
-            }
-        })
-        .buffer_unordered(o.in_flight.max(1))
-        .collect()
-        .await;
-    let mut posted = vec![Instant::now(); o.events];
-    for result in results {
-        let (n, at) = result?;
-        posted[n] = at;
-    }
-    Ok(posted)
+    let path = &path;
+    let sent = paced(o.events, o.rate, o.in_flight, |n| async move {
+        let payload: Value = serde_json::from_str(&webhook_body(n))?;
+        api.post(path, json!({"eventType": "ombi.request_available", "payload": payload})).await.map(drop)
+    })
+    .await?;
+    Ok(sent.into_iter().map(|(at, ())| at).collect())
 }
 
 /// svix delivers the payload as the body: the webhook's `requestId` is the message's number.
@@ -170,10 +147,10 @@ fn delivered(recorded: &[herald_aws::testing::Recorded]) -> HashSet<usize> {
 /// PostgreSQL, for one, runs a process per connection.
 fn named_cpu(names: &[String]) -> Vec<Duration> {
     let mut totals = vec![Duration::ZERO; names.len()];
-    let Ok(entries) = std::fs::read_dir("/proc") else { return totals };
+    let (Ok(entries), Ok(hz)) = (std::fs::read_dir("/proc"), clock_ticks_per_second()) else { return totals };
     for entry in entries.flatten() {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-        if let Some((name, cpu)) = parse_stat(&stat) {
+        if let Some((name, cpu)) = parse_stat(&stat, hz) {
             for (total, _) in totals.iter_mut().zip(names).filter(|(_, n)| *n == name) {
                 *total += cpu;
             }
@@ -184,17 +161,7 @@ fn named_cpu(names: &[String]) -> Vec<Duration> {
 
 /// This process's user and system CPU so far.
 pub fn own_cpu() -> Option<Duration> {
-    parse_stat(&std::fs::read_to_string("/proc/self/stat").ok()?).map(|(_, cpu)| cpu)
-}
-
-/// A `/proc/<pid>/stat` line's command name and its utime + stime (fields 14 and 15, in clock
-/// ticks of 1/100 s, the kernel's USER_HZ on every Linux the bench runs on).
-fn parse_stat(stat: &str) -> Option<(&str, Duration)> {
-    let name = &stat[stat.find('(')? + 1..stat.rfind(')')?];
-    let rest: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
-    // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-    let ticks: u64 = rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?;
-    Some((name, Duration::from_millis(ticks * 10)))
+    process_cpu("self").ok()
 }
 
 /// The side by side, one row per system. Herald runs inside this process, so its relay CPU is this
@@ -242,8 +209,8 @@ mod tests {
     fn a_proc_stat_line_gives_its_name_and_cpu() {
         // A name with a space and a parenthesis, as the kernel writes it.
         let line = "4242 (svix (w) 1) S 1 4242 4242 0 -1 4194560 1500 0 0 0 250 37 0 0 20 0 9 0 123 0 0";
-        assert_eq!(parse_stat(line), Some(("svix (w) 1", Duration::from_millis(2870))));
-        assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(parse_stat(line, 100.0), Some(("svix (w) 1", Duration::from_millis(2870))));
+        assert_eq!(parse_stat("garbage", 100.0), None);
         assert!(own_cpu().is_some(), "this process's own line parses");
         assert!(named_cpu(&[]).is_empty());
     }

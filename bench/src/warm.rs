@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::Notify;
 
-use crate::cold::{invocation_headers, serve};
+use crate::cold::{function_command, invocation_headers, serve};
 
 struct Api {
     events: Vec<String>,
@@ -59,19 +59,32 @@ async fn answered(
     StatusCode::ACCEPTED
 }
 
-/// CPU seconds (user + system) the process has used, from `/proc/<pid>/stat`.
-fn cpu_seconds(pid: u32) -> Result<f64> {
+/// CPU (user + system) the process `pid` has used so far (`self` for this one), from /proc.
+pub(crate) fn process_cpu(pid: &str) -> Result<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command (which may hold spaces) close with ')'.
-    let fields: Vec<&str> = stat.rsplit_once(')').context("a stat line")?.1.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
-    Ok(ticks / clock_ticks_per_second()?)
+    Ok(parse_stat(&stat, clock_ticks_per_second()?).context("a stat line")?.1)
 }
 
-/// USER_HZ, the unit of `/proc/<pid>/stat`'s times (100 on mainstream kernels; asked, not assumed).
-fn clock_ticks_per_second() -> Result<f64> {
-    let out = std::process::Command::new("getconf").arg("CLK_TCK").output().context("running getconf")?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
+/// A `/proc/<pid>/stat` line's command name and its user + system CPU (fields 14 and 15, counted
+/// in ticks of `1 / ticks_per_second`).
+pub(crate) fn parse_stat(stat: &str, ticks_per_second: f64) -> Option<(&str, Duration)> {
+    // The command is in parentheses and may hold spaces and parentheses itself.
+    let (head, fields) = stat.rsplit_once(')')?;
+    let name = &head[head.find('(')? + 1..];
+    let fields: Vec<&str> = fields.split_whitespace().collect();
+    // After the command, the state is field 3: utime and stime are the 12th and 13th.
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some((name, Duration::from_secs_f64(ticks / ticks_per_second)))
+}
+
+/// USER_HZ, the unit of `/proc/<pid>/stat`'s times (100 on mainstream kernels; asked once, not assumed).
+pub(crate) fn clock_ticks_per_second() -> Result<f64> {
+    static ASKED: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
+    let asked = ASKED.get_or_init(|| {
+        let out = std::process::Command::new("getconf").arg("CLK_TCK").output().ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    });
+    asked.context("getconf CLK_TCK gave no number")
 }
 
 /// What `n` warm invocations cost.
@@ -101,15 +114,11 @@ pub async fn run(binary: &Path, wrap: &[String], env: &[(String, String)], event
         }
         None => (binary.display().to_string(), Vec::new()),
     };
-    let mut child = tokio::process::Command::new(&program)
+    let mut child = function_command(&program, env, addr)
         .args(&args)
-        .env_clear()
+        // A wrapper such as valgrind finds its own tools on the PATH.
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .stdout(Stdio::null())
         .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("starting {program}"))?;
     let pid = child.id().context("a running child")?;
@@ -127,9 +136,9 @@ pub async fn run(binary: &Path, wrap: &[String], env: &[(String, String)], event
     };
     let timeout = Duration::from_secs(600);
     tokio::time::timeout(timeout, answered(1)).await.context("no first answer")?;
-    let (cpu_first, wall_first) = (cpu_seconds(pid)?, std::time::Instant::now());
+    let (cpu_first, wall_first) = (process_cpu(&pid.to_string())?, std::time::Instant::now());
     tokio::time::timeout(timeout, answered(n)).await.context("not every event answered")?;
-    let (cpu_last, wall_last) = (cpu_seconds(pid)?, std::time::Instant::now());
+    let (cpu_last, wall_last) = (process_cpu(&pid.to_string())?, std::time::Instant::now());
     // A wrapper (valgrind) writes its profile when the process ends: ask it to end, and wait.
     let _ = tokio::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
     let _ = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
@@ -141,7 +150,7 @@ pub async fn run(binary: &Path, wrap: &[String], env: &[(String, String)], event
     let counted = (n - 1) as f64;
     Ok(Warm {
         invocations: n,
-        cpu_per_invocation: Duration::from_secs_f64((cpu_last - cpu_first).max(0.0) / counted),
+        cpu_per_invocation: cpu_last.saturating_sub(cpu_first).div_f64(counted),
         wall_per_invocation: Duration::from_secs_f64((wall_last - wall_first).as_secs_f64() / counted),
     })
 }
