@@ -1,7 +1,7 @@
 //! The activity log: `LOG#<hour>#…` partitions (see `keys`). An event record (`E#<id's random
 //! part><time>`) is also its webhook's dedupe claim, so ingest writes one item; an invocation's
-//! steps (`A#<ulid>`) are packed as lines of text, about ten healthy ones to a write unit, and a
-//! Query can filter them by any id they mention.
+//! steps (`A#<ulid>`) are packed as lines of text, about twenty healthy ones to a write unit, and
+//! matched to an event, delivery or target id once read (see `log_items`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

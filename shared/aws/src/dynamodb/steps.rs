@@ -1,7 +1,7 @@
-//! The activity log's steps as stored: one line of text per step (`delivery event target
-//! outcome+class status ms at`), so a Query can filter items by any id they mention, and the words
-//! of a step that did not go through beside them. Packed into items of about 1 KB: ten healthy
-//! steps to a write unit.
+//! The activity log's steps as stored: one short line of text per step (its delivery id only when
+//! it does not derive from the event and target, a target named by number after the item's first
+//! mention), matched to an id once read, and the words of a step that did not go through beside
+//! them. Packed into items of up to about 4 KB: twenty healthy steps to a write unit.
 
 use std::fmt::Write as _;
 
@@ -15,7 +15,7 @@ use herald_domain::request::RequestView;
 
 /// What one item of steps may weigh. Writes are billed per started KB of each item, so one item
 /// per invocation is never more units than several, and fewer calls; a batch of 20 healthy steps
-/// (two units) is one item. 4 KB, a read unit's worth, keeps a lookup from reading more than that
+/// is one item (of one unit). 4 KB, a read unit's worth, keeps a lookup from reading more than that
 /// for one item.
 const STEPS_ITEM_BYTES: usize = 4000;
 /// The keys, names and expiry of a steps item, roughly.
