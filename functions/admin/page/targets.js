@@ -167,8 +167,9 @@ export async function targetsView(ctx) {
       h('button', { type: 'button', class: 'primary', id: 'add-target', text: 'Add target', onclick: () => editor(ctx, null) })),
     notice, list);
   await reload();
-  const timer = setInterval(() => { if (document.visibilityState === 'visible') refreshAll(); }, REFRESH_MS);
+  // On a timer while the tab is seen, and at once when it is seen again.
   const onVisible = () => { if (document.visibilityState === 'visible') refreshAll(); };
+  const timer = setInterval(onVisible, REFRESH_MS);
   document.addEventListener('visibilitychange', onVisible);
   ctx.onLeave(() => { clearInterval(timer); document.removeEventListener('visibilitychange', onVisible); });
 }
